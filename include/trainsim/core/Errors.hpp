@@ -1,0 +1,41 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace trainsim::core {
+
+/// Exit codes the CLI maps exceptions to.
+enum class ExitCode : int { ok = 0, regression = 1, bad_input = 2, internal = 3 };
+
+/// Base of every exception trainsim throws on purpose.
+class Error : public std::runtime_error {
+public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  virtual ExitCode exit_code() const { return ExitCode::internal; }
+};
+
+/// Bad user input: names the JSON pointer, the bad value and what would be valid.
+class ConfigError : public Error {
+public:
+  ConfigError(std::string pointer, const std::string& message);
+  const std::string& pointer() const { return pointer_; }
+  ExitCode exit_code() const override { return ExitCode::bad_input; }
+
+private:
+  std::string pointer_;
+};
+
+/// A configuration that is well-formed but cannot run (does not fit in memory, ...).
+class InfeasibleError : public ConfigError {
+public:
+  using ConfigError::ConfigError;
+};
+
+/// Input/output failures on files the user named.
+class IoError : public Error {
+public:
+  using Error::Error;
+  ExitCode exit_code() const override { return ExitCode::bad_input; }
+};
+
+} // namespace trainsim::core

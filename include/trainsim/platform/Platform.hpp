@@ -1,0 +1,42 @@
+#pragma once
+#include <memory>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainsim/scenario/Scenario.hpp"
+#include "trainsim/topology/Fabric.hpp"
+
+namespace simgrid::s4u {
+class Host;
+class Link;
+} // namespace simgrid::s4u
+
+namespace trainsim::platform {
+
+class FabricZone;
+
+/// The SimGrid platform of a cluster: one host per accelerator (speed = dense peak at the training
+/// precision, power states idle/peak for the host energy plugin) and one split-duplex link per fabric
+/// link, routed through a custom zone that asks the topology for routes.
+class Platform {
+public:
+  /// Must be called after the s4u::Engine exists and before the simulation runs.
+  static std::unique_ptr<Platform> build(const topology::Fabric& fabric, const scenario::Scenario& s);
+  ~Platform();
+
+  simgrid::s4u::Host* host(int accelerator) const { return hosts_[static_cast<size_t>(accelerator)]; }
+  /// Sum of link latencies along the route.
+  double route_latency(int src, int dst) const;
+  const topology::Fabric& fabric() const { return fabric_; }
+
+private:
+  explicit Platform(const topology::Fabric& f) : fabric_(f) {}
+  const topology::Fabric& fabric_;
+  std::vector<simgrid::s4u::Host*> hosts_;
+};
+
+/// Applies the calibrated network-model options (SimGrid configuration items) before the platform exists.
+void apply_network_model(const nlohmann::json& options);
+
+} // namespace trainsim::platform

@@ -1,0 +1,37 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainsim/metrics/Metrics.hpp"
+#include "trainsim/scenario/Scenario.hpp"
+
+namespace trainsim::report {
+
+/// Version of the JSON report; field names are stable within a version (docs/report-format.md).
+constexpr int report_version = 1;
+
+/// The versioned JSON report. Deterministic: same scenario and seed, same bytes.
+nlohmann::ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m);
+std::string to_json_text(const scenario::Scenario& s, const metrics::RunMetrics& m);
+/// CSV with a header row and one row per run.
+std::string csv_header();
+std::string csv_row(const metrics::RunMetrics& m);
+/// Aligned console table with units.
+std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m);
+
+/// Rows of `trainsim reproduce`: predicted against published step time.
+struct ReproduceRow {
+  std::string file;
+  std::string name;
+  double predicted_s = 0;
+  double published_s = 0;
+  double mfu = 0;
+  std::string source;
+  double error() const { return (predicted_s - published_s) / published_s; }
+};
+std::string reproduce_table(const std::vector<ReproduceRow>& rows, bool markdown);
+double mean_absolute_percentage_error(const std::vector<ReproduceRow>& rows);
+
+} // namespace trainsim::report

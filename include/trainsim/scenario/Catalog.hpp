@@ -1,0 +1,56 @@
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainsim/scenario/Scenario.hpp"
+
+namespace trainsim::scenario {
+
+/// The calibrated parameter set (platforms/calibration.json): one set for every scenario.
+struct Calibration {
+  double gemm_efficiency = 0.8;         ///< achievable fraction of dense peak on large GEMMs
+  double attention_efficiency = 0.6;    ///< fused (flash) attention kernels, fraction of dense peak
+  double batched_gemm_efficiency = 0.5; ///< unfused attention score/context batched GEMMs
+  double memory_efficiency = 0.8;       ///< achievable fraction of HBM bandwidth for memory-bound kernels
+  double kernel_overhead_s = 5e-6;      ///< launch/tail overhead per kernel
+  double scale_up_bus_efficiency = 0.8; ///< collective bus-bandwidth efficiency on the scale-up fabric
+  double scale_out_bus_efficiency = 0.9;///< collective bus-bandwidth efficiency on the scale-out fabric
+  double collective_step_latency_s = 8e-6; ///< software latency per algorithm step (NCCL protocol)
+  double p2p_latency_s = 10e-6;         ///< software latency per pipeline send/recv
+  double memory_usable_fraction = 0.95; ///< of HBM capacity, after the allocator's fragmentation
+  double workspace_bytes = 3.0e9;       ///< framework workspace, NCCL buffers, CUDA context
+  nlohmann::json network_model;         ///< SimGrid network options (name -> value)
+};
+
+/// Catalogue of accelerators, grids, model presets and the calibration, read from platforms/.
+class Catalog {
+public:
+  /// Loads from a directory holding accelerators.json, grids.json, models.json, calibration.json.
+  static Catalog load(const std::string& dir);
+  /// The directory in use: $TRAINSIM_PLATFORMS, else the source tree's platforms/, else ./platforms.
+  static std::string default_dir();
+  static const Catalog& instance();
+
+  const nlohmann::json& accelerators() const { return accelerators_; }
+  const nlohmann::json& grids() const { return grids_; }
+  const nlohmann::json& models() const { return models_; }
+  const Calibration& calibration() const { return calibration_; }
+
+  std::vector<std::string> accelerator_ids() const;
+  std::vector<std::string> grid_ids() const;
+  std::vector<std::string> model_ids() const;
+
+private:
+  nlohmann::json accelerators_, grids_, models_;
+  Calibration calibration_;
+};
+
+/// Parses one accelerator object in the catalogue schema (also used for inline objects in scenarios).
+Accelerator parse_accelerator(const nlohmann::json& object, const std::string& pointer, const std::string& id,
+                              const Accelerator* base);
+Grid parse_grid(const nlohmann::json& object, const std::string& pointer, const std::string& id);
+
+} // namespace trainsim::scenario

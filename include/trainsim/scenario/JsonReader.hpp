@@ -1,0 +1,54 @@
+#pragma once
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainsim/core/Units.hpp"
+
+namespace trainsim::scenario {
+
+/// Strict reader over one JSON object: every key read is recorded, and finish() rejects the rest.
+/// Every error names the JSON pointer, the bad value and what would be valid.
+class JsonReader {
+public:
+  JsonReader(const nlohmann::json& object, std::string pointer);
+
+  const std::string& pointer() const { return pointer_; }
+  std::string pointer_of(const std::string& key) const;
+  bool has(const std::string& key) const;
+  const nlohmann::json& raw(const std::string& key);
+
+  std::string get_string(const std::string& key, std::optional<std::string> fallback = std::nullopt);
+  long get_int(const std::string& key, long min, long max, std::optional<long> fallback = std::nullopt);
+  double get_number(const std::string& key, double min, double max, std::optional<double> fallback = std::nullopt);
+  bool get_bool(const std::string& key, std::optional<bool> fallback = std::nullopt);
+  /// A string with a unit ("400Gbps"), in SI units; must lie in (min, max].
+  double get_quantity(const std::string& key, core::Dimension dim, double min, double max,
+                      std::optional<double> fallback = std::nullopt);
+  std::string get_enum(const std::string& key, const std::vector<std::string>& valid,
+                       std::optional<std::string> fallback = std::nullopt);
+  /// A nested object; marks the key as read.
+  JsonReader child(const std::string& key);
+
+  /// Throws for any key that was not read, listing the valid keys.
+  void finish(const std::vector<std::string>& also_valid = {}) const;
+
+private:
+  const nlohmann::json& require(const std::string& key);
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+
+  const nlohmann::json& object_;
+  std::string pointer_;
+  std::set<std::string> read_;
+};
+
+/// Escapes a key for a JSON pointer (RFC 6901).
+std::string escape_pointer_token(const std::string& key);
+/// Short rendering of a JSON value for error messages.
+std::string brief(const nlohmann::json& value);
+
+} // namespace trainsim::scenario

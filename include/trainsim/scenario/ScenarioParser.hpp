@@ -1,0 +1,21 @@
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/scenario/Scenario.hpp"
+
+namespace trainsim::scenario {
+
+/// Parses and validates a scenario (schema version 1). Throws core::ConfigError naming the JSON pointer.
+Scenario parse_scenario(const nlohmann::json& document, const Catalog& catalog);
+/// Reads a file and parses it; malformed JSON is a ConfigError with line and column.
+Scenario load_scenario_file(const std::string& path, const Catalog& catalog);
+/// The built-in default scenario (scenarios/default.json, compiled in).
+const char* default_scenario_text();
+Scenario default_scenario(const Catalog& catalog);
+/// The resolved scenario (presets expanded, SI units), for reports and `validate --dump`.
+nlohmann::json to_json(const Scenario& s);
+
+} // namespace trainsim::scenario

@@ -1,0 +1,54 @@
+#pragma once
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/topology/Fabric.hpp"
+#include "trainsim/workload/Program.hpp"
+
+namespace trainsim::sim {
+
+/// Where one representative rank of a pipeline stage spent one step (seconds; they sum to the step).
+struct StageBreakdown {
+  double compute = 0;
+  double tp_comm = 0;
+  double pp_comm = 0;  ///< exposed pipeline transfers
+  double bubble = 0;   ///< waiting for another stage's compute (and the end-of-step barrier)
+  double dp_comm = 0;  ///< exposed data-parallel gradient and parameter communication
+  double optimizer = 0;
+  double energy_j = 0; ///< energy of this rank's accelerator in the step (host energy plugin)
+  double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer; }
+};
+
+struct SimOptions {
+  /// Issue each collective as one aggregated flow per member pair (true) or phase by phase (false).
+  bool aggregate_collectives = true;
+};
+
+struct SimResult {
+  double step_time_s = 0;                ///< mean over simulated steps
+  std::vector<double> step_times_s;      ///< each simulated step
+  std::vector<StageBreakdown> stages;    ///< per stage, mean per step
+  double accelerator_energy_per_step_j = 0; ///< all accelerators of the cluster, by symmetry
+  long transfers = 0;                    ///< network activities issued
+  long executions = 0;                   ///< compute activities issued
+  double simulated_seconds = 0;
+
+  nlohmann::json to_json() const;
+  static SimResult from_json(const nlohmann::json& j);
+};
+
+/// Simulates `steps` training steps of one representative pipeline (one rank per stage in full detail,
+/// identical data- and tensor-parallel replicas by symmetry) on the whole SimGrid platform; the
+/// data-parallel collectives of every tensor-parallel rank of a stage run on the fabric, so contention
+/// between rails and oversubscribed tiers is simulated. Runs in a child process so that each
+/// simulation gets a fresh SimGrid engine.
+SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
+                   const scenario::Calibration& cal, const SimOptions& options = {});
+
+/// One collective on a bare platform, for model tests: returns its simulated duration in seconds.
+double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
+                           const std::vector<int>& group, int kind, double bytes, bool aggregate);
+
+} // namespace trainsim::sim

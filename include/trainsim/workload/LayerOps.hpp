@@ -1,0 +1,57 @@
+#pragma once
+#include <vector>
+
+#include "trainsim/scenario/Scenario.hpp"
+#include "trainsim/workload/Efficiency.hpp"
+#include "trainsim/workload/ModelShape.hpp"
+
+namespace trainsim::workload {
+
+/// Tensor-parallel communication of one pass: collectives and the bytes each rank sends in them.
+struct TpTraffic {
+  int collectives = 0;     ///< number of collectives (each costs ring steps of latency)
+  double ring_bytes = 0;   ///< bytes one rank sends over the ring, summed over the collectives
+  int ring_steps = 0;      ///< ring steps summed over the collectives
+};
+
+/// Cost of one pass (forward or backward) of a group of layers for one micro-batch on one TP rank.
+struct PassCost {
+  double compute_s = 0;
+  double flops = 0; ///< hardware FLOPs executed
+  int kernels = 0;
+  TpTraffic tp;
+};
+
+/// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).
+struct ChunkCost {
+  PassCost forward;
+  PassCost backward; ///< including recompute
+};
+
+/// Kernel lists of one transformer layer on one TP rank, from the model, batch and parallelism.
+class LayerOps {
+public:
+  LayerOps(const scenario::Scenario& s, const ModelShape& shape);
+  std::vector<Kernel> forward() const;
+  std::vector<Kernel> backward() const;
+  /// What recompute re-runs before backward (empty for none).
+  std::vector<Kernel> recompute() const;
+  std::vector<Kernel> logits_forward() const;
+  std::vector<Kernel> logits_backward() const;
+  std::vector<Kernel> embedding_forward() const;
+  std::vector<Kernel> embedding_backward() const;
+  /// TP traffic of one layer forward (backward moves the same volume).
+  TpTraffic layer_tp_traffic() const;
+
+private:
+  std::vector<Kernel> attention_core_forward() const;
+  const scenario::Scenario& s_;
+  const ModelShape& shape_;
+  double tokens_ = 0, tokens_sp_ = 0, bytes_ = 2, gemm_bytes_ = 2, dropout_ = 0;
+};
+
+/// Accumulates kernels into a PassCost using the efficiency model.
+void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Efficiency& eff);
+void add_traffic(TpTraffic& into, const TpTraffic& t, int times = 1);
+
+} // namespace trainsim::workload

@@ -1,0 +1,32 @@
+#pragma once
+#include <string>
+
+#include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/workload/ModelShape.hpp"
+
+namespace trainsim::workload {
+
+/// Memory of one accelerator on its busiest pipeline stage, in bytes.
+struct MemoryBreakdown {
+  int stage = 0;
+  double weights = 0;
+  double gradients = 0;
+  double optimizer = 0;
+  double activations = 0;
+  double workspace = 0;
+  double capacity = 0; ///< usable HBM (capacity x usable fraction)
+  double total() const { return weights + gradients + optimizer + activations + workspace; }
+  std::string describe() const;
+};
+
+/// Parameters one TP rank of pipeline stage `stage` holds.
+double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage);
+
+/// Korthikanti et al. (2022) activation memory, generalised to GQA/SwiGLU, with the 1F1B in-flight count.
+MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& shape,
+                                const scenario::Calibration& cal);
+
+/// Throws core::InfeasibleError with the per-component breakdown when the busiest stage does not fit.
+void check_fits(const MemoryBreakdown& m, const scenario::Scenario& s);
+
+} // namespace trainsim::workload

@@ -1,0 +1,29 @@
+#pragma once
+#include "trainsim/scenario/Scenario.hpp"
+
+namespace trainsim::workload {
+
+/// Parameter and FLOP counts of a dense GPT/Llama-style transformer (whole model, no parallelism).
+struct ModelShape {
+  double head_dim = 0;
+  double kv_dim = 0;             ///< kv_heads * head_dim
+  double mlp_matrices = 2;       ///< 2 for GELU (fc1, fc2), 3 for SwiGLU (gate, up, down)
+  double layer_params = 0;       ///< weights and biases/norms of one layer
+  double embedding_params = 0;   ///< vocab * hidden (tied with the output layer)
+  double total_params = 0;
+
+  /// Forward FLOPs of one layer for one sequence (matmuls, full s^2 attention, the usual MFU convention).
+  double layer_forward_flops = 0;
+  /// Forward FLOPs of the attention core (QK^T and AV) of one layer for one sequence.
+  double attention_core_forward_flops = 0;
+  /// Forward FLOPs of the output logits for one sequence.
+  double logits_forward_flops = 0;
+
+  static ModelShape of(const scenario::Model& m);
+  /// Model FLOPs of one training step: 3x forward (no recompute).
+  double model_flops_per_step(const scenario::Scenario& s) const;
+  /// Hardware FLOPs of one step: model FLOPs plus what recompute adds.
+  double hardware_flops_per_step(const scenario::Scenario& s) const;
+};
+
+} // namespace trainsim::workload

@@ -1,0 +1,61 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/workload/LayerOps.hpp"
+#include "trainsim/workload/Memory.hpp"
+#include "trainsim/workload/ModelShape.hpp"
+
+namespace trainsim::workload {
+
+enum class OpKind {
+  compute,      ///< kernels on the accelerator: `seconds`
+  tp_comm,      ///< blocking tensor-parallel ring traffic: `bytes` per rank over `steps` ring steps
+  recv,         ///< blocking receive of `bytes` from pipeline stage `peer` (mailbox `tag`)
+  send,         ///< asynchronous send of `bytes` to pipeline stage `peer` (mailbox `tag`)
+  grad_bucket,  ///< hand a gradient bucket of `bytes` to the data-parallel stream (asynchronous)
+  grad_wait,    ///< wait until every gradient bucket of this step is reduced
+  optimizer,    ///< optimizer step: `seconds`
+  param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
+};
+
+/// Which pass an op belongs to (for the breakdown and traces).
+enum class Pass { forward, backward, step };
+
+struct Op {
+  OpKind kind = OpKind::compute;
+  Pass pass = Pass::forward;
+  double seconds = 0;
+  double bytes = 0;
+  int steps = 0;
+  int peer = -1;
+  int microbatch = -1;
+  int chunk = 0;
+  std::string tag;
+};
+
+/// The program one representative rank of a pipeline stage runs for one step.
+struct StageProgram {
+  int stage = 0;
+  std::vector<Op> ops;
+  double compute_s = 0; ///< sum of compute and optimizer seconds
+};
+
+enum class GradCollective { all_reduce, reduce_scatter };
+
+/// Everything the simulator needs, derived from the scenario: no SimGrid here.
+struct Workload {
+  ModelShape shape;
+  MemoryBreakdown memory;
+  std::vector<StageProgram> stages;
+  GradCollective grad_collective = GradCollective::all_reduce;
+  double model_flops_per_step = 0;
+  double hardware_flops_per_step = 0;
+  long microbatches = 0;
+};
+
+/// Builds the per-stage programs. Throws core::InfeasibleError when the model does not fit in memory.
+Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal);
+
+} // namespace trainsim::workload

@@ -1,0 +1,63 @@
+#include <cstdio>
+#include <string>
+
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/NetZone.hpp>
+
+#include "FabricZone.hpp"
+#include "trainsim/platform/Platform.hpp"
+
+namespace trainsim::platform {
+
+namespace sg4 = simgrid::s4u;
+
+void apply_network_model(const nlohmann::json& options)
+{
+  for (const auto& [key, value] : options.items()) {
+    std::string v = value.is_string() ? value.get<std::string>() : value.dump();
+    sg4::Engine::set_config(key + ":" + v);
+  }
+}
+
+std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const scenario::Scenario& s)
+{
+  std::unique_ptr<Platform> p(new Platform(fabric));
+  auto* root = sg4::create_full_zone("cluster");
+  auto* zone = new FabricZone("fabric", fabric); // owned by SimGrid once parented
+  zone->set_parent(root->get_impl());
+  const auto& acc = s.cluster.accelerator;
+  const double speed = acc.peak(s.training.precision);
+  char watts[96];
+  std::snprintf(watts, sizeof watts, "%.6f:%.6f", acc.idle_power_w, acc.peak_power_w);
+  p->hosts_.reserve(static_cast<size_t>(fabric.accelerators()));
+  for (int a = 0; a < fabric.accelerators(); ++a) {
+    sg4::Host* h = zone->create_host("acc" + std::to_string(a), {speed});
+    h->set_property("wattage_per_state", watts);
+    h->set_property("wattage_off", "0");
+    zone->add_accelerator_host(h, a);
+    p->hosts_.push_back(h);
+  }
+  for (const auto& l : fabric.links()) {
+    auto* link = zone->create_split_duplex_link(l.name, {l.bandwidth});
+    link->set_latency(l.latency);
+    zone->add_link(link);
+  }
+  zone->seal();
+  root->seal();
+  return p;
+}
+
+Platform::~Platform() = default;
+
+double Platform::route_latency(int src, int dst) const
+{
+  std::vector<topology::Hop> hops;
+  fabric_.route(src, dst, hops);
+  double lat = 0;
+  for (const auto& h : hops)
+    lat += fabric_.links()[static_cast<size_t>(h.link)].latency;
+  return lat;
+}
+
+} // namespace trainsim::platform

@@ -1,0 +1,200 @@
+#include "trainsim/report/Report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "trainsim/core/Units.hpp"
+#include "trainsim/scenario/ScenarioParser.hpp"
+
+namespace trainsim::report {
+
+using nlohmann::ordered_json;
+
+ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
+{
+  ordered_json j;
+  j["report_version"] = report_version;
+  j["scenario"] = m.scenario;
+  j["accelerators"] = m.accelerators;
+  j["step_time_s"] = m.step_time_s;
+  j["tokens_per_step"] = m.tokens_per_step;
+  j["tokens_per_s"] = m.tokens_per_s;
+  j["mfu"] = m.mfu;
+  j["hfu"] = m.hfu;
+  j["tflops_per_accelerator"] = m.tflops_per_accelerator;
+  j["hw_tflops_per_accelerator"] = m.hw_tflops_per_accelerator;
+  j["steps_to_train"] = m.steps_to_train;
+  j["time_to_train_s"] = m.time_to_train_s;
+  j["time_to_train_days"] = m.time_to_train_s / 86400.0;
+  j["energy_mwh"] = m.energy_mwh;
+  j["energy_breakdown_mwh"] = {{"accelerators", m.energy_accelerators_mwh},
+                               {"hosts", m.energy_hosts_mwh},
+                               {"facility_overhead", m.energy_facility_mwh}};
+  j["energy_per_step_j"] = m.energy_per_step_j;
+  j["average_accelerator_power_w"] = m.average_accelerator_power_w;
+  j["carbon_tco2e"] = m.carbon_tco2e;
+  j["grid"] = {{"id", s.site.grid.id}, {"co2_kg_per_kwh", m.grid_kg_per_kwh}};
+  j["memory_gib_per_accelerator"] = m.memory_gib_per_accelerator;
+  const double g = 1073741824.0;
+  j["memory_breakdown_gib"] = {{"stage", m.memory.stage},
+                               {"weights", m.memory.weights / g},
+                               {"gradients", m.memory.gradients / g},
+                               {"optimizer", m.memory.optimizer / g},
+                               {"activations", m.memory.activations / g},
+                               {"workspace", m.memory.workspace / g},
+                               {"usable_capacity", m.memory.capacity / g}};
+  j["breakdown"] = {{"compute_s", m.breakdown.compute},
+                    {"tp_comm_exposed_s", m.breakdown.tp_comm},
+                    {"pp_comm_exposed_s", m.breakdown.pp_comm},
+                    {"dp_comm_exposed_s", m.breakdown.dp_comm},
+                    {"pipeline_bubble_s", m.breakdown.bubble},
+                    {"optimizer_s", m.breakdown.optimizer}};
+  ordered_json stages = ordered_json::array();
+  for (size_t i = 0; i < m.stages.size(); ++i) {
+    const auto& st = m.stages[i];
+    stages.push_back({{"stage", i},
+                      {"compute_s", st.compute},
+                      {"tp_comm_exposed_s", st.tp_comm},
+                      {"pp_comm_exposed_s", st.pp_comm},
+                      {"dp_comm_exposed_s", st.dp_comm},
+                      {"pipeline_bubble_s", st.bubble},
+                      {"optimizer_s", st.optimizer},
+                      {"accelerator_energy_j", st.energy_j}});
+  }
+  j["stages"] = stages;
+  j["simulation"] = {{"steps", s.simulation.steps},
+                     {"seed", s.simulation.seed},
+                     {"transfers", m.simulated_transfers},
+                     {"executions", m.simulated_executions}};
+  if (m.reference_step_time_s) {
+    j["reference"] = {{"step_time_s", *m.reference_step_time_s},
+                      {"error", (m.step_time_s - *m.reference_step_time_s) / *m.reference_step_time_s},
+                      {"source", m.reference_source}};
+  }
+  j["resolved_scenario"] = ordered_json::parse(scenario::to_json(s).dump());
+  return j;
+}
+
+std::string to_json_text(const scenario::Scenario& s, const metrics::RunMetrics& m)
+{
+  return to_json(s, m).dump(2) + "\n";
+}
+
+std::string csv_header()
+{
+  return "scenario,accelerators,step_time_s,tokens_per_s,mfu,tflops_per_accelerator,hw_tflops_per_accelerator,"
+         "time_to_train_s,energy_mwh,carbon_tco2e,memory_gib_per_accelerator,compute_s,tp_comm_exposed_s,"
+         "pp_comm_exposed_s,dp_comm_exposed_s,pipeline_bubble_s,optimizer_s\n";
+}
+
+std::string csv_row(const metrics::RunMetrics& m)
+{
+  std::ostringstream ss;
+  ss.precision(10);
+  std::string name = m.scenario;
+  if (name.find_first_of(",\"\n") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : name)
+      q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    name = q + "\"";
+  }
+  ss << name << ',' << m.accelerators << ',' << m.step_time_s << ',' << m.tokens_per_s << ',' << m.mfu << ','
+     << m.tflops_per_accelerator << ',' << m.hw_tflops_per_accelerator << ',' << m.time_to_train_s << ','
+     << m.energy_mwh << ',' << m.carbon_tco2e << ',' << m.memory_gib_per_accelerator << ',' << m.breakdown.compute
+     << ',' << m.breakdown.tp_comm << ',' << m.breakdown.pp_comm << ',' << m.breakdown.dp_comm << ','
+     << m.breakdown.bubble << ',' << m.breakdown.optimizer << '\n';
+  return ss.str();
+}
+
+namespace {
+std::string row(const std::string& label, const std::string& value)
+{
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "  %-34s %s\n", label.c_str(), value.c_str());
+  return buf;
+}
+std::string num(const char* fmt, double v)
+{
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+} // namespace
+
+std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m)
+{
+  std::string out;
+  const auto& p = s.parallelism;
+  out += "trainsim: " + m.scenario + "\n";
+  out += row("cluster", std::to_string(m.accelerators) + " x " + s.cluster.accelerator.id + " (" +
+                            std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) + ")");
+  out += row("model", s.model.name + ", " + std::to_string(s.model.layers) + " layers, hidden " +
+                          std::to_string(s.model.hidden_size));
+  out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
+                                ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
+                                std::to_string(s.micro_batches_per_replica()));
+  out += "\n";
+  out += row("step time", core::format_seconds(m.step_time_s));
+  auto share = [&](double x) { return core::format_seconds(x) + num("  (%.1f%%)", 100.0 * x / m.step_time_s); };
+  out += row("  compute", share(m.breakdown.compute));
+  out += row("  exposed TP communication", share(m.breakdown.tp_comm));
+  out += row("  exposed PP communication", share(m.breakdown.pp_comm));
+  out += row("  exposed DP communication", share(m.breakdown.dp_comm));
+  out += row("  pipeline bubble", share(m.breakdown.bubble));
+  out += row("  optimizer", share(m.breakdown.optimizer));
+  out += row("tokens/s", num("%.4g", m.tokens_per_s));
+  out += row("MFU / HFU", num("%.1f%%", 100 * m.mfu) + " / " + num("%.1f%%", 100 * m.hfu));
+  out += row("TFLOP/s per accelerator (model/hw)", num("%.1f", m.tflops_per_accelerator) + " / " +
+                                                      num("%.1f", m.hw_tflops_per_accelerator));
+  out += row("memory per accelerator", num("%.1f GiB", m.memory_gib_per_accelerator) + " of " +
+                                           num("%.1f GiB usable", m.memory.capacity / 1073741824.0));
+  out += row("time to train", num("%.2f days", m.time_to_train_s / 86400) + " (" + num("%.4g", s.training.tokens) +
+                                  " tokens, " + num("%.0f", m.steps_to_train) + " steps)");
+  out += row("energy", num("%.1f MWh", m.energy_mwh) + num(" (accelerators %.1f, ", m.energy_accelerators_mwh) +
+                           num("hosts %.1f, ", m.energy_hosts_mwh) + num("facility %.1f)", m.energy_facility_mwh));
+  out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + s.site.grid.id + num(", %.4f kg/kWh)", m.grid_kg_per_kwh));
+  if (m.reference_step_time_s)
+    out += row("published step time", core::format_seconds(*m.reference_step_time_s) +
+                                           num("  (error %+.1f%%)", 100 * (m.step_time_s - *m.reference_step_time_s) /
+                                                                        *m.reference_step_time_s));
+  return out;
+}
+
+double mean_absolute_percentage_error(const std::vector<ReproduceRow>& rows)
+{
+  if (rows.empty())
+    return 0;
+  double sum = 0;
+  for (const auto& r : rows)
+    sum += std::fabs(r.error());
+  return 100.0 * sum / static_cast<double>(rows.size());
+}
+
+std::string reproduce_table(const std::vector<ReproduceRow>& rows, bool markdown)
+{
+  std::string out;
+  char buf[512];
+  if (markdown) {
+    out += "| case | predicted step (s) | published step (s) | error | MFU |\n|---|---|---|---|---|\n";
+    for (const auto& r : rows) {
+      std::snprintf(buf, sizeof buf, "| %s | %.2f | %.2f | %+.1f%% | %.1f%% |\n", r.name.c_str(), r.predicted_s,
+                    r.published_s, 100 * r.error(), 100 * r.mfu);
+      out += buf;
+    }
+  } else {
+    std::snprintf(buf, sizeof buf, "%-40s %12s %12s %8s %6s\n", "case", "predicted_s", "published_s", "error", "MFU");
+    out += buf;
+    for (const auto& r : rows) {
+      std::snprintf(buf, sizeof buf, "%-40s %12.3f %12.3f %+7.1f%% %5.1f%%\n", r.name.c_str(), r.predicted_s,
+                    r.published_s, 100 * r.error(), 100 * r.mfu);
+      out += buf;
+    }
+  }
+  std::snprintf(buf, sizeof buf, "%sMAPE over %zu cases: %.2f%%\n", markdown ? "\n" : "", rows.size(),
+                mean_absolute_percentage_error(rows));
+  out += buf;
+  return out;
+}
+
+} // namespace trainsim::report

@@ -1,0 +1,171 @@
+#include "trainsim/scenario/Catalog.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "trainsim/core/AtomicFile.hpp"
+#include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
+
+namespace trainsim::scenario {
+
+using core::Dimension;
+using nlohmann::json;
+
+namespace {
+
+json load_json(const std::string& path)
+{
+  std::string text = core::read_file(path);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw core::ConfigError("", path + ": malformed JSON in the catalogue: " + e.what());
+  }
+}
+
+std::vector<std::string> keys_of(const json& object)
+{
+  std::vector<std::string> out;
+  for (const auto& [k, v] : object.items())
+    out.push_back(k);
+  return out;
+}
+
+Calibration parse_calibration(const json& j, const std::string& path)
+{
+  JsonReader r(j, "");
+  Calibration c;
+  r.get_int("schema_version", 1, 1);
+  r.get_string("source", std::string());
+  r.raw("notes");
+  auto compute = r.child("compute");
+  c.gemm_efficiency = compute.get_number("gemm_efficiency", 0.01, 1);
+  c.attention_efficiency = compute.get_number("attention_efficiency", 0.01, 1);
+  c.batched_gemm_efficiency = compute.get_number("batched_gemm_efficiency", 0.01, 1);
+  c.memory_efficiency = compute.get_number("memory_efficiency", 0.01, 1);
+  c.kernel_overhead_s = compute.get_quantity("kernel_overhead", Dimension::time, -1, 1);
+  compute.finish();
+  auto comm = r.child("communication");
+  c.scale_up_bus_efficiency = comm.get_number("scale_up_bus_efficiency", 0.01, 1);
+  c.scale_out_bus_efficiency = comm.get_number("scale_out_bus_efficiency", 0.01, 1);
+  c.collective_step_latency_s = comm.get_quantity("collective_step_latency", Dimension::time, -1, 1);
+  c.p2p_latency_s = comm.get_quantity("p2p_latency", Dimension::time, -1, 1);
+  comm.finish();
+  auto mem = r.child("memory");
+  c.memory_usable_fraction = mem.get_number("usable_fraction", 0.1, 1);
+  c.workspace_bytes = mem.get_quantity("workspace", Dimension::bytes, -1, 1e12);
+  mem.finish();
+  c.network_model = r.raw("network_model");
+  r.finish();
+  return c;
+}
+
+} // namespace
+
+std::string Catalog::default_dir()
+{
+  if (const char* env = std::getenv("TRAINSIM_PLATFORMS"))
+    return env;
+  std::string src = std::string(TRAINSIM_SOURCE_DIR) + "/platforms";
+  if (std::filesystem::is_directory(src))
+    return src;
+  return "platforms";
+}
+
+Catalog Catalog::load(const std::string& dir)
+{
+  Catalog c;
+  c.accelerators_ = load_json(dir + "/accelerators.json").at("accelerators");
+  c.grids_ = load_json(dir + "/grids.json").at("grids");
+  c.models_ = load_json(dir + "/models.json").at("models");
+  c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"), dir + "/calibration.json");
+  return c;
+}
+
+const Catalog& Catalog::instance()
+{
+  static const Catalog catalog = load(default_dir());
+  return catalog;
+}
+
+std::vector<std::string> Catalog::accelerator_ids() const { return keys_of(accelerators_); }
+std::vector<std::string> Catalog::grid_ids() const { return keys_of(grids_); }
+std::vector<std::string> Catalog::model_ids() const { return keys_of(models_); }
+
+Accelerator parse_accelerator(const json& object, const std::string& pointer, const std::string& id,
+                              const Accelerator* base)
+{
+  JsonReader r(object, pointer);
+  Accelerator a = base ? *base : Accelerator{};
+  a.id = id;
+  const bool req = base == nullptr; // an inline object based on a preset may give any subset
+  auto opt = [&](double current) { return req ? std::nullopt : std::optional<double>(current); };
+  a.name = r.get_string("name", req ? std::optional<std::string>(id) : a.name);
+  r.get_string("vendor", std::string());
+  if (r.has("peak_flops") || req) {
+    auto pf = r.child("peak_flops");
+    a.peak_flops.clear();
+    for (const char* p : {"bf16", "fp16", "fp8", "fp32"}) {
+      if (pf.has(p) && pf.raw(p).is_null())
+        continue;
+      if (pf.has(p))
+        a.peak_flops[p] = pf.get_quantity(p, Dimension::flop_rate, 0, 1e18);
+    }
+    pf.finish();
+    if (a.peak_flops.empty())
+      throw core::ConfigError(r.pointer_of("peak_flops"), "no precision given; give at least one of bf16, fp16, fp8");
+  }
+  if (r.has("memory") || req) {
+    auto m = r.child("memory");
+    a.memory_bytes = m.get_quantity("capacity", Dimension::bytes, 0, 1e15, opt(a.memory_bytes));
+    a.memory_bandwidth = m.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, opt(a.memory_bandwidth));
+    m.get_string("type", std::string());
+    m.finish();
+  }
+  if (r.has("scale_up") || req) {
+    auto s = r.child("scale_up");
+    a.scale_up_type = s.get_enum("type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"},
+                                 req ? std::nullopt : std::optional<std::string>(a.scale_up_type));
+    a.scale_up_bandwidth = s.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, opt(a.scale_up_bandwidth));
+    a.scale_up_latency = s.get_quantity("latency", Dimension::time, -1, 1, opt(a.scale_up_latency));
+    s.finish();
+  }
+  if (r.has("node") || req) {
+    auto n = r.child("node");
+    a.accelerators_per_node =
+        static_cast<int>(n.get_int("accelerators_per_node", 1, 1024, req ? std::nullopt : std::optional<long>(a.accelerators_per_node)));
+    a.host_power_w = n.get_quantity("host_power", Dimension::power, -1, 1e6, opt(a.host_power_w));
+    a.nic_bandwidth = n.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, opt(a.nic_bandwidth));
+    n.finish();
+  }
+  if (r.has("power") || req) {
+    auto p = r.child("power");
+    a.idle_power_w = p.get_quantity("idle", Dimension::power, -1, 1e5, opt(a.idle_power_w));
+    a.peak_power_w = p.get_quantity("peak", Dimension::power, 0, 1e5, opt(a.peak_power_w));
+    p.finish();
+    if (a.idle_power_w > a.peak_power_w)
+      throw core::ConfigError(r.pointer_of("power"), "idle power exceeds peak power; idle must be at most peak");
+  }
+  if (r.has("sources"))
+    r.raw("sources");
+  r.finish({"note", "preset"});
+  return a;
+}
+
+Grid parse_grid(const json& object, const std::string& pointer, const std::string& id)
+{
+  JsonReader r(object, pointer);
+  Grid g;
+  g.id = id;
+  g.name = r.get_string("name", id);
+  g.co2_kg_per_kwh = r.get_number("co2_kg_per_kwh", 0, 5);
+  if (r.has("coal_share") && !r.raw("coal_share").is_null())
+    g.coal_share = r.get_number("coal_share", 0, 1);
+  if (r.has("fossil_co2_kg_per_kwh") && !r.raw("fossil_co2_kg_per_kwh").is_null())
+    g.fossil_co2_kg_per_kwh = r.get_number("fossil_co2_kg_per_kwh", 0, 5);
+  r.finish({"region", "year", "source", "note", "coal_share", "fossil_co2_kg_per_kwh"});
+  return g;
+}
+
+} // namespace trainsim::scenario

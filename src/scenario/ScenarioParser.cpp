@@ -1,0 +1,288 @@
+#include "trainsim/scenario/ScenarioParser.hpp"
+
+#include <cmath>
+
+#include "trainsim/core/AtomicFile.hpp"
+#include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
+
+namespace trainsim::scenario {
+
+using core::ConfigError;
+using core::Dimension;
+using nlohmann::json;
+
+namespace {
+
+std::string list(const std::vector<std::string>& v)
+{
+  std::string out;
+  for (const auto& s : v)
+    out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+const json& lookup(const json& table, const std::string& id, const std::string& pointer, const char* what,
+                   const std::vector<std::string>& ids)
+{
+  if (!table.contains(id))
+    throw ConfigError(pointer, "unknown " + std::string(what) + " \"" + id + "\"; valid: " + list(ids));
+  return table.at(id);
+}
+
+Accelerator parse_accelerator_ref(JsonReader& cluster, const Catalog& cat)
+{
+  std::string ptr = cluster.pointer_of("accelerator");
+  const json& v = cluster.raw("accelerator");
+  if (v.is_string()) {
+    std::string id = v.get<std::string>();
+    const json& entry = lookup(cat.accelerators(), id, ptr, "accelerator", cat.accelerator_ids());
+    return parse_accelerator(entry, "/catalog/accelerators/" + escape_pointer_token(id), id, nullptr);
+  }
+  if (!v.is_object())
+    throw ConfigError(ptr, "expected a catalogue id (e.g. \"H100-SXM-80GB\") or an object, got " + brief(v));
+  if (v.contains("preset")) {
+    JsonReader r(v, ptr);
+    std::string id = r.get_string("preset");
+    const json& entry = lookup(cat.accelerators(), id, ptr + "/preset", "accelerator", cat.accelerator_ids());
+    Accelerator base = parse_accelerator(entry, "/catalog/accelerators/" + escape_pointer_token(id), id, nullptr);
+    return parse_accelerator(v, ptr, id + "+overrides", &base);
+  }
+  return parse_accelerator(v, ptr, v.value("name", std::string("custom")), nullptr);
+}
+
+Cluster parse_cluster(JsonReader r, const Catalog& cat)
+{
+  Cluster c;
+  c.accelerator = parse_accelerator_ref(r, cat);
+  c.nodes = static_cast<int>(r.get_int("nodes", 1, 1'000'000));
+  c.accelerators_per_node =
+      static_cast<int>(r.get_int("accelerators_per_node", 1, 1024, c.accelerator.accelerators_per_node));
+  c.host_power_w = r.get_quantity("host_power", Dimension::power, -1, 1e6, c.accelerator.host_power_w);
+  c.scale_up = {c.accelerator.scale_up_type, c.accelerator.scale_up_bandwidth, c.accelerator.scale_up_latency};
+  if (r.has("scale_up")) {
+    auto s = r.child("scale_up");
+    c.scale_up.type = s.get_enum("type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, c.scale_up.type);
+    c.scale_up.bandwidth = s.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, c.scale_up.bandwidth);
+    c.scale_up.latency = s.get_quantity("latency", Dimension::time, -1, 1, c.scale_up.latency);
+    s.finish();
+  }
+  auto f = r.child("fabric");
+  std::string type = f.get_enum("type", {"fat_tree", "rail_optimized"});
+  c.fabric.type = type == "fat_tree" ? FabricType::fat_tree : FabricType::rail_optimized;
+  c.fabric.nic_bandwidth = f.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, c.accelerator.nic_bandwidth);
+  c.fabric.tiers = static_cast<int>(f.get_int("tiers", 1, 3, 2));
+  if (f.has("oversubscription") && f.raw("oversubscription").is_string()) {
+    std::string s = f.get_string("oversubscription");
+    auto colon = s.find(':');
+    double down = 0, up = 0;
+    try {
+      if (colon != std::string::npos) {
+        down = std::stod(s.substr(0, colon));
+        up = std::stod(s.substr(colon + 1));
+      }
+    } catch (const std::exception&) {
+    }
+    if (!(down >= 1 && up >= 1 && down / up >= 1 && down / up <= 64))
+      throw ConfigError(f.pointer_of("oversubscription"),
+                        "\"" + s + "\" is not a ratio; write \"down:up\" such as \"1:1\" or \"3:1\" (at least 1:1, at most 64:1)");
+    c.fabric.oversubscription = down / up;
+  } else {
+    c.fabric.oversubscription = f.get_number("oversubscription", 1, 64, 1.0);
+  }
+  c.fabric.latency = f.get_quantity("latency", Dimension::time, -1, 1, 1e-6);
+  c.fabric.switch_radix = static_cast<int>(f.get_int("switch_radix", 4, 1024, 64));
+  f.finish();
+  r.finish();
+  return c;
+}
+
+Model parse_model(JsonReader r, const Catalog& cat)
+{
+  Model m;
+  const json* preset = nullptr;
+  if (r.has("preset")) {
+    m.name = r.get_string("preset");
+    preset = &lookup(cat.models(), m.name, r.pointer_of("preset"), "model preset", cat.model_ids());
+  } else {
+    m.name = r.get_string("name", std::string("custom"));
+  }
+  auto pick_int = [&](const char* key, long min, long max) {
+    std::optional<long> fb;
+    if (preset && preset->contains(key))
+      fb = preset->at(key).get<long>();
+    return static_cast<int>(r.get_int(key, min, max, fb));
+  };
+  m.layers = pick_int("layers", 1, 10'000);
+  m.hidden_size = pick_int("hidden_size", 1, 1'000'000);
+  m.attention_heads = pick_int("attention_heads", 1, 100'000);
+  {
+    std::optional<long> fb = preset && preset->contains("kv_heads") ? std::optional<long>(preset->at("kv_heads").get<long>())
+                                                                   : std::optional<long>(m.attention_heads);
+    m.kv_heads = static_cast<int>(r.get_int("kv_heads", 1, 100'000, fb));
+  }
+  {
+    std::optional<long> fb = preset ? std::optional<long>(preset->at("ffn_hidden_size").get<long>())
+                                    : std::optional<long>(4L * m.hidden_size);
+    m.ffn_hidden_size = static_cast<int>(r.get_int("ffn_hidden_size", 1, 10'000'000, fb));
+  }
+  m.vocab_size = pick_int("vocab_size", 1, 10'000'000);
+  m.seq_length = pick_int("seq_length", 1, 100'000'000);
+  std::optional<std::string> act;
+  if (preset)
+    act = preset->at("activation").get<std::string>();
+  m.activation = r.get_enum("activation", {"gelu", "swiglu"}, act) == "gelu" ? Activation::gelu : Activation::swiglu;
+  {
+    std::optional<double> fb = preset && preset->contains("dropout") ? std::optional<double>(preset->at("dropout").get<double>())
+                                                                    : std::optional<double>(m.activation == Activation::gelu ? 0.1 : 0.0);
+    m.dropout = r.get_number("dropout", 0.0, 0.99, fb);
+  }
+  r.finish({"source"});
+  if (m.hidden_size % m.attention_heads != 0)
+    throw ConfigError(r.pointer_of("attention_heads"), std::to_string(m.attention_heads) +
+                                                           " does not divide hidden_size " + std::to_string(m.hidden_size) +
+                                                           "; choose heads so that hidden_size / heads is an integer");
+  if (m.attention_heads % m.kv_heads != 0)
+    throw ConfigError(r.pointer_of("kv_heads"), std::to_string(m.kv_heads) + " does not divide attention_heads " +
+                                                    std::to_string(m.attention_heads) + "; use a divisor of it");
+  return m;
+}
+
+Training parse_training(JsonReader r)
+{
+  Training t;
+  t.global_batch_size = r.get_int("global_batch_size", 1, 1L << 40);
+  t.micro_batch_size = static_cast<int>(r.get_int("micro_batch_size", 1, 1 << 20, 1));
+  t.tokens = r.get_quantity("tokens", Dimension::count, 0, 1e18);
+  std::string p = r.get_enum("precision", {"bf16", "fp16", "fp8"}, std::string("bf16"));
+  t.precision = p == "bf16" ? Precision::bf16 : p == "fp16" ? Precision::fp16 : Precision::fp8;
+  std::string rc = r.get_enum("recompute", {"none", "selective", "full"}, std::string("none"));
+  t.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
+  t.attention = r.get_enum("attention", {"flash", "standard"}, std::string("flash")) == "flash" ? Attention::flash
+                                                                                                  : Attention::standard;
+  t.grad_reduce_bytes = r.get_enum("grad_reduce_precision", {"bf16", "fp16", "fp32"}, std::string("bf16")) == "fp32" ? 4 : 2;
+  r.finish();
+  return t;
+}
+
+Parallelism parse_parallelism(JsonReader r)
+{
+  Parallelism p;
+  p.tp = static_cast<int>(r.get_int("tp", 1, 1 << 20, 1));
+  p.pp = static_cast<int>(r.get_int("pp", 1, 1 << 20, 1));
+  p.dp = static_cast<int>(r.get_int("dp", 1, 1 << 24));
+  p.vpp = static_cast<int>(r.get_int("vpp", 1, 1024, 1));
+  p.sequence_parallel = r.get_bool("sequence_parallel", false);
+  p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
+  p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
+  p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
+  r.finish();
+  if (p.zero_stage > 1)
+    throw ConfigError(r.pointer_of("zero_stage"), std::to_string(p.zero_stage) +
+                                                      " is not supported yet; valid: 0 (replicated optimizer) or 1 (distributed optimizer)");
+  return p;
+}
+
+void check_consistency(const Scenario& s)
+{
+  const auto& p = s.parallelism;
+  const auto& m = s.model;
+  long total = s.cluster.total_accelerators();
+  long ranks = static_cast<long>(p.tp) * p.pp * p.dp;
+  if (ranks != total)
+    throw ConfigError("/parallelism", "tp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.pp) + "*" +
+                                          std::to_string(p.dp) + " = " + std::to_string(ranks) +
+                                          " but the cluster has " + std::to_string(total) +
+                                          " accelerators; make tp*pp*dp equal nodes*accelerators_per_node");
+  if (m.attention_heads % p.tp != 0)
+    throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide attention_heads " +
+                                             std::to_string(m.attention_heads) + "; use a divisor of the head count");
+  if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
+    throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " and kv_heads " + std::to_string(m.kv_heads) +
+                                             " do not divide one another; choose tp dividing kv_heads or a multiple of it");
+  if (m.ffn_hidden_size % p.tp != 0)
+    throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide ffn_hidden_size " +
+                                             std::to_string(m.ffn_hidden_size) + "; use a divisor of it");
+  if (m.layers % (p.pp * p.vpp) != 0)
+    throw ConfigError("/parallelism/pp", "pp*vpp = " + std::to_string(p.pp * p.vpp) + " does not divide layers " +
+                                             std::to_string(m.layers) + "; choose pp and vpp whose product divides the layer count");
+  if (p.sequence_parallel && p.tp == 1)
+    throw ConfigError("/parallelism/sequence_parallel", "true needs tp > 1; set it to false or raise tp");
+  long per_step = static_cast<long>(p.dp) * s.training.micro_batch_size;
+  if (s.training.global_batch_size % per_step != 0)
+    throw ConfigError("/training/global_batch_size",
+                      std::to_string(s.training.global_batch_size) + " is not a multiple of dp*micro_batch_size = " +
+                          std::to_string(per_step) + "; choose a multiple of it");
+  long mb = s.micro_batches_per_replica();
+  if (p.vpp > 1 && mb % p.pp != 0)
+    throw ConfigError("/parallelism/vpp", "the interleaved schedule (vpp > 1) needs micro-batches per replica (" +
+                                              std::to_string(mb) + ") to be a multiple of pp (" + std::to_string(p.pp) +
+                                              "); change global_batch_size or set vpp to 1");
+  if (mb > 1'000'000)
+    throw ConfigError("/training/global_batch_size", std::to_string(mb) +
+                                                         " micro-batches per replica is beyond what one step simulates (at most 1000000); raise micro_batch_size or dp");
+  if (s.cluster.accelerator.peak(s.training.precision) <= 0)
+    throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) + "\" is not supported by " +
+                                                 s.cluster.accelerator.id + "; use one of its precisions");
+}
+
+} // namespace
+
+Scenario parse_scenario(const json& document, const Catalog& cat)
+{
+  JsonReader r(document, "");
+  Scenario s;
+  s.schema_version = static_cast<int>(r.get_int("schema_version", 1, 1));
+  s.name = r.get_string("name");
+  s.cluster = parse_cluster(r.child("cluster"), cat);
+  s.model = parse_model(r.child("model"), cat);
+  s.training = parse_training(r.child("training"));
+  s.parallelism = parse_parallelism(r.child("parallelism"));
+  {
+    auto site = r.child("site");
+    s.site.pue = site.get_number("pue", 1.0, 3.0, 1.0);
+    std::string ptr = site.pointer_of("grid");
+    const json& g = site.has("grid") ? site.raw("grid") : json("cn-national-2023");
+    if (g.is_string()) {
+      std::string id = g.get<std::string>();
+      s.site.grid = parse_grid(lookup(cat.grids(), id, ptr, "grid", cat.grid_ids()), "/catalog/grids/" + id, id);
+    } else {
+      s.site.grid = parse_grid(g, ptr, "custom");
+    }
+    site.finish();
+  }
+  if (r.has("simulation")) {
+    auto sim = r.child("simulation");
+    s.simulation.steps = static_cast<int>(sim.get_int("steps", 1, 1000, 1));
+    s.simulation.seed = static_cast<std::uint64_t>(sim.get_int("seed", 0, (1L << 62), 1));
+    sim.finish();
+  }
+  if (r.has("reference")) {
+    auto ref = r.child("reference");
+    s.reference = Reference{ref.get_number("step_time_s", 0, 1e9), ref.get_string("source")};
+    ref.finish({"tflops_per_accelerator", "note"});
+  }
+  r.finish({"description"});
+  check_consistency(s);
+  return s;
+}
+
+Scenario load_scenario_file(const std::string& path, const Catalog& cat)
+{
+  std::string text = core::read_file(path);
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
+  }
+  return parse_scenario(doc, cat);
+}
+
+Scenario default_scenario(const Catalog& cat)
+{
+  return parse_scenario(json::parse(default_scenario_text()), cat);
+}
+
+} // namespace trainsim::scenario

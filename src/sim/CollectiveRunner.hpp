@@ -1,0 +1,29 @@
+#pragma once
+#include <vector>
+
+#include "trainsim/collective/Collective.hpp"
+#include "trainsim/platform/Platform.hpp"
+#include "trainsim/scenario/Catalog.hpp"
+
+namespace trainsim::sim {
+
+/// Runs collectives as transfers on the SimGrid platform, from the calling actor (blocking).
+class CollectiveRunner {
+public:
+  CollectiveRunner(const platform::Platform& p, const scenario::Calibration& cal, bool aggregate);
+  /// Runs `kind` over every group at once (groups of equal size), `bytes` per group; returns when all end.
+  void run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes);
+  /// Tensor-parallel traffic by symmetry: the representative sends its ring share to its successor.
+  void ring_share(int from, int to, double bytes, int steps);
+  long transfers() const { return transfers_; }
+
+private:
+  double efficiency(int a, int b) const;
+  const platform::Platform& platform_;
+  scenario::Calibration cal_;
+  bool aggregate_;
+  std::unique_ptr<collective::Algorithm> ring_;
+  long transfers_ = 0;
+};
+
+} // namespace trainsim::sim

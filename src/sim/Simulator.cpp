@@ -1,0 +1,188 @@
+#include "trainsim/sim/Simulator.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <simgrid/plugins/energy.h>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+
+#include "StageActor.hpp"
+#include "trainsim/core/Errors.hpp"
+
+namespace trainsim::sim {
+
+namespace sg4 = simgrid::s4u;
+
+nlohmann::json SimResult::to_json() const
+{
+  nlohmann::json st = nlohmann::json::array();
+  for (const auto& s : stages)
+    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j});
+  return {{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
+          {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
+          {"simulated_seconds", simulated_seconds}};
+}
+
+SimResult SimResult::from_json(const nlohmann::json& j)
+{
+  SimResult r;
+  r.step_time_s = j.at("step_time_s").get<double>();
+  r.step_times_s = j.at("step_times_s").get<std::vector<double>>();
+  for (const auto& s : j.at("stages"))
+    r.stages.push_back({s[0].get<double>(), s[1].get<double>(), s[2].get<double>(), s[3].get<double>(),
+                        s[4].get<double>(), s[5].get<double>(), s[6].get<double>()});
+  r.accelerator_energy_per_step_j = j.at("energy").get<double>();
+  r.transfers = j.at("transfers").get<long>();
+  r.executions = j.at("executions").get<long>();
+  r.simulated_seconds = j.at("simulated_seconds").get<double>();
+  return r;
+}
+
+namespace {
+
+/// A fresh SimGrid engine with logging silenced (trainsim reports through its own output).
+std::unique_ptr<sg4::Engine> make_engine(const scenario::Calibration& cal)
+{
+  static char arg0[] = "trainsim";
+  static char arg1[] = "--log=root.thresh:critical";
+  int argc = 2;
+  char* argv[] = {arg0, arg1, nullptr};
+  auto e = std::make_unique<sg4::Engine>(&argc, argv);
+  sg_host_energy_plugin_init();
+  platform::apply_network_model(cal.network_model);
+  return e;
+}
+
+/// Runs `body` in a child process and returns the JSON it produced; SimGrid's engine is a process-wide
+/// singleton, so every simulation gets its own process.
+nlohmann::json in_child(const std::function<nlohmann::json()>& body)
+{
+  int fds[2];
+  if (pipe(fds) != 0)
+    throw core::Error(std::string("internal: pipe failed: ") + std::strerror(errno));
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0)
+    throw core::Error(std::string("internal: fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    int code = 0;
+    try {
+      out = body().dump();
+    } catch (const std::exception& e) {
+      out = nlohmann::json{{"error", e.what()}}.dump();
+      code = 3;
+    }
+    const char* p = out.data();
+    size_t left = out.size();
+    while (left > 0) {
+      ssize_t n = write(fds[1], p, left);
+      if (n <= 0)
+        _exit(4);
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    close(fds[1]);
+    _exit(code);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status))
+    throw core::Error("internal: the simulation process died with signal " + std::to_string(WTERMSIG(status)));
+  if (text.empty())
+    throw core::Error("internal: the simulation process returned nothing (exit " + std::to_string(WEXITSTATUS(status)) + ")");
+  auto j = nlohmann::json::parse(text);
+  if (j.contains("error"))
+    throw core::Error("internal: simulation failed: " + j.at("error").get<std::string>());
+  return j;
+}
+
+SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
+                   const scenario::Calibration& cal, const SimOptions& opt)
+{
+  auto engine = make_engine(cal);
+  auto plat = platform::Platform::build(fabric, s);
+  const auto& p = s.parallelism;
+  SimContext ctx{s, w, *plat, cal, topology::Placement(p.tp, p.dp, p.pp), CollectiveRunner(*plat, cal, opt.aggregate_collectives),
+                 sg4::Barrier::create(static_cast<unsigned>(p.pp)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
+                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0};
+  for (int stage = 0; stage < p.pp; ++stage) {
+    auto& stream = ctx.streams[static_cast<size_t>(stage)];
+    for (int t = 0; t < p.tp; ++t) {
+      std::vector<int> group;
+      for (int d = 0; d < p.dp; ++d)
+        group.push_back(ctx.placement.accelerator({t, d, stage}));
+      stream.groups.push_back(std::move(group));
+    }
+    sg4::Host* host = plat->host(ctx.placement.accelerator({0, 0, stage}));
+    sg4::Actor::create("stage" + std::to_string(stage), host, [&ctx, stage] { run_stage(ctx, stage); });
+    if (p.dp > 1)
+      sg4::Actor::create("dp" + std::to_string(stage), host, [&ctx, stage] { run_dp_stream(ctx, stage); })->daemonize();
+  }
+  engine->run();
+  SimResult r;
+  const int steps = s.simulation.steps;
+  double prev = 0;
+  for (double t : ctx.step_ends) {
+    r.step_times_s.push_back(t - prev);
+    prev = t;
+  }
+  r.simulated_seconds = prev;
+  r.step_time_s = prev / steps;
+  for (auto b : ctx.sums) {
+    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j})
+      *x /= steps;
+    r.accelerator_energy_per_step_j += b.energy_j * p.tp * p.dp;
+    r.stages.push_back(b);
+  }
+  r.transfers = ctx.runner.transfers();
+  r.executions = ctx.executions;
+  return r;
+}
+
+} // namespace
+
+SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
+                   const scenario::Calibration& cal, const SimOptions& options)
+{
+  return SimResult::from_json(in_child([&] { return run_here(s, w, fabric, cal, options).to_json(); }));
+}
+
+double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
+                           const std::vector<int>& group, int kind, double bytes, bool aggregate)
+{
+  auto j = in_child([&] {
+    auto engine = make_engine(cal);
+    auto plat = platform::Platform::build(fabric, s);
+    CollectiveRunner runner(*plat, cal, aggregate);
+    double end = 0;
+    sg4::Actor::create("collective", plat->host(group.front()), [&] {
+      runner.run({group}, static_cast<collective::CollectiveKind>(kind), bytes);
+      end = sg4::Engine::get_clock();
+    });
+    engine->run();
+    return nlohmann::json{{"t", end}};
+  });
+  return j.at("t").get<double>();
+}
+
+} // namespace trainsim::sim

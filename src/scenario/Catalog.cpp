@@ -44,17 +44,17 @@ Calibration parse_calibration(const json& j, const std::string& path)
   c.attention_efficiency = compute.get_number("attention_efficiency", 0.01, 1);
   c.batched_gemm_efficiency = compute.get_number("batched_gemm_efficiency", 0.01, 1);
   c.memory_efficiency = compute.get_number("memory_efficiency", 0.01, 1);
-  c.kernel_overhead_s = compute.get_quantity("kernel_overhead", Dimension::time, -1, 1);
+  c.kernel_overhead_s = compute.get_nonnegative_quantity("kernel_overhead", Dimension::time, 1);
   compute.finish();
   auto comm = r.child("communication");
   c.scale_up_bus_efficiency = comm.get_number("scale_up_bus_efficiency", 0.01, 1);
   c.scale_out_bus_efficiency = comm.get_number("scale_out_bus_efficiency", 0.01, 1);
-  c.collective_step_latency_s = comm.get_quantity("collective_step_latency", Dimension::time, -1, 1);
-  c.p2p_latency_s = comm.get_quantity("p2p_latency", Dimension::time, -1, 1);
+  c.collective_step_latency_s = comm.get_nonnegative_quantity("collective_step_latency", Dimension::time, 1);
+  c.p2p_latency_s = comm.get_nonnegative_quantity("p2p_latency", Dimension::time, 1);
   comm.finish();
   auto mem = r.child("memory");
   c.memory_usable_fraction = mem.get_number("usable_fraction", 0.1, 1);
-  c.workspace_bytes = mem.get_quantity("workspace", Dimension::bytes, -1, 1e12);
+  c.workspace_bytes = mem.get_nonnegative_quantity("workspace", Dimension::bytes, 1e12);
   mem.finish();
   c.network_model = r.raw("network_model");
   r.finish();
@@ -128,20 +128,20 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
     a.scale_up_type = s.get_enum("type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"},
                                  req ? std::nullopt : std::optional<std::string>(a.scale_up_type));
     a.scale_up_bandwidth = s.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, opt(a.scale_up_bandwidth));
-    a.scale_up_latency = s.get_quantity("latency", Dimension::time, -1, 1, opt(a.scale_up_latency));
+    a.scale_up_latency = s.get_nonnegative_quantity("latency", Dimension::time, 1, opt(a.scale_up_latency));
     s.finish();
   }
   if (r.has("node") || req) {
     auto n = r.child("node");
     a.accelerators_per_node =
         static_cast<int>(n.get_int("accelerators_per_node", 1, 1024, req ? std::nullopt : std::optional<long>(a.accelerators_per_node)));
-    a.host_power_w = n.get_quantity("host_power", Dimension::power, -1, 1e6, opt(a.host_power_w));
+    a.host_power_w = n.get_nonnegative_quantity("host_power", Dimension::power, 1e6, opt(a.host_power_w));
     a.nic_bandwidth = n.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, opt(a.nic_bandwidth));
     n.finish();
   }
   if (r.has("power") || req) {
     auto p = r.child("power");
-    a.idle_power_w = p.get_quantity("idle", Dimension::power, -1, 1e5, opt(a.idle_power_w));
+    a.idle_power_w = p.get_nonnegative_quantity("idle", Dimension::power, 1e5, opt(a.idle_power_w));
     a.peak_power_w = p.get_quantity("peak", Dimension::power, 0, 1e5, opt(a.peak_power_w));
     p.finish();
     if (a.idle_power_w > a.peak_power_w)

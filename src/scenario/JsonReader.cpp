@@ -60,6 +60,7 @@ std::string JsonReader::pointer_of(const std::string& key) const
 
 bool JsonReader::has(const std::string& key) const
 {
+  known_.insert(key);
   return object_.contains(key);
 }
 
@@ -137,7 +138,7 @@ bool JsonReader::get_bool(const std::string& key, std::optional<bool> fallback)
 }
 
 double JsonReader::get_quantity(const std::string& key, core::Dimension dim, double min, double max,
-                                std::optional<double> fallback)
+                                std::optional<double> fallback, bool min_inclusive)
 {
   read_.insert(key);
   if (!has(key) && fallback)
@@ -157,9 +158,11 @@ double JsonReader::get_quantity(const std::string& key, core::Dimension dim, dou
   } catch (const std::invalid_argument& e) {
     fail(key, e.what());
   }
-  if (!(x > min) || x > max) {
+  const bool low = min_inclusive ? !(x >= min) : !(x > min);
+  if (low || x > max) {
     std::ostringstream ss;
-    ss << brief(v) << " is out of range; valid: above " << min << " and at most " << max << " (SI units)";
+    ss << brief(v) << " is out of range; valid: " << (min_inclusive ? "at least " : "above ") << min
+       << " and at most " << max << " (in SI units: bytes, seconds, watts, bytes/s, FLOP/s)";
     fail(key, ss.str());
   }
   return x;
@@ -190,8 +193,10 @@ void JsonReader::finish(const std::vector<std::string>& also_valid) const
       ok = ok || a == key;
     if (ok)
       continue;
-    std::vector<std::string> valid(read_.begin(), read_.end());
-    valid.insert(valid.end(), also_valid.begin(), also_valid.end());
+    std::set<std::string> all(read_.begin(), read_.end());
+    all.insert(known_.begin(), known_.end());
+    all.insert(also_valid.begin(), also_valid.end());
+    std::vector<std::string> valid(all.begin(), all.end());
     fail(key, "unknown key; valid keys here: " + join(valid));
   }
 }

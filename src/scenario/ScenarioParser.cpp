@@ -48,7 +48,7 @@ Accelerator parse_accelerator_ref(JsonReader& cluster, const Catalog& cat)
     Accelerator base = parse_accelerator(entry, "/catalog/accelerators/" + escape_pointer_token(id), id, nullptr);
     return parse_accelerator(v, ptr, id + "+overrides", &base);
   }
-  return parse_accelerator(v, ptr, v.value("name", std::string("custom")), nullptr);
+  return parse_accelerator(v, ptr, v.contains("name") && v.at("name").is_string() ? v.at("name").get<std::string>() : "custom", nullptr);
 }
 
 Cluster parse_cluster(JsonReader r, const Catalog& cat)
@@ -58,13 +58,13 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
   c.nodes = static_cast<int>(r.get_int("nodes", 1, 1'000'000));
   c.accelerators_per_node =
       static_cast<int>(r.get_int("accelerators_per_node", 1, 1024, c.accelerator.accelerators_per_node));
-  c.host_power_w = r.get_quantity("host_power", Dimension::power, -1, 1e6, c.accelerator.host_power_w);
+  c.host_power_w = r.get_nonnegative_quantity("host_power", Dimension::power, 1e6, c.accelerator.host_power_w);
   c.scale_up = {c.accelerator.scale_up_type, c.accelerator.scale_up_bandwidth, c.accelerator.scale_up_latency};
   if (r.has("scale_up")) {
     auto s = r.child("scale_up");
     c.scale_up.type = s.get_enum("type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, c.scale_up.type);
     c.scale_up.bandwidth = s.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, c.scale_up.bandwidth);
-    c.scale_up.latency = s.get_quantity("latency", Dimension::time, -1, 1, c.scale_up.latency);
+    c.scale_up.latency = s.get_nonnegative_quantity("latency", Dimension::time, 1, c.scale_up.latency);
     s.finish();
   }
   auto f = r.child("fabric");
@@ -78,10 +78,15 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
     double down = 0, up = 0;
     try {
       if (colon != std::string::npos) {
-        down = std::stod(s.substr(0, colon));
-        up = std::stod(s.substr(colon + 1));
+        size_t n1 = 0, n2 = 0;
+        std::string a = s.substr(0, colon), b = s.substr(colon + 1);
+        down = std::stod(a, &n1);
+        up = std::stod(b, &n2);
+        if (n1 != a.size() || n2 != b.size())
+          down = up = 0; // trailing characters: not a ratio
       }
     } catch (const std::exception&) {
+      down = up = 0;
     }
     if (!(down >= 1 && up >= 1 && down / up >= 1 && down / up <= 64))
       throw ConfigError(f.pointer_of("oversubscription"),
@@ -90,7 +95,7 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
   } else {
     c.fabric.oversubscription = f.get_number("oversubscription", 1, 64, 1.0);
   }
-  c.fabric.latency = f.get_quantity("latency", Dimension::time, -1, 1, 1e-6);
+  c.fabric.latency = f.get_nonnegative_quantity("latency", Dimension::time, 1, 1e-6);
   c.fabric.switch_radix = static_cast<int>(f.get_int("switch_radix", 4, 1024, 64));
   f.finish();
   r.finish();
@@ -188,10 +193,10 @@ void check_consistency(const Scenario& s)
   const auto& p = s.parallelism;
   const auto& m = s.model;
   long total = s.cluster.total_accelerators();
-  long ranks = static_cast<long>(p.tp) * p.pp * p.dp;
-  if (ranks != total)
+  const double ranks = static_cast<double>(p.tp) * p.pp * p.dp; // no overflow for any accepted values
+  if (ranks != static_cast<double>(total))
     throw ConfigError("/parallelism", "tp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.pp) + "*" +
-                                          std::to_string(p.dp) + " = " + std::to_string(ranks) +
+                                          std::to_string(p.dp) + " = " + (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks)) : std::string("more than 9e18")) +
                                           " but the cluster has " + std::to_string(total) +
                                           " accelerators; make tp*pp*dp equal nodes*accelerators_per_node");
   if (m.attention_heads % p.tp != 0)
@@ -259,7 +264,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
   }
   if (r.has("reference")) {
     auto ref = r.child("reference");
-    s.reference = Reference{ref.get_number("step_time_s", 0, 1e9), ref.get_string("source")};
+    s.reference = Reference{ref.get_number("step_time_s", 1e-9, 1e9), ref.get_string("source")};
     ref.finish({"tflops_per_accelerator", "note"});
   }
   r.finish({"description"});

@@ -168,15 +168,15 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
 }
 
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
-                           const std::vector<int>& group, int kind, double bytes, bool aggregate)
+                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate)
 {
   auto j = in_child([&] {
     auto engine = make_engine(cal);
     auto plat = platform::Platform::build(fabric, s);
     CollectiveRunner runner(*plat, cal, aggregate);
     double end = 0;
-    sg4::Actor::create("collective", plat->host(group.front()), [&] {
-      runner.run({group}, static_cast<collective::CollectiveKind>(kind), bytes);
+    sg4::Actor::create("collective", plat->host(groups.front().front()), [&] {
+      runner.run(groups, static_cast<collective::CollectiveKind>(kind), bytes);
       end = sg4::Engine::get_clock();
     });
     engine->run();

@@ -97,18 +97,20 @@ void Fabric::build_links(const scenario::Cluster& c)
   leaf_up_base_ = static_cast<int>(links_.size());
   // Trunk capacity: the NIC capacity under the leaf divided by the oversubscription ratio.
   const double o = c.fabric.oversubscription;
-  if (tiers_ >= 2) {
-    for (int l = 0; l < leaves_; ++l) {
-      int nics = type_ == FabricType::rail_optimized ? nodes_per_leaf_ : nodes_per_leaf_ * per_node_;
-      links_.push_back({"leafup" + std::to_string(l), nics * nic / o, lat, LinkKind::leaf_uplink});
-    }
-  }
+  // NICs under each leaf (the last rail group may be partial).
+  std::vector<double> leaf_nics(static_cast<size_t>(leaves_), 0.0);
+  for (int a = 0; a < accelerators_; ++a)
+    leaf_nics[static_cast<size_t>(leaf_of(a))] += 1;
+  if (tiers_ >= 2)
+    for (int l = 0; l < leaves_; ++l)
+      links_.push_back({"leafup" + std::to_string(l), leaf_nics[static_cast<size_t>(l)] * nic / o, lat, LinkKind::leaf_uplink});
   pod_up_base_ = static_cast<int>(links_.size());
   if (tiers_ == 3) {
-    for (int p = 0; p < pods_; ++p) {
-      int nics = leaves_per_pod_ * (type_ == FabricType::rail_optimized ? nodes_per_leaf_ : nodes_per_leaf_ * per_node_);
-      links_.push_back({"podup" + std::to_string(p), nics * nic / o, lat, LinkKind::pod_uplink});
-    }
+    std::vector<double> pod_nics(static_cast<size_t>(pods_), 0.0);
+    for (int l = 0; l < leaves_; ++l)
+      pod_nics[static_cast<size_t>(pod_of_leaf(l))] += leaf_nics[static_cast<size_t>(l)];
+    for (int p = 0; p < pods_; ++p)
+      links_.push_back({"podup" + std::to_string(p), pod_nics[static_cast<size_t>(p)] * nic / o, lat, LinkKind::pod_uplink});
   }
   bisection_per_accelerator_ = (tiers_ >= 2 && leaves_ > 1) ? nic / o : nic;
 }

@@ -26,9 +26,15 @@ public:
   long get_int(const std::string& key, long min, long max, std::optional<long> fallback = std::nullopt);
   double get_number(const std::string& key, double min, double max, std::optional<double> fallback = std::nullopt);
   bool get_bool(const std::string& key, std::optional<bool> fallback = std::nullopt);
-  /// A string with a unit ("400Gbps"), in SI units; must lie in (min, max].
+  /// A string with a unit ("400Gbps"), in SI units; must lie in (min, max] ([min, max] if min_inclusive).
   double get_quantity(const std::string& key, core::Dimension dim, double min, double max,
-                      std::optional<double> fallback = std::nullopt);
+                      std::optional<double> fallback = std::nullopt, bool min_inclusive = false);
+  /// Same, for quantities that may be zero but not negative (latencies, overheads).
+  double get_nonnegative_quantity(const std::string& key, core::Dimension dim, double max,
+                                  std::optional<double> fallback = std::nullopt)
+  {
+    return get_quantity(key, dim, 0.0, max, fallback, true);
+  }
   std::string get_enum(const std::string& key, const std::vector<std::string>& valid,
                        std::optional<std::string> fallback = std::nullopt);
   /// A nested object; marks the key as read.
@@ -44,6 +50,7 @@ private:
   const nlohmann::json& object_;
   std::string pointer_;
   std::set<std::string> read_;
+  mutable std::set<std::string> known_; ///< optional keys asked about with has(): valid even when absent
 };
 
 /// Escapes a key for a JSON pointer (RFC 6901).

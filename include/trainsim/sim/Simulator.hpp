@@ -47,8 +47,9 @@ struct SimResult {
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options = {});
 
-/// One collective on a bare platform, for model tests: returns its simulated duration in seconds.
+/// Collectives on a bare platform, for model tests: `kind` (a collective::CollectiveKind) over every
+/// group at once; returns the simulated duration in seconds.
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
-                           const std::vector<int>& group, int kind, double bytes, bool aggregate);
+                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate);
 
 } // namespace trainsim::sim

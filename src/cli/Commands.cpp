@@ -17,6 +17,15 @@ namespace trainsim::cli {
 
 namespace {
 
+/// One line, printable: control bytes from a user's file never reach the terminal raw.
+std::string printable(const std::string& text)
+{
+  std::string out;
+  for (unsigned char c : text)
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  return out;
+}
+
 scenario::Scenario load(const std::string& path, const scenario::Catalog& cat)
 {
   return path.empty() ? scenario::default_scenario(cat) : scenario::load_scenario_file(path, cat);
@@ -124,7 +133,7 @@ int main_entry(int argc, char** argv)
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << "trainsim: error: " << e.what() << "; run trainsim --help for the commands and options\n";
     return static_cast<int>(core::ExitCode::bad_input);
   }
   try {
@@ -136,7 +145,7 @@ int main_entry(int argc, char** argv)
     if (*reproduce)
       return cmd_reproduce(repro_dir, markdown, repro_json);
   } catch (const core::Error& e) {
-    std::cerr << "trainsim: error: " << e.what() << "\n";
+    std::cerr << "trainsim: error: " << printable(e.what()) << "\n";
     return static_cast<int>(e.exit_code());
   } catch (const std::exception& e) {
     std::cerr << "trainsim: internal error: " << e.what() << "\n";

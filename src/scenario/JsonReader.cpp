@@ -26,7 +26,12 @@ std::string escape_pointer_token(const std::string& key)
 
 std::string brief(const json& value)
 {
-  std::string s = value.dump();
+  // Containers are summarised, never dumped: a deeply nested value must not recurse.
+  if (value.is_object())
+    return "an object of " + std::to_string(value.size()) + " keys";
+  if (value.is_array())
+    return "an array of " + std::to_string(value.size()) + " items";
+  std::string s = value.dump(-1, ' ', true, json::error_handler_t::replace);
   if (s.size() > 60)
     s = s.substr(0, 57) + "...";
   return s;

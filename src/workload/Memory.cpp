@@ -103,7 +103,9 @@ void check_fits(const MemoryBreakdown& m, const scenario::Scenario& s)
   throw core::InfeasibleError("/parallelism", "out of memory on pipeline stage " + std::to_string(m.stage) + ": " +
                                                   m.describe() + " exceeds the usable " + cap + " of " +
                                                   s.cluster.accelerator.id +
-                                                  "; raise tp or pp, use recompute, zero_stage 1 or a smaller micro_batch_size");
+                                                  "; raise tp or pp, use recompute" +
+                                                  (s.parallelism.zero_stage == 0 ? std::string(", zero_stage 1") : std::string()) +
+                                                  " or a smaller micro_batch_size");
 }
 
 } // namespace trainsim::workload

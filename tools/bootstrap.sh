@@ -3,7 +3,7 @@
 # Usage: source tools/bootstrap.sh; trainsim_bootstrap [BUILD_DIR] [BUILD_TYPE]
 set -euo pipefail
 
-TRAINSIM_PACKAGES=(cmake g++ make pkg-config libsimgrid-dev libboost-graph-dev nlohmann-json3-dev
+TRAINSIM_PACKAGES=(cmake g++ make pkg-config python3 libsimgrid-dev libboost-graph-dev nlohmann-json3-dev
                    libspdlog-dev catch2 libcli11-dev)
 
 trainsim_missing_packages() {

@@ -12,6 +12,7 @@
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
+#include "trainsim/topology/Fabric.hpp"
 
 namespace trainsim::cli {
 
@@ -50,6 +51,7 @@ int cmd_validate(const std::string& path, bool dump)
 {
   const auto s = scenario::load_scenario_file(path, scenario::Catalog::instance());
   // A scenario is valid only if it also fits in memory.
+  topology::Fabric::build(s.cluster);
   workload::build_workload(s, scenario::Catalog::instance().calibration());
   if (dump)
     std::cout << scenario::to_json(s).dump(2) << "\n";

@@ -105,7 +105,8 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
   r.get_string("vendor", std::string());
   if (r.has("peak_flops") || req) {
     auto pf = r.child("peak_flops");
-    a.peak_flops.clear();
+    if (req)
+      a.peak_flops.clear(); // a full object replaces the table; overrides of a preset merge into it
     for (const char* p : {"bf16", "fp16", "fp8", "fp32"}) {
       if (pf.has(p) && pf.raw(p).is_null())
         continue;

@@ -107,8 +107,9 @@ Model parse_model(JsonReader r, const Catalog& cat)
   Model m;
   const json* preset = nullptr;
   if (r.has("preset")) {
-    m.name = r.get_string("preset");
-    preset = &lookup(cat.models(), m.name, r.pointer_of("preset"), "model preset", cat.model_ids());
+    const std::string id = r.get_string("preset");
+    preset = &lookup(cat.models(), id, r.pointer_of("preset"), "model preset", cat.model_ids());
+    m.name = r.get_string("name", id);
   } else {
     m.name = r.get_string("name", std::string("custom"));
   }
@@ -243,7 +244,10 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
   s.model = parse_model(r.child("model"), cat);
   s.training = parse_training(r.child("training"));
   s.parallelism = parse_parallelism(r.child("parallelism"));
-  {
+  if (!r.has("site")) {
+    s.site.grid = parse_grid(lookup(cat.grids(), "cn-national-2023", "/site/grid", "grid", cat.grid_ids()),
+                             "/catalog/grids/cn-national-2023", "cn-national-2023");
+  } else {
     auto site = r.child("site");
     s.site.pue = site.get_number("pue", 1.0, 3.0, 1.0);
     std::string ptr = site.pointer_of("grid");

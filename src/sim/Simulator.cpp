@@ -124,7 +124,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   const auto& p = s.parallelism;
   SimContext ctx{s, w, *plat, cal, topology::Placement(p.tp, p.dp, p.pp), CollectiveRunner(*plat, cal, opt.aggregate_collectives),
                  sg4::Barrier::create(static_cast<unsigned>(p.pp)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
-                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0};
+                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0, 0};
   for (int stage = 0; stage < p.pp; ++stage) {
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t = 0; t < p.tp; ++t) {
@@ -154,7 +154,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     r.accelerator_energy_per_step_j += b.energy_j * p.tp * p.dp;
     r.stages.push_back(b);
   }
-  r.transfers = ctx.runner.transfers();
+  r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;
   r.executions = ctx.executions;
   return r;
 }

@@ -56,6 +56,7 @@ void run_stage(SimContext& ctx, int stage)
         break;
       case OpKind::send:
         sends.push_back(sg4::Mailbox::by_name(op.tag)->put_async(&token, op.bytes));
+        ++ctx.pipeline_transfers;
         break;
       case OpKind::recv: {
         int* data = nullptr;

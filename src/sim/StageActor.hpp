@@ -32,6 +32,7 @@ struct SimContext {
   std::vector<StageBreakdown> sums;     ///< per stage, summed over steps
   std::vector<double> step_ends;        ///< stage 0's time at the end of each step
   long executions = 0;
+  long pipeline_transfers = 0;
 };
 
 /// Runs one stage's program for every step.

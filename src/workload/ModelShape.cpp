@@ -37,7 +37,7 @@ double ModelShape::hardware_flops_per_step(const scenario::Scenario& sc) const
   double extra = 0;
   if (sc.training.recompute == Recompute::full)
     extra = sc.model.layers * layer_forward_flops;
-  else if (sc.training.recompute == Recompute::selective)
+  else if (sc.training.recompute == Recompute::selective && sc.training.attention == scenario::Attention::standard)
     extra = sc.model.layers * attention_core_forward_flops;
   return model_flops_per_step(sc) + extra * static_cast<double>(sc.training.global_batch_size);
 }

@@ -22,7 +22,8 @@ struct ModelShape {
   static ModelShape of(const scenario::Model& m);
   /// Model FLOPs of one training step: 3x forward (no recompute).
   double model_flops_per_step(const scenario::Scenario& s) const;
-  /// Hardware FLOPs of one step: model FLOPs plus what recompute adds.
+  /// Hardware FLOPs of one step: model FLOPs plus what recompute adds (selective recompute adds the
+  /// attention core only with unfused attention; fused attention recomputes inside its backward kernel).
   double hardware_flops_per_step(const scenario::Scenario& s) const;
 };
 

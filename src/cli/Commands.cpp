@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+#include "trainsim/core/Log.hpp"
 
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/AtomicFile.hpp"
@@ -139,7 +139,7 @@ int main_entry(int argc, char** argv)
     return static_cast<int>(core::ExitCode::bad_input);
   }
   try {
-    spdlog::set_level(spdlog::level::from_str(log_level));
+    core::set_log_level(log_level);
     if (*run)
       return cmd_run(run_path, json_out, csv_out, quiet);
     if (*validate)

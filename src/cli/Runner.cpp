@@ -1,5 +1,8 @@
 #include "trainsim/cli/Runner.hpp"
 
+#include <chrono>
+
+#include "trainsim/core/Log.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
@@ -9,8 +12,21 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
 {
   RunOutput out;
   const auto fabric = topology::Fabric::build(s.cluster);
+  const auto fs = fabric.summary();
+  core::logger("topology")->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes,
+                                 fs.leaves, fs.pods, fs.links);
   out.workload = workload::build_workload(s, catalog.calibration());
+  size_t ops = 0;
+  for (const auto& st : out.workload.stages)
+    ops += st.ops.size();
+  core::logger("workload")->info("{} stages, {} micro-batches per replica, {} ops per step; memory {}",
+                                 out.workload.stages.size(), out.workload.microbatches, ops, out.workload.memory.describe());
+  const auto start = std::chrono::steady_clock::now();
   out.sim = sim::simulate(s, out.workload, fabric, catalog.calibration(), options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  core::logger("sim")->info("[{:.6f}s simulated] {} steps, step {:.6f} s; {} transfers, {} executions in {:.3f} s wall",
+                            out.sim.simulated_seconds, s.simulation.steps, out.sim.step_time_s, out.sim.transfers,
+                            out.sim.executions, wall);
   out.metrics = metrics::compute(s, out.workload, out.sim);
   return out;
 }

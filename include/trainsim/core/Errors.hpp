@@ -31,6 +31,13 @@ public:
   using ConfigError::ConfigError;
 };
 
+/// A bad command-line option value.
+class UsageError : public Error {
+public:
+  using Error::Error;
+  ExitCode exit_code() const override { return ExitCode::bad_input; }
+};
+
 /// Input/output failures on files the user named.
 class IoError : public Error {
 public:

@@ -579,3 +579,12 @@ TEST_CASE("bad input: llama3-405b on 8 GPUs with tp 1 pp 1 is out of memory", "[
                         {"out of memory on pipeline stage 0", "weights", "gradients", "optimizer", "activations",
                          "workspace", "exceeds the usable", "H800-SXM-80GB", "raise tp or pp"});
 }
+
+TEST_CASE("accelerator preset overrides merge into the peak FLOP/s table", "[scenario]")
+{
+  auto doc = nlohmann::json::parse(trainsim::scenario::default_scenario_text());
+  doc["cluster"]["accelerator"] = {{"preset", "H800-SXM-80GB"}, {"peak_flops", {{"fp8", nullptr}}}};
+  auto s = trainsim::scenario::parse_scenario(doc, trainsim::scenario::Catalog::instance());
+  CHECK(s.cluster.accelerator.peak(trainsim::scenario::Precision::bf16) > 9e14); // kept from the preset
+  CHECK(s.cluster.accelerator.peak(trainsim::scenario::Precision::fp8) == 0);    // removed by null
+}

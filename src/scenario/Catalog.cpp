@@ -108,8 +108,10 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
     if (req)
       a.peak_flops.clear(); // a full object replaces the table; overrides of a preset merge into it
     for (const char* p : {"bf16", "fp16", "fp8", "fp32"}) {
-      if (pf.has(p) && pf.raw(p).is_null())
+      if (pf.has(p) && pf.raw(p).is_null()) {
+        a.peak_flops.erase(p); // null: the device has no such mode
         continue;
+      }
       if (pf.has(p))
         a.peak_flops[p] = pf.get_quantity(p, Dimension::flop_rate, 0, 1e18);
     }

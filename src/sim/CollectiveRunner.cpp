@@ -22,7 +22,17 @@ double CollectiveRunner::efficiency(int a, int b) const
   return f.node_of(a) == f.node_of(b) ? cal_.scale_up_bus_efficiency : cal_.scale_out_bus_efficiency;
 }
 
-void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes)
+double CollectiveRunner::ring_latency(const std::vector<std::vector<int>>& groups) const
+{
+  double max_latency = 0;
+  for (const auto& g : groups)
+    for (size_t i = 0; i < g.size(); ++i)
+      max_latency = std::max(max_latency, platform_.route_latency(g[i], g[(i + 1) % g.size()]));
+  return max_latency;
+}
+
+void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes,
+                           double max_latency)
 {
   if (groups.empty() || groups.front().size() < 2)
     return;
@@ -30,10 +40,6 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
   collective::Schedule sched = ring_->expand(kind, p, bytes);
   if (aggregate_)
     sched = collective::aggregate(sched);
-  double max_latency = 0;
-  for (const auto& g : groups)
-    for (int i = 0; i < p; ++i)
-      max_latency = std::max(max_latency, platform_.route_latency(g[static_cast<size_t>(i)], g[static_cast<size_t>((i + 1) % p)]));
   std::vector<sg4::CommPtr> comms;
   for (const auto& phase : sched.phases) {
     comms.clear();
@@ -52,12 +58,11 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     sg4::this_actor::sleep_for(extra);
 }
 
-void CollectiveRunner::ring_share(int from, int to, double bytes, int steps)
+void CollectiveRunner::ring_share(int from, int to, double bytes, int steps, double lat)
 {
   auto comm = sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to));
   ++transfers_;
   comm->wait();
-  const double lat = platform_.route_latency(from, to);
   const double extra = (steps - 1) * lat + steps * cal_.collective_step_latency_s;
   if (extra > 0)
     sg4::this_actor::sleep_for(extra);

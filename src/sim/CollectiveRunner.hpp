@@ -12,9 +12,14 @@ class CollectiveRunner {
 public:
   CollectiveRunner(const platform::Platform& p, const scenario::Calibration& cal, bool aggregate);
   /// Runs `kind` over every group at once (groups of equal size), `bytes` per group; returns when all end.
-  void run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes);
-  /// Tensor-parallel traffic by symmetry: the representative sends its ring share to its successor.
-  void ring_share(int from, int to, double bytes, int steps);
+  /// `ring_latency` is ring_latency(groups), computed once by the caller for groups it reuses.
+  void run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes,
+           double ring_latency);
+  /// Largest route latency between ring neighbours over all groups.
+  double ring_latency(const std::vector<std::vector<int>>& groups) const;
+  /// Tensor-parallel traffic by symmetry: the representative sends its ring share to its successor,
+  /// whose route latency is `latency`.
+  void ring_share(int from, int to, double bytes, int steps, double latency);
   long transfers() const { return transfers_; }
 
 private:

@@ -133,6 +133,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
         group.push_back(ctx.placement.accelerator({t, d, stage}));
       stream.groups.push_back(std::move(group));
     }
+    stream.ring_latency = ctx.runner.ring_latency(stream.groups);
     sg4::Host* host = plat->host(ctx.placement.accelerator({0, 0, stage}));
     sg4::Actor::create("stage" + std::to_string(stage), host, [&ctx, stage] { run_stage(ctx, stage); });
     if (p.dp > 1)
@@ -176,7 +177,7 @@ double simulate_collective(const scenario::Scenario& s, const topology::Fabric& 
     CollectiveRunner runner(*plat, cal, aggregate);
     double end = 0;
     sg4::Actor::create("collective", plat->host(groups.front().front()), [&] {
-      runner.run(groups, static_cast<collective::CollectiveKind>(kind), bytes);
+      runner.run(groups, static_cast<collective::CollectiveKind>(kind), bytes, runner.ring_latency(groups));
       end = sg4::Engine::get_clock();
     });
     engine->run();

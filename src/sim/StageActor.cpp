@@ -33,6 +33,7 @@ void run_stage(SimContext& ctx, int stage)
   const int tp_next = pl.accelerator({ctx.scenario.parallelism.tp > 1 ? 1 : 0, 0, stage});
   sg4::Host* host = ctx.platform.host(self);
   const double speed = host->get_speed();
+  const double tp_latency = self == tp_next ? 0.0 : ctx.platform.route_latency(self, tp_next);
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
   StageBreakdown& sum = ctx.sums[static_cast<size_t>(stage)];
   std::vector<sg4::CommPtr> sends;
@@ -51,7 +52,7 @@ void run_stage(SimContext& ctx, int stage)
         (op.kind == OpKind::compute ? sum.compute : sum.optimizer) += now() - t0;
         break;
       case OpKind::tp_comm:
-        ctx.runner.ring_share(self, tp_next, op.bytes, op.steps);
+        ctx.runner.ring_share(self, tp_next, op.bytes, op.steps, tp_latency);
         sum.tp_comm += now() - t0;
         break;
       case OpKind::send:
@@ -82,7 +83,7 @@ void run_stage(SimContext& ctx, int stage)
         sum.dp_comm += now() - t0;
         break;
       case OpKind::param_gather:
-        ctx.runner.run(stream.groups, collective::CollectiveKind::all_gather, op.bytes);
+        ctx.runner.run(stream.groups, collective::CollectiveKind::all_gather, op.bytes, stream.ring_latency);
         sum.dp_comm += now() - t0;
         break;
       }
@@ -110,7 +111,7 @@ void run_dp_stream(SimContext& ctx, int stage)
     stream.work->acquire();
     const double bytes = stream.buckets.front();
     stream.buckets.pop_front();
-    ctx.runner.run(stream.groups, kind, bytes);
+    ctx.runner.run(stream.groups, kind, bytes, stream.ring_latency);
     stream.done->release();
   }
 }

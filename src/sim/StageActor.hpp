@@ -17,6 +17,7 @@ struct DpStream {
   simgrid::s4u::SemaphorePtr work = simgrid::s4u::Semaphore::create(0);
   simgrid::s4u::SemaphorePtr done = simgrid::s4u::Semaphore::create(0);
   std::vector<std::vector<int>> groups; ///< the DP group of every TP rank of the stage
+  double ring_latency = 0;              ///< largest neighbour route latency in those rings
 };
 
 /// Shared by the actors of one simulation.

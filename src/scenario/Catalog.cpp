@@ -32,7 +32,7 @@ std::vector<std::string> keys_of(const json& object)
   return out;
 }
 
-Calibration parse_calibration(const json& j, const std::string& path)
+Calibration parse_calibration(const json& j)
 {
   JsonReader r(j, "");
   Calibration c;
@@ -79,7 +79,7 @@ Catalog Catalog::load(const std::string& dir)
   c.accelerators_ = load_json(dir + "/accelerators.json").at("accelerators");
   c.grids_ = load_json(dir + "/grids.json").at("grids");
   c.models_ = load_json(dir + "/models.json").at("models");
-  c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"), dir + "/calibration.json");
+  c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"));
   return c;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 #include "trainsim/core/Log.hpp"
@@ -17,15 +18,6 @@
 namespace trainsim::cli {
 
 namespace {
-
-/// One line, printable: control bytes from a user's file never reach the terminal raw.
-std::string printable(const std::string& text)
-{
-  std::string out;
-  for (unsigned char c : text)
-    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-  return out;
-}
 
 scenario::Scenario load(const std::string& path, const scenario::Catalog& cat)
 {
@@ -101,59 +93,34 @@ int cmd_reproduce(const std::string& dir, bool markdown, const std::string& json
 
 } // namespace
 
-int main_entry(int argc, char** argv)
+void add_core_commands(CLI::App& app, CommandTable& table)
 {
-  CLI::App app{"trainsim: how long, how much energy and how much CO2 an LLM training run takes on a cluster"};
-  app.set_version_flag("--version", "trainsim 0.1.0");
-  app.require_subcommand(1);
-  std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
-
-  std::string run_path, json_out, csv_out;
-  bool quiet = false;
+  auto run_path = std::make_shared<std::string>();
+  auto json_out = std::make_shared<std::string>();
+  auto csv_out = std::make_shared<std::string>();
+  auto quiet = std::make_shared<bool>(false);
   auto* run = app.add_subcommand("run", "simulate training steps and report step time, MFU, time-to-train, energy, carbon");
-  run->add_option("scenario", run_path, "scenario JSON file (default: the built-in default scenario)");
-  run->add_option("--json", json_out, "write the JSON report to FILE");
-  run->add_option("--csv", csv_out, "write a CSV report to FILE");
-  run->add_flag("-q,--quiet", quiet, "print nothing on success");
+  run->add_option("scenario", *run_path, "scenario JSON file (default: the built-in default scenario)");
+  run->add_option("--json", *json_out, "write the JSON report to FILE");
+  run->add_option("--csv", *csv_out, "write a CSV report to FILE");
+  run->add_flag("-q,--quiet", *quiet, "print nothing on success");
+  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet); });
 
-  std::string validate_path;
-  bool dump = false;
+  auto validate_path = std::make_shared<std::string>();
+  auto dump = std::make_shared<bool>(false);
   auto* validate = app.add_subcommand("validate", "check a scenario file without running it");
-  validate->add_option("scenario", validate_path, "scenario JSON file")->required();
-  validate->add_flag("--dump", dump, "print the resolved scenario");
+  validate->add_option("scenario", *validate_path, "scenario JSON file")->required();
+  validate->add_flag("--dump", *dump, "print the resolved scenario");
+  table.add(validate, [=] { return cmd_validate(*validate_path, *dump); });
 
-  std::string repro_dir = "scenarios/validation", repro_json;
-  bool markdown = false;
+  auto repro_dir = std::make_shared<std::string>("scenarios/validation");
+  auto repro_json = std::make_shared<std::string>();
+  auto markdown = std::make_shared<bool>(false);
   auto* reproduce = app.add_subcommand("reproduce", "run validation cases and compare with published step times");
-  reproduce->add_option("dir", repro_dir, "folder of scenario files with a \"reference\" block")->capture_default_str();
-  reproduce->add_flag("--markdown", markdown, "print a Markdown table");
-  reproduce->add_option("--json", repro_json, "write the comparison as JSON to FILE");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "trainsim: error: " << e.what() << "; run trainsim --help for the commands and options\n";
-    return static_cast<int>(core::ExitCode::bad_input);
-  }
-  try {
-    core::set_log_level(log_level);
-    if (*run)
-      return cmd_run(run_path, json_out, csv_out, quiet);
-    if (*validate)
-      return cmd_validate(validate_path, dump);
-    if (*reproduce)
-      return cmd_reproduce(repro_dir, markdown, repro_json);
-  } catch (const core::Error& e) {
-    std::cerr << "trainsim: error: " << printable(e.what()) << "\n";
-    return static_cast<int>(e.exit_code());
-  } catch (const std::exception& e) {
-    std::cerr << "trainsim: internal error: " << e.what() << "\n";
-    return static_cast<int>(core::ExitCode::internal);
-  }
-  return 0;
+  reproduce->add_option("dir", *repro_dir, "folder of scenario files with a \"reference\" block")->capture_default_str();
+  reproduce->add_flag("--markdown", *markdown, "print a Markdown table");
+  reproduce->add_option("--json", *repro_json, "write the comparison as JSON to FILE");
+  table.add(reproduce, [=] { return cmd_reproduce(*repro_dir, *markdown, *repro_json); });
 }
 
 } // namespace trainsim::cli

@@ -24,11 +24,25 @@ scenario::Scenario load(const std::string& path, const scenario::Catalog& cat)
   return path.empty() ? scenario::default_scenario(cat) : scenario::load_scenario_file(path, cat);
 }
 
-int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet)
+sim::Fidelity parse_fidelity(const std::string& f)
+{
+  if (f.empty())
+    return sim::Fidelity::automatic;
+  if (f == "full")
+    return sim::Fidelity::full;
+  if (f == "reduced")
+    return sim::Fidelity::reduced;
+  throw core::UsageError("--fidelity must be full or reduced, got \"" + f + "\"");
+}
+
+int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet,
+            const std::string& fidelity)
 {
   const auto& cat = scenario::Catalog::instance();
+  sim::SimOptions options;
+  options.fidelity = parse_fidelity(fidelity);
   const auto s = load(path, cat);
-  const auto out = run_scenario(s, cat);
+  const auto out = run_scenario(s, cat, options);
   // Write every requested file before printing, each atomically.
   if (!json_out.empty())
     core::write_file_atomically(json_out, report::to_json_text(s, out.metrics));
@@ -99,12 +113,16 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   auto json_out = std::make_shared<std::string>();
   auto csv_out = std::make_shared<std::string>();
   auto quiet = std::make_shared<bool>(false);
+  auto fidelity = std::make_shared<std::string>();
   auto* run = app.add_subcommand("run", "simulate training steps and report step time, MFU, time-to-train, energy, carbon");
   run->add_option("scenario", *run_path, "scenario JSON file (default: the built-in default scenario)");
   run->add_option("--json", *json_out, "write the JSON report to FILE");
   run->add_option("--csv", *csv_out, "write a CSV report to FILE");
   run->add_flag("-q,--quiet", *quiet, "print nothing on success");
-  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet); });
+  run->add_option("--fidelity", *fidelity,
+                  "full: simulate every replica and rank; reduced: one replica, one rail where symmetric "
+                  "(default: the scenario's /simulation/fidelity, else full up to 256 accelerators)");
+  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity); });
 
   auto validate_path = std::make_shared<std::string>();
   auto dump = std::make_shared<bool>(false);

@@ -58,6 +58,11 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;
+  m.simulated_steps = static_cast<int>(r.step_times_s.size());
+  m.fidelity = r.fidelity;
+  m.simulated_replicas = r.simulated_replicas;
+  m.simulated_rails = r.simulated_rails;
+  m.rail_note = r.rail_note;
   if (s.reference) {
     m.reference_step_time_s = s.reference->step_time_s;
     m.reference_source = s.reference->source;

@@ -20,7 +20,8 @@ void apply_network_model(const nlohmann::json& options)
   }
 }
 
-std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const scenario::Scenario& s)
+std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const scenario::Scenario& s,
+                                          const std::vector<std::pair<int, double>>& link_scale)
 {
   std::unique_ptr<Platform> p(new Platform(fabric));
   auto* root = sg4::create_full_zone("cluster");
@@ -38,8 +39,12 @@ std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const 
     zone->add_accelerator_host(h, a);
     p->hosts_.push_back(h);
   }
+  std::vector<double> scale(fabric.links().size(), 1.0);
+  for (const auto& [l, f] : link_scale)
+    scale[static_cast<size_t>(l)] = f;
+  size_t index = 0;
   for (const auto& l : fabric.links()) {
-    auto* link = zone->create_split_duplex_link(l.name, {l.bandwidth});
+    auto* link = zone->create_split_duplex_link(l.name, {l.bandwidth * scale[index++]});
     link->set_latency(l.latency);
     zone->add_link(link);
   }

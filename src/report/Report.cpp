@@ -63,8 +63,12 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                       {"accelerator_energy_j", st.energy_j}});
   }
   j["stages"] = stages;
-  j["simulation"] = {{"steps", s.simulation.steps},
+  j["simulation"] = {{"steps", m.simulated_steps},
                      {"seed", s.simulation.seed},
+                     {"fidelity", m.fidelity},
+                     {"simulated_replicas", m.simulated_replicas},
+                     {"simulated_rails", m.simulated_rails},
+                     {"rail_symmetry", m.rail_note.empty() ? "symmetric" : m.rail_note},
                      {"transfers", m.simulated_transfers},
                      {"executions", m.simulated_executions}};
   if (m.reference_step_time_s) {

@@ -87,7 +87,12 @@ nlohmann::json to_json(const Scenario& s)
                {"grid", {{"id", s.site.grid.id}, {"co2_kg_per_kwh", s.site.grid.co2_kg_per_kwh}}}};
   if (s.site.grid.coal_share)
     j["site"]["grid"]["coal_share"] = *s.site.grid.coal_share;
-  j["simulation"] = {{"steps", s.simulation.steps}, {"seed", s.simulation.seed}};
+  if (s.simulation.steps_auto)
+    j["simulation"] = {{"steps", "auto"}, {"max_steps", s.simulation.steps}};
+  else
+    j["simulation"] = {{"steps", s.simulation.steps}};
+  j["simulation"]["seed"] = s.simulation.seed;
+  j["simulation"]["fidelity"] = s.simulation.fidelity;
   return j;
 }
 

@@ -262,7 +262,19 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
   }
   if (r.has("simulation")) {
     auto sim = r.child("simulation");
-    s.simulation.steps = static_cast<int>(sim.get_int("steps", 1, 1000, 1));
+    if (sim.has("steps") && sim.raw("steps").is_string()) {
+      if (sim.raw("steps").get<std::string>() != "auto")
+        throw ConfigError("/simulation/steps", "must be a whole number of steps (1-1000) or \"auto\", got " +
+                                                   brief(sim.raw("steps")));
+      s.simulation.steps_auto = true;
+      s.simulation.steps = static_cast<int>(sim.get_int("max_steps", 2, 1000, 10));
+    } else {
+      s.simulation.steps = static_cast<int>(sim.get_int("steps", 1, 1000, 1));
+    }
+    s.simulation.fidelity = sim.get_string("fidelity", std::string("auto"));
+    if (s.simulation.fidelity != "auto" && s.simulation.fidelity != "full" && s.simulation.fidelity != "reduced")
+      throw ConfigError("/simulation/fidelity", "unknown fidelity \"" + s.simulation.fidelity +
+                                                    "\"; valid: auto, full, reduced");
     s.simulation.seed = static_cast<std::uint64_t>(sim.get_int("seed", 0, (1L << 62), 1));
     sim.finish();
   }

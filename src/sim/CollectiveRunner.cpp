@@ -32,19 +32,30 @@ double CollectiveRunner::ring_latency(const std::vector<std::vector<int>>& group
 }
 
 void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes,
-                           double max_latency)
+                           double max_latency, const std::vector<std::vector<char>>* keep)
 {
   if (groups.empty() || groups.front().size() < 2)
     return;
   const int p = static_cast<int>(groups.front().size());
-  collective::Schedule sched = ring_->expand(kind, p, bytes);
-  if (aggregate_)
-    sched = collective::aggregate(sched);
+  // Expanding (and aggregating) a ring of hundreds of members costs O(p^2); buckets repeat, so expand once.
+  auto key = std::make_tuple(static_cast<int>(kind), p, bytes);
+  auto it = schedules_.find(key);
+  if (it == schedules_.end()) {
+    collective::Schedule expanded = ring_->expand(kind, p, bytes);
+    if (aggregate_)
+      expanded = collective::aggregate(expanded);
+    it = schedules_.emplace(key, std::move(expanded)).first;
+  }
+  const collective::Schedule& sched = it->second;
   std::vector<sg4::CommPtr> comms;
   for (const auto& phase : sched.phases) {
     comms.clear();
-    for (const auto& g : groups)
+    for (size_t gi = 0; gi < groups.size(); ++gi)
       for (const auto& t : phase.transfers) {
+        // Ring-neighbour flows that symmetry makes redundant are left out (sim/Reduction.hpp).
+        if (keep && t.dst == (t.src + 1) % p && !(*keep)[gi][static_cast<size_t>(t.src)])
+          continue;
+        const auto& g = groups[gi];
         int a = g[static_cast<size_t>(t.src)], b = g[static_cast<size_t>(t.dst)];
         comms.push_back(sg4::Comm::sendto_async(platform_.host(a), platform_.host(b), t.bytes / efficiency(a, b)));
       }
@@ -58,11 +69,14 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     sg4::this_actor::sleep_for(extra);
 }
 
-void CollectiveRunner::ring_share(int from, int to, double bytes, int steps, double lat)
+void CollectiveRunner::ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double lat)
 {
-  auto comm = sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to));
-  ++transfers_;
-  comm->wait();
+  std::vector<sg4::CommPtr> comms;
+  comms.reserve(pairs.size());
+  for (const auto& [from, to] : pairs)
+    comms.push_back(sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to)));
+  transfers_ += static_cast<long>(comms.size());
+  sg4::Comm::wait_all(comms);
   const double extra = (steps - 1) * lat + steps * cal_.collective_step_latency_s;
   if (extra > 0)
     sg4::this_actor::sleep_for(extra);

@@ -1,6 +1,7 @@
 #include "trainsim/sim/Simulator.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -11,8 +12,10 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 
+#include "Reduction.hpp"
 #include "StageActor.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Log.hpp"
 
 namespace trainsim::sim {
 
@@ -25,7 +28,8 @@ nlohmann::json SimResult::to_json() const
     st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j});
   return {{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
-          {"simulated_seconds", simulated_seconds}};
+          {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
+          {"rails", simulated_rails}, {"rail_note", rail_note}};
 }
 
 SimResult SimResult::from_json(const nlohmann::json& j)
@@ -40,7 +44,22 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.transfers = j.at("transfers").get<long>();
   r.executions = j.at("executions").get<long>();
   r.simulated_seconds = j.at("simulated_seconds").get<double>();
+  r.fidelity = j.at("fidelity").get<std::string>();
+  r.simulated_replicas = j.at("replicas").get<int>();
+  r.simulated_rails = j.at("rails").get<int>();
+  r.rail_note = j.at("rail_note").get<std::string>();
   return r;
+}
+
+Fidelity resolve_fidelity(const scenario::Scenario& s, const SimOptions& opt)
+{
+  if (opt.fidelity != Fidelity::automatic)
+    return opt.fidelity;
+  if (s.simulation.fidelity == "full")
+    return Fidelity::full;
+  if (s.simulation.fidelity == "reduced")
+    return Fidelity::reduced;
+  return s.cluster.total_accelerators() <= full_fidelity_max_accelerators ? Fidelity::full : Fidelity::reduced;
 }
 
 namespace {
@@ -119,36 +138,65 @@ nlohmann::json in_child(const std::function<nlohmann::json()>& body)
 SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& opt)
 {
-  auto engine = make_engine(cal);
-  auto plat = platform::Platform::build(fabric, s);
   const auto& p = s.parallelism;
-  SimContext ctx{s, w, *plat, cal, topology::Placement(p.tp, p.dp, p.pp), CollectiveRunner(*plat, cal, opt.aggregate_collectives),
-                 sg4::Barrier::create(static_cast<unsigned>(p.pp)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
-                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0, 0};
+  topology::Placement placement(p.tp, p.dp, p.pp);
+  const bool full = resolve_fidelity(s, opt) == Fidelity::full;
+  ReductionPlan plan = plan_reduction(fabric, placement, full);
+  const auto t_start = std::chrono::steady_clock::now();
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  auto engine = make_engine(cal);
+  auto plat = platform::Platform::build(fabric, s, plan.link_scale);
+  core::logger("sim")->info("platform of {} hosts built in {:.3f} s; {} fidelity, {} replicas, {} rails ({})",
+                            fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced",
+                            plan.replicas.size(), plan.rails.size(), plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
+  const int replicas = static_cast<int>(plan.replicas.size());
+  SimContext ctx{s, w, *plat, cal, placement, plan, CollectiveRunner(*plat, cal, opt.aggregate_collectives),
+                 sg4::Barrier::create(static_cast<unsigned>(p.pp * replicas)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
+                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
+                 s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0};
   for (int stage = 0; stage < p.pp; ++stage) {
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
-    for (int t = 0; t < p.tp; ++t) {
+    for (int t : plan.rails) {
       std::vector<int> group;
       for (int d = 0; d < p.dp; ++d)
-        group.push_back(ctx.placement.accelerator({t, d, stage}));
+        group.push_back(placement.accelerator({t, d, stage}));
       stream.groups.push_back(std::move(group));
     }
     stream.ring_latency = ctx.runner.ring_latency(stream.groups);
-    sg4::Host* host = plat->host(ctx.placement.accelerator({0, 0, stage}));
-    sg4::Actor::create("stage" + std::to_string(stage), host, [&ctx, stage] { run_stage(ctx, stage); });
+    if (!plan.keep.empty())
+      stream.keep = plan.keep[static_cast<size_t>(stage)];
+    for (int r = 0; r < replicas; ++r) {
+      stream.work.push_back(sg4::Semaphore::create(0));
+      stream.done.push_back(sg4::Semaphore::create(0));
+    }
+    for (int r = 0; r < replicas; ++r) {
+      sg4::Host* host = plat->host(placement.accelerator({0, plan.replicas[static_cast<size_t>(r)], stage}));
+      sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
+                         [&ctx, stage, r] { run_stage(ctx, stage, r); });
+    }
     if (p.dp > 1)
-      sg4::Actor::create("dp" + std::to_string(stage), host, [&ctx, stage] { run_dp_stream(ctx, stage); })->daemonize();
+      sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
+                         [&ctx, stage] { run_dp_stream(ctx, stage); })
+          ->daemonize();
   }
+  const auto t_run = std::chrono::steady_clock::now();
   engine->run();
+  core::logger("sim")->info("engine ran in {:.3f} s", seconds_since(t_run));
+  // The child process exits right after returning its result: tearing down a platform of 100k hosts
+  // would cost seconds for nothing, so the engine and platform are deliberately left to the exit.
+  (void)engine.release();
+  (void)plat.release();
   SimResult r;
-  const int steps = s.simulation.steps;
+  const int steps = static_cast<int>(ctx.step_ends.size());
   double prev = 0;
   for (double t : ctx.step_ends) {
     r.step_times_s.push_back(t - prev);
     prev = t;
   }
   r.simulated_seconds = prev;
-  r.step_time_s = prev / steps;
+  r.step_time_s = steps > 0 ? prev / steps : 0;
   for (auto b : ctx.sums) {
     for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j})
       *x /= steps;
@@ -157,6 +205,10 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   }
   r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;
   r.executions = ctx.executions;
+  r.fidelity = full ? "full" : "reduced";
+  r.simulated_replicas = replicas;
+  r.simulated_rails = static_cast<int>(plan.rails.size());
+  r.rail_note = plan.rail_note;
   return r;
 }
 

@@ -1,6 +1,7 @@
 #include "StageActor.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
@@ -16,30 +17,61 @@ using workload::OpKind;
 
 namespace {
 
-int token = 0; // mailbox payload; only the transfer's size matters
-
 double now()
 {
   return sg4::Engine::get_clock();
 }
 
+/// Relative change between two consecutive steps below which the step time is steady.
+constexpr double steady_tolerance = 1e-4;
+
+std::string mailbox_name(int replica, const std::string& tag)
+{
+  return std::to_string(replica) + "/" + tag;
+}
+
 } // namespace
 
-void run_stage(SimContext& ctx, int stage)
+void run_stage(SimContext& ctx, int stage, int replica)
 {
   const auto& prog = ctx.workload.stages[static_cast<size_t>(stage)];
   const auto& pl = ctx.placement;
-  const int self = pl.accelerator({0, 0, stage});
-  const int tp_next = pl.accelerator({ctx.scenario.parallelism.tp > 1 ? 1 : 0, 0, stage});
+  const bool rep = replica == 0; // the representative rank whose breakdown is reported
+  const int d = ctx.plan.replicas[static_cast<size_t>(replica)];
+  const int tp = ctx.scenario.parallelism.tp;
+  const int self = pl.accelerator({0, d, stage});
+  const int tp_next = pl.accelerator({tp > 1 ? 1 : 0, d, stage});
   sg4::Host* host = ctx.platform.host(self);
   const double speed = host->get_speed();
   const double tp_latency = self == tp_next ? 0.0 : ctx.platform.route_latency(self, tp_next);
+  // Full fidelity: every tensor-parallel rank of the replica sends its share to its ring successor.
+  std::vector<std::pair<int, int>> tp_pairs;
+  if (ctx.plan.full)
+    for (int t = 0; t < tp; ++t)
+      tp_pairs.emplace_back(pl.accelerator({t, d, stage}), pl.accelerator({(t + 1) % tp, d, stage}));
+  else
+    tp_pairs.emplace_back(self, tp_next);
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
-  StageBreakdown& sum = ctx.sums[static_cast<size_t>(stage)];
+  StageBreakdown scratch;
+  StageBreakdown& sum = rep ? ctx.sums[static_cast<size_t>(stage)] : scratch;
   std::vector<sg4::CommPtr> sends;
-  for (int step = 0; step < ctx.scenario.simulation.steps; ++step) {
+  static int token = 0; // mailbox payload when nothing travels with the message
+  int pending_jobs = 0;
+  auto hand_over = [&](collective::CollectiveKind kind, double bytes) {
+    if (rep)
+      stream.jobs.push_back({kind, bytes});
+    stream.work[static_cast<size_t>(replica)]->release();
+    ++pending_jobs;
+  };
+  auto wait_jobs = [&] {
+    for (; pending_jobs > 0; --pending_jobs)
+      stream.done[static_cast<size_t>(replica)]->acquire();
+  };
+  const auto grad_kind = ctx.workload.grad_collective == workload::GradCollective::all_reduce
+                             ? collective::CollectiveKind::all_reduce
+                             : collective::CollectiveKind::reduce_scatter;
+  for (int step = 0; step < ctx.steps_to_run; ++step) {
     const double e0 = sg_host_get_consumed_energy(host);
-    int pending_buckets = 0;
     for (const auto& op : prog.ops) {
       const double t0 = now();
       switch (op.kind) {
@@ -52,38 +84,59 @@ void run_stage(SimContext& ctx, int stage)
         (op.kind == OpKind::compute ? sum.compute : sum.optimizer) += now() - t0;
         break;
       case OpKind::tp_comm:
-        ctx.runner.ring_share(self, tp_next, op.bytes, op.steps, tp_latency);
+        ctx.runner.ring_shares(tp_pairs, op.bytes, op.steps, tp_latency);
         sum.tp_comm += now() - t0;
         break;
-      case OpKind::send:
-        sends.push_back(sg4::Mailbox::by_name(op.tag)->put_async(&token, op.bytes));
+      case OpKind::send: {
+        void* payload = &token;
+        if (ctx.plan.full && tp > 1) {
+          // The other tensor-parallel ranks' shares travel at the same time on their own routes.
+          auto p = std::make_unique<PipelinePayload>();
+          const int dst_stage = op.peer;
+          for (int t = 1; t < tp; ++t) {
+            p->extra.push_back(sg4::Comm::sendto_async(ctx.platform.host(pl.accelerator({t, d, stage})),
+                                                       ctx.platform.host(pl.accelerator({t, d, dst_stage})), op.bytes));
+            ++ctx.pipeline_transfers;
+          }
+          payload = p.get();
+          ctx.payloads.push_back(std::move(p));
+        }
+        sends.push_back(sg4::Mailbox::by_name(mailbox_name(d, op.tag))->put_async(payload, op.bytes));
         ++ctx.pipeline_transfers;
         break;
+      }
       case OpKind::recv: {
-        int* data = nullptr;
-        sg4::CommPtr c = sg4::Mailbox::by_name(op.tag)->get_async<int>(&data);
+        void* data = nullptr;
+        sg4::CommPtr c = sg4::Mailbox::by_name(mailbox_name(d, op.tag))->get_async<void>(&data);
         c->wait();
+        double start = c->get_start_time(), finish = c->get_finish_time();
+        if (ctx.plan.full && tp > 1 && data != &token) {
+          auto* p = static_cast<PipelinePayload*>(data);
+          sg4::Comm::wait_all(p->extra);
+          for (const auto& x : p->extra) {
+            start = std::min(start, x->get_start_time());
+            finish = std::max(finish, x->get_finish_time());
+          }
+        }
         if (ctx.cal.p2p_latency_s > 0)
           sg4::this_actor::sleep_for(ctx.cal.p2p_latency_s);
         const double waited = now() - t0;
-        const double transfer = c->get_finish_time() - c->get_start_time() + ctx.cal.p2p_latency_s;
+        const double transfer = finish - start + ctx.cal.p2p_latency_s;
         const double exposed = std::min(waited, std::max(0.0, transfer));
         sum.pp_comm += exposed;
         sum.bubble += waited - exposed;
         break;
       }
       case OpKind::grad_bucket:
-        stream.buckets.push_back(op.bytes);
-        stream.work->release();
-        ++pending_buckets;
+        hand_over(grad_kind, op.bytes);
         break;
       case OpKind::grad_wait:
-        for (; pending_buckets > 0; --pending_buckets)
-          stream.done->acquire();
+        wait_jobs();
         sum.dp_comm += now() - t0;
         break;
       case OpKind::param_gather:
-        ctx.runner.run(stream.groups, collective::CollectiveKind::all_gather, op.bytes, stream.ring_latency);
+        hand_over(collective::CollectiveKind::all_gather, op.bytes);
+        wait_jobs();
         sum.dp_comm += now() - t0;
         break;
       }
@@ -95,24 +148,38 @@ void run_stage(SimContext& ctx, int stage)
     const double t_barrier = now();
     ctx.barrier->wait();
     sum.bubble += now() - t_barrier;
-    sum.energy_j += sg_host_get_consumed_energy(host) - e0;
-    if (stage == 0)
+    if (rep)
+      sum.energy_j += sg_host_get_consumed_energy(host) - e0;
+    if (stage == 0 && rep) {
       ctx.step_ends.push_back(now());
+      if (ctx.scenario.simulation.steps_auto) {
+        // Steady state: two consecutive steps agree; otherwise simulate one more, up to the limit.
+        const auto& e = ctx.step_ends;
+        const size_t k = e.size();
+        bool steady = false;
+        if (k >= 2) {
+          const double last = e[k - 1] - (k >= 2 ? e[k - 2] : 0.0);
+          const double prev = e[k - 2] - (k >= 3 ? e[k - 3] : 0.0);
+          steady = std::fabs(last - prev) <= steady_tolerance * last;
+        }
+        ctx.steps_to_run = steady ? step + 1 : std::min(step + 2, ctx.scenario.simulation.steps);
+      }
+    }
+    ctx.barrier->wait(); // everyone sees the decision about the next step
   }
 }
 
 void run_dp_stream(SimContext& ctx, int stage)
 {
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
-  const auto kind = ctx.workload.grad_collective == workload::GradCollective::all_reduce
-                        ? collective::CollectiveKind::all_reduce
-                        : collective::CollectiveKind::reduce_scatter;
   for (;;) {
-    stream.work->acquire();
-    const double bytes = stream.buckets.front();
-    stream.buckets.pop_front();
-    ctx.runner.run(stream.groups, kind, bytes, stream.ring_latency);
-    stream.done->release();
+    for (auto& w : stream.work)
+      w->acquire();
+    const DpJob job = stream.jobs.front();
+    stream.jobs.pop_front();
+    ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
+    for (auto& d : stream.done)
+      d->release();
   }
 }
 

@@ -1,23 +1,40 @@
 #pragma once
 #include <deque>
+#include <memory>
 #include <vector>
 
 #include <simgrid/s4u/Barrier.hpp>
+#include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include "CollectiveRunner.hpp"
+#include "Reduction.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Placement.hpp"
 
 namespace trainsim::sim {
 
-/// The data-parallel communication stream of one stage (NCCL runs its collectives in order on one stream).
+/// A collective the data-parallel stream runs: a gradient bucket or a parameter all-gather.
+struct DpJob {
+  collective::CollectiveKind kind = collective::CollectiveKind::all_reduce;
+  double bytes = 0;
+};
+
+/// The data-parallel communication stream of one stage (NCCL runs its collectives in order on one
+/// stream). A job starts only when every simulated replica of the stage has handed it over, as a ring
+/// cannot progress before all its members join.
 struct DpStream {
-  std::deque<double> buckets; ///< bytes of each bucket handed over and not yet started
-  simgrid::s4u::SemaphorePtr work = simgrid::s4u::Semaphore::create(0);
-  simgrid::s4u::SemaphorePtr done = simgrid::s4u::Semaphore::create(0);
-  std::vector<std::vector<int>> groups; ///< the DP group of every TP rank of the stage
-  double ring_latency = 0;              ///< largest neighbour route latency in those rings
+  std::deque<DpJob> jobs;                          ///< handed over by the first replica, not yet started
+  std::vector<simgrid::s4u::SemaphorePtr> work;    ///< per simulated replica: jobs handed over
+  std::vector<simgrid::s4u::SemaphorePtr> done;    ///< per simulated replica: jobs finished
+  std::vector<std::vector<int>> groups;            ///< the data-parallel ring of every simulated rail
+  double ring_latency = 0;                         ///< largest neighbour route latency in those rings
+  std::vector<std::vector<char>> keep;             ///< per ring, which neighbour flows to issue
+};
+
+/// Tensor-parallel transfers that travel with a pipeline message in full fidelity (one per extra rank).
+struct PipelinePayload {
+  std::vector<simgrid::s4u::CommPtr> extra;
 };
 
 /// Shared by the actors of one simulation.
@@ -27,18 +44,21 @@ struct SimContext {
   const platform::Platform& platform;
   const scenario::Calibration& cal;
   topology::Placement placement;
+  ReductionPlan plan;
   CollectiveRunner runner;
   simgrid::s4u::BarrierPtr barrier;
   std::vector<DpStream> streams;
-  std::vector<StageBreakdown> sums;     ///< per stage, summed over steps
+  std::vector<StageBreakdown> sums;     ///< per stage (replica 0), summed over steps
   std::vector<double> step_ends;        ///< stage 0's time at the end of each step
+  std::vector<std::unique_ptr<PipelinePayload>> payloads;
+  int steps_to_run = 1;                 ///< decided while running when the step count is automatic
   long executions = 0;
   long pipeline_transfers = 0;
 };
 
-/// Runs one stage's program for every step.
-void run_stage(SimContext& ctx, int stage);
-/// Serves the stage's gradient buckets in order.
+/// Runs one stage's program of data-parallel replica `replica` (an index into plan.replicas) for every step.
+void run_stage(SimContext& ctx, int stage, int replica);
+/// Serves the stage's data-parallel jobs in order.
 void run_dp_stream(SimContext& ctx, int stage);
 
 } // namespace trainsim::sim

@@ -38,6 +38,10 @@ struct RunMetrics {
   Breakdown breakdown;
   std::vector<sim::StageBreakdown> stages;
   long simulated_transfers = 0, simulated_executions = 0;
+  int simulated_steps = 0;
+  std::string fidelity;       ///< "full" or "reduced"
+  int simulated_replicas = 0, simulated_rails = 0;
+  std::string rail_note;      ///< empty when one rail stood for all
   std::optional<double> reference_step_time_s;
   std::string reference_source;
 };

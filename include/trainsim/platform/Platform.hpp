@@ -22,7 +22,10 @@ class FabricZone;
 class Platform {
 public:
   /// Must be called after the s4u::Engine exists and before the simulation runs.
-  static std::unique_ptr<Platform> build(const topology::Fabric& fabric, const scenario::Scenario& s);
+  /// `link_scale` lists (link, factor) pairs whose capacity is multiplied by factor: the share of a link
+  /// that a symmetry-reduced simulation gives to the part of the traffic it simulates.
+  static std::unique_ptr<Platform> build(const topology::Fabric& fabric, const scenario::Scenario& s,
+                                         const std::vector<std::pair<int, double>>& link_scale = {});
   ~Platform();
 
   simgrid::s4u::Host* host(int accelerator) const { return hosts_[static_cast<size_t>(accelerator)]; }

@@ -113,7 +113,9 @@ struct Site {
 };
 
 struct Simulation {
-  int steps = 1;
+  int steps = 1;            ///< steps to simulate; with steps_auto, the most to simulate
+  bool steps_auto = false;  ///< simulate until two consecutive steps agree (steady state)
+  std::string fidelity = "auto"; ///< "auto", "full" or "reduced" (see sim::Fidelity)
   std::uint64_t seed = 1;
 };
 

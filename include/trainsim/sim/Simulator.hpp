@@ -21,7 +21,17 @@ struct StageBreakdown {
   double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer; }
 };
 
+/// How much of the cluster a simulation runs in detail (docs/performance.md).
+/// full: every data-parallel replica's pipeline and every tensor-parallel rank's transfers;
+/// reduced: one representative replica, and one rail of the data-parallel rings where rails are symmetric.
+enum class Fidelity { automatic, full, reduced };
+
+/// `automatic` resolves to full up to this many accelerators, reduced above.
+constexpr long full_fidelity_max_accelerators = 256;
+
 struct SimOptions {
+  /// Overrides the scenario's /simulation/fidelity unless automatic.
+  Fidelity fidelity = Fidelity::automatic;
   /// Issue each collective as one aggregated flow per member pair (true) or phase by phase (false).
   bool aggregate_collectives = true;
 };
@@ -34,6 +44,10 @@ struct SimResult {
   long transfers = 0;                    ///< network activities issued
   long executions = 0;                   ///< compute activities issued
   double simulated_seconds = 0;
+  std::string fidelity;                  ///< "full" or "reduced"
+  int simulated_replicas = 0;            ///< data-parallel replicas run as actors
+  int simulated_rails = 0;               ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
+  std::string rail_note;                 ///< why every rail was simulated, when rails are not symmetric
 
   nlohmann::json to_json() const;
   static SimResult from_json(const nlohmann::json& j);
@@ -46,6 +60,9 @@ struct SimResult {
 /// simulation gets a fresh SimGrid engine.
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options = {});
+
+/// The fidelity a simulation of `s` with `options` uses.
+Fidelity resolve_fidelity(const scenario::Scenario& s, const SimOptions& options);
 
 /// Collectives on a bare platform, for model tests: `kind` (a collective::CollectiveKind) over every
 /// group at once; returns the simulated duration in seconds.

@@ -1,0 +1,51 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "trainsim/scenario/Scenario.hpp"
+#include "trainsim/topology/Fabric.hpp"
+#include "trainsim/topology/Placement.hpp"
+
+namespace trainsim::sim {
+
+/// What one simulation runs in detail and what it takes from symmetry (no SimGrid here).
+struct ReductionPlan {
+  bool full = false;         ///< every data-parallel replica and every tensor-parallel rank simulated
+  std::vector<int> replicas; ///< data-parallel indices whose pipeline stages run as actors
+  std::vector<int> rails;    ///< tensor-parallel indices whose data-parallel rings run on the fabric
+  bool rails_symmetric = false;
+  std::string rail_note;     ///< why every rail is simulated (empty when one rail stands for all)
+  /// Links that every rail's rings share equally, with the fraction of their capacity one sampled rail
+  /// gets (1/tp): by symmetry the max-min fair share of each rail on such a link is exactly that.
+  std::vector<std::pair<int, double>> link_scale;
+  /// keep[stage][rail index][i]: issue ring flow i -> i+1 of that ring (reduced: see ring_flows_to_keep;
+  /// full: every flow). Empty when there are no data-parallel rings.
+  std::vector<std::vector<std::vector<char>>> keep;
+};
+
+/// Rail symmetry of the data-parallel rings: the rings of different tensor-parallel ranks (one per
+/// NIC "rail") are interchangeable when every link carries the ring flows of exactly one rail, or of
+/// every rail in equal numbers (a shared spine trunk), and every rail sees the same multiset of
+/// (link bandwidth, flows on that link) on its own links. Then one rail, with the shared links' capacity
+/// divided among the rails (listed in `shared`), gives every rail's timing; otherwise (links shared by
+/// some rails only, or unequally; rails of different capacity, e.g. a degraded link) every rail must be
+/// simulated. `note` says which link breaks the symmetry.
+bool rails_symmetric(const topology::Fabric& fabric, const topology::Placement& placement, std::string& note,
+                     std::vector<std::pair<int, double>>* shared = nullptr);
+
+/// Ring flows (member i to member i+1 of a data-parallel ring) that a reduced simulation can leave out:
+/// a flow whose every directed link carries no other simulated traffic (other ring flows, the
+/// representative replica's pipeline and tensor-parallel transfers) runs alone at its route's
+/// bottleneck and ends exactly when every other such flow with the same route profile (bandwidth and
+/// latency per hop) does, so one flow per profile stands for all of them: the collective's phase ends
+/// at the same time. Returns, for every stage and sampled rail, which ring flows to issue.
+std::vector<std::vector<std::vector<char>>> ring_flows_to_keep(const topology::Fabric& fabric,
+                                                               const topology::Placement& placement,
+                                                               const std::vector<int>& rails,
+                                                               const std::vector<std::pair<int, double>>& link_scale);
+
+/// Chooses the detail of a simulation: `full` simulates every replica and rank; `reduced` one replica and,
+/// where rails are symmetric, one rail.
+ReductionPlan plan_reduction(const topology::Fabric& fabric, const topology::Placement& placement, bool full);
+
+} // namespace trainsim::sim

@@ -1,9 +1,11 @@
 #include "trainsim/scenario/ScenarioParser.hpp"
 
 #include <cmath>
+#include <filesystem>
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::scenario {
@@ -236,6 +238,11 @@ void check_consistency(const Scenario& s)
 
 Scenario parse_scenario(const json& document, const Catalog& cat)
 {
+  return parse_scenario(document, cat, std::string());
+}
+
+Scenario parse_scenario(const json& document, const Catalog& cat, const std::string& base_dir)
+{
   JsonReader r(document, "");
   Scenario s;
   s.schema_version = static_cast<int>(r.get_int("schema_version", 1, 1));
@@ -258,8 +265,10 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
     } else {
       s.site.grid = parse_grid(g, ptr, "custom");
     }
+    parse_site_energy(site, s.site, base_dir);
     site.finish();
   }
+  resolve_coal(s.site, cat);
   if (r.has("simulation")) {
     auto sim = r.child("simulation");
     s.simulation.steps = static_cast<int>(sim.get_int("steps", 1, 1000, 1));
@@ -271,6 +280,14 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
     s.reference = Reference{ref.get_number("step_time_s", 1e-9, 1e9), ref.get_string("source")};
     ref.finish({"tflops_per_accelerator", "note"});
   }
+  if (r.has("power")) {
+    s.power = parse_power(r.child("power"));
+    if (s.power.cap_w && *s.power.cap_w <= s.cluster.accelerator.idle_power_w)
+      throw ConfigError("/power/cap", std::to_string(*s.power.cap_w) + " W is not above the accelerator's idle power (" +
+                                          std::to_string(s.cluster.accelerator.idle_power_w) + " W); raise the cap or remove it");
+  }
+  if (r.has("failures"))
+    s.failures = parse_failures(r.child("failures"));
   r.finish({"description"});
   check_consistency(s);
   return s;
@@ -286,7 +303,7 @@ Scenario load_scenario_file(const std::string& path, const Catalog& cat)
     std::string what = e.what();
     throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
   }
-  return parse_scenario(doc, cat);
+  return parse_scenario(doc, cat, std::filesystem::path(path).parent_path().string());
 }
 
 Scenario default_scenario(const Catalog& cat)

@@ -1,6 +1,7 @@
 #include "trainsim/scenario/ScenarioParser.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "trainsim/core/AtomicFile.hpp"
@@ -234,6 +235,13 @@ void check_consistency(const Scenario& s)
                                                  s.cluster.accelerator.id + "; use one of its precisions");
 }
 
+std::string watts(double w)
+{
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", w);
+  return buf;
+}
+
 } // namespace
 
 Scenario parse_scenario(const json& document, const Catalog& cat)
@@ -283,8 +291,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
   if (r.has("power")) {
     s.power = parse_power(r.child("power"));
     if (s.power.cap_w && *s.power.cap_w <= s.cluster.accelerator.idle_power_w)
-      throw ConfigError("/power/cap", std::to_string(*s.power.cap_w) + " W is not above the accelerator's idle power (" +
-                                          std::to_string(s.cluster.accelerator.idle_power_w) + " W); raise the cap or remove it");
+      throw ConfigError("/power/cap", watts(*s.power.cap_w) + " W is not above the accelerator's idle power (" +
+                                          watts(s.cluster.accelerator.idle_power_w) + " W); raise the cap or remove it");
   }
   if (r.has("failures"))
     s.failures = parse_failures(r.child("failures"));

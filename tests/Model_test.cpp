@@ -90,9 +90,13 @@ TEST_CASE("accelerator energy integrates power states: E = P_idle t + (P_peak - 
   const double t = out.sim.step_time_s, busy = st.compute + st.optimizer;
   CHECK(out.sim.step_times_s.size() == 2);
   CHECK(st.energy_j == Approx(acc.idle_power_w * t + (acc.peak_power_w - acc.idle_power_w) * busy).epsilon(1e-6));
-  // Whole-run bookkeeping: (accelerators + hosts) x PUE x steps; carbon = energy x grid factor.
+  // Whole-run bookkeeping: (accelerator power by state + hosts + NIC and switch ports) x PUE x steps;
+  // carbon = energy x grid factor. (The NICs are split out of host_power, not added to it.)
   const auto& m = out.metrics;
-  const double per_step = (st.energy_j + s.cluster.host_power_w * t) * s.site.pue;
+  const double acc_j = st.compute * m.power_compute_w + st.optimizer * m.power_memory_bound_w +
+                       (st.tp_comm + st.pp_comm + st.dp_comm) * m.power_communication_w + st.bubble * m.power_bubble_w;
+  CHECK(m.power_compute_w == Approx(acc.idle_power_w + (acc.peak_power_w - acc.idle_power_w) * m.compute_activity));
+  const double per_step = (acc_j + s.cluster.host_power_w * t + m.switch_ports * s.power.switch_port_power_w * t) * s.site.pue;
   CHECK(m.energy_mwh == Approx(per_step * m.steps_to_train / 3.6e9).epsilon(1e-9));
   CHECK(m.carbon_tco2e == Approx(m.energy_mwh * s.site.grid.co2_kg_per_kwh).epsilon(1e-12));
   CHECK(m.time_to_train_s == Approx(m.steps_to_train * t));

@@ -168,7 +168,28 @@ if [ -f "$default_json" ]; then
     -e 's/"parallelism": {[^}]*}/"parallelism": {"tp": 1, "pp": 1, "dp": 8, "vpp": 1, "sequence_parallel": false, "zero_stage": 1}/' \
     "$default_json" >oom.json
   bad_file out_of_memory oom.json
+  # Energy options (docs/energy-carbon.md): a power cap below idle, a missing intensity profile,
+  # an impossible start date, a negative hot-spare count.
+  sed 's/"simulation": {/"power": {"cap": "50W"}, "simulation": {/' "$default_json" >cap_below_idle.json
+  bad_file power_cap_below_idle cap_below_idle.json
+  sed 's/"grid": "cn-national-2023"}/"grid": "cn-national-2023", "intensity_profile": "missing.csv", "start_date": "2025-01-01"}/' \
+    "$default_json" >missing_profile.json
+  bad_file missing_intensity_profile missing_profile.json
+  sed 's/"grid": "cn-national-2023"}/"grid": "cn-national-2023", "start_date": "2025-02-30"}/' "$default_json" >bad_date.json
+  bad_file bad_start_date bad_date.json
+  sed 's/"simulation": {/"failures": {"hot_spare_nodes": -1}, "simulation": {/' "$default_json" >neg_spares.json
+  bad_file negative_hot_spares neg_spares.json
 fi
+
+# footprint: missing inputs and an unknown grid are usage errors (exit 2).
+for args in "--power 400W" "--accelerator-hours 10 --power 400W --grid nowhere" "--accelerator-hours 10 --power fast"; do
+  # shellcheck disable=SC2086
+  "${with_timeout[@]}" "$bin" footprint $args >/dev/null 2>"$work/err_fp.txt"
+  rc=$?
+  reasons="$(check_rc "$rc")$(check_stderr "$work/err_fp.txt")"
+  # shellcheck disable=SC2086
+  report "footprint/${args// /_}" $reasons
+done
 
 # ---------------------------------------------------------------- command line
 

@@ -27,7 +27,7 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
   core::logger("sim")->info("[{:.6f}s simulated] {} steps, step {:.6f} s; {} transfers, {} executions in {:.3f} s wall",
                             out.sim.simulated_seconds, s.simulation.steps, out.sim.step_time_s, out.sim.transfers,
                             out.sim.executions, wall);
-  out.metrics = metrics::compute(s, out.workload, out.sim);
+  out.metrics = metrics::compute(s, out.workload, out.sim, fabric);
   return out;
 }
 

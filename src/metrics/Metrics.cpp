@@ -1,6 +1,12 @@
 #include "trainsim/metrics/Metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "trainsim/metrics/Footprint.hpp"
+#include "trainsim/scenario/EnergyOptions.hpp"
+#include "trainsim/workload/Dvfs.hpp"
 
 namespace trainsim::metrics {
 
@@ -14,11 +20,18 @@ double energy_joules(const std::vector<std::pair<double, double>>& segments)
 
 RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, const sim::SimResult& r)
 {
+  return compute(s, w, r, topology::Fabric::build(s.cluster));
+}
+
+RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, const sim::SimResult& r,
+                   const topology::Fabric& fabric)
+{
   constexpr double joules_per_mwh = 3.6e9;
   RunMetrics m;
   m.scenario = s.name;
   m.accelerators = s.cluster.total_accelerators();
   const double n = static_cast<double>(m.accelerators);
+  const double nodes = static_cast<double>(s.cluster.nodes);
   const double peak = s.cluster.accelerator.peak(s.training.precision);
   m.step_time_s = r.step_time_s;
   m.tokens_per_step = s.tokens_per_step();
@@ -28,25 +41,154 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.mfu = m.tflops_per_accelerator * 1e12 / peak;
   m.hfu = m.hw_tflops_per_accelerator * 1e12 / peak;
   m.steps_to_train = std::ceil(s.training.tokens / m.tokens_per_step);
-  m.time_to_train_s = m.steps_to_train * m.step_time_s;
+  m.useful_time_s = m.steps_to_train * m.step_time_s;
 
-  // Energy of one step: accelerators integrated by the simulation (power states over simulated
-  // activity), the nodes' host share at constant power, and the facility overhead through the PUE.
-  const double acc_j = r.accelerator_energy_per_step_j;
-  const double host_j = s.cluster.host_power_w * s.cluster.nodes * m.step_time_s;
-  const double facility_j = (acc_j + host_j) * (s.site.pue - 1.0);
-  m.energy_per_step_j = acc_j + host_j + facility_j;
-  m.energy_accelerators_mwh = acc_j * m.steps_to_train / joules_per_mwh;
-  m.energy_hosts_mwh = host_j * m.steps_to_train / joules_per_mwh;
-  m.energy_facility_mwh = facility_j * m.steps_to_train / joules_per_mwh;
-  m.energy_mwh = m.energy_per_step_j * m.steps_to_train / joules_per_mwh;
+  // ---- Power by state (docs/energy-carbon.md): each representative rank's seconds in each state times
+  // the accelerator's power in that state, for all tp x dp ranks of the stage.
+  const auto& acc = s.cluster.accelerator;
+  const auto& pw = s.power;
+  m.clock = w.clock;
+  m.compute_activity = w.compute_activity;
+  m.power_compute_w = workload::accelerator_power(acc, pw, w.compute_activity, w.clock);
+  m.power_memory_bound_w = workload::accelerator_power(acc, pw, pw.memory_activity, w.clock);
+  m.power_communication_w = workload::accelerator_power(acc, pw, pw.comm_activity, w.clock);
+  m.power_bubble_w = workload::accelerator_power(acc, pw, pw.bubble_activity, w.clock);
+  m.power_idle_w = acc.idle_power_w;
+  if (pw.cap_w) // the firmware holds every state under the cap
+    for (double* p : {&m.power_compute_w, &m.power_memory_bound_w, &m.power_communication_w, &m.power_bubble_w})
+      *p = std::min(*p, std::max(*pw.cap_w, acc.idle_power_w));
+  const double replicas = static_cast<double>(s.parallelism.tp) * s.parallelism.dp;
+  double compute_j = 0, memory_j = 0, comm_j = 0, bubble_j = 0;
+  m.stages = r.stages;
+  for (auto& st : m.stages) {
+    const double c = st.compute * m.power_compute_w, o = st.optimizer * m.power_memory_bound_w;
+    const double k = (st.tp_comm + st.pp_comm + st.dp_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
+    st.energy_j = c + o + k + b;
+    compute_j += c * replicas;
+    memory_j += o * replicas;
+    comm_j += k * replicas;
+    bubble_j += b * replicas;
+  }
+  const double acc_j = compute_j + memory_j + comm_j + bubble_j;
+
+  // Hosts, NICs and switches: constant power (their draw barely depends on load). The NICs are part of the
+  // node's host_power (catalogue derivation), so they are split out of it, not added.
+  const auto ports = count_ports(fabric, s.cluster.fabric.nic_bandwidth, s.cluster.fabric.switch_radix);
+  m.nic_ports = ports.nic_ports;
+  m.switch_ports = ports.switch_ports;
+  m.switches = ports.switches;
+  const double nic_w = static_cast<double>(ports.nic_ports) * pw.nic_power_w;
+  const double host_w = std::max(0.0, s.cluster.host_power_w * nodes - nic_w);
+  const double switch_w = static_cast<double>(ports.switch_ports) * pw.switch_port_power_w;
+  const double fixed_w = host_w + nic_w + switch_w;
+  const double train_it_w = acc_j / m.step_time_s + fixed_w;
+  m.average_it_power_w = train_it_w;
+
+  // ---- Failures, checkpoints and restarts (Daly's model; docs/energy-carbon.md).
+  const auto& f = s.failures;
+  const auto rates = failure_rates(f, m.accelerators, s.cluster.nodes, ports);
+  const double lambda = rates.total();
+  m.job_mtbf_s = lambda > 0 ? 1.0 / lambda : 0.0;
+  m.failure_rate_accelerators_per_h = rates.accelerators * 3600;
+  m.failure_rate_nodes_per_h = rates.nodes * 3600;
+  m.failure_rate_nics_per_h = rates.nics * 3600;
+  m.failure_rate_links_per_h = rates.links * 3600;
+  m.failure_rate_switches_per_h = rates.switches * 3600;
+  m.checkpoint_bytes = w.shape.total_params * f.bytes_per_parameter;
+  const double write_s = m.checkpoint_bytes / f.write_bandwidth;
+  const double read_s = m.checkpoint_bytes / f.read_bandwidth;
+  m.checkpoint_write_s = f.checkpoint_overhead_s + write_s;
+  const double in_repair = rates.replacing() * f.repair_s; // nodes out for repair on average (Little's law)
+  m.spare_unavailable_probability = lambda > 0 ? poisson_tail(in_repair, f.hot_spare_nodes) : 0.0;
+  const double replace_share = lambda > 0 ? rates.replacing() / lambda : 0.0;
+  m.restart_downtime_s = f.restart_s + read_s + replace_share * m.spare_unavailable_probability * f.requeue_s;
+  double interval = 0;
+  if (f.interval == "given")
+    interval = f.interval_s;
+  else if (lambda > 0)
+    interval = f.interval == "young" ? young_interval(m.checkpoint_write_s, m.job_mtbf_s)
+                                     : daly_interval(m.checkpoint_write_s, m.job_mtbf_s);
+  m.checkpoint_interval_s = interval;
+  const auto tl = expected_timeline(m.useful_time_s, m.checkpoint_write_s, interval, m.restart_downtime_s,
+                                    lambda > 0 ? m.job_mtbf_s : std::numeric_limits<double>::infinity());
+  m.time_to_train_s = tl.wall_s;
+  m.interruptions = tl.interruptions;
+  m.checkpoints = tl.checkpoints;
+  m.time_checkpoint_s = tl.checkpoint_s;
+  m.time_lost_s = tl.lost_s;
+  m.time_restart_s = tl.restart_s;
+  m.goodput = tl.wall_s > 0 ? m.useful_time_s / tl.wall_s : 1.0;
+
+  // ---- Energy over the run. Lost work is re-run at training power; checkpoint writes and restarts hold
+  // the job's accelerators idle; storage draws power while it writes or reads checkpoints; hot spares
+  // idle for the whole run.
+  const double work_s = m.useful_time_s + tl.lost_s;
+  const double steps_run = work_s / m.step_time_s;
+  const double storage_w_write = f.write_bandwidth * pw.storage_w_per_Bps;
+  const double storage_w_read = f.read_bandwidth * pw.storage_w_per_Bps;
+  const double storage_j = tl.checkpoints * write_s * storage_w_write + tl.restarts * read_s * storage_w_read;
+  const double wait_s = tl.checkpoint_s + tl.restart_s;
+  const double spare_w = f.enabled ? f.hot_spare_nodes * (s.cluster.accelerators_per_node * acc.idle_power_w + s.cluster.host_power_w) : 0.0;
+  const double spare_j = spare_w * tl.wall_s;
+  const double acc_run_j = acc_j * steps_run + n * acc.idle_power_w * wait_s;
+  const double host_run_j = host_w * tl.wall_s, nic_run_j = nic_w * tl.wall_s, switch_run_j = switch_w * tl.wall_s;
+  const double it_j = acc_run_j + host_run_j + nic_run_j + switch_run_j + storage_j + spare_j;
+  const double start_hour = s.site.carbon.start_date.empty()
+                                ? 0.0
+                                : scenario::hour_of_year(s.site.carbon.start_date, "/site/start_date");
+  const double hours = tl.wall_s / 3600.0;
+  m.pue = average_pue(s.site, start_hour, hours);
+  const double facility_j = it_j * (m.pue - 1.0);
+  const double total_j = it_j + facility_j;
+  m.energy_per_step_j = (acc_j + fixed_w * m.step_time_s) * m.pue;
+  m.energy_accelerators_mwh = acc_run_j / joules_per_mwh;
+  m.energy_hosts_mwh = host_run_j / joules_per_mwh;
+  m.energy_nics_mwh = nic_run_j / joules_per_mwh;
+  m.energy_switches_mwh = switch_run_j / joules_per_mwh;
+  m.energy_storage_mwh = storage_j / joules_per_mwh;
+  m.energy_spares_mwh = spare_j / joules_per_mwh;
+  m.energy_facility_mwh = facility_j / joules_per_mwh;
+  m.energy_mwh = total_j / joules_per_mwh;
+  m.acc_compute_mwh = compute_j * steps_run / joules_per_mwh;
+  m.acc_memory_bound_mwh = memory_j * steps_run / joules_per_mwh;
+  m.acc_communication_mwh = comm_j * steps_run / joules_per_mwh;
+  m.acc_bubble_mwh = bubble_j * steps_run / joules_per_mwh;
+  m.acc_idle_mwh = n * acc.idle_power_w * wait_s / joules_per_mwh;
+  const double fixed_all_w = fixed_w + spare_w;
+  m.energy_useful_mwh = (acc_j * m.steps_to_train + fixed_all_w * m.useful_time_s) * m.pue / joules_per_mwh;
+  m.energy_lost_work_mwh = (acc_j / m.step_time_s + fixed_all_w) * tl.lost_s * m.pue / joules_per_mwh;
+  m.energy_checkpoint_mwh =
+      ((n * acc.idle_power_w + fixed_all_w) * tl.checkpoint_s + tl.checkpoints * write_s * storage_w_write) * m.pue / joules_per_mwh;
+  m.energy_restart_mwh =
+      ((n * acc.idle_power_w + fixed_all_w) * tl.restart_s + tl.restarts * read_s * storage_w_read) * m.pue / joules_per_mwh;
   m.average_accelerator_power_w = acc_j / (n * m.step_time_s);
+
+  // ---- Carbon: location-based (time-averaged hourly profile over the calendar span), the part due to
+  // coal, market-based (contracted green power), per billion tokens, embodied.
+  const auto& cb = s.site.carbon;
   m.grid_kg_per_kwh = s.site.grid.co2_kg_per_kwh;
-  m.carbon_tco2e = carbon_tonnes(m.energy_mwh, m.grid_kg_per_kwh);
+  m.carbon_intensity_kg_per_kwh = average_intensity(s.site, start_hour, hours);
+  m.carbon_tco2e = carbon_tonnes(m.energy_mwh, m.carbon_intensity_kg_per_kwh);
+  m.coal_basis = cb.coal_basis;
+  m.coal_known = cb.coal_share && cb.fossil_kg_per_kwh;
+  if (m.coal_known) {
+    // Coal's share of the average factor; with a profile it follows the profile (coal is the marginal
+    // plant that sets the hourly variation on a coal-heavy grid).
+    const double base = std::min(*cb.coal_share * *cb.fossil_kg_per_kwh, m.grid_kg_per_kwh);
+    const double scale = m.grid_kg_per_kwh > 0 ? m.carbon_intensity_kg_per_kwh / m.grid_kg_per_kwh : 0.0;
+    m.coal_kg_per_kwh = std::min(base * scale, m.carbon_intensity_kg_per_kwh);
+    m.carbon_coal_tco2e = carbon_tonnes(m.energy_mwh, m.coal_kg_per_kwh);
+  }
+  const double residual = cb.residual_kg_per_kwh ? *cb.residual_kg_per_kwh : m.carbon_intensity_kg_per_kwh;
+  m.carbon_market_tco2e = carbon_tonnes(m.energy_mwh * (1.0 - cb.green_share), residual);
+  const double tokens = m.steps_to_train * m.tokens_per_step;
+  m.carbon_per_billion_tokens = tokens > 0 ? m.carbon_tco2e / (tokens / 1e9) : 0.0;
+  const double spare_acc = f.enabled ? static_cast<double>(f.hot_spare_nodes) * s.cluster.accelerators_per_node : 0.0;
+  m.carbon_embodied_tco2e = (n + spare_acc) * cb.embodied_kg_per_accelerator / 1000.0 * tl.wall_s / cb.embodied_lifetime_s;
+  m.carbon_total_tco2e = m.carbon_tco2e + m.carbon_embodied_tco2e;
 
   m.memory = w.memory;
   m.memory_gib_per_accelerator = w.memory.total() / 1073741824.0;
-  m.stages = r.stages;
   const double stages = static_cast<double>(r.stages.size());
   for (const auto& st : r.stages) {
     m.breakdown.compute += st.compute / stages;

@@ -30,11 +30,16 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["energy_mwh"] = m.energy_mwh;
   j["energy_breakdown_mwh"] = {{"accelerators", m.energy_accelerators_mwh},
                                {"hosts", m.energy_hosts_mwh},
-                               {"facility_overhead", m.energy_facility_mwh}};
+                               {"facility_overhead", m.energy_facility_mwh},
+                               {"network_nics", m.energy_nics_mwh},
+                               {"network_switches", m.energy_switches_mwh},
+                               {"storage", m.energy_storage_mwh},
+                               {"hot_spares", m.energy_spares_mwh}};
   j["energy_per_step_j"] = m.energy_per_step_j;
   j["average_accelerator_power_w"] = m.average_accelerator_power_w;
   j["carbon_tco2e"] = m.carbon_tco2e;
   j["grid"] = {{"id", s.site.grid.id}, {"co2_kg_per_kwh", m.grid_kg_per_kwh}};
+  append_energy_fields(j, m); // ReportEnergy.cpp: carbon_coal_tco2e, carbon_market_tco2e, goodput, ...
   j["memory_gib_per_accelerator"] = m.memory_gib_per_accelerator;
   const double g = 1073741824.0;
   j["memory_breakdown_gib"] = {{"stage", m.memory.stage},
@@ -158,6 +163,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   out += row("energy", num("%.1f MWh", m.energy_mwh) + num(" (accelerators %.1f, ", m.energy_accelerators_mwh) +
                            num("hosts %.1f, ", m.energy_hosts_mwh) + num("facility %.1f)", m.energy_facility_mwh));
   out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + s.site.grid.id + num(", %.4f kg/kWh)", m.grid_kg_per_kwh));
+  out += energy_console(s, m);
   if (m.reference_step_time_s)
     out += row("published step time", core::format_seconds(*m.reference_step_time_s) +
                                            num("  (error %+.1f%%)", 100 * (m.step_time_s - *m.reference_step_time_s) /

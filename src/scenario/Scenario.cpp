@@ -93,6 +93,63 @@ nlohmann::json to_json(const Scenario& s)
     j["simulation"] = {{"steps", s.simulation.steps}};
   j["simulation"]["seed"] = s.simulation.seed;
   j["simulation"]["fidelity"] = s.simulation.fidelity;
+  // Energy, carbon and failure options (docs/energy-carbon.md).
+  const auto& c = s.site.carbon;
+  j["site"]["green_share"] = c.green_share;
+  if (c.residual_kg_per_kwh)
+    j["site"]["residual_co2_kg_per_kwh"] = *c.residual_kg_per_kwh;
+  if (c.coal_share)
+    j["site"]["coal_share"] = *c.coal_share;
+  if (c.fossil_kg_per_kwh)
+    j["site"]["fossil_co2_kg_per_kwh"] = *c.fossil_kg_per_kwh;
+  if (!c.start_date.empty())
+    j["site"]["start_date"] = c.start_date;
+  if (!c.intensity_profile.empty())
+    j["site"]["intensity_profile"] = {{"file", c.intensity_profile}, {"hours", c.profile_kg_per_kwh.size()}};
+  if (c.embodied_kg_per_accelerator > 0)
+    j["site"]["embodied"] = {{"kg_co2e_per_accelerator", c.embodied_kg_per_accelerator}, {"lifetime_s", c.embodied_lifetime_s}};
+  if (s.site.cooling.outdoor) {
+    const auto& k = s.site.cooling;
+    j["site"]["cooling"] = {{"model", "outdoor"},
+                            {"outdoor_temperature_c", k.temperature_c},
+                            {"supply_temperature_c", k.supply_temperature_c},
+                            {"approach_k", k.approach_k},
+                            {"carnot_fraction", k.carnot_fraction},
+                            {"fan_pump_overhead", k.fan_pump_overhead},
+                            {"distribution_loss", k.distribution_loss}};
+  }
+  const auto& p2 = s.power;
+  j["power"] = {{"clock", p2.clock},
+                {"dvfs_exponent", p2.dvfs_exponent},
+                {"memory_activity", p2.memory_activity},
+                {"comm_activity", p2.comm_activity},
+                {"bubble_activity", p2.bubble_activity},
+                {"nic_power_w", p2.nic_power_w},
+                {"switch_port_power_w", p2.switch_port_power_w},
+                {"storage_w_per_GBps", p2.storage_w_per_Bps * 1e9}};
+  if (p2.cap_w)
+    j["power"]["cap_w"] = *p2.cap_w;
+  if (p2.compute_activity)
+    j["power"]["compute_activity"] = *p2.compute_activity;
+  const auto& f = s.failures;
+  if (f.enabled) {
+    j["failures"] = {{"mtbf_s",
+                      {{"accelerator", f.accelerator_mtbf_s},
+                       {"node", f.node_mtbf_s},
+                       {"nic", f.nic_mtbf_s},
+                       {"link", f.link_mtbf_s},
+                       {"switch", f.switch_mtbf_s}}},
+                     {"checkpoint",
+                      {{"interval", f.interval == "given" ? nlohmann::json(f.interval_s) : nlohmann::json(f.interval)},
+                       {"bytes_per_parameter", f.bytes_per_parameter},
+                       {"write_bandwidth_Bps", f.write_bandwidth},
+                       {"read_bandwidth_Bps", f.read_bandwidth},
+                       {"overhead_s", f.checkpoint_overhead_s}}},
+                     {"restart_time_s", f.restart_s},
+                     {"requeue_time_s", f.requeue_s},
+                     {"repair_time_s", f.repair_s},
+                     {"hot_spare_nodes", f.hot_spare_nodes}};
+  }
   return j;
 }
 

@@ -1,9 +1,12 @@
 #include "trainsim/scenario/ScenarioParser.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::scenario {
@@ -232,9 +235,21 @@ void check_consistency(const Scenario& s)
                                                  s.cluster.accelerator.id + "; use one of its precisions");
 }
 
+std::string watts(double w)
+{
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", w);
+  return buf;
+}
+
 } // namespace
 
 Scenario parse_scenario(const json& document, const Catalog& cat)
+{
+  return parse_scenario(document, cat, std::string());
+}
+
+Scenario parse_scenario(const json& document, const Catalog& cat, const std::string& base_dir)
 {
   JsonReader r(document, "");
   Scenario s;
@@ -258,8 +273,10 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
     } else {
       s.site.grid = parse_grid(g, ptr, "custom");
     }
+    parse_site_energy(site, s.site, base_dir);
     site.finish();
   }
+  resolve_coal(s.site, cat);
   if (r.has("simulation")) {
     auto sim = r.child("simulation");
     if (sim.has("steps") && sim.raw("steps").is_string()) {
@@ -283,6 +300,14 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
     s.reference = Reference{ref.get_number("step_time_s", 1e-9, 1e9), ref.get_string("source")};
     ref.finish({"tflops_per_accelerator", "note"});
   }
+  if (r.has("power")) {
+    s.power = parse_power(r.child("power"));
+    if (s.power.cap_w && *s.power.cap_w <= s.cluster.accelerator.idle_power_w)
+      throw ConfigError("/power/cap", watts(*s.power.cap_w) + " W is not above the accelerator's idle power (" +
+                                          watts(s.cluster.accelerator.idle_power_w) + " W); raise the cap or remove it");
+  }
+  if (r.has("failures"))
+    s.failures = parse_failures(r.child("failures"));
   r.finish({"description"});
   check_consistency(s);
   return s;
@@ -298,7 +323,7 @@ Scenario load_scenario_file(const std::string& path, const Catalog& cat)
     std::string what = e.what();
     throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
   }
-  return parse_scenario(doc, cat);
+  return parse_scenario(doc, cat, std::filesystem::path(path).parent_path().string());
 }
 
 Scenario default_scenario(const Catalog& cat)

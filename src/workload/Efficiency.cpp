@@ -13,7 +13,7 @@ double Efficiency::time(const Kernel& k) const
   case KernelClass::batched_gemm: eff = cal_.batched_gemm_efficiency; break;
   case KernelClass::memory: eff = 1.0; break;
   }
-  double compute = k.flops > 0 ? k.flops / (peak_ * eff) : 0.0;
+  double compute = k.flops > 0 ? k.flops / (peak_ * eff * clock_) : 0.0;
   double memory = k.bytes > 0 ? k.bytes / (bw_ * cal_.memory_efficiency) : 0.0;
   return std::max(compute, memory) + cal_.kernel_overhead_s;
 }

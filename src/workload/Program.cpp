@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "trainsim/workload/Dvfs.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
 
 namespace trainsim::workload {
@@ -67,7 +68,9 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
 
 } // namespace
 
-Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal)
+namespace {
+
+Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
 {
   Workload w;
   w.shape = ModelShape::of(s.model);
@@ -79,7 +82,7 @@ Workload build_workload(const scenario::Scenario& s, const scenario::Calibration
   const auto& p = s.parallelism;
   w.grad_collective = p.zero_stage >= 1 ? GradCollective::reduce_scatter : GradCollective::all_reduce;
 
-  const Efficiency eff(s.cluster.accelerator.peak(s.training.precision), s.cluster.accelerator.memory_bandwidth, cal);
+  const Efficiency eff(s.cluster.accelerator.peak(s.training.precision), s.cluster.accelerator.memory_bandwidth, cal, clock);
   const LayerOps ops(s, w.shape);
   const double act_bytes = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length *
                            s.model.hidden_size * 2.0 / p.tp; // scatter/gather across the TP ranks' NICs
@@ -151,6 +154,36 @@ Workload build_workload(const scenario::Scenario& s, const scenario::Calibration
     if (p.zero_stage >= 1 && p.dp > 1)
       prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, stage_params_per_rank(s, w.shape, stage) * 2.0});
     w.stages.push_back(std::move(prog));
+  }
+  return w;
+}
+
+} // namespace
+
+double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
+{
+  double compute_s = 0;
+  for (const auto& st : w.stages)
+    for (const auto& op : st.ops)
+      if (op.kind == OpKind::compute)
+        compute_s += op.seconds;
+  compute_s /= static_cast<double>(std::max<size_t>(1, w.stages.size()));
+  const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());
+  const double peak = s.cluster.accelerator.peak(s.training.precision) * w.clock;
+  return compute_s > 0 && peak > 0 ? per_rank / (compute_s * peak) : 0.0;
+}
+
+Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal)
+{
+  // Power caps and DVFS states slow the compute-bound part of every kernel (Efficiency); the clock under
+  // a cap depends on the compute-state activity, which is taken from the nominal-clock program.
+  Workload w = build_at_clock(s, cal, 1.0);
+  w.compute_activity = compute_activity(s.power, cal, compute_state_utilisation(s, w));
+  const double f = running_clock(s.cluster.accelerator, s.power, w.compute_activity);
+  if (f < 1.0) {
+    w = build_at_clock(s, cal, f);
+    w.clock = f;
+    w.compute_activity = compute_activity(s.power, cal, compute_state_utilisation(s, w));
   }
   return w;
 }

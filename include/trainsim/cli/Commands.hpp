@@ -31,5 +31,7 @@ std::string printable(const std::string& text);
 
 /// run, validate, reproduce (src/cli/Commands.cpp).
 void add_core_commands(CLI::App& app, CommandTable& table);
+/// footprint: the published energy/carbon bookkeeping (src/cli/FootprintCommands.cpp).
+void add_footprint_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

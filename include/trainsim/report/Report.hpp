@@ -15,6 +15,10 @@ constexpr int report_version = 1;
 /// The versioned JSON report. Deterministic: same scenario and seed, same bytes.
 nlohmann::ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m);
 std::string to_json_text(const scenario::Scenario& s, const metrics::RunMetrics& m);
+/// The energy, carbon and failure fields of the report (ReportEnergy.cpp), appended after `grid`.
+void append_energy_fields(nlohmann::ordered_json& j, const metrics::RunMetrics& m);
+/// Console lines for the same (appended to the console table).
+std::string energy_console(const scenario::Scenario& s, const metrics::RunMetrics& m);
 /// CSV with a header row and one row per run.
 std::string csv_header();
 std::string csv_row(const metrics::RunMetrics& m);

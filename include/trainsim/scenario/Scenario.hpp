@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -107,9 +108,71 @@ struct Grid {
   std::optional<double> fossil_co2_kg_per_kwh;
 };
 
+/// Outdoor-temperature cooling model (docs/energy-carbon.md): free cooling below the supply temperature,
+/// a chiller at a fraction of the Carnot COP above it.
+struct Cooling {
+  bool outdoor = false;                   ///< false: the constant `Site::pue`
+  std::vector<double> temperature_c;      ///< 1 value (constant) or 12 monthly means, degrees C
+  double supply_temperature_c = 18;       ///< chilled-water supply temperature
+  double approach_k = 5;                  ///< heat-rejection approach above outdoor temperature
+  double carnot_fraction = 0.45;          ///< chiller COP as a fraction of the Carnot COP
+  double fan_pump_overhead = 0.04;        ///< fans and pumps, fraction of IT power (always on)
+  double distribution_loss = 0.05;        ///< UPS and power distribution, fraction of IT power
+};
+
+/// Carbon accounting options beyond the grid's average factor.
+struct CarbonOptions {
+  double green_share = 0;                       ///< contracted green power (market-based), 0..1
+  std::optional<double> residual_kg_per_kwh;    ///< market-based factor of the rest (default: location factor)
+  std::string intensity_profile;                ///< hourly CSV (path), empty: constant factor
+  std::vector<double> profile_kg_per_kwh;       ///< the profile's values, loaded at parse time
+  std::string start_date;                       ///< "YYYY-MM-DD" or "YYYY-MM-DDTHH", calendar start of the run
+  double embodied_kg_per_accelerator = 0;       ///< embodied carbon of one accelerator (with its share of node)
+  double embodied_lifetime_s = 5 * 365.0 * 86400; ///< amortisation period
+  std::optional<double> fossil_kg_per_kwh;      ///< coal attribution: factor of fossil power (default: grid, else national)
+  std::optional<double> coal_share;             ///< coal share of generation (default: grid, else implied)
+  std::string coal_basis;                       ///< how the coal attribution was resolved (for the report)
+};
+
 struct Site {
   double pue = 1.0;
   Grid grid;
+  Cooling cooling;
+  CarbonOptions carbon;
+};
+
+/// Accelerator power states, power caps, DVFS and non-accelerator IT power (docs/energy-carbon.md).
+struct PowerOptions {
+  std::optional<double> cap_w;       ///< per-accelerator power limit
+  double clock = 1.0;                ///< DVFS state: fraction of the maximum clock
+  double dvfs_exponent = 3.0;        ///< dynamic power ~ clock^exponent (P = C V^2 f with V ~ f)
+  std::optional<double> compute_activity; ///< fraction of the dynamic range while computing (default: from utilisation)
+  double memory_activity = 0.5;      ///< memory-bound kernels (optimizer), and the floor of compute activity
+  double comm_activity = 0.25;       ///< communication-only phases (collective kernels)
+  double bubble_activity = 0.0;      ///< pipeline bubble / waiting (idle with context)
+  double nic_power_w = 25;           ///< per scale-out NIC port (part of host_power, split out)
+  double switch_port_power_w = 25;   ///< per switch port incl. its share of the ASIC and optics
+  double storage_w_per_Bps = 40e-9;  ///< storage power while serving checkpoint I/O, per byte/s
+};
+
+/// Failure, checkpoint and restart model (docs/energy-carbon.md); absent: an ideal run.
+struct Failures {
+  bool enabled = false;
+  double accelerator_mtbf_s = 86300.0 * 3600;
+  double node_mtbf_s = 24300.0 * 3600;
+  double nic_mtbf_s = 3.03e6 * 3600;
+  double link_mtbf_s = 1.28e6 * 3600;
+  double switch_mtbf_s = 1.43e6 * 3600;
+  std::string interval = "daly";     ///< "daly", "young" or a duration
+  double interval_s = 0;             ///< when `interval` is a duration
+  double bytes_per_parameter = 14;   ///< bf16 weights + fp32 master, Adam m and v
+  double write_bandwidth = 2e12;     ///< storage aggregate, bytes/s
+  double read_bandwidth = 2e12;
+  double checkpoint_overhead_s = 10; ///< fixed cost of one checkpoint (barrier, metadata)
+  double restart_s = 600;            ///< detect, relaunch, initialise (excludes reading the checkpoint)
+  double requeue_s = 3600;           ///< wait for a replacement node when no hot spare is free
+  double repair_s = 48 * 3600.0;     ///< a failed node's time to return to the spare pool
+  int hot_spare_nodes = 0;
 };
 
 struct Simulation {
@@ -135,6 +198,8 @@ struct Scenario {
   Site site;
   Simulation simulation;
   std::optional<Reference> reference;
+  PowerOptions power;
+  Failures failures;
 
   long micro_batches_per_replica() const
   {

@@ -18,8 +18,10 @@ struct Kernel {
 /// efficiencies are properties of the kernels and the device, the same for every scenario.
 class Efficiency {
 public:
-  Efficiency(double peak_flops, double memory_bandwidth, const scenario::Calibration& cal)
-      : peak_(peak_flops), bw_(memory_bandwidth), cal_(cal)
+  /// `clock`: the DVFS state as a fraction of the maximum clock (docs/energy-carbon.md): the compute-bound
+  /// part of a kernel slows by 1/clock; HBM bandwidth and launch overhead do not depend on the core clock.
+  Efficiency(double peak_flops, double memory_bandwidth, const scenario::Calibration& cal, double clock = 1.0)
+      : peak_(peak_flops), bw_(memory_bandwidth), cal_(cal), clock_(clock)
   {
   }
   double time(const Kernel& k) const;
@@ -28,6 +30,7 @@ public:
 private:
   double peak_, bw_;
   scenario::Calibration cal_;
+  double clock_ = 1.0;
 };
 
 } // namespace trainsim::workload

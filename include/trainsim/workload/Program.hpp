@@ -53,9 +53,13 @@ struct Workload {
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;
   long microbatches = 0;
+  double clock = 1.0;            ///< DVFS state compute runs at (power.clock, lowered under power.cap)
+  double compute_activity = 1.0; ///< fraction of the accelerator's dynamic power range while computing
 };
 
 /// Builds the per-stage programs. Throws core::InfeasibleError when the model does not fit in memory.
 Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal);
+/// FLOP utilisation of the compute state: hardware FLOPs per rank over compute-op seconds x peak at the clock.
+double compute_state_utilisation(const scenario::Scenario& s, const Workload& w);
 
 } // namespace trainsim::workload

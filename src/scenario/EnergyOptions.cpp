@@ -1,0 +1,265 @@
+#include "trainsim/scenario/EnergyOptions.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "trainsim/core/AtomicFile.hpp"
+#include "trainsim/core/Errors.hpp"
+
+namespace trainsim::scenario {
+
+using core::ConfigError;
+using core::Dimension;
+
+namespace {
+
+constexpr double hour = 3600.0;
+
+double mtbf(JsonReader& r, const char* key, double fallback)
+{
+  return r.get_quantity(key, Dimension::time, 60.0, 1e15, fallback);
+}
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+} // namespace
+
+PowerOptions parse_power(JsonReader r)
+{
+  PowerOptions p;
+  if (r.has("cap") && !r.raw("cap").is_null())
+    p.cap_w = r.get_quantity("cap", Dimension::power, 0, 1e5);
+  p.clock = r.get_number("clock", 0.1, 1.0, 1.0);
+  p.dvfs_exponent = r.get_number("dvfs_exponent", 1.0, 4.0, 3.0);
+  if (r.has("compute_activity") && !r.raw("compute_activity").is_null())
+    p.compute_activity = r.get_number("compute_activity", 0.0, 1.0);
+  p.memory_activity = r.get_number("memory_activity", 0.0, 1.0, 0.5);
+  p.comm_activity = r.get_number("comm_activity", 0.0, 1.0, 0.25);
+  p.bubble_activity = r.get_number("bubble_activity", 0.0, 1.0, 0.0);
+  p.nic_power_w = r.get_nonnegative_quantity("nic_power", Dimension::power, 1e4, 25.0);
+  p.switch_port_power_w = r.get_nonnegative_quantity("switch_port_power", Dimension::power, 1e4, 25.0);
+  // Storage power per unit of checkpoint bandwidth: "W per GB/s" as a plain number.
+  p.storage_w_per_Bps = r.get_number("storage_w_per_GBps", 0.0, 1e5, 40.0) * 1e-9;
+  r.finish({"note"});
+  return p;
+}
+
+Failures parse_failures(JsonReader r)
+{
+  Failures f;
+  f.enabled = r.get_bool("enabled", true);
+  if (r.has("mtbf")) {
+    auto m = r.child("mtbf");
+    f.accelerator_mtbf_s = mtbf(m, "accelerator", f.accelerator_mtbf_s);
+    f.node_mtbf_s = mtbf(m, "node", f.node_mtbf_s);
+    f.nic_mtbf_s = mtbf(m, "nic", f.nic_mtbf_s);
+    f.link_mtbf_s = mtbf(m, "link", f.link_mtbf_s);
+    f.switch_mtbf_s = mtbf(m, "switch", f.switch_mtbf_s);
+    m.finish();
+  }
+  if (r.has("checkpoint")) {
+    auto c = r.child("checkpoint");
+    if (c.has("interval") && c.raw("interval").is_string() &&
+        (c.raw("interval") == "daly" || c.raw("interval") == "young")) {
+      f.interval = c.get_string("interval");
+    } else if (c.has("interval")) {
+      f.interval_s = c.get_quantity("interval", Dimension::time, 1.0, 1e9);
+      f.interval = "given";
+    }
+    f.bytes_per_parameter = c.get_number("bytes_per_parameter", 0.1, 1000, f.bytes_per_parameter);
+    f.write_bandwidth = c.get_quantity("write_bandwidth", Dimension::bandwidth, 0, 1e16, f.write_bandwidth);
+    f.read_bandwidth = c.get_quantity("read_bandwidth", Dimension::bandwidth, 0, 1e16, f.read_bandwidth);
+    f.checkpoint_overhead_s = c.get_nonnegative_quantity("overhead", Dimension::time, 1e6, f.checkpoint_overhead_s);
+    c.finish();
+  }
+  f.restart_s = r.get_nonnegative_quantity("restart_time", Dimension::time, 1e7, f.restart_s);
+  f.requeue_s = r.get_nonnegative_quantity("requeue_time", Dimension::time, 1e7, f.requeue_s);
+  f.repair_s = r.get_nonnegative_quantity("repair_time", Dimension::time, 1e8, f.repair_s);
+  f.hot_spare_nodes = static_cast<int>(r.get_int("hot_spare_nodes", 0, 1'000'000, 0));
+  r.finish({"note"});
+  return f;
+}
+
+int hour_of_year(const std::string& date, const std::string& pointer)
+{
+  int y = 0, mo = 0, d = 0, h = 0;
+  char tail = 0;
+  const bool with_hour = date.size() == 13;
+  int n = with_hour ? std::sscanf(date.c_str(), "%4d-%2d-%2dT%2d%c", &y, &mo, &d, &h, &tail)
+                    : std::sscanf(date.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail);
+  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool shape_ok = (date.size() == 10 || with_hour) && n == (with_hour ? 4 : 3) && date[4] == '-' && date[7] == '-';
+  if (!shape_ok || y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
+      d > days[mo - 1] + (mo == 2 && leap(y) ? 1 : 0) || h < 0 || h > 23)
+    throw ConfigError(pointer, "\"" + date + "\" is not a date; write \"YYYY-MM-DD\" or \"YYYY-MM-DDTHH\" (e.g. \"2025-03-01\")");
+  int doy = d - 1;
+  for (int m = 0; m < mo - 1; ++m)
+    doy += days[m] + (m == 1 && leap(y) ? 1 : 0);
+  return doy * 24 + h;
+}
+
+std::vector<double> load_intensity_profile(const std::string& path, const std::string& pointer)
+{
+  std::string text;
+  try {
+    text = core::read_file(path);
+  } catch (const core::Error& e) {
+    throw ConfigError(pointer, std::string(e.what()) + "; name an existing CSV file (relative to the scenario file)");
+  }
+  std::vector<double> out;
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  bool header_seen = false;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line.empty() || line[0] == '#')
+      continue;
+    const auto comma = line.rfind(',');
+    std::string field = comma == std::string::npos ? line : line.substr(comma + 1);
+    while (!field.empty() && field.front() == ' ')
+      field.erase(field.begin());
+    char* end = nullptr;
+    const double v = std::strtod(field.c_str(), &end);
+    const bool numeric = !field.empty() && end && *end == '\0';
+    if (!numeric && !header_seen && out.empty()) {
+      header_seen = true; // the header line
+      continue;
+    }
+    if (!numeric || !(v >= 0 && v <= 5))
+      throw ConfigError(pointer, path + ":" + std::to_string(lineno) + ": \"" + field +
+                                     "\" is not an intensity; the last column must be kg CO2e/kWh between 0 and 5");
+    out.push_back(v);
+  }
+  if (out.empty())
+    throw ConfigError(pointer, path + ": no rows; give one row per hour with kg CO2e/kWh in the last column");
+  return out;
+}
+
+void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
+{
+  auto& c = out.carbon;
+  c.green_share = site.get_number("green_share", 0.0, 1.0, 0.0);
+  if (site.has("residual_co2_kg_per_kwh"))
+    c.residual_kg_per_kwh = site.get_number("residual_co2_kg_per_kwh", 0.0, 5.0);
+  if (site.has("coal_share"))
+    c.coal_share = site.get_number("coal_share", 0.0, 1.0);
+  if (site.has("fossil_co2_kg_per_kwh"))
+    c.fossil_kg_per_kwh = site.get_number("fossil_co2_kg_per_kwh", 0.0, 5.0);
+  if (site.has("start_date"))
+    c.start_date = site.get_string("start_date");
+  if (!c.start_date.empty())
+    hour_of_year(c.start_date, site.pointer_of("start_date"));
+  if (site.has("intensity_profile")) {
+    c.intensity_profile = site.get_string("intensity_profile");
+    std::filesystem::path p(c.intensity_profile);
+    if (p.is_relative() && !base_dir.empty())
+      p = std::filesystem::path(base_dir) / p;
+    c.profile_kg_per_kwh = load_intensity_profile(p.string(), site.pointer_of("intensity_profile"));
+    if (c.start_date.empty())
+      throw ConfigError(site.pointer_of("start_date"),
+                        "missing; an intensity_profile needs the run's calendar start, e.g. \"2025-03-01\"");
+  }
+  if (site.has("embodied")) {
+    auto e = site.child("embodied");
+    c.embodied_kg_per_accelerator = e.get_number("kg_co2e_per_accelerator", 0.0, 1e6);
+    c.embodied_lifetime_s = e.get_quantity("lifetime", Dimension::time, 86400.0, 1e10, c.embodied_lifetime_s);
+    e.finish({"source", "note"});
+  }
+  if (site.has("cooling")) {
+    auto k = site.child("cooling");
+    auto& co = out.cooling;
+    co.outdoor = k.get_enum("model", {"pue", "outdoor"}, std::string("outdoor")) == "outdoor";
+    if (co.outdoor) {
+      const std::string tp = k.pointer_of("outdoor_temperature");
+      const auto& t = k.raw("outdoor_temperature");
+      auto one = [&](const nlohmann::json& v, const std::string& ptr) {
+        if (!v.is_string())
+          throw ConfigError(ptr, "expected a temperature such as \"12C\", got " + brief(v));
+        double x = 0;
+        try {
+          x = core::parse_quantity(v.get<std::string>(), Dimension::temperature);
+        } catch (const std::exception& ex) {
+          throw ConfigError(ptr, ex.what());
+        }
+        if (!(x >= -60 && x <= 60))
+          throw ConfigError(ptr, brief(v) + " is out of range; give -60C to 60C");
+        return x;
+      };
+      if (t.is_array()) {
+        if (t.size() != 12)
+          throw ConfigError(tp, "an array of " + std::to_string(t.size()) +
+                                    " temperatures; give one value or 12 monthly means (January first)");
+        for (size_t i = 0; i < 12; ++i)
+          co.temperature_c.push_back(one(t[i], tp + "/" + std::to_string(i)));
+        if (out.carbon.start_date.empty())
+          throw ConfigError(site.pointer_of("start_date"),
+                            "missing; monthly outdoor temperatures need the run's calendar start, e.g. \"2025-03-01\"");
+      } else {
+        co.temperature_c.push_back(one(t, tp));
+      }
+      auto temp = [&](const char* key, double fb, double lo, double hi) {
+        if (!k.has(key))
+          return fb;
+        double v = one(k.raw(key), k.pointer_of(key));
+        if (v < lo || v > hi)
+          throw ConfigError(k.pointer_of(key), "out of range; give " + std::to_string(lo) + "C to " + std::to_string(hi) + "C");
+        return v;
+      };
+      co.supply_temperature_c = temp("supply_temperature", co.supply_temperature_c, 5, 45);
+      co.approach_k = temp("approach", co.approach_k, 0, 30);
+      co.carnot_fraction = k.get_number("carnot_fraction", 0.05, 1.0, co.carnot_fraction);
+      co.fan_pump_overhead = k.get_number("fan_pump_overhead", 0.0, 1.0, co.fan_pump_overhead);
+      co.distribution_loss = k.get_number("distribution_loss", 0.0, 1.0, co.distribution_loss);
+    }
+    k.finish({"source", "note"});
+  }
+}
+
+void resolve_coal(Site& site, const Catalog& cat)
+{
+  auto& c = site.carbon;
+  const auto& g = site.grid;
+  std::string basis;
+  if (!c.fossil_kg_per_kwh && g.fossil_co2_kg_per_kwh) {
+    c.fossil_kg_per_kwh = g.fossil_co2_kg_per_kwh;
+    basis = "fossil factor of grid " + g.id;
+  }
+  const bool chinese = g.id.rfind("cn-", 0) == 0 && cat.grids().contains(g.id);
+  if (!c.fossil_kg_per_kwh && chinese) {
+    const auto& entry = cat.grids().at(g.id);
+    if (entry.contains("year") && entry.at("year").is_number_integer()) {
+      const std::string national = "cn-national-" + std::to_string(entry.at("year").get<int>());
+      if (cat.grids().contains(national)) {
+        const auto& n = cat.grids().at(national);
+        if (n.contains("fossil_co2_kg_per_kwh") && n.at("fossil_co2_kg_per_kwh").is_number()) {
+          c.fossil_kg_per_kwh = n.at("fossil_co2_kg_per_kwh").get<double>();
+          basis = "national fossil-power factor " + national + " (MEE publishes it only nationally)";
+        }
+      }
+    }
+  } else if (c.fossil_kg_per_kwh && basis.empty()) {
+    basis = "site.fossil_co2_kg_per_kwh";
+  }
+  if (!c.coal_share && g.coal_share) {
+    c.coal_share = g.coal_share;
+    basis += "; coal share of grid " + g.id;
+  } else if (c.coal_share) {
+    basis += "; site.coal_share";
+  } else if (c.fossil_kg_per_kwh && chinese && *c.fossil_kg_per_kwh > 0) {
+    // Non-fossil generation emits ~0 at the point of generation, so the fossil share of the grid is
+    // about factor / fossil factor; coal is 60/65 of fossil generation in China (Ember 2023).
+    c.coal_share = std::min(1.0, g.co2_kg_per_kwh / *c.fossil_kg_per_kwh) * china_coal_share_of_fossil;
+    basis += "; coal share implied: (grid factor / fossil factor) x 0.60/0.65";
+  }
+  if (!c.coal_share || !c.fossil_kg_per_kwh)
+    basis = "unknown: give site.coal_share and site.fossil_co2_kg_per_kwh";
+  c.coal_basis = basis;
+}
+
+} // namespace trainsim::scenario

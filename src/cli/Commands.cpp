@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include "trainsim/core/Log.hpp"
 
+#include "trainsim/cli/ReportOutputs.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
@@ -24,18 +25,20 @@ scenario::Scenario load(const std::string& path, const scenario::Catalog& cat)
   return path.empty() ? scenario::default_scenario(cat) : scenario::load_scenario_file(path, cat);
 }
 
-int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet)
+int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet,
+            const ReportOutputs& extra)
 {
   const auto& cat = scenario::Catalog::instance();
   const auto s = load(path, cat);
-  const auto out = run_scenario(s, cat);
+  const auto out = run_scenario(s, cat, extra.sim_options(s));
   // Write every requested file before printing, each atomically.
   if (!json_out.empty())
     core::write_file_atomically(json_out, report::to_json_text(s, out.metrics));
   if (!csv_out.empty())
     core::write_file_atomically(csv_out, report::csv_header() + report::csv_row(out.metrics));
+  extra.write(s, out);
   if (!quiet)
-    std::cout << report::to_console(s, out.metrics);
+    std::cout << report::to_console(s, out.metrics, use_colour(1));
   return 0;
 }
 
@@ -104,7 +107,9 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   run->add_option("--json", *json_out, "write the JSON report to FILE");
   run->add_option("--csv", *csv_out, "write a CSV report to FILE");
   run->add_flag("-q,--quiet", *quiet, "print nothing on success");
-  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet); });
+  auto extra = std::make_shared<ReportOutputs>();
+  extra->add_options(run);
+  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *extra); });
 
   auto validate_path = std::make_shared<std::string>();
   auto dump = std::make_shared<bool>(false);

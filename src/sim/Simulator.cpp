@@ -13,6 +13,7 @@
 
 #include "StageActor.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/sim/TraceJson.hpp"
 
 namespace trainsim::sim {
 
@@ -23,9 +24,12 @@ nlohmann::json SimResult::to_json() const
   nlohmann::json st = nlohmann::json::array();
   for (const auto& s : stages)
     st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j});
-  return {{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
+  nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
           {"simulated_seconds", simulated_seconds}};
+  if (trace.step >= 0)
+    j["trace"] = sim::to_json(trace);
+  return j;
 }
 
 SimResult SimResult::from_json(const nlohmann::json& j)
@@ -40,6 +44,8 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.transfers = j.at("transfers").get<long>();
   r.executions = j.at("executions").get<long>();
   r.simulated_seconds = j.at("simulated_seconds").get<double>();
+  if (j.contains("trace"))
+    r.trace = step_trace_from_json(j.at("trace"));
   return r;
 }
 
@@ -120,11 +126,16 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                    const scenario::Calibration& cal, const SimOptions& opt)
 {
   auto engine = make_engine(cal);
+  if (opt.trace_step >= 0)
+    TraceRecorder::init_plugin(); // before the platform exists
   auto plat = platform::Platform::build(fabric, s);
   const auto& p = s.parallelism;
+  std::unique_ptr<TraceRecorder> trace;
+  if (opt.trace_step >= 0)
+    trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.vpp);
   SimContext ctx{s, w, *plat, cal, topology::Placement(p.tp, p.dp, p.pp), CollectiveRunner(*plat, cal, opt.aggregate_collectives),
                  sg4::Barrier::create(static_cast<unsigned>(p.pp)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
-                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0, 0};
+                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0, 0, trace.get()};
   for (int stage = 0; stage < p.pp; ++stage) {
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t = 0; t < p.tp; ++t) {
@@ -157,6 +168,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   }
   r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;
   r.executions = ctx.executions;
+  if (trace)
+    r.trace = trace->take();
   return r;
 }
 

@@ -39,9 +39,13 @@ void run_stage(SimContext& ctx, int stage)
   std::vector<sg4::CommPtr> sends;
   for (int step = 0; step < ctx.scenario.simulation.steps; ++step) {
     const double e0 = sg_host_get_consumed_energy(host);
+    TraceRecorder* rec = ctx.trace != nullptr && ctx.trace->records(step) ? ctx.trace : nullptr;
+    if (rec)
+      rec->begin_step(stage, self, now());
     int pending_buckets = 0;
     for (const auto& op : prog.ops) {
       const double t0 = now();
+      double split = t0; // recv: where waiting for the peer (bubble) ends and the transfer shows
       switch (op.kind) {
       case OpKind::compute:
       case OpKind::optimizer:
@@ -70,6 +74,7 @@ void run_stage(SimContext& ctx, int stage)
         const double exposed = std::min(waited, std::max(0.0, transfer));
         sum.pp_comm += exposed;
         sum.bubble += waited - exposed;
+        split = now() - exposed;
         break;
       }
       case OpKind::grad_bucket:
@@ -87,6 +92,8 @@ void run_stage(SimContext& ctx, int stage)
         sum.dp_comm += now() - t0;
         break;
       }
+      if (rec)
+        rec->op(stage, op, t0, split, now());
     }
     const double t_sends = now();
     sg4::Comm::wait_all(sends);
@@ -95,6 +102,8 @@ void run_stage(SimContext& ctx, int stage)
     const double t_barrier = now();
     ctx.barrier->wait();
     sum.bubble += now() - t_barrier;
+    if (rec)
+      rec->step_end(stage, t_sends, t_barrier, now());
     sum.energy_j += sg_host_get_consumed_energy(host) - e0;
     if (stage == 0)
       ctx.step_ends.push_back(now());
@@ -111,7 +120,10 @@ void run_dp_stream(SimContext& ctx, int stage)
     stream.work->acquire();
     const double bytes = stream.buckets.front();
     stream.buckets.pop_front();
+    const double t0 = now();
     ctx.runner.run(stream.groups, kind, bytes, stream.ring_latency);
+    if (ctx.trace != nullptr && ctx.trace->active())
+      ctx.trace->dp_collective(stage, collective::to_string(kind), bytes, t0, now());
     stream.done->release();
   }
 }

@@ -6,6 +6,7 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include "CollectiveRunner.hpp"
+#include "TraceRecorder.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Placement.hpp"
 
@@ -34,6 +35,7 @@ struct SimContext {
   std::vector<double> step_ends;        ///< stage 0's time at the end of each step
   long executions = 0;
   long pipeline_transfers = 0;
+  TraceRecorder* trace = nullptr;       ///< set when one step's timeline is recorded
 };
 
 /// Runs one stage's program for every step.

@@ -31,5 +31,7 @@ std::string printable(const std::string& text);
 
 /// run, validate, reproduce (src/cli/Commands.cpp).
 void add_core_commands(CLI::App& app, CommandTable& table);
+/// list, html-sweep (src/cli/ReportCommands.cpp).
+void add_report_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

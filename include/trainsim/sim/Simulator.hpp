@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/sim/Trace.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
@@ -24,6 +25,9 @@ struct StageBreakdown {
 struct SimOptions {
   /// Issue each collective as one aggregated flow per member pair (true) or phase by phase (false).
   bool aggregate_collectives = true;
+  /// Record the per-op timeline and fabric-tier load of this step (0-based; clamped to the last
+  /// simulated step) into SimResult::trace; -1 records nothing (the default: no cost).
+  int trace_step = -1;
 };
 
 struct SimResult {
@@ -34,6 +38,7 @@ struct SimResult {
   long transfers = 0;                    ///< network activities issued
   long executions = 0;                   ///< compute activities issued
   double simulated_seconds = 0;
+  StepTrace trace;                       ///< filled only when SimOptions::trace_step >= 0
 
   nlohmann::json to_json() const;
   static SimResult from_json(const nlohmann::json& j);

@@ -151,7 +151,7 @@ std::string breakdown_section(const ordered_json& r)
   return out + "</section>\n";
 }
 
-std::string ticks(double duration, int x0, int width, int y)
+std::string ticks(double origin, double duration, int x0, int width, int y)
 {
   // About 8 ticks at 1, 2 or 5 times a power of ten.
   const double raw = duration / 8;
@@ -169,16 +169,17 @@ std::string ticks(double duration, int x0, int width, int y)
     std::snprintf(buf, sizeof buf, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%d\" stroke=\"#e3e6eb\"/>"
                                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
                   x, x, y, x, y + 13);
-    out += buf + escape(core::format_seconds(t)) + "</text>";
+    out += buf + escape(format_field("t_s", origin + t)) + "</text>";
   }
   return out;
 }
 
 } // namespace
 
-std::string timeline_svg(const sim::StepTrace& t, int width)
+std::string timeline_svg(const sim::StepTrace& t, int width, double from, double to)
 {
-  const double duration = t.end_s - t.start_s;
+  const double w0 = t.start_s + from * (t.end_s - t.start_s), w1 = t.start_s + to * (t.end_s - t.start_s);
+  const double duration = w1 - w0;
   const int label_w = 110, plot_w = width - label_w - 10;
   const int stages = static_cast<int>(t.stage_accelerators.size());
   bool dp_lane = false;
@@ -193,9 +194,9 @@ std::string timeline_svg(const sim::StepTrace& t, int width)
                     "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\" role=\"img\">";
   if (duration <= 0)
     return out + "</svg>";
-  out += "<g>" + ticks(duration, label_w, plot_w, axis_y) + "</g>";
+  out += "<g>" + ticks(w0 - t.start_s, duration, label_w, plot_w, axis_y) + "</g>";
   char buf[512];
-  auto x_of = [&](double s) { return label_w + (s - t.start_s) / duration * plot_w; };
+  auto x_of = [&](double s) { return label_w + (std::clamp(s, w0, w1) - w0) / duration * plot_w; };
   for (int st = 0; st < stages; ++st) {
     std::snprintf(buf, sizeof buf, "<text x=\"4\" y=\"%d\">stage %d (rank %d)</text>", st * stage_h + 14, st,
                   t.stage_accelerators[static_cast<size_t>(st)]);
@@ -207,6 +208,8 @@ std::string timeline_svg(const sim::StepTrace& t, int width)
     }
   }
   for (const auto& e : t.events) {
+    if (e.end_s <= w0 || e.start_s >= w1)
+      continue;
     const int y = e.stage * stage_h + (e.lane == 0 ? 0 : row_h + 1);
     const int h = e.lane == 0 ? row_h : dp_h;
     const double x = x_of(e.start_s), w = std::max(0.3, x_of(e.end_s) - x);
@@ -225,7 +228,7 @@ std::string timeline_svg(const sim::StepTrace& t, int width)
     std::string path = "M" + std::to_string(label_w) + " " + std::to_string(y0 + tier_h);
     double peak = 0;
     for (const auto& smp : t.samples) {
-      if (static_cast<size_t>(smp.tier) != tier)
+      if (static_cast<size_t>(smp.tier) != tier || smp.end_s <= w0 || smp.start_s >= w1)
         continue;
       const double u = t.tier_capacity[tier] > 0 ? std::clamp(smp.bytes_per_s / t.tier_capacity[tier], 0.0, 1.0) : 0;
       peak = std::max(peak, u);
@@ -255,7 +258,10 @@ std::string timeline_section(const ordered_json& r, const sim::StepTrace* t)
          "timeline); grey gaps are pipeline bubbles (waiting for another stage). Below, the utilisation of each "
          "fabric tier (bytes carried by all its links, both directions, over their capacity). Hover for details; "
          "<code>--trace FILE</code> writes the same step for Perfetto.</p>";
-  out += timeline_svg(*t, 1080);
+  out += timeline_svg(*t, 1080, 0, 1);
+  out += "<h3>Zoom: the first 8% of the step (pipeline warm-up)</h3>" + timeline_svg(*t, 1080, 0, 0.08);
+  out += "<h3>Zoom: the last 8% of the step (cool-down, gradient reduction, optimizer)</h3>" +
+         timeline_svg(*t, 1080, 0.92, 1);
   std::vector<Part> kinds;
   for (const char* k : {"compute", "tp_comm", "pp_comm", "dp_comm", "bubble", "optimizer", "dp_stream"})
     kinds.push_back({k == std::string("dp_stream") ? "DP collective (stream)" : label_of(k), 0, css_colour(k), ""});

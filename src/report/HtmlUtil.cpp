@@ -27,12 +27,27 @@ std::string escape(const std::string& text)
 std::string number(double v, int digits)
 {
   char buf[64];
-  if (v != 0 && std::fabs(v) >= 1e-3 && std::fabs(v) < 1e6 && std::fabs(v) >= 1)
+  if (v == std::floor(v) && std::fabs(v) < 1e9)
+    std::snprintf(buf, sizeof buf, "%.0f", v); // counts and other integers as they are
+  else if (std::fabs(v) >= 1 && std::fabs(v) < 1e6)
     std::snprintf(buf, sizeof buf, "%.*f", std::max(0, digits - 1 - static_cast<int>(std::floor(std::log10(std::fabs(v))))), v);
   else
     std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
+
+namespace {
+std::string binary(double v, const char* suffix)
+{
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  size_t u = 0;
+  while (std::fabs(v) >= 1024 && u + 1 < sizeof units / sizeof *units) {
+    v /= 1024;
+    ++u;
+  }
+  return number(v) + " " + units[u] + suffix;
+}
+} // namespace
 
 namespace {
 bool ends_with(const std::string& s, const std::string& suffix)
@@ -50,33 +65,39 @@ std::string format_field(const std::string& full_key, double v)
 {
   const std::string key = last_segment(full_key);
   const std::string parent = full_key.size() > key.size() ? full_key.substr(0, full_key.size() - key.size() - 1) : "";
-  auto in = [&](const std::string& suffix) { return ends_with(key, suffix) || ends_with(parent, suffix); };
+  auto has = [&](const std::string& token) {
+    return ends_with(key, token) || key.find(token + "_") != std::string::npos || ends_with(parent, token);
+  };
   if (key == "mfu" || key == "hfu" || key == "error" || ends_with(key, "_fraction") || ends_with(key, "_share"))
     return number(100 * v, 3) + " %";
   if (ends_with(key, "_percent"))
     return number(v, 3) + " %";
   if (ends_with(key, "_days"))
     return number(v) + " days";
+  if (ends_with(key, "_Bps") || ends_with(key, "bytes_per_s"))
+    return binary(v, "/s");
   if (ends_with(key, "_per_s"))
     return number(v) + " /s";
-  if (ends_with(key, "_s") || (parent.size() && ends_with(parent, "_s")))
-    return core::format_seconds(v);
-  if (in("_mwh"))
+  if (ends_with(key, "_s") || (!parent.empty() && ends_with(parent, "_s")))
+    return v == 0 ? "0 s" : core::format_seconds(v);
+  if (ends_with(parent, "peak_flops") || ends_with(key, "_flops"))
+    return number(v / 1e12) + " TFLOP/s";
+  if (has("_mwh"))
     return number(v) + " MWh";
-  if (in("_kwh") && !ends_with(key, "per_kwh"))
+  if (ends_with(key, "_kg_per_kwh"))
+    return number(v) + " kg/kWh";
+  if (has("_kwh"))
     return number(v) + " kWh";
-  if (in("_tco2e"))
+  if (has("_tco2e"))
     return number(v) + " tCO2e";
-  if (in("_gib"))
+  if (has("_gib"))
     return number(v) + " GiB";
   if (ends_with(key, "_j"))
     return number(v) + " J";
-  if (ends_with(key, "_w"))
+  if (ends_with(key, "_w") || ends_with(parent, "_w"))
     return number(v) + " W";
-  if (ends_with(key, "_kg_per_kwh"))
-    return number(v) + " kg/kWh";
   if (ends_with(key, "_bytes") || key == "bytes")
-    return core::format_bytes(v);
+    return binary(v, "");
   return number(v);
 }
 
@@ -135,6 +156,7 @@ std::string page_start(const std::string& title)
          "table{border-collapse:collapse;font-size:.9em;margin:6px 0}\n"
          "td,th{padding:3px 10px;border-bottom:1px solid #eef0f3;text-align:left;vertical-align:top}\n"
          "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+         "td{overflow-wrap:anywhere}.grid>div{min-width:0}h3{font-size:1em;margin:10px 0 4px}\n"
          ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:8px 20px}\n"
          ".legend span{display:inline-block;margin:2px 12px 2px 0;font-size:.85em}\n"
          ".legend i{display:inline-block;width:11px;height:11px;margin-right:5px;border-radius:2px;"

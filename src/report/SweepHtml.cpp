@@ -202,7 +202,7 @@ std::string sweep_to_html(const std::vector<ordered_json>& rows, const SweepPlot
     if (varies && columns.size() < 12)
       columns.push_back(k);
   }
-  out += "<section id=\"pareto\"><h2>Pareto-optimal configurations</h2><table><tr>";
+  out += "<section id=\"pareto\"><h2>Pareto-optimal configurations</h2><div style=\"overflow-x:auto\"><table><tr>";
   for (const auto& c : columns)
     out += "<th>" + escape(c) + "</th>";
   out += "</tr>";
@@ -216,7 +216,7 @@ std::string sweep_to_html(const std::vector<ordered_json>& rows, const SweepPlot
     }
     out += "</tr>";
   }
-  out += "</table><p class=\"note\">Columns: the two plotted fields, then the fields that vary between rows (the "
+  out += "</table></div><p class=\"note\">Columns: the two plotted fields, then the fields that vary between rows (the "
          "swept axes and what they change), at most 12.</p></section>\n";
   return out + page_end();
 }

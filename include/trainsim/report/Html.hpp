@@ -15,8 +15,8 @@ namespace trainsim::report {
 std::string to_html(const nlohmann::ordered_json& report, const sim::StepTrace* trace);
 
 /// The timeline of one step as inline SVG: a row per stage (and its data-parallel stream), and the
-/// utilisation of each fabric tier below.
-std::string timeline_svg(const sim::StepTrace& trace, int width);
+/// utilisation of each fabric tier below; `from` and `to` (fractions of the step) choose a window.
+std::string timeline_svg(const sim::StepTrace& trace, int width, double from = 0, double to = 1);
 
 /// What a sweep report plots: two fields of the result rows (flattened names, "a.b" for nested objects,
 /// or the last segment when it is unique) and which direction is better for each.

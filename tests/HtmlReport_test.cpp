@@ -67,3 +67,36 @@ TEST_CASE("catalogue tables flatten fields and align columns", "[report]")
   CHECK(md.find("| b-id |  | 80W | 400W |") != std::string::npos);
   CHECK(md.find("- **b-id**: datasheet") != std::string::npos);
 }
+
+#include <cstdlib>
+#include <unistd.h>
+
+#include "TestUtil.hpp"
+#include "trainsim/cli/ReportOutputs.hpp"
+#include "trainsim/report/Report.hpp"
+
+TEST_CASE("colours only on a terminal and never with NO_COLOR", "[report]")
+{
+  auto s = test::scenario_with([](nlohmann::json&) {});
+  metrics::RunMetrics m;
+  m.step_time_s = 1;
+  m.stages.resize(2);
+  const std::string plain = report::to_console(s, m, false), coloured = report::to_console(s, m, true);
+  CHECK(plain.find('\033') == std::string::npos);
+  CHECK(coloured.find("\033[1m") != std::string::npos);
+  CHECK(plain.find("per pipeline stage (ms per step)") != std::string::npos);
+  // A pipe or file is not a terminal.
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  CHECK_FALSE(cli::use_colour(fds[1]));
+  close(fds[0]);
+  close(fds[1]);
+  const char* old = std::getenv("NO_COLOR");
+  const std::string saved = old ? old : "";
+  setenv("NO_COLOR", "1", 1);
+  CHECK_FALSE(cli::use_colour(STDOUT_FILENO));
+  if (old)
+    setenv("NO_COLOR", saved.c_str(), 1);
+  else
+    unsetenv("NO_COLOR");
+}

@@ -131,8 +131,13 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   auto plat = platform::Platform::build(fabric, s);
   const auto& p = s.parallelism;
   std::unique_ptr<TraceRecorder> trace;
-  if (opt.trace_step >= 0)
-    trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.vpp);
+  if (opt.trace_step >= 0) {
+    double busiest = 0; // a lower bound of the step time: at most ~2000 tier samples per step
+    for (const auto& st : w.stages)
+      busiest = std::max(busiest, st.compute_s);
+    trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.vpp,
+                                            busiest / 2000);
+  }
   SimContext ctx{s, w, *plat, cal, topology::Placement(p.tp, p.dp, p.pp), CollectiveRunner(*plat, cal, opt.aggregate_collectives),
                  sg4::Barrier::create(static_cast<unsigned>(p.pp)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
                  std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, 0, 0, trace.get()};

@@ -15,7 +15,8 @@ void TraceRecorder::init_plugin()
   sg_link_load_plugin_init();
 }
 
-TraceRecorder::TraceRecorder(const platform::Platform& platform, int step, int stages, int chunks) : chunks_(chunks)
+TraceRecorder::TraceRecorder(const platform::Platform& platform, int step, int stages, int chunks, double min_interval)
+    : chunks_(chunks), min_interval_(min_interval)
 {
   trace_.step = step;
   trace_.stage_accelerators.assign(static_cast<size_t>(stages), -1);
@@ -60,7 +61,7 @@ void TraceRecorder::begin_step(int stage, int accelerator, double now)
 
 void TraceRecorder::sample(double now)
 {
-  if (!active_ || now <= last_t_)
+  if (!active_ || now <= last_t_ || now - last_t_ < min_interval_)
     return;
   for (size_t t = 0; t < tier_links_.size(); ++t) {
     double bytes = 0;
@@ -76,6 +77,7 @@ void TraceRecorder::end_step(double now)
 {
   if (!active_)
     return;
+  min_interval_ = 0; // the last interval always closes at the step's end
   sample(now);
   trace_.end_s = now;
   active_ = false;

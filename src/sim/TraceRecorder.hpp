@@ -17,8 +17,9 @@ namespace trainsim::sim {
 class TraceRecorder {
 public:
   static void init_plugin();
-  /// `chunks`: model chunks per stage (vpp), to name ops.
-  TraceRecorder(const platform::Platform& platform, int step, int stages, int chunks);
+  /// `chunks`: model chunks per stage (vpp), to name ops. The tiers are sampled at op boundaries at most
+  /// every `min_interval` seconds (each sample reads every link, so this bounds the cost on large fabrics).
+  TraceRecorder(const platform::Platform& platform, int step, int stages, int chunks, double min_interval);
 
   bool records(int step) const { return step == trace_.step; }
   /// True between the traced step's start and end (for actors that do not count steps).
@@ -42,6 +43,7 @@ private:
   std::vector<double> last_bytes_;
   double last_t_ = 0;
   int chunks_ = 1;
+  double min_interval_ = 0;
   bool active_ = false;
   bool started_ = false;
 };

@@ -201,5 +201,29 @@ else
   report "unknown_flag/run" "exit code $rc, expected 2"
 fi
 
+# ---------------------------------------------------------------- report commands (docs/reports.md)
+
+cli_case() { # cli_case NAME ARGS...: exit 2, one "trainsim: error:" line
+  local name=$1; shift
+  "${with_timeout[@]}" "$bin" "$@" >/dev/null 2>"$work/err_$name.txt"
+  local rc=$?
+  if [ "$rc" -ne 2 ]; then
+    report "$name" "exit code $rc, expected 2"
+  elif [ "$(wc -l < "$work/err_$name.txt")" -ne 1 ] || ! grep -q '^trainsim: error:' "$work/err_$name.txt"; then
+    report "$name" "stderr: $(head -c 300 "$work/err_$name.txt")"
+  else
+    report "$name"
+  fi
+}
+cli_case list_unknown_category list gpus
+cli_case html_sweep_missing_file html-sweep "$work/no-such.jsonl" --x a --y b -o "$work/s.html"
+printf '{"a": 1}\n{not json\n' > "$work/broken.jsonl"
+cli_case html_sweep_malformed html-sweep "$work/broken.jsonl" --x a --y a -o "$work/s.html"
+printf '{"a": 1, "b": 2}\n' > "$work/ok.jsonl"
+cli_case html_sweep_unknown_field html-sweep "$work/ok.jsonl" --x a --y c -o "$work/s.html"
+cli_case html_sweep_bad_direction html-sweep "$work/ok.jsonl" --x a --y b --x-better up -o "$work/s.html"
+cli_case trace_unwritable run "$default_json" -q --trace "$work/no-such-dir/t.json"
+[ -e "$work/s.html" ] && report "html_sweep_no_output_on_error" "an HTML file was written" || report "html_sweep_no_output_on_error"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include "trainsim/core/Log.hpp"
 
+#include "trainsim/cli/ReportOutputs.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
@@ -36,20 +37,21 @@ sim::Fidelity parse_fidelity(const std::string& f)
 }
 
 int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet,
-            const std::string& fidelity)
+            const std::string& fidelity, const ReportOutputs& extra)
 {
   const auto& cat = scenario::Catalog::instance();
-  sim::SimOptions options;
-  options.fidelity = parse_fidelity(fidelity);
   const auto s = load(path, cat);
+  sim::SimOptions options = extra.sim_options(s);
+  options.fidelity = parse_fidelity(fidelity);
   const auto out = run_scenario(s, cat, options);
   // Write every requested file before printing, each atomically.
   if (!json_out.empty())
     core::write_file_atomically(json_out, report::to_json_text(s, out.metrics));
   if (!csv_out.empty())
     core::write_file_atomically(csv_out, report::csv_header() + report::csv_row(out.metrics));
+  extra.write(s, out);
   if (!quiet)
-    std::cout << report::to_console(s, out.metrics);
+    std::cout << report::to_console(s, out.metrics, use_colour(1));
   return 0;
 }
 
@@ -122,7 +124,9 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   run->add_option("--fidelity", *fidelity,
                   "full: simulate every replica and rank; reduced: one replica, one rail where symmetric "
                   "(default: the scenario's /simulation/fidelity, else full up to 256 accelerators)");
-  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity); });
+  auto extra = std::make_shared<ReportOutputs>();
+  extra->add_options(run);
+  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity, *extra); });
 
   auto validate_path = std::make_shared<std::string>();
   auto dump = std::make_shared<bool>(false);

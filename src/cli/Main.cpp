@@ -27,6 +27,7 @@ int main_entry(int argc, char** argv)
   CommandTable table;
   add_core_commands(app, table);
   add_footprint_commands(app, table);
+  add_report_commands(app, table);
 
   try {
     app.parse(argc, argv);

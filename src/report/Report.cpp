@@ -131,11 +131,12 @@ std::string num(const char* fmt, double v)
 }
 } // namespace
 
-std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m)
+std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m, bool colour)
 {
   std::string out;
   const auto& p = s.parallelism;
-  out += "trainsim: " + m.scenario + "\n";
+  const std::string b = colour ? "\033[1m" : "", e = colour ? "\033[0m" : "";
+  out += b + "trainsim: " + m.scenario + e + "\n";
   out += row("cluster", std::to_string(m.accelerators) + " x " + s.cluster.accelerator.id + " (" +
                             std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) + ")");
   out += row("model", s.model.name + ", " + std::to_string(s.model.layers) + " layers, hidden " +
@@ -144,7 +145,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                                 ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
                                 std::to_string(s.micro_batches_per_replica()));
   out += "\n";
-  out += row("step time", core::format_seconds(m.step_time_s));
+  out += row("step time", b + core::format_seconds(m.step_time_s) + e);
   auto share = [&](double x) { return core::format_seconds(x) + num("  (%.1f%%)", 100.0 * x / m.step_time_s); };
   out += row("  compute", share(m.breakdown.compute));
   out += row("  exposed TP communication", share(m.breakdown.tp_comm));
@@ -168,6 +169,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
     out += row("published step time", core::format_seconds(*m.reference_step_time_s) +
                                            num("  (error %+.1f%%)", 100 * (m.step_time_s - *m.reference_step_time_s) /
                                                                         *m.reference_step_time_s));
+  if (m.stages.size() > 1)
+    out += "\n" + stage_table(m);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "StageActor.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Log.hpp"
+#include "trainsim/sim/TraceJson.hpp"
 
 namespace trainsim::sim {
 
@@ -26,10 +27,13 @@ nlohmann::json SimResult::to_json() const
   nlohmann::json st = nlohmann::json::array();
   for (const auto& s : stages)
     st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j});
-  return {{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
+  nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
           {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
           {"rails", simulated_rails}, {"rail_note", rail_note}};
+  if (trace.step >= 0)
+    j["trace"] = sim::to_json(trace);
+  return j;
 }
 
 SimResult SimResult::from_json(const nlohmann::json& j)
@@ -48,6 +52,8 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.simulated_replicas = j.at("replicas").get<int>();
   r.simulated_rails = j.at("rails").get<int>();
   r.rail_note = j.at("rail_note").get<std::string>();
+  if (j.contains("trace"))
+    r.trace = step_trace_from_json(j.at("trace"));
   return r;
 }
 
@@ -147,15 +153,25 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
   auto engine = make_engine(cal);
+  if (opt.trace_step >= 0)
+    TraceRecorder::init_plugin(); // before the platform exists
   auto plat = platform::Platform::build(fabric, s, plan.link_scale);
   core::logger("sim")->info("platform of {} hosts built in {:.3f} s; {} fidelity, {} replicas, {} rails ({})",
                             fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced",
                             plan.replicas.size(), plan.rails.size(), plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
   const int replicas = static_cast<int>(plan.replicas.size());
+  std::unique_ptr<TraceRecorder> trace;
+  if (opt.trace_step >= 0) {
+    double busiest = 0; // a lower bound of the step time: at most ~2000 tier samples per step
+    for (const auto& st : w.stages)
+      busiest = std::max(busiest, st.compute_s);
+    trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.vpp,
+                                            busiest / 2000);
+  }
   SimContext ctx{s, w, *plat, cal, placement, plan, CollectiveRunner(*plat, cal, opt.aggregate_collectives),
                  sg4::Barrier::create(static_cast<unsigned>(p.pp * replicas)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
                  std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
-                 s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0};
+                 s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
   for (int stage = 0; stage < p.pp; ++stage) {
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t : plan.rails) {
@@ -209,6 +225,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   r.simulated_replicas = replicas;
   r.simulated_rails = static_cast<int>(plan.rails.size());
   r.rail_note = plan.rail_note;
+  if (trace)
+    r.trace = trace->take();
   return r;
 }
 

@@ -72,8 +72,12 @@ void run_stage(SimContext& ctx, int stage, int replica)
                              : collective::CollectiveKind::reduce_scatter;
   for (int step = 0; step < ctx.steps_to_run; ++step) {
     const double e0 = sg_host_get_consumed_energy(host);
+    TraceRecorder* rec = rep && ctx.trace != nullptr && ctx.trace->records(step) ? ctx.trace : nullptr;
+    if (rec)
+      rec->begin_step(stage, self, now());
     for (const auto& op : prog.ops) {
       const double t0 = now();
+      double split = t0; // recv: where waiting for the peer (bubble) ends and the transfer shows
       switch (op.kind) {
       case OpKind::compute:
       case OpKind::optimizer:
@@ -125,6 +129,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
         const double exposed = std::min(waited, std::max(0.0, transfer));
         sum.pp_comm += exposed;
         sum.bubble += waited - exposed;
+        split = now() - exposed;
         break;
       }
       case OpKind::grad_bucket:
@@ -140,6 +145,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
         sum.dp_comm += now() - t0;
         break;
       }
+      if (rec)
+        rec->op(stage, op, t0, split, now());
     }
     const double t_sends = now();
     sg4::Comm::wait_all(sends);
@@ -148,6 +155,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
     const double t_barrier = now();
     ctx.barrier->wait();
     sum.bubble += now() - t_barrier;
+    if (rec)
+      rec->step_end(stage, t_sends, t_barrier, now());
     if (rep)
       sum.energy_j += sg_host_get_consumed_energy(host) - e0;
     if (stage == 0 && rep) {
@@ -177,7 +186,10 @@ void run_dp_stream(SimContext& ctx, int stage)
       w->acquire();
     const DpJob job = stream.jobs.front();
     stream.jobs.pop_front();
+    const double t0 = now();
     ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
+    if (ctx.trace != nullptr && ctx.trace->active())
+      ctx.trace->dp_collective(stage, collective::to_string(job.kind), job.bytes, t0, now());
     for (auto& d : stream.done)
       d->release();
   }

@@ -9,6 +9,7 @@
 
 #include "CollectiveRunner.hpp"
 #include "Reduction.hpp"
+#include "TraceRecorder.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Placement.hpp"
 
@@ -54,6 +55,7 @@ struct SimContext {
   int steps_to_run = 1;                 ///< decided while running when the step count is automatic
   long executions = 0;
   long pipeline_transfers = 0;
+  TraceRecorder* trace = nullptr;       ///< set when one step's timeline is recorded
 };
 
 /// Runs one stage's program of data-parallel replica `replica` (an index into plan.replicas) for every step.

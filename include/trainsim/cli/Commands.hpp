@@ -33,5 +33,7 @@ std::string printable(const std::string& text);
 void add_core_commands(CLI::App& app, CommandTable& table);
 /// footprint: the published energy/carbon bookkeeping (src/cli/FootprintCommands.cpp).
 void add_footprint_commands(CLI::App& app, CommandTable& table);
+/// list, html-sweep (src/cli/ReportCommands.cpp).
+void add_report_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/sim/Trace.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
@@ -34,6 +35,9 @@ struct SimOptions {
   Fidelity fidelity = Fidelity::automatic;
   /// Issue each collective as one aggregated flow per member pair (true) or phase by phase (false).
   bool aggregate_collectives = true;
+  /// Record the per-op timeline and fabric-tier load of this step (0-based; clamped to the last
+  /// simulated step) into SimResult::trace; -1 records nothing (the default: no cost).
+  int trace_step = -1;
 };
 
 struct SimResult {
@@ -48,6 +52,7 @@ struct SimResult {
   int simulated_replicas = 0;            ///< data-parallel replicas run as actors
   int simulated_rails = 0;               ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
   std::string rail_note;                 ///< why every rail was simulated, when rails are not symmetric
+  StepTrace trace;                       ///< filled only when SimOptions::trace_step >= 0
 
   nlohmann::json to_json() const;
   static SimResult from_json(const nlohmann::json& j);

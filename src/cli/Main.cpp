@@ -26,6 +26,7 @@ int main_entry(int argc, char** argv)
 
   CommandTable table;
   add_core_commands(app, table);
+  add_sweep_commands(app, table);
 
   try {
     app.parse(argc, argv);

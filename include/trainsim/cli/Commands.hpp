@@ -31,5 +31,7 @@ std::string printable(const std::string& text);
 
 /// run, validate, reproduce (src/cli/Commands.cpp).
 void add_core_commands(CLI::App& app, CommandTable& table);
+/// sweep, sweep merge (src/cli/SweepCommands.cpp).
+void add_sweep_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

@@ -27,6 +27,7 @@ int main_entry(int argc, char** argv)
   CommandTable table;
   add_core_commands(app, table);
   add_sweep_commands(app, table);
+  add_search_commands(app, table);
 
   try {
     app.parse(argc, argv);

@@ -33,5 +33,7 @@ std::string printable(const std::string& text);
 void add_core_commands(CLI::App& app, CommandTable& table);
 /// sweep, sweep merge (src/cli/SweepCommands.cpp).
 void add_sweep_commands(CLI::App& app, CommandTable& table);
+/// search, regress (src/cli/SearchCommands.cpp).
+void add_search_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

@@ -87,22 +87,26 @@ TEST_CASE("sweep expressions: errors name the pointer and the fault")
   CHECK(error_of([] { eval("{/site/power_cap} > 1"); }).find("/site/power_cap is not set") != std::string::npos);
   CHECK(error_of([] { eval("tp / (pp - 2)"); }).find("division by zero") != std::string::npos);
   CHECK(error_of([] { eval("recompute + 1"); }).find("a number was expected") != std::string::npos);
-  CHECK(error_of([] { sweep::Expr::parse("tp + 1", "/constraints/3").eval_bool([](const std::string&) { return json(2); }); })
-            .find("is not a condition") != std::string::npos);
+  CHECK(error_of([] {
+          sweep::Expr::parse("tp + 1", "/constraints/3").eval_bool([](const std::string&) { return json(2); });
+        }).find("is not a condition") != std::string::npos);
 }
 
 TEST_CASE("sweep file: product, zip, ranges, derived values and constraints")
 {
   const auto spec = sweep::SweepSpec::parse(spec_doc(), ".");
   CHECK(spec.product_size() == 5 * 3 * 2);
-  CHECK(spec.columns() == std::vector<std::string>{"/parallelism/tp", "/parallelism/pp", "/site/pue", "/site/grid", "/parallelism/dp"});
+  CHECK(spec.columns() ==
+        std::vector<std::string>{"/parallelism/tp", "/parallelism/pp", "/site/pue", "/site/grid", "/parallelism/dp"});
   const auto ex = sweep::expand(spec, scenario::Catalog::instance());
   // tp=8 and tp=3 are removed by the constraints: 3 tp values x 3 pp x 2 zipped = 18 points.
   REQUIRE(ex.points.size() == 18);
   CHECK(ex.skipped == 12);
   const auto& p = ex.points[5]; // tp=1 (outermost), pp=4, second zip entry
   CHECK(p.index == 5);
-  CHECK(p.axes.dump() == R"({"/parallelism/tp":1,"/parallelism/pp":4,"/site/pue":1.3,"/site/grid":"cn-national-2023","/parallelism/dp":16})");
+  CHECK(
+      p.axes.dump() ==
+      R"({"/parallelism/tp":1,"/parallelism/pp":4,"/site/pue":1.3,"/site/grid":"cn-national-2023","/parallelism/dp":16})");
   CHECK(p.scenario["parallelism"]["dp"] == 16);
   CHECK(p.scenario["site"]["pue"] == 1.3);
   CHECK_NOTHROW(scenario::parse_scenario(p.scenario, scenario::Catalog::instance()));
@@ -124,8 +128,11 @@ TEST_CASE("sweep file: bad input names the JSON pointer")
   };
   CHECK(bad([](auto& d) { d["axis"] = 1; }).rfind("/axis: unknown key", 0) == 0);
   CHECK(bad([](auto& d) { d["axes"]["parallelism/tp"] = {1}; }).rfind("/axes/parallelism~1tp:", 0) == 0);
-  CHECK(bad([](auto& d) { d["axes"]["/parallelism/tp"] = ordered_json::array(); }).find("no values") != std::string::npos);
-  CHECK(bad([](auto& d) { d["axes"]["/parallelism/pp"] = {{"from", 1}, {"to", 4}}; }).rfind("/axes/~1parallelism~1pp:", 0) == 0);
+  CHECK(bad([](auto& d) { d["axes"]["/parallelism/tp"] = ordered_json::array(); }).find("no values") !=
+        std::string::npos);
+  CHECK(bad([](auto& d) {
+          d["axes"]["/parallelism/pp"] = {{"from", 1}, {"to", 4}};
+        }).rfind("/axes/~1parallelism~1pp:", 0) == 0);
   CHECK(bad([](auto& d) { d["zip"][0]["/site/pue"] = {1.1}; }).find("same length") != std::string::npos);
   CHECK(bad([](auto& d) { d["constraints"][1] = "tp <="; }).rfind("/constraints/1:", 0) == 0);
   CHECK(bad([](auto& d) { d.erase("base"); }).rfind("/base:", 0) == 0);
@@ -174,7 +181,8 @@ TEST_CASE("result files: whole lines, a torn last line is dropped, a damaged mid
   CHECK(rs[1].status == sweep::Status::infeasible);
   CHECK(rs[0].to_json(false) == a.to_json(false));
   // A complete line without its newline is also a torn write.
-  core::write_file_atomically(path, layout.jsonl_line(a) + layout.jsonl_line(b).substr(0, layout.jsonl_line(b).size() - 1));
+  core::write_file_atomically(path,
+                              layout.jsonl_line(a) + layout.jsonl_line(b).substr(0, layout.jsonl_line(b).size() - 1));
   CHECK(sweep::read_jsonl(path, &torn).size() == 1);
   core::write_file_atomically(path, layout.jsonl_line(a) + "garbage\n" + layout.jsonl_line(b));
   CHECK(error_of([&] { sweep::read_jsonl(path); }).find("r.jsonl:2") != std::string::npos);
@@ -196,7 +204,8 @@ TEST_CASE("Pareto marks: non-dominated ok rows, directions and aliases")
     r.report = {{"time_to_train_s", t}, {"carbon_tco2e", c}, {"mfu", mfu}};
     return r;
   };
-  std::vector<sweep::Record> rs{rec(0, 10, 5, 0.5), rec(1, 8, 6, 0.4), rec(2, 11, 6, 0.6), rec(3, 12, 4, 0.3), rec(4, 10, 5, 0.5)};
+  std::vector<sweep::Record> rs{rec(0, 10, 5, 0.5), rec(1, 8, 6, 0.4), rec(2, 11, 6, 0.6), rec(3, 12, 4, 0.3),
+                                rec(4, 10, 5, 0.5)};
   sweep::Record bad;
   bad.point = 5;
   bad.status = sweep::Status::failed;
@@ -257,10 +266,13 @@ TEST_CASE("regress: verdicts, the diff table and exit codes")
   sweep::Baseline b;
   b.scenarios["x.json"] = base;
   namespace fs = std::filesystem;
-  const auto path = (fs::temp_directory_path() / ("trainsim_baseline_" + std::to_string(::getpid()) + ".json")).string();
+  const auto path =
+      (fs::temp_directory_path() / ("trainsim_baseline_" + std::to_string(::getpid()) + ".json")).string();
   core::write_file_atomically(path, b.to_text());
   CHECK(sweep::Baseline::load(path).to_text() == b.to_text());
-  core::write_file_atomically(path, R"({"trainsim_regress_baseline": 1, "scenarios": {"x.json": {"tokens_per_s": 1, "energy_mwh": 1, "step_time_s": 1, "mfu": 0.5}}})");
+  core::write_file_atomically(
+      path,
+      R"({"trainsim_regress_baseline": 1, "scenarios": {"x.json": {"tokens_per_s": 1, "energy_mwh": 1, "step_time_s": 1, "mfu": 0.5}}})");
   CHECK(error_of([&] { sweep::Baseline::load(path); }).rfind("/scenarios/x.json/mfu", 0) == 0);
   fs::remove(path);
 }

@@ -57,7 +57,8 @@ int cmd_search(const SearchArgs& a)
     base = nlohmann::json::parse(core::read_file(a.scenario));
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
-    throw core::ConfigError("", a.scenario + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
+    throw core::ConfigError("",
+                            a.scenario + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
   }
   sweep::SearchOptions o;
   o.objective = sweep::Objective::parse(a.objective);
@@ -93,7 +94,8 @@ int cmd_search(const SearchArgs& a)
   const auto r = sweep::search(base, cat, o, pipeline());
   if (r.top.empty())
     throw core::InfeasibleError("/parallelism", "no configuration of the search space fits in memory and runs (" +
-                                                    std::to_string(r.candidates) + " tried); add accelerators or allow recompute");
+                                                    std::to_string(r.candidates) +
+                                                    " tried); add accelerators or allow recompute");
   std::string dims;
   for (const auto& d : r.dimensions)
     dims += (dims.empty() ? "" : " ") + d;
@@ -110,8 +112,16 @@ int cmd_search(const SearchArgs& a)
               r.failed ? (", " + std::to_string(r.failed) + " failed").c_str() : "");
   std::printf("%-4s", "rank");
   for (const auto& d : r.dimensions)
-    std::printf(" %*s", d == "micro_batch_size" ? 4 : d == "sequence_parallel" ? 5 : d == "recompute" ? 9 : d == "zero_stage" ? 4 : 4,
-                d == "micro_batch_size" ? "mbs" : d == "sequence_parallel" ? "sp" : d == "zero_stage" ? "zero" : d.c_str());
+    std::printf(" %*s",
+                d == "micro_batch_size"    ? 4
+                : d == "sequence_parallel" ? 5
+                : d == "recompute"         ? 9
+                : d == "zero_stage"        ? 4
+                                           : 4,
+                d == "micro_batch_size"    ? "mbs"
+                : d == "sequence_parallel" ? "sp"
+                : d == "zero_stage"        ? "zero"
+                                           : d.c_str());
   std::printf(" %12s %8s %10s %6s %10s %10s\n", "score", "step_s", "tokens/s", "mfu", "days", "MWh");
   for (size_t i = 0; i < r.top.size(); ++i) {
     const auto& e = r.top[i];
@@ -182,7 +192,8 @@ int cmd_regress(const RegressArgs& a)
         const size_t k = next++;
         const std::string path = a.scenarios[k];
         return sweep::Task{k, [path, &evaluate] {
-                             return sweep::slim_report(evaluate(scenario::load_scenario_file(path, scenario::Catalog::instance())));
+                             return sweep::slim_report(
+                                 evaluate(scenario::load_scenario_file(path, scenario::Catalog::instance())));
                            }};
       },
       [&](size_t k, sweep::Outcome o) { outcomes[k] = std::move(o); });
@@ -201,7 +212,8 @@ int cmd_regress(const RegressArgs& a)
     const sweep::BaselineEntry now{o.result.at("tokens_per_s").get<double>(), o.result.at("energy_mwh").get<double>(),
                                    o.result.at("step_time_s").get<double>()};
     auto it = base.scenarios.find(name);
-    rows.push_back(sweep::compare(name, it == base.scenarios.end() ? std::nullopt : std::optional(it->second), now, ro));
+    rows.push_back(
+        sweep::compare(name, it == base.scenarios.end() ? std::nullopt : std::optional(it->second), now, ro));
   }
   std::cout << sweep::regress_table(rows, ro);
   if (a.update) {
@@ -217,10 +229,12 @@ int cmd_regress(const RegressArgs& a)
   }
   const int code = sweep::regress_exit_code(rows, a.allow_new);
   if (code == 2)
-    std::cerr << "trainsim: error: a scenario failed to run or has no baseline entry (see the table); fix it, or add it "
-                 "with --update\n";
+    std::cerr
+        << "trainsim: error: a scenario failed to run or has no baseline entry (see the table); fix it, or add it "
+           "with --update\n";
   else if (code == 1)
-    std::cerr << "trainsim: regression beyond the tolerance (see the table); if intended, rewrite the baseline with --update\n";
+    std::cerr << "trainsim: regression beyond the tolerance (see the table); if intended, rewrite the baseline with "
+                 "--update\n";
   return code;
 }
 
@@ -229,7 +243,8 @@ int cmd_regress(const RegressArgs& a)
 void add_search_commands(CLI::App& app, CommandTable& table)
 {
   auto s = std::make_shared<SearchArgs>();
-  auto* search = app.add_subcommand("search", "find the best parallelism for a scenario's model and cluster (docs/sweep.md)");
+  auto* search =
+      app.add_subcommand("search", "find the best parallelism for a scenario's model and cluster (docs/sweep.md)");
   search->add_option("scenario", s->scenario, "scenario JSON file (its parallelism is the starting point)")->required();
   search->add_option("--objective", s->objective, "time, energy, carbon, or a weighted mix such as time=0.7,carbon=0.3")
       ->capture_default_str();
@@ -237,7 +252,8 @@ void add_search_commands(CLI::App& app, CommandTable& table)
   search->add_option("-j,--jobs", s->jobs, "simulations at once (default 0: every core)");
   search->add_flag("--exhaustive", s->exhaustive, "simulate every configuration that fits (no bound pruning)");
   search->add_option("--max-tp", s->max_tp, "largest tensor-parallel size (default: accelerators per node)");
-  search->add_option("--fix", s->fix, "keep these dimensions at the scenario's values, e.g. --fix zero_stage,recompute");
+  search->add_option("--fix", s->fix,
+                     "keep these dimensions at the scenario's values, e.g. --fix zero_stage,recompute");
   search->add_option("--space", s->space, "only these values of a dimension, e.g. --space tp=2,4 (repeatable)");
   search->add_option("--json", s->json_out, "write the top configurations with their scenarios and reports to FILE");
   search->add_flag("-q,--quiet", s->quiet, "no progress bar");

@@ -91,8 +91,8 @@ int cmd_sweep(const SweepArgs& a)
   }
   if (!a.slurm_dir.empty()) {
     const auto ex = sweep::expand(spec, cat);
-    sweep::SlurmOptions so{a.slurm_dir, a.shards, a.cpus_per_task, a.time_limit, a.partition, a.account, a.sbatch,
-                           self_executable()};
+    sweep::SlurmOptions so{a.slurm_dir, a.shards,  a.cpus_per_task, a.time_limit,
+                           a.partition, a.account, a.sbatch,        self_executable()};
     const auto job = sweep::write_slurm_job(spec, ex.points.size(), so);
     if (!a.quiet)
       std::cout << "wrote " << job.script << ": " << ex.points.size() << " points in " << job.shards
@@ -158,11 +158,13 @@ void add_sweep_commands(CLI::App& app, CommandTable& table)
   sw->add_option("--point", a->point, "print the scenario of point N and exit");
   sw->add_option("--slurm", a->slurm_dir, "write a Slurm job array into DIR instead of running");
   sw->add_option("--shards", a->shards, "with --slurm: number of array tasks (default: min(points, 32))");
-  sw->add_option("--cpus-per-task", a->cpus_per_task, "with --slurm: cores per task, used as -j")->capture_default_str();
+  sw->add_option("--cpus-per-task", a->cpus_per_task, "with --slurm: cores per task, used as -j")
+      ->capture_default_str();
   sw->add_option("--time", a->time_limit, "with --slurm: sbatch --time limit per task, e.g. 02:00:00");
   sw->add_option("--partition", a->partition, "with --slurm: sbatch --partition");
   sw->add_option("--account", a->account, "with --slurm: sbatch --account");
-  sw->add_option("--sbatch", a->sbatch, "with --slurm: another sbatch option, verbatim (repeatable), e.g. --sbatch=--mem=8G");
+  sw->add_option("--sbatch", a->sbatch,
+                 "with --slurm: another sbatch option, verbatim (repeatable), e.g. --sbatch=--mem=8G");
   auto* merge = sw->add_subcommand("merge", "combine the shard results of a --slurm job folder into DIR/results.*");
   merge->add_option("dir", a->merge_dir, "the folder given to --slurm")->required();
   merge->add_option("-o,--out", a->merge_out, "result files PREFIX.csv, PREFIX.jsonl (default DIR/results)");

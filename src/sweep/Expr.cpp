@@ -235,15 +235,18 @@ public:
   Value eval(const Expr::Node& n) const
   {
     switch (n.kind) {
-    case Expr::Node::literal: return n.value;
-    case Expr::Node::variable: return variable(n.name);
+    case Expr::Node::literal:
+      return n.value;
+    case Expr::Node::variable:
+      return variable(n.name);
     case Expr::Node::unary: {
       Value v = eval(*n.args[0]);
       if (n.name == "!")
         return !boolean(v);
       return -number(v);
     }
-    case Expr::Node::binary: return binary(n);
+    case Expr::Node::binary:
+      return binary(n);
     case Expr::Node::call: {
       const double a = number(eval(*n.args[0]));
       if (n.name == "pow2")
@@ -276,7 +279,8 @@ private:
       return v.get<bool>();
     if (v.is_string())
       return v.get<std::string>();
-    fail(name + (name[0] == '/' ? "" : " (" + ptr + ")") + (v.is_null() ? " is not set in this point" : " is not a number, string or boolean"));
+    fail(name + (name[0] == '/' ? "" : " (" + ptr + ")") +
+         (v.is_null() ? " is not set in this point" : " is not a number, string or boolean"));
   }
   double number(const Value& v) const
   {
@@ -305,13 +309,20 @@ private:
       return (l == r) == (op == "==");
     }
     const double a = number(l), b = number(r);
-    if (op == "<") return a < b;
-    if (op == "<=") return a <= b;
-    if (op == ">") return a > b;
-    if (op == ">=") return a >= b;
-    if (op == "+") return a + b;
-    if (op == "-") return a - b;
-    if (op == "*") return a * b;
+    if (op == "<")
+      return a < b;
+    if (op == "<=")
+      return a <= b;
+    if (op == ">")
+      return a > b;
+    if (op == ">=")
+      return a >= b;
+    if (op == "+")
+      return a + b;
+    if (op == "-")
+      return a - b;
+    if (op == "*")
+      return a * b;
     if (op == "/") {
       if (b == 0)
         fail("division by zero");

@@ -11,8 +11,12 @@ namespace {
 const std::map<std::string, std::string>& pareto_aliases()
 {
   static const std::map<std::string, std::string> a{
-      {"time", "/time_to_train_s"},  {"step", "/step_time_s"},  {"energy", "/energy_mwh"},
-      {"carbon", "/carbon_tco2e"},   {"throughput", "/tokens_per_s"}, {"mfu", "/mfu"},
+      {"time", "/time_to_train_s"},
+      {"step", "/step_time_s"},
+      {"energy", "/energy_mwh"},
+      {"carbon", "/carbon_tco2e"},
+      {"throughput", "/tokens_per_s"},
+      {"mfu", "/mfu"},
       {"memory", "/memory_gib_per_accelerator"},
   };
   return a;
@@ -54,17 +58,21 @@ std::vector<ParetoField> parse_pareto(const std::string& spec, const std::vector
       f.pointer = "/" + name;
       std::replace(f.pointer.begin(), f.pointer.end(), '.', '/');
     } else {
-      throw core::UsageError("--pareto: \"" + name + "\" is not a report field; use e.g. time, step, energy, carbon, "
-                             "throughput, mfu, memory, a report field such as step_time_s or breakdown.dp_comm_exposed_s, "
-                             "or a swept path");
+      throw core::UsageError(
+          "--pareto: \"" + name +
+          "\" is not a report field; use e.g. time, step, energy, carbon, "
+          "throughput, mfu, memory, a report field such as step_time_s or breakdown.dp_comm_exposed_s, "
+          "or a swept path");
     }
     if (!f.axis) {
       bool known = false;
       for (const auto& p : csv_metric_pointers())
         known = known || p == f.pointer;
       if (!known && f.pointer.find('/', 1) == std::string::npos)
-        throw core::UsageError("--pareto: \"" + name + "\" is not a report field; numeric fields: time, step, energy, "
-                               "carbon, throughput, mfu, memory or any CSV metric column (step_time_s, energy_mwh, ...)");
+        throw core::UsageError(
+            "--pareto: \"" + name +
+            "\" is not a report field; numeric fields: time, step, energy, "
+            "carbon, throughput, mfu, memory or any CSV metric column (step_time_s, energy_mwh, ...)");
     }
     f.minimize = direction == 0 ? !(!f.axis && larger_is_better(f.pointer)) : direction < 0;
     out.push_back(f);

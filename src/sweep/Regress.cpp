@@ -14,11 +14,16 @@ using core::ConfigError;
 const char* to_string(Verdict v)
 {
   switch (v) {
-  case Verdict::ok: return "ok";
-  case Verdict::improved: return "improved";
-  case Verdict::regressed: return "REGRESSED";
-  case Verdict::new_scenario: return "not in baseline";
-  case Verdict::error: return "ERROR";
+  case Verdict::ok:
+    return "ok";
+  case Verdict::improved:
+    return "improved";
+  case Verdict::regressed:
+    return "REGRESSED";
+  case Verdict::new_scenario:
+    return "not in baseline";
+  case Verdict::error:
+    return "ERROR";
   }
   return "?";
 }
@@ -31,7 +36,8 @@ Baseline Baseline::load(const std::string& path)
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
-    throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix it or write it again with --update");
+    throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) +
+                              "); fix it or write it again with --update");
   }
   scenario::JsonReader r(doc, "");
   r.get_int("trainsim_regress_baseline", 1, 1);
@@ -60,7 +66,8 @@ std::string Baseline::to_text() const
   j["trainsim_regress_baseline"] = 1;
   j["scenarios"] = nlohmann::ordered_json::object();
   for (const auto& [name, e] : scenarios) // std::map: sorted, deterministic
-    j["scenarios"][name] = {{"tokens_per_s", e.tokens_per_s}, {"energy_mwh", e.energy_mwh}, {"step_time_s", e.step_time_s}};
+    j["scenarios"][name] = {
+        {"tokens_per_s", e.tokens_per_s}, {"energy_mwh", e.energy_mwh}, {"step_time_s", e.step_time_s}};
   return j.dump(2) + "\n";
 }
 
@@ -100,8 +107,8 @@ Verdict RegressRow::verdict() const
   return Verdict::ok;
 }
 
-RegressRow compare(const std::string& scenario, const std::optional<BaselineEntry>& baseline, const BaselineEntry& current,
-                   const RegressOptions& o)
+RegressRow compare(const std::string& scenario, const std::optional<BaselineEntry>& baseline,
+                   const BaselineEntry& current, const RegressOptions& o)
 {
   RegressRow r;
   r.scenario = scenario;
@@ -121,13 +128,13 @@ std::string regress_table(const std::vector<RegressRow>& rows, const RegressOpti
     w = std::max(w, r.scenario.size());
   char line[512];
   std::string out;
-  std::snprintf(line, sizeof line, "%-*s  %-12s %14s %14s %9s  %s\n", static_cast<int>(w), "scenario", "figure", "baseline",
-                "current", "change", "verdict");
+  std::snprintf(line, sizeof line, "%-*s  %-12s %14s %14s %9s  %s\n", static_cast<int>(w), "scenario", "figure",
+                "baseline", "current", "change", "verdict");
   out += line;
   for (const auto& r : rows) {
     if (!r.error.empty()) {
-      std::snprintf(line, sizeof line, "%-*s  %-12s %14s %14s %9s  %s: ", static_cast<int>(w), r.scenario.c_str(), "-", "-",
-                    "-", "-", "ERROR");
+      std::snprintf(line, sizeof line, "%-*s  %-12s %14s %14s %9s  %s: ", static_cast<int>(w), r.scenario.c_str(), "-",
+                    "-", "-", "-", "ERROR");
       out += line + r.error + "\n";
       continue;
     }

@@ -169,7 +169,8 @@ std::vector<Record> read_jsonl(const std::string& path, size_t* torn)
           ++*torn;
         break;
       }
-      throw core::IoError(path + ":" + std::to_string(line_no) + ": not a JSON line; the result file is damaged, remove it");
+      throw core::IoError(path + ":" + std::to_string(line_no) +
+                          ": not a JSON line; the result file is damaged, remove it");
     }
     if (nl == std::string::npos) { // parsed, but the newline never made it: treat as torn too
       if (torn)
@@ -218,7 +219,8 @@ std::map<size_t, Record> ResultStore::open(bool resume, bool overwrite)
     } catch (const nlohmann::json::exception&) {
       throw core::IoError(meta_path() + ": damaged; remove the results or run without --resume");
     }
-    if (meta.value("fingerprint", "") != meta_.value("fingerprint", "") || meta.value("shard", "") != meta_.value("shard", ""))
+    if (meta.value("fingerprint", "") != meta_.value("fingerprint", "") ||
+        meta.value("shard", "") != meta_.value("shard", ""))
       throw core::IoError(prefix_ + ".*: the stored results come from a different sweep (or shard); resume only the "
                                     "sweep that wrote them, or choose another --out");
     size_t torn = 0;
@@ -227,7 +229,8 @@ std::map<size_t, Record> ResultStore::open(bool resume, bool overwrite)
         if (r.status != Status::failed) // a crashed point is tried again
           loaded[r.point] = std::move(r);
   } else if (exists && !overwrite) {
-    throw core::IoError(jsonl_path() + " already exists; pass --resume to continue that sweep or --overwrite to start over");
+    throw core::IoError(jsonl_path() +
+                        " already exists; pass --resume to continue that sweep or --overwrite to start over");
   }
   core::write_file_atomically(meta_path(), meta_.dump(2) + "\n");
   std::vector<Record> sorted;

@@ -64,11 +64,13 @@ Objective Objective::parse(const std::string& text)
         if (used != term.size() - eq - 1 || !(w > 0) || !std::isfinite(w))
           throw std::invalid_argument("weight");
       } catch (const std::exception&) {
-        throw core::UsageError("--objective: weight of \"" + name + "\" must be a positive number, e.g. time=0.7,carbon=0.3");
+        throw core::UsageError("--objective: weight of \"" + name +
+                               "\" must be a positive number, e.g. time=0.7,carbon=0.3");
       }
     }
     if (std::find(figure_names().begin(), figure_names().end(), name) == figure_names().end())
-      throw core::UsageError("--objective: \"" + name + "\" is not an objective; valid: time, energy, carbon, or a "
+      throw core::UsageError("--objective: \"" + name +
+                             "\" is not an objective; valid: time, energy, carbon, or a "
                              "weighted mix such as time=0.7,carbon=0.3");
     for (const auto& [n, x] : o.terms)
       if (n == name)
@@ -81,7 +83,9 @@ Objective Objective::parse(const std::string& text)
 std::string Objective::describe() const
 {
   if (!mixed())
-    return terms[0].first == "time" ? "time to train (s)" : terms[0].first == "energy" ? "energy (MWh)" : "carbon (t CO2e)";
+    return terms[0].first == "time"     ? "time to train (s)"
+           : terms[0].first == "energy" ? "energy (MWh)"
+                                        : "carbon (t CO2e)";
   std::string s = "weighted geometric mean of";
   for (const auto& [n, w] : terms)
     s += " " + n + "^" + std::to_string(w).substr(0, 4);
@@ -105,7 +109,8 @@ std::vector<SearchDimension> default_search_space(int max_tp)
   using Chosen = std::map<std::string, json>;
   std::vector<SearchDimension> d;
   d.push_back({"tp", "/parallelism/tp", json(), [max_tp](const json& r, const Chosen&) {
-                 return divisors(accelerators(r), max_tp > 0 ? max_tp : r["cluster"]["accelerators_per_node"].get<long>());
+                 return divisors(accelerators(r),
+                                 max_tp > 0 ? max_tp : r["cluster"]["accelerators_per_node"].get<long>());
                }});
   d.push_back({"cp", "/parallelism/cp", 1, [](const json& r, const Chosen& c) {
                  std::vector<json> v;
@@ -207,7 +212,8 @@ void enumerate(const std::vector<SearchDimension>& dims, size_t at, const json& 
 
 } // namespace
 
-SearchResult search(const json& base, const scenario::Catalog& catalog, const SearchOptions& o, const Evaluate& evaluate)
+SearchResult search(const json& base, const scenario::Catalog& catalog, const SearchOptions& o,
+                    const Evaluate& evaluate)
 {
   SearchResult res;
   const json resolved = scenario::to_json(scenario::parse_scenario(base, catalog));
@@ -243,11 +249,13 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
   }
   for (const auto& f : o.fixed)
     if (std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
-      throw core::UsageError("--fix " + f + ": not a search dimension; valid: tp, cp, pp, vpp, ep, micro_batch_size, "
+      throw core::UsageError("--fix " + f +
+                             ": not a search dimension; valid: tp, cp, pp, vpp, ep, micro_batch_size, "
                              "zero_stage, recompute, sequence_parallel (those this scenario format supports)");
   for (const auto& [f, v] : o.restrict)
     if (f == "dp" || std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
-      throw core::UsageError("--space " + f + "=...: not a search dimension (dp follows from the others); valid: tp, "
+      throw core::UsageError("--space " + f +
+                             "=...: not a search dimension (dp follows from the others); valid: tp, "
                              "cp, pp, vpp, ep, micro_batch_size, zero_stage, recompute, sequence_parallel");
 
   // Enumerate, reject what the parser rejects, prune what does not fit, bound the rest.
@@ -288,41 +296,42 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
   size_t next = 0;
   Progress progress(stderr, o.progress, cands.size(), 0, "search");
   auto cutoff = [&] { return best.size() >= top ? best[top - 1] : INFINITY; };
-  run_pool(o.jobs > 0 ? o.jobs : available_cores(),
-           [&]() -> std::optional<Task> {
-             if (next >= cands.size())
-               return std::nullopt;
-             const double kth = cutoff();
-             if (!o.exhaustive && cands[next].bound_score > kth + 1e-12 * std::fabs(kth)) {
-               res.pruned = cands.size() - next; // sorted: every later bound is at least as high
-               next = cands.size();
-               return std::nullopt;
-             }
-             const size_t k = next++;
-             const scenario::Scenario* s = &cands[k].parsed;
-             return Task{k, [&evaluate, s] { return slim_report(evaluate(*s)); }};
-           },
-           [&](size_t k, Outcome out) {
-             progress.tick(to_string(out.status), "#" + std::to_string(cands[k].index));
-             if (out.status != Status::ok) {
-               ++res.failed;
-               return;
-             }
-             ++res.simulated;
-             const auto& c = cands[k];
-             SearchResult::Entry e{c.index, c.config, c.doc, 0, c.bound_score, {}, std::move(out.result)};
-             e.figures = {e.report.at("time_to_train_s").get<double>(), e.report.at("energy_mwh").get<double>(),
-                          e.report.at("carbon_tco2e").get<double>()};
-             e.score = score(o.objective, e.figures);
-             for (const auto& [n, w] : o.objective.terms)
-               res.max_bound_ratio = std::max(res.max_bound_ratio, figure(c.bound, n) / figure(e.figures, n));
-             best.insert(std::upper_bound(best.begin(), best.end(), e.score), e.score);
-             done.push_back(std::move(e));
-           });
+  run_pool(
+      o.jobs > 0 ? o.jobs : available_cores(),
+      [&]() -> std::optional<Task> {
+        if (next >= cands.size())
+          return std::nullopt;
+        const double kth = cutoff();
+        if (!o.exhaustive && cands[next].bound_score > kth + 1e-12 * std::fabs(kth)) {
+          res.pruned = cands.size() - next; // sorted: every later bound is at least as high
+          next = cands.size();
+          return std::nullopt;
+        }
+        const size_t k = next++;
+        const scenario::Scenario* s = &cands[k].parsed;
+        return Task{k, [&evaluate, s] { return slim_report(evaluate(*s)); }};
+      },
+      [&](size_t k, Outcome out) {
+        progress.tick(to_string(out.status), "#" + std::to_string(cands[k].index));
+        if (out.status != Status::ok) {
+          ++res.failed;
+          return;
+        }
+        ++res.simulated;
+        const auto& c = cands[k];
+        SearchResult::Entry e{c.index, c.config, c.doc, 0, c.bound_score, {}, std::move(out.result)};
+        e.figures = {e.report.at("time_to_train_s").get<double>(), e.report.at("energy_mwh").get<double>(),
+                     e.report.at("carbon_tco2e").get<double>()};
+        e.score = score(o.objective, e.figures);
+        for (const auto& [n, w] : o.objective.terms)
+          res.max_bound_ratio = std::max(res.max_bound_ratio, figure(c.bound, n) / figure(e.figures, n));
+        best.insert(std::upper_bound(best.begin(), best.end(), e.score), e.score);
+        done.push_back(std::move(e));
+      });
   progress.finish(std::to_string(res.simulated) + " simulated, " + std::to_string(res.pruned) + " pruned by the bound");
   if (res.max_bound_ratio > 1 + 1e-9)
-    throw core::Error("internal: a lower bound exceeded its simulated figure (ratio " + std::to_string(res.max_bound_ratio) +
-                      "); the search would not be exact, please report this");
+    throw core::Error("internal: a lower bound exceeded its simulated figure (ratio " +
+                      std::to_string(res.max_bound_ratio) + "); the search would not be exact, please report this");
   std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
     return a.score != b.score ? a.score < b.score : a.candidate < b.candidate;
   });

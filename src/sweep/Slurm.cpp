@@ -38,8 +38,8 @@ SlurmJob write_slurm_job(const SweepSpec& spec, size_t points, const SlurmOption
   if (ec)
     throw core::IoError(dir.string() + ": cannot create (" + ec.message() + ")");
   core::write_file_atomically((dir / "sweep.json").string(), spec.to_json().dump(2) + "\n");
-  const nlohmann::ordered_json meta{{"trainsim_slurm_job", 1}, {"fingerprint", spec.fingerprint()},
-                                    {"points", points}, {"shards", job.shards}};
+  const nlohmann::ordered_json meta{
+      {"trainsim_slurm_job", 1}, {"fingerprint", spec.fingerprint()}, {"points", points}, {"shards", job.shards}};
   core::write_file_atomically((dir / "job.json").string(), meta.dump(2) + "\n");
 
   const std::string n = std::to_string(job.shards);

@@ -32,7 +32,10 @@ std::string SweepSummary::describe() const
 
 int SweepSummary::exit_code() const
 {
-  auto count = [&](Status s) { auto it = counts.find(s); return it == counts.end() ? size_t{0} : it->second; };
+  auto count = [&](Status s) {
+    auto it = counts.find(s);
+    return it == counts.end() ? size_t{0} : it->second;
+  };
   if (count(Status::failed) > 0)
     return static_cast<int>(core::ExitCode::internal);
   if (mine > 0 && count(Status::invalid) == mine)
@@ -115,10 +118,12 @@ std::vector<Record> finalize(std::map<size_t, Record>& done, const std::string& 
 
 } // namespace
 
-SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, const SweepOptions& o, const Evaluate& evaluate)
+SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, const SweepOptions& o,
+                       const Evaluate& evaluate)
 {
   if (o.shards < 1 || o.shard < 1 || o.shard > o.shards)
-    throw core::UsageError("--shard " + std::to_string(o.shard) + "/" + std::to_string(o.shards) + ": write i/n with 1 <= i <= n");
+    throw core::UsageError("--shard " + std::to_string(o.shard) + "/" + std::to_string(o.shards) +
+                           ": write i/n with 1 <= i <= n");
   if (!o.pareto.empty())
     parse_pareto(o.pareto, spec.columns()); // fail before running anything
   const Expansion ex = expand(spec, catalog);
@@ -164,32 +169,33 @@ SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, 
   };
   size_t next = 0;
   std::vector<scenario::Scenario> parsed(mine.size());
-  run_pool(o.jobs > 0 ? o.jobs : available_cores(),
-           [&]() -> std::optional<Task> {
-             while (next < mine.size()) {
-               const size_t k = next++;
-               const Point& p = *mine[k];
-               if (done.count(p.index))
-                 continue;
-               if (auto pre = precheck(p.scenario, catalog, &parsed[k])) {
-                 record(p, std::move(*pre));
-                 continue;
-               }
-               const scenario::Scenario* s = &parsed[k];
-               return Task{k, [&evaluate, s, &o, index = p.index] {
-                             ordered_json report = evaluate(*s);
-                             if (!o.reports_dir.empty()) {
-                               char name[32];
-                               std::snprintf(name, sizeof name, "point-%06zu.json", index);
-                               core::write_file_atomically((std::filesystem::path(o.reports_dir) / name).string(),
-                                                           report.dump(2) + "\n");
-                             }
-                             return slim_report(std::move(report));
-                           }};
-             }
-             return std::nullopt;
-           },
-           [&](size_t k, Outcome out) { record(*mine[k], std::move(out)); });
+  run_pool(
+      o.jobs > 0 ? o.jobs : available_cores(),
+      [&]() -> std::optional<Task> {
+        while (next < mine.size()) {
+          const size_t k = next++;
+          const Point& p = *mine[k];
+          if (done.count(p.index))
+            continue;
+          if (auto pre = precheck(p.scenario, catalog, &parsed[k])) {
+            record(p, std::move(*pre));
+            continue;
+          }
+          const scenario::Scenario* s = &parsed[k];
+          return Task{k, [&evaluate, s, &o, index = p.index] {
+                        ordered_json report = evaluate(*s);
+                        if (!o.reports_dir.empty()) {
+                          char name[32];
+                          std::snprintf(name, sizeof name, "point-%06zu.json", index);
+                          core::write_file_atomically((std::filesystem::path(o.reports_dir) / name).string(),
+                                                      report.dump(2) + "\n");
+                        }
+                        return slim_report(std::move(report));
+                      }};
+        }
+        return std::nullopt;
+      },
+      [&](size_t k, Outcome out) { record(*mine[k], std::move(out)); });
   for (const auto& [i, r] : done)
     ++sum.counts[r.status];
   store.finish(finalize(done, o.pareto, spec));
@@ -217,7 +223,8 @@ SweepSummary merge_shards(const std::string& dir, const std::string& out_prefix,
   }
   const int shards = job.value("shards", 0);
   if (shards < 1 || job.value("fingerprint", "") != spec.fingerprint())
-    throw core::IoError(dir + "/job.json does not belong to " + spec_path + "; write the folder again with trainsim sweep --slurm");
+    throw core::IoError(dir + "/job.json does not belong to " + spec_path +
+                        "; write the folder again with trainsim sweep --slurm");
   std::map<size_t, Record> all;
   std::vector<std::string> missing_shards;
   for (int i = 1; i <= shards; ++i) {
@@ -239,7 +246,8 @@ SweepSummary merge_shards(const std::string& dir, const std::string& out_prefix,
           static_cast<int>(r.point % static_cast<size_t>(shards)) == i - 1)
         all[r.point] = std::move(r);
       else
-        throw core::IoError(prefix + ".jsonl: point " + std::to_string(r.point) + " does not belong to this shard of the sweep");
+        throw core::IoError(prefix + ".jsonl: point " + std::to_string(r.point) +
+                            " does not belong to this shard of the sweep");
   }
   std::string missing;
   size_t n_missing = 0;

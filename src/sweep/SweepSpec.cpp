@@ -12,9 +12,9 @@
 
 namespace trainsim::sweep {
 
+using core::ConfigError;
 using nlohmann::json;
 using nlohmann::ordered_json;
-using core::ConfigError;
 
 namespace {
 
@@ -48,7 +48,8 @@ std::vector<json> axis_values(const ordered_json& v, const std::string& where)
   } else if (v.is_object()) {
     for (const auto& [k, x] : v.items())
       if (k != "from" && k != "to" && k != "step" && k != "times")
-        throw ConfigError(where + "/" + scenario::escape_pointer_token(k), "unknown key; a range has from, to and step (or times)");
+        throw ConfigError(where + "/" + scenario::escape_pointer_token(k),
+                          "unknown key; a range has from, to and step (or times)");
     auto num = [&](const char* k) -> std::optional<double> {
       if (!v.contains(k))
         return std::nullopt;
@@ -58,9 +59,13 @@ std::vector<json> axis_values(const ordered_json& v, const std::string& where)
     };
     const auto from = num("from"), to = num("to"), step = num("step"), times = num("times");
     if (!from || !to || (!step == !times))
-      throw ConfigError(where, "a range needs from, to and one of step (arithmetic) or times (geometric), e.g. {\"from\": 1, \"to\": 8, \"times\": 2}");
-    const bool integral = std::floor(*from) == *from && (step ? std::floor(*step) == *step : std::floor(*times) == *times);
-    auto push = [&](double x) { out.push_back(integral ? json(static_cast<long long>(std::llround(x))) : json(round_sig(x))); };
+      throw ConfigError(where, "a range needs from, to and one of step (arithmetic) or times (geometric), e.g. "
+                               "{\"from\": 1, \"to\": 8, \"times\": 2}");
+    const bool integral =
+        std::floor(*from) == *from && (step ? std::floor(*step) == *step : std::floor(*times) == *times);
+    auto push = [&](double x) {
+      out.push_back(integral ? json(static_cast<long long>(std::llround(x))) : json(round_sig(x)));
+    };
     if (step) {
       if (*step <= 0)
         throw ConfigError(where + "/step", "must be positive");
@@ -160,7 +165,8 @@ SweepSpec SweepSpec::parse(const ordered_json& doc, const std::string& base_dir)
         group.axes.push_back({checked_pointer(k, where), axis_values(v, where)});
         if (group.axes.back().values.size() != group.axes.front().values.size())
           throw ConfigError(where, "has " + std::to_string(group.axes.back().values.size()) + " values but " +
-                                       group.axes.front().pointer + " has " + std::to_string(group.axes.front().values.size()) +
+                                       group.axes.front().pointer + " has " +
+                                       std::to_string(group.axes.front().values.size()) +
                                        "; zipped axes need lists of the same length");
       }
       s.groups.push_back(std::move(group));
@@ -278,7 +284,8 @@ Expansion expand(const SweepSpec& spec, const scenario::Catalog& catalog)
   Expansion out;
   const size_t total = spec.product_size();
   if (total > 10'000'000)
-    throw ConfigError("/axes", std::to_string(total) + " points; a sweep is limited to 10000000, use constraints or fewer values");
+    throw ConfigError("/axes", std::to_string(total) +
+                                   " points; a sweep is limited to 10000000, use constraints or fewer values");
   std::vector<size_t> at(spec.groups.size(), 0);
   for (size_t n = 0; n < total; ++n) {
     // Mixed-radix counter, the last group fastest.

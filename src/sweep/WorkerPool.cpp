@@ -20,10 +20,14 @@ namespace trainsim::sweep {
 const char* to_string(Status s)
 {
   switch (s) {
-  case Status::ok: return "ok";
-  case Status::infeasible: return "infeasible";
-  case Status::invalid: return "invalid";
-  case Status::failed: return "failed";
+  case Status::ok:
+    return "ok";
+  case Status::infeasible:
+    return "infeasible";
+  case Status::invalid:
+    return "invalid";
+  case Status::failed:
+    return "failed";
   }
   return "failed";
 }

@@ -29,7 +29,7 @@ const char* to_string(Verdict v);
 struct RegressRow {
   std::string scenario; ///< file name, the baseline key
   std::optional<BaselineEntry> baseline, current;
-  std::string error;    ///< the run's error (Verdict::error)
+  std::string error; ///< the run's error (Verdict::error)
   Verdict tokens = Verdict::ok, energy = Verdict::ok;
   Verdict verdict() const;
 };

@@ -34,10 +34,12 @@ double score(const Objective& o, const Figures& f);
 /// (resolved) and the values chosen so far. Dimensions whose path the scenario parser does not know yet
 /// (e.g. /parallelism/cp before context parallelism exists) are dropped when the search starts.
 struct SearchDimension {
-  std::string name;    ///< short name: tp, pp, ...
-  std::string pointer; ///< scenario path
+  std::string name;       ///< short name: tp, pp, ...
+  std::string pointer;    ///< scenario path
   nlohmann::json neutral; ///< the value that means "not used" (probe for support)
-  std::function<std::vector<nlohmann::json>(const nlohmann::json& resolved, const std::map<std::string, nlohmann::json>& chosen)> values;
+  std::function<std::vector<nlohmann::json>(const nlohmann::json& resolved,
+                                            const std::map<std::string, nlohmann::json>& chosen)>
+      values;
 };
 /// The built-in space, in enumeration order: tp, cp, pp, dp (derived), vpp, ep, micro_batch_size,
 /// zero_stage, recompute, sequence_parallel. Adding a parallelism key is one entry here.
@@ -47,29 +49,29 @@ struct SearchOptions {
   Objective objective;
   int top = 5;
   int jobs = 0;
-  bool exhaustive = false;              ///< simulate every configuration that fits (the reference)
-  int max_tp = 0;                       ///< 0: accelerators per node (tensor parallelism within the scale-up domain)
-  std::vector<std::string> fixed;       ///< dimension names kept at the base scenario's value
+  bool exhaustive = false;        ///< simulate every configuration that fits (the reference)
+  int max_tp = 0;                 ///< 0: accelerators per node (tensor parallelism within the scale-up domain)
+  std::vector<std::string> fixed; ///< dimension names kept at the base scenario's value
   std::map<std::string, std::vector<nlohmann::json>> restrict; ///< dimension name -> only these values
   Progress::Mode progress = Progress::Mode::off;
 };
 
 struct SearchResult {
   struct Entry {
-    size_t candidate = 0; ///< enumeration index
+    size_t candidate = 0;                         ///< enumeration index
     std::map<std::string, nlohmann::json> config; ///< dimension name -> value
     nlohmann::json scenario;
     double score = 0, lower_bound = 0;
     Figures figures;
     nlohmann::ordered_json report;
   };
-  std::vector<Entry> top;         ///< best first (score, then enumeration order)
+  std::vector<Entry> top;              ///< best first (score, then enumeration order)
   std::vector<std::string> dimensions; ///< the names searched
   std::vector<std::string> dropped;    ///< dimensions the scenario format does not support yet
-  size_t candidates = 0;  ///< configurations enumerated
-  size_t invalid = 0;     ///< rejected by the scenario parser (divisibility, unsupported values)
-  size_t no_fit = 0;      ///< pruned by the memory model, not simulated
-  size_t pruned = 0;      ///< pruned by the lower bound, not simulated
+  size_t candidates = 0;               ///< configurations enumerated
+  size_t invalid = 0;                  ///< rejected by the scenario parser (divisibility, unsupported values)
+  size_t no_fit = 0;                   ///< pruned by the memory model, not simulated
+  size_t pruned = 0;                   ///< pruned by the lower bound, not simulated
   size_t simulated = 0;
   size_t failed = 0;
   double max_bound_ratio = 0; ///< exhaustive only: largest lower bound / simulated (must be <= 1)

@@ -7,14 +7,14 @@
 namespace trainsim::sweep {
 
 struct SlurmOptions {
-  std::string dir;           ///< job folder (created)
-  int shards = 0;            ///< 0: min(points, 32)
-  int cpus_per_task = 1;     ///< each shard runs this many points at once (-j)
-  std::string time_limit;    ///< sbatch --time, e.g. "02:00:00"
-  std::string partition;     ///< sbatch --partition
-  std::string account;       ///< sbatch --account
+  std::string dir;                ///< job folder (created)
+  int shards = 0;                 ///< 0: min(points, 32)
+  int cpus_per_task = 1;          ///< each shard runs this many points at once (-j)
+  std::string time_limit;         ///< sbatch --time, e.g. "02:00:00"
+  std::string partition;          ///< sbatch --partition
+  std::string account;            ///< sbatch --account
   std::vector<std::string> extra; ///< further "#SBATCH" options, verbatim ("--mem=8G")
-  std::string binary;        ///< absolute path of the trainsim executable the jobs run
+  std::string binary;             ///< absolute path of the trainsim executable the jobs run
 };
 
 struct SlurmJob {

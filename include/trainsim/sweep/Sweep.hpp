@@ -19,8 +19,8 @@ namespace trainsim::sweep {
 using Evaluate = std::function<nlohmann::ordered_json(const scenario::Scenario&)>;
 
 struct SweepOptions {
-  std::string out_prefix;    ///< PREFIX.jsonl, PREFIX.csv, PREFIX.meta.json
-  int jobs = 0;              ///< 0: all cores
+  std::string out_prefix; ///< PREFIX.jsonl, PREFIX.csv, PREFIX.meta.json
+  int jobs = 0;           ///< 0: all cores
   bool resume = false;
   bool overwrite = false;
   int shard = 1, shards = 1; ///< this process runs the points with index % shards == shard - 1
@@ -30,10 +30,10 @@ struct SweepOptions {
 };
 
 struct SweepSummary {
-  size_t points = 0;  ///< after constraints, whole sweep
-  size_t skipped = 0; ///< removed by constraints
-  size_t mine = 0;    ///< in this shard
-  size_t resumed = 0; ///< already recorded
+  size_t points = 0;               ///< after constraints, whole sweep
+  size_t skipped = 0;              ///< removed by constraints
+  size_t mine = 0;                 ///< in this shard
+  size_t resumed = 0;              ///< already recorded
   std::map<Status, size_t> counts; ///< over this shard's records
   std::string first_invalid;       ///< an example parser error, when every point is invalid
   std::string describe() const;
@@ -43,7 +43,8 @@ struct SweepSummary {
 
 /// What can be decided without simulating: a parser error (invalid) or a model that does not fit in
 /// memory (infeasible, from the workload memory model). Returns std::nullopt and fills `parsed` otherwise.
-std::optional<Outcome> precheck(const nlohmann::json& doc, const scenario::Catalog& catalog, scenario::Scenario* parsed);
+std::optional<Outcome> precheck(const nlohmann::json& doc, const scenario::Catalog& catalog,
+                                scenario::Scenario* parsed);
 
 /// The report without its resolved scenario (the axes say what differs), as stored in results.
 nlohmann::ordered_json slim_report(nlohmann::ordered_json report);

@@ -28,6 +28,8 @@ int main_entry(int argc, char** argv)
   add_core_commands(app, table);
   add_footprint_commands(app, table);
   add_report_commands(app, table);
+  add_sweep_commands(app, table);
+  add_search_commands(app, table);
 
   try {
     app.parse(argc, argv);

@@ -35,5 +35,9 @@ void add_core_commands(CLI::App& app, CommandTable& table);
 void add_footprint_commands(CLI::App& app, CommandTable& table);
 /// list, html-sweep (src/cli/ReportCommands.cpp).
 void add_report_commands(CLI::App& app, CommandTable& table);
+/// sweep, sweep merge (src/cli/SweepCommands.cpp).
+void add_sweep_commands(CLI::App& app, CommandTable& table);
+/// search, regress (src/cli/SearchCommands.cpp).
+void add_search_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

@@ -5,12 +5,16 @@
 #include "trainsim/core/Log.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
+#include "trainsim/workload/ResourceGuard.hpp"
 
 namespace trainsim::cli {
 
 RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options)
 {
   RunOutput out;
+  // Fail in milliseconds, with an estimate, rather than exhaust the machine building or simulating.
+  workload::check_resources(s, workload::limits_of(s));
+  core::logger("guard")->info("resource estimate: {}", workload::estimate_resources(s).describe());
   const auto fabric = topology::Fabric::build(s.cluster);
   const auto fs = fabric.summary();
   core::logger("topology")->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes,

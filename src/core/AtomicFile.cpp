@@ -61,9 +61,16 @@ std::string read_file(const std::string& path)
     throw IoError(path + ": no such file; check the path");
   if (fs::is_directory(path, ec))
     throw IoError(path + ": is a directory; name a scenario file");
+  // Devices, pipes and sockets could block forever (a FIFO without a writer) or never end (/dev/zero).
+  if (!fs::is_regular_file(path, ec))
+    throw IoError(path + ": not a regular file (a device, pipe or socket); save the content to a file and name that");
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > max_input_bytes)
+    throw IoError(path + ": " + std::to_string(size) + " bytes, larger than the " + std::to_string(max_input_bytes) +
+                  " bytes an input file may have; name the right file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw IoError(path + ": cannot read (" + std::strerror(errno) + ")");
+    throw IoError(path + ": cannot read (" + std::strerror(errno) + "); check its permissions");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad())

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace trainsim::core {
@@ -7,7 +8,11 @@ namespace trainsim::core {
 /// Readers see the old file or the whole new one, never a half-written one. Throws IoError.
 void write_file_atomically(const std::string& path, const std::string& content);
 
-/// Reads a whole file; throws IoError naming the path when it cannot (missing, directory, unreadable).
+/// Largest input file read_file accepts (scenarios and catalogue files are kilobytes).
+inline constexpr std::uintmax_t max_input_bytes = 64u << 20;
+
+/// Reads a whole file; throws IoError naming the path when it cannot (missing, directory, not a regular
+/// file, larger than max_input_bytes, unreadable).
 std::string read_file(const std::string& path);
 
 } // namespace trainsim::core

@@ -115,6 +115,8 @@ struct Site {
 struct Simulation {
   int steps = 1;
   std::uint64_t seed = 1;
+  std::optional<double> max_memory_bytes; ///< resource guard (workload/ResourceGuard.hpp); default there
+  std::optional<double> max_time_s;       ///< resource guard: estimated wall time allowed
 };
 
 /// A published measurement the scenario reproduces (validation cases).

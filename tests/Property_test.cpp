@@ -18,6 +18,7 @@
 #include "trainsim/metrics/Metrics.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/workload/Program.hpp"
+#include "trainsim/workload/ResourceGuard.hpp"
 
 using namespace trainsim;
 using nlohmann::json;
@@ -150,6 +151,8 @@ TEST_CASE("property: more bandwidth or more FLOP/s never makes a step slower", "
     CHECK(out.metrics.energy_per_step_j >= 0);
     CHECK(out.metrics.average_accelerator_power_w >= acc.idle_power_w * (1 - 1e-9));
     CHECK(out.metrics.average_accelerator_power_w <= acc.peak_power_w * (1 + 1e-9));
+    // The resource guard's activity estimate bounds what the simulation issued.
+    CHECK(workload::estimate_resources(base).activities >= static_cast<double>(out.sim.transfers + out.sim.executions));
 
     const double k = g.uniform(1.25, 4.0);
     INFO("factor " << k);
@@ -329,5 +332,25 @@ TEST_CASE("property: doubling data parallelism keeps the simulated per-replica c
     REQUIRE(a.sim.stages.size() == b.sim.stages.size());
     for (size_t st = 0; st < a.sim.stages.size(); ++st)
       CHECK(b.sim.stages[st].compute == Approx(a.sim.stages[st].compute).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("property: the resource estimate bounds the workload programs it predicts", "[property][workload]")
+{
+  Gen g(1618);
+  for (int i = 0; i < 40; ++i) {
+    const json doc = next_feasible(g);
+    INFO("scenario: " << doc.dump());
+    const auto s = parse(doc);
+    const auto w = workload::build_workload(s, scenario::Catalog::instance().calibration());
+    double ops = 0;
+    for (const auto& st : w.stages)
+      ops += static_cast<double>(st.ops.size());
+    const auto e = workload::estimate_resources(s);
+    CHECK(e.ops >= ops);
+    CHECK(e.ops <= 2 * ops + 10); // and stays close: the guard must not refuse what would run
+    CHECK(e.hosts == static_cast<double>(s.cluster.total_accelerators()));
+    CHECK(e.memory_bytes > 0);
+    CHECK(e.seconds > 0);
   }
 }

@@ -82,8 +82,12 @@ ResourceEstimate estimate_resources(const scenario::Scenario& s, const ResourceC
     }
     const double flows_per_collective = dp > 1 ? tp * dp : 0; // one aggregated ring flow per member
     const double gather = (p.zero_stage >= 1 && dp > 1) ? 1 : 0;
-    const double stage_ops = passes * ops_per_pass + 2 * buckets + 3;
-    const double stage_acts = passes * acts_per_pass + (buckets + gather) * (flows_per_collective + 1) + 2;
+    // Each gradient bucket splits the last backward pass of a chunk: its share of compute (and TP ring) plus
+    // the hand-over to the data-parallel stream.
+    const double per_bucket_ops = 2.0 + (tp > 1 ? 1 : 0), per_bucket_acts = 1.0 + (tp > 1 ? 2 : 0);
+    const double stage_ops = passes * ops_per_pass + buckets * per_bucket_ops + 3;
+    const double stage_acts =
+        passes * acts_per_pass + buckets * per_bucket_acts + (buckets + gather) * (flows_per_collective + 1) + 2;
     ops = std::max(ops, stage_ops);
     acts = std::max(acts, stage_acts);
   }

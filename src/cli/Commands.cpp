@@ -61,6 +61,9 @@ int cmd_run(const std::string& path, const std::string& json_out, const std::str
   const auto& cat = scenario::Catalog::instance();
   auto s = load(path, cat);
   limits.apply(s);
+  for (const auto* out : {&json_out, &csv_out}) // fail before simulating, not after
+    if (!out->empty())
+      core::check_output_path(*out);
   const auto out = run_scenario(s, cat);
   // Write every requested file before printing, each atomically.
   if (!json_out.empty())
@@ -93,6 +96,8 @@ int cmd_reproduce(const std::string& dir, bool markdown, const std::string& json
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw core::IoError(dir + ": not a directory; name a folder of scenario files with a \"reference\" block");
+  if (!json_out.empty())
+    core::check_output_path(json_out);
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".json")

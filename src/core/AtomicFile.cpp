@@ -13,7 +13,7 @@
 
 namespace trainsim::core {
 
-void write_file_atomically(const std::string& path, const std::string& content)
+void check_output_path(const std::string& path)
 {
   namespace fs = std::filesystem;
   fs::path target(path);
@@ -23,6 +23,16 @@ void write_file_atomically(const std::string& path, const std::string& content)
     throw IoError(path + ": cannot write, directory " + dir.string() + " does not exist");
   if (fs::is_directory(target, ec))
     throw IoError(path + ": cannot write, it is a directory; name a file");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw IoError(path + ": cannot write in directory " + dir.string() + " (" + std::strerror(errno) + ")");
+}
+
+void write_file_atomically(const std::string& path, const std::string& content)
+{
+  namespace fs = std::filesystem;
+  check_output_path(path);
+  fs::path target(path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string tmp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)

@@ -1,6 +1,7 @@
 #include "trainsim/cli/Commands.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -12,9 +13,11 @@
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Units.hpp"
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/topology/Fabric.hpp"
+#include "trainsim/workload/ResourceGuard.hpp"
 
 namespace trainsim::cli {
 
@@ -24,6 +27,34 @@ scenario::Scenario load(const std::string& path, const scenario::Catalog& cat)
 {
   return path.empty() ? scenario::default_scenario(cat) : scenario::load_scenario_file(path, cat);
 }
+
+/// --max-memory / --max-time override the scenario's /simulation limits (resource guard).
+struct LimitOptions {
+  std::string memory, time;
+  void apply(scenario::Scenario& s) const
+  {
+    auto parse = [](const std::string& option, const std::string& text, core::Dimension dim, const char* example) {
+      double x = 0;
+      try {
+        x = core::parse_quantity(text, dim);
+      } catch (const std::invalid_argument& e) {
+        throw core::UsageError(option + " " + text + ": " + e.what() + "; e.g. " + option + " " + example);
+      }
+      if (!(x > 0) || !std::isfinite(x))
+        throw core::UsageError(option + " " + text + ": must be positive; e.g. " + option + " " + example);
+      return x;
+    };
+    if (!memory.empty())
+      s.simulation.max_memory_bytes = parse("--max-memory", memory, core::Dimension::bytes, "32GB");
+    if (!time.empty())
+      s.simulation.max_time_s = parse("--max-time", time, core::Dimension::time, "2h");
+  }
+  void add_to(CLI::App* app)
+  {
+    app->add_option("--max-memory", memory, "resource guard: refuse scenarios estimated to need more memory (e.g. 32GB)");
+    app->add_option("--max-time", time, "resource guard: refuse scenarios estimated to run longer (e.g. 2h)");
+  }
+};
 
 sim::Fidelity parse_fidelity(const std::string& f)
 {
@@ -37,10 +68,15 @@ sim::Fidelity parse_fidelity(const std::string& f)
 }
 
 int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet,
-            const std::string& fidelity, const ReportOutputs& extra)
+            const std::string& fidelity, const ReportOutputs& extra,
+            const LimitOptions& limits)
 {
   const auto& cat = scenario::Catalog::instance();
-  const auto s = load(path, cat);
+  auto s = load(path, cat);
+  limits.apply(s);
+  for (const auto* out : {&json_out, &csv_out}) // fail before simulating, not after
+    if (!out->empty())
+      core::check_output_path(*out);
   sim::SimOptions options = extra.sim_options(s);
   options.fidelity = parse_fidelity(fidelity);
   const auto out = run_scenario(s, cat, options);
@@ -55,10 +91,12 @@ int cmd_run(const std::string& path, const std::string& json_out, const std::str
   return 0;
 }
 
-int cmd_validate(const std::string& path, bool dump)
+int cmd_validate(const std::string& path, bool dump, const LimitOptions& limits)
 {
-  const auto s = scenario::load_scenario_file(path, scenario::Catalog::instance());
-  // A scenario is valid only if it also fits in memory.
+  auto s = scenario::load_scenario_file(path, scenario::Catalog::instance());
+  limits.apply(s);
+  // A scenario is valid only if it can be simulated within the resource limits and fits in memory.
+  workload::check_resources(s, workload::limits_of(s));
   topology::Fabric::build(s.cluster);
   workload::build_workload(s, scenario::Catalog::instance().calibration());
   if (dump)
@@ -74,6 +112,8 @@ int cmd_reproduce(const std::string& dir, bool markdown, const std::string& json
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw core::IoError(dir + ": not a directory; name a folder of scenario files with a \"reference\" block");
+  if (!json_out.empty())
+    core::check_output_path(json_out);
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".json")
@@ -124,16 +164,20 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   run->add_option("--fidelity", *fidelity,
                   "full: simulate every replica and rank; reduced: one replica, one rail where symmetric "
                   "(default: the scenario's /simulation/fidelity, else full up to 256 accelerators)");
+  auto run_limits = std::make_shared<LimitOptions>();
+  run_limits->add_to(run);
   auto extra = std::make_shared<ReportOutputs>();
   extra->add_options(run);
-  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity, *extra); });
+  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity, *extra, *run_limits); });
 
   auto validate_path = std::make_shared<std::string>();
   auto dump = std::make_shared<bool>(false);
   auto* validate = app.add_subcommand("validate", "check a scenario file without running it");
   validate->add_option("scenario", *validate_path, "scenario JSON file")->required();
   validate->add_flag("--dump", *dump, "print the resolved scenario");
-  table.add(validate, [=] { return cmd_validate(*validate_path, *dump); });
+  auto validate_limits = std::make_shared<LimitOptions>();
+  validate_limits->add_to(validate);
+  table.add(validate, [=] { return cmd_validate(*validate_path, *dump, *validate_limits); });
 
   auto repro_dir = std::make_shared<std::string>("scenarios/validation");
   auto repro_json = std::make_shared<std::string>();

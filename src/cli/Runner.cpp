@@ -5,12 +5,20 @@
 #include "trainsim/core/Log.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
+#include "trainsim/workload/ResourceGuard.hpp"
 
 namespace trainsim::cli {
 
 RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options)
 {
   RunOutput out;
+  // Fail in milliseconds, with an estimate, rather than exhaust the machine building or simulating.
+  // The estimate is of the fidelity that will run (the command line may override the scenario's).
+  auto chosen = s;
+  if (options.fidelity != sim::Fidelity::automatic)
+    chosen.simulation.fidelity = options.fidelity == sim::Fidelity::full ? "full" : "reduced";
+  core::logger("guard")->info("resource estimate: {}", workload::estimate_resources(chosen).describe());
+  workload::check_resources(chosen, workload::limits_of(chosen));
   const auto fabric = topology::Fabric::build(s.cluster);
   const auto fs = fabric.summary();
   core::logger("topology")->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes,

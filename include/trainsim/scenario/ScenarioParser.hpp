@@ -12,6 +12,8 @@ namespace trainsim::scenario {
 Scenario parse_scenario(const nlohmann::json& document, const Catalog& catalog);
 /// The same; relative file names in the scenario (site.intensity_profile) resolve against `base_dir`.
 Scenario parse_scenario(const nlohmann::json& document, const Catalog& catalog, const std::string& base_dir);
+/// Parses scenario text (the bytes of a file named `origin` in messages); malformed JSON is a ConfigError.
+Scenario parse_scenario_text(const std::string& text, const std::string& origin, const Catalog& catalog);
 /// Reads a file and parses it; malformed JSON is a ConfigError with line and column.
 Scenario load_scenario_file(const std::string& path, const Catalog& catalog);
 /// The built-in default scenario (scenarios/default.json, compiled in).

@@ -28,7 +28,7 @@ struct StageBreakdown {
 enum class Fidelity { automatic, full, reduced };
 
 /// `automatic` resolves to full up to this many accelerators, reduced above.
-constexpr long full_fidelity_max_accelerators = 256;
+using scenario::full_fidelity_max_accelerators;
 
 struct SimOptions {
   /// Overrides the scenario's /simulation/fidelity unless automatic.

@@ -26,6 +26,7 @@ int main_entry(int argc, char** argv)
 
   CommandTable table;
   add_core_commands(app, table);
+  add_topo_commands(app, table);
 
   try {
     app.parse(argc, argv);

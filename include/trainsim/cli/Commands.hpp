@@ -32,4 +32,7 @@ std::string printable(const std::string& text);
 /// run, validate, reproduce (src/cli/Commands.cpp).
 void add_core_commands(CLI::App& app, CommandTable& table);
 
+/// topo (src/cli/TopoCommands.cpp).
+void add_topo_commands(CLI::App& app, CommandTable& table);
+
 } // namespace trainsim::cli

@@ -26,6 +26,7 @@ nlohmann::json load_here(const std::string& path, const std::vector<std::pair<in
   char* argv[] = {arg0, arg1, nullptr};
   sg4::Engine e(&argc, argv);
   e.load_platform(path);
+  e.seal_platform(); // zones compute their routing structures when sealed (also done by Engine::run)
   nlohmann::json routes = nlohmann::json::array();
   for (const auto& [s, d] : pairs) {
     std::vector<sg4::Link*> links;

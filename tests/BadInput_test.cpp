@@ -379,8 +379,8 @@ TEST_CASE("bad input: unknown grid", "[badinput]")
 
 TEST_CASE("bad input: unknown fabric type", "[badinput]")
 {
-  expect_parse_error(with("/cluster/fabric/type", "torus"), "/cluster/fabric/type",
-                     {"\"torus\" is not valid", "valid: fat_tree, rail_optimized"});
+  expect_parse_error(with("/cluster/fabric/type", "hypercube"), "/cluster/fabric/type",
+                     {"\"hypercube\" is not valid", "valid: fat_tree, rail_optimized, dragonfly, torus, supernode"});
 }
 
 TEST_CASE("bad input: unknown precision", "[badinput]")

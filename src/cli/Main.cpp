@@ -30,6 +30,7 @@ int main_entry(int argc, char** argv)
   add_report_commands(app, table);
   add_sweep_commands(app, table);
   add_search_commands(app, table);
+  add_topo_commands(app, table);
 
   try {
     app.parse(argc, argv);

@@ -80,6 +80,8 @@ Catalog Catalog::load(const std::string& dir)
   c.grids_ = load_json(dir + "/grids.json").at("grids");
   c.models_ = load_json(dir + "/models.json").at("models");
   c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"));
+  if (std::filesystem::exists(dir + "/fabrics.json"))
+    c.fabrics_ = load_json(dir + "/fabrics.json").at("fabrics");
   return c;
 }
 
@@ -92,6 +94,7 @@ const Catalog& Catalog::instance()
 std::vector<std::string> Catalog::accelerator_ids() const { return keys_of(accelerators_); }
 std::vector<std::string> Catalog::grid_ids() const { return keys_of(grids_); }
 std::vector<std::string> Catalog::model_ids() const { return keys_of(models_); }
+std::vector<std::string> Catalog::fabric_ids() const { return keys_of(fabrics_); }
 
 Accelerator parse_accelerator(const json& object, const std::string& pointer, const std::string& id,
                               const Accelerator* base)

@@ -19,7 +19,17 @@ const char* to_string(Recompute r)
   return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
 }
 const char* to_string(Attention a) { return a == Attention::flash ? "flash" : "standard"; }
-const char* to_string(FabricType f) { return f == FabricType::fat_tree ? "fat_tree" : "rail_optimized"; }
+const char* to_string(FabricType f)
+{
+  switch (f) {
+  case FabricType::fat_tree: return "fat_tree";
+  case FabricType::rail_optimized: return "rail_optimized";
+  case FabricType::dragonfly: return "dragonfly";
+  case FabricType::torus: return "torus";
+  case FabricType::supernode: return "supernode";
+  }
+  return "?";
+}
 
 double Accelerator::peak(Precision p) const
 {
@@ -55,6 +65,14 @@ nlohmann::json to_json(const Scenario& s)
         {"oversubscription", s.cluster.fabric.oversubscription},
         {"latency_s", s.cluster.fabric.latency},
         {"switch_radix", s.cluster.fabric.switch_radix}}}};
+  // Keys beyond the original schema appear only when used, so that older reports keep their shape.
+  const auto& fab = s.cluster.fabric;
+  if (!fab.preset.empty())
+    j["cluster"]["fabric"]["preset"] = fab.preset;
+  if (fab.tier_oversubscription.size() > 1 && fab.tier_oversubscription[1] != 1.0)
+    j["cluster"]["fabric"]["tier_oversubscription"] = fab.tier_oversubscription;
+  if (fab.params.is_object() && !fab.params.empty())
+    j["cluster"]["fabric"]["params"] = fab.params;
   const auto& m = s.model;
   j["model"] = {{"name", m.name},
                 {"layers", m.layers},

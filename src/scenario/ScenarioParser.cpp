@@ -9,6 +9,7 @@
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
+#include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::scenario {
@@ -56,6 +57,113 @@ Accelerator parse_accelerator_ref(JsonReader& cluster, const Catalog& cat)
   return parse_accelerator(v, ptr, v.contains("name") && v.at("name").is_string() ? v.at("name").get<std::string>() : "custom", nullptr);
 }
 
+/// "3:1" or 3 -> 3; at least 1:1, at most 64:1.
+double ratio_of(const json& v, const std::string& ptr)
+{
+  if (v.is_number()) {
+    double x = v.get<double>();
+    if (!(x >= 1 && x <= 64))
+      throw ConfigError(ptr, brief(v) + " is out of range; valid: 1 to 64 (downlink:uplink, 3 means 3:1)");
+    return x;
+  }
+  if (!v.is_string())
+    throw ConfigError(ptr, "expected a ratio \"down:up\" such as \"3:1\" or a number, got " + brief(v));
+  std::string s = v.get<std::string>();
+  auto colon = s.find(':');
+  double down = 0, up = 0;
+  try {
+    if (colon != std::string::npos) {
+      size_t n1 = 0, n2 = 0;
+      std::string a = s.substr(0, colon), b = s.substr(colon + 1);
+      down = std::stod(a, &n1);
+      up = std::stod(b, &n2);
+      if (n1 != a.size() || n2 != b.size())
+        down = up = 0; // trailing characters: not a ratio
+    }
+  } catch (const std::exception&) {
+    down = up = 0;
+  }
+  if (!(down >= 1 && up >= 1 && down / up >= 1 && down / up <= 64))
+    throw ConfigError(ptr, "\"" + s + "\" is not a ratio; write \"down:up\" such as \"1:1\" or \"3:1\" (at least 1:1, at most 64:1)");
+  return down / up;
+}
+
+/// cluster.fabric: a preset from platforms/fabrics.json (optional) with the scenario's keys on top. The keys
+/// every fabric model shares are parsed here; the rest go to `params`, which the model named by `type`
+/// checks against its declared parameters when the fabric is built (topology::Fabric::build).
+Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& acc)
+{
+  const std::string ptr = cluster.pointer_of("fabric");
+  const json& given = cluster.raw("fabric");
+  if (!given.is_object())
+    throw ConfigError(ptr, "expected an object, got " + brief(given));
+  Fabric fab;
+  json merged = json::object();
+  if (given.contains("preset")) {
+    JsonReader pr(given, ptr);
+    fab.preset = pr.get_string("preset");
+    const json& entry = lookup(cat.fabrics(), fab.preset, ptr + "/preset", "fabric preset", cat.fabric_ids());
+    merged = entry.at("fabric");
+  }
+  for (const auto& [k, v] : given.items())
+    if (k != "preset")
+      merged[k] = v;
+  JsonReader f(merged, ptr);
+  std::string type = f.get_enum("type", {"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"});
+  fab.type = type == "fat_tree" ? FabricType::fat_tree : type == "rail_optimized" ? FabricType::rail_optimized
+           : type == "dragonfly" ? FabricType::dragonfly : type == "torus" ? FabricType::torus : FabricType::supernode;
+  const FabricSchema& schema = fabric_schema(fab.type);
+  auto declared = [&](const std::string& k) {
+    if (k == "type" || k == "nic_bandwidth" || k == "latency")
+      return true;
+    for (const auto& c : schema.common)
+      if (c == k)
+        return true;
+    for (const auto& p : schema.params)
+      if (p.name == k)
+        return true;
+    return false;
+  };
+  for (const auto& [k, v] : merged.items())
+    if (!declared(k)) {
+      std::vector<std::string> valid{"type", "preset", "nic_bandwidth", "latency"};
+      valid.insert(valid.end(), schema.common.begin(), schema.common.end());
+      for (const auto& p : schema.params)
+        valid.push_back(p.name);
+      throw ConfigError(f.pointer_of(k), "unknown key for the " + type + " fabric model; valid keys here: " + list(valid));
+    }
+  fab.nic_bandwidth = f.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, acc.nic_bandwidth);
+  fab.tiers = static_cast<int>(f.get_int("tiers", 1, 3, 2));
+  fab.tier_oversubscription = {1.0};
+  if (f.has("oversubscription")) {
+    const json& o = f.raw("oversubscription");
+    if (o.is_array()) {
+      if (o.empty() || o.size() > 2)
+        throw ConfigError(f.pointer_of("oversubscription"), "expected one ratio per switch tier with uplinks "
+                                                            "(leaf, spine: at most 2), got " + brief(o));
+      fab.tier_oversubscription.clear();
+      for (size_t i = 0; i < o.size(); ++i)
+        fab.tier_oversubscription.push_back(ratio_of(o[i], f.pointer_of("oversubscription") + "/" + std::to_string(i)));
+    } else {
+      fab.tier_oversubscription = {ratio_of(o, f.pointer_of("oversubscription"))};
+    }
+  }
+  while (fab.tier_oversubscription.size() < 2)
+    fab.tier_oversubscription.push_back(1.0);
+  fab.oversubscription = fab.tier_oversubscription[0];
+  fab.latency = f.get_nonnegative_quantity("latency", Dimension::time, 1, 1e-6);
+  fab.switch_radix = static_cast<int>(f.get_int("switch_radix", 4, 4096, 64));
+  for (const char* k : {"tiers", "oversubscription", "switch_radix"})
+    if (merged.contains(k))
+      fab.given.emplace_back(k);
+  fab.params = json::object();
+  for (const auto& [k, v] : merged.items())
+    if (k != "type" && k != "nic_bandwidth" && k != "tiers" && k != "oversubscription" && k != "latency" &&
+        k != "switch_radix")
+      fab.params[k] = v;
+  return fab;
+}
+
 Cluster parse_cluster(JsonReader r, const Catalog& cat)
 {
   Cluster c;
@@ -72,37 +180,7 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
     c.scale_up.latency = s.get_nonnegative_quantity("latency", Dimension::time, 1, c.scale_up.latency);
     s.finish();
   }
-  auto f = r.child("fabric");
-  std::string type = f.get_enum("type", {"fat_tree", "rail_optimized"});
-  c.fabric.type = type == "fat_tree" ? FabricType::fat_tree : FabricType::rail_optimized;
-  c.fabric.nic_bandwidth = f.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, c.accelerator.nic_bandwidth);
-  c.fabric.tiers = static_cast<int>(f.get_int("tiers", 1, 3, 2));
-  if (f.has("oversubscription") && f.raw("oversubscription").is_string()) {
-    std::string s = f.get_string("oversubscription");
-    auto colon = s.find(':');
-    double down = 0, up = 0;
-    try {
-      if (colon != std::string::npos) {
-        size_t n1 = 0, n2 = 0;
-        std::string a = s.substr(0, colon), b = s.substr(colon + 1);
-        down = std::stod(a, &n1);
-        up = std::stod(b, &n2);
-        if (n1 != a.size() || n2 != b.size())
-          down = up = 0; // trailing characters: not a ratio
-      }
-    } catch (const std::exception&) {
-      down = up = 0;
-    }
-    if (!(down >= 1 && up >= 1 && down / up >= 1 && down / up <= 64))
-      throw ConfigError(f.pointer_of("oversubscription"),
-                        "\"" + s + "\" is not a ratio; write \"down:up\" such as \"1:1\" or \"3:1\" (at least 1:1, at most 64:1)");
-    c.fabric.oversubscription = down / up;
-  } else {
-    c.fabric.oversubscription = f.get_number("oversubscription", 1, 64, 1.0);
-  }
-  c.fabric.latency = f.get_nonnegative_quantity("latency", Dimension::time, 1, 1e-6);
-  c.fabric.switch_radix = static_cast<int>(f.get_int("switch_radix", 4, 1024, 64));
-  f.finish();
+  c.fabric = parse_fabric(r, cat, c.accelerator);
   r.finish();
   return c;
 }
@@ -370,6 +448,16 @@ private:
 };
 
 } // namespace
+
+double parse_ratio(const json& value, const std::string& pointer)
+{
+  return ratio_of(value, pointer);
+}
+
+Cluster parse_cluster_object(const json& object, const std::string& pointer, const Catalog& cat)
+{
+  return parse_cluster(JsonReader(object, pointer), cat);
+}
 
 Scenario parse_scenario_text(const std::string& text, const std::string& origin, const Catalog& cat)
 {

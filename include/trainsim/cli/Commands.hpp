@@ -40,4 +40,7 @@ void add_sweep_commands(CLI::App& app, CommandTable& table);
 /// search, regress (src/cli/SearchCommands.cpp).
 void add_search_commands(CLI::App& app, CommandTable& table);
 
+/// topo (src/cli/TopoCommands.cpp).
+void add_topo_commands(CLI::App& app, CommandTable& table);
+
 } // namespace trainsim::cli

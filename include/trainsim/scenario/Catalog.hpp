@@ -37,14 +37,18 @@ public:
   const nlohmann::json& accelerators() const { return accelerators_; }
   const nlohmann::json& grids() const { return grids_; }
   const nlohmann::json& models() const { return models_; }
+  /// Fabric presets (platforms/fabrics.json): id -> {fabric, reference_cluster, sources}.
+  const nlohmann::json& fabrics() const { return fabrics_; }
   const Calibration& calibration() const { return calibration_; }
 
   std::vector<std::string> accelerator_ids() const;
   std::vector<std::string> grid_ids() const;
   std::vector<std::string> model_ids() const;
+  std::vector<std::string> fabric_ids() const;
 
 private:
   nlohmann::json accelerators_, grids_, models_;
+  nlohmann::json fabrics_ = nlohmann::json::object();
   Calibration calibration_;
 };
 

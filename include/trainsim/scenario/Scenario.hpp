@@ -13,7 +13,7 @@ enum class Precision { bf16, fp16, fp8 };
 enum class Activation { gelu, swiglu };
 enum class Recompute { none, selective, full };
 enum class Attention { flash, standard };
-enum class FabricType { fat_tree, rail_optimized };
+enum class FabricType { fat_tree, rail_optimized, dragonfly, torus, supernode };
 
 const char* to_string(Precision p);
 const char* to_string(Activation a);
@@ -54,6 +54,11 @@ struct Fabric {
   double oversubscription = 1.0; ///< downlink:uplink at the leaf tier (3 means 3:1)
   double latency = 0;            ///< per link hop
   int switch_radix = 64;
+  /// Per switch tier, bottom up (leaf, spine): downlink:uplink; a scalar `oversubscription` gives {o, 1}.
+  std::vector<double> tier_oversubscription;
+  std::string preset;        ///< platforms/fabrics.json entry the keys were resolved from ("" for none)
+  nlohmann::json params;     ///< model-specific keys (planes, ecmp_paths, groups, dims, ...), preset merged
+  std::vector<std::string> given; ///< the common keys written in the scenario or the preset (tiers, ...)
 };
 
 struct Cluster {

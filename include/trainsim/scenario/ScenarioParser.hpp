@@ -16,6 +16,10 @@ Scenario parse_scenario(const nlohmann::json& document, const Catalog& catalog, 
 Scenario parse_scenario_text(const std::string& text, const std::string& origin, const Catalog& catalog);
 /// Reads a file and parses it; malformed JSON is a ConfigError with line and column.
 Scenario load_scenario_file(const std::string& path, const Catalog& catalog);
+/// A downlink:uplink ratio written "3:1" or 3 (at least 1, at most 64); errors name `pointer`.
+double parse_ratio(const nlohmann::json& value, const std::string& pointer);
+/// Parses a `cluster` object alone (for `trainsim topo --preset`, which has no job).
+Cluster parse_cluster_object(const nlohmann::json& object, const std::string& pointer, const Catalog& catalog);
 /// The built-in default scenario (scenarios/default.json, compiled in).
 const char* default_scenario_text();
 Scenario default_scenario(const Catalog& catalog);

@@ -44,6 +44,7 @@ struct ScaleUp {
   std::string type;
   double bandwidth = 0; ///< per accelerator, per direction
   double latency = 0;
+  bool nvls = false;    ///< the scale-up switch reduces in the network (NVLink SHARP)
 };
 
 struct Fabric {
@@ -53,6 +54,7 @@ struct Fabric {
   double oversubscription = 1.0; ///< downlink:uplink at the leaf tier (3 means 3:1)
   double latency = 0;            ///< per link hop
   int switch_radix = 64;
+  bool in_network_reduction = false; ///< the switches reduce in the network (SHARP)
 };
 
 struct Cluster {
@@ -97,6 +99,8 @@ struct Parallelism {
   int zero_stage = 0;
   bool overlap_grad_reduce = true;
   double grad_bucket_bytes = 0; ///< DP gradient bucket size
+  /// Collective algorithm per use ("dp", "tp"), a name from the collective registry.
+  std::map<std::string, std::string> collectives{{"dp", "ring"}, {"tp", "ring"}};
 };
 
 struct Grid {

@@ -168,6 +168,24 @@ if [ -f "$default_json" ]; then
     -e 's/"parallelism": {[^}]*}/"parallelism": {"tp": 1, "pp": 1, "dp": 8, "vpp": 1, "sequence_parallel": false, "zero_stage": 1}/' \
     "$default_json" >oom.json
   bad_file out_of_memory oom.json
+  # Collective algorithms: an unknown name lists the valid ones; in-network reduction the fabric does not
+  # declare names the key that would declare it; all-to-all algorithms cannot reduce gradients.
+  expect_message() { # expect_message NAME TEXT
+    if grep -qF -- "$2" "$work/err_$1_run.txt" && grep -qF -- "$2" "$work/err_$1_validate.txt"; then
+      report "$1/message"
+    else
+      report "$1/message" "stderr does not mention '$2';"
+    fi
+  }
+  sed 's/"zero_stage": 1}/"zero_stage": 1, "collectives": {"dp": "butterfly"}}/' "$default_json" >unknown_collective.json
+  bad_file unknown_collective unknown_collective.json
+  expect_message unknown_collective "valid: auto, direct, halving_doubling, hierarchical, in_network, pairwise, ring, tree"
+  sed 's/"zero_stage": 1}/"zero_stage": 1, "collectives": {"dp": "in_network"}}/' "$default_json" >undeclared_sharp.json
+  bad_file undeclared_sharp undeclared_sharp.json
+  expect_message undeclared_sharp "/cluster/fabric/in_network_reduction"
+  sed 's/"zero_stage": 1}/"zero_stage": 1, "collectives": {"dp": "pairwise"}}/' "$default_json" >a2a_for_dp.json
+  bad_file a2a_for_dp a2a_for_dp.json
+  expect_message a2a_for_dp "/parallelism/collectives/dp"
 fi
 
 # ---------------------------------------------------------------- command line

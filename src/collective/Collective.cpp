@@ -164,6 +164,19 @@ double estimate_time(const Schedule& s, int p, const Topology& topo)
       (local ? uses_up : uses_out) = true;
     }
     double busiest = 0;
+    if (!topo.leaf_of.empty() && topo.leaf_uplink_bandwidth > 0) {
+      std::map<int, double> leaf_out, leaf_in;
+      for (const auto& t : ph.transfers) {
+        const int a = topo.leaf_of[static_cast<size_t>(t.src)], b = topo.leaf_of[static_cast<size_t>(t.dst)];
+        if (a != b) {
+          leaf_out[a] += t.bytes;
+          leaf_in[b] += t.bytes;
+        }
+      }
+      for (const auto* m : {&leaf_out, &leaf_in})
+        for (const auto& [leaf, bytes] : *m)
+          busiest = std::max(busiest, bytes / topo.leaf_uplink_bandwidth);
+    }
     for (size_t m = 0; m < static_cast<size_t>(p); ++m) {
       busiest = std::max({busiest, up_out[m] / topo.scale_up.bandwidth, up_in[m] / topo.scale_up.bandwidth,
                           out_out[m] / topo.scale_out.bandwidth, out_in[m] / topo.scale_out.bandwidth});

@@ -6,6 +6,8 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 
+#include "trainsim/core/Log.hpp"
+
 namespace trainsim::sim {
 
 namespace sg4 = simgrid::s4u;
@@ -26,6 +28,9 @@ void CollectiveRunner::set_algorithm(const std::string& name, const scenario::Sc
   topology_.step_latency = cal_.collective_step_latency_s;
   topology_.nvls = c.scale_up.nvls;
   topology_.sharp = c.fabric.in_network_reduction;
+  // A fat-tree leaf carries the NICs of whole nodes, so the data-parallel groups of all tensor-parallel
+  // ranks cross its uplink together; a rail-optimized leaf carries one rail.
+  trunk_sharers_ = c.fabric.type == scenario::FabricType::fat_tree ? s.parallelism.tp : 1;
   schedules_.clear();
 }
 
@@ -63,8 +68,30 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
   if (it == schedules_.end()) {
     collective::Topology topo = topology_;
     topo.node_of = nodes;
+    const auto& fabric = platform_.fabric();
+    std::vector<topology::Hop> hops;
+    for (int a : groups.front()) {
+      topo.leaf_of.push_back(fabric.leaf_of(a));
+      // The leaf's uplink trunk: the first leaf-uplink hop of a route to a member on another leaf.
+      if (topo.leaf_uplink_bandwidth == 0)
+        for (int b : groups.front())
+          if (fabric.leaf_of(b) != fabric.leaf_of(a)) {
+            hops.clear();
+            fabric.route(a, b, hops);
+            for (const auto& h : hops)
+              if (fabric.links()[static_cast<size_t>(h.link)].kind == topology::LinkKind::leaf_uplink) {
+                topo.leaf_uplink_bandwidth =
+                    fabric.links()[static_cast<size_t>(h.link)].bandwidth * cal_.scale_out_bus_efficiency / trunk_sharers_;
+                break;
+              }
+            break;
+          }
+    }
     Expanded e;
     e.schedule = algorithm_->expand(kind, p, bytes, topo);
+    if (algorithm_->name() == "auto" && core::logger("sim")->should_log(spdlog::level::debug))
+      core::logger("sim")->debug("auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes,
+                                 p, std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
     e.ring_neighbour_only = e.schedule.ring_neighbour_only(p);
     if (aggregate_)
       e.schedule = collective::aggregate(e.schedule);

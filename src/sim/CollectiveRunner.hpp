@@ -37,6 +37,7 @@ private:
   bool aggregate_;
   std::unique_ptr<collective::Algorithm> algorithm_;
   collective::Topology topology_; ///< cost figures and flags; node_of is filled per group layout
+  int trunk_sharers_ = 1;         ///< data-parallel groups that cross one leaf uplink at once
   long transfers_ = 0;
   struct Expanded {
     collective::Schedule schedule;

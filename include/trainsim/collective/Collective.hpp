@@ -56,6 +56,11 @@ struct Topology {
   LinkCost scale_up{450e9, 1e-6};
   LinkCost scale_out{50e9, 2e-6};
   double step_latency = 6e-6; ///< software latency per algorithm step
+  /// Leaf switch of each member, and the bandwidth per direction of a leaf's uplink trunk available to
+  /// this group (its share when other groups cross the same trunk at the same time). Empty or 0: the
+  /// scale-out fabric is taken as non-blocking.
+  std::vector<int> leaf_of;
+  double leaf_uplink_bandwidth = 0;
   bool nvls = false;  ///< the scale-up switch reduces in the network (/cluster/scale_up/nvls)
   bool sharp = false; ///< the scale-out fabric reduces in the network (/cluster/fabric/in_network_reduction)
 
@@ -106,8 +111,8 @@ void register_builtins();
 Schedule aggregate(const Schedule& s);
 
 /// Alpha-beta time of a schedule: per phase, its steps times the latency of the slowest link class used
-/// plus the busiest member link's bytes in either direction over its bandwidth (scale-up for members on
-/// one node, scale-out otherwise); plus `step_latency` per latency step and the largest link latency per
+/// plus the busiest link's bytes in either direction over its bandwidth — member links (scale-up for
+/// members on one node, scale-out otherwise) and, where given, leaf uplink trunks; plus `step_latency` per latency step and the largest link latency per
 /// latency step not covered by a phase. This is the closed form a non-blocking fabric gives (tests/Collectives_test.cpp).
 double estimate_time(const Schedule& s, int group_size, const Topology& topo);
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -42,8 +43,22 @@ public:
       (topo.same_node(i, (i + 1) % p) ? up : out) = true;
     const int steps = kind == CollectiveKind::all_reduce ? 2 * (p - 1) : p - 1;
     const double chunk = bytes / p;
+    double trunk = 0; // the busiest leaf uplink: ring flows leaving (or entering) one leaf
+    if (!topo.leaf_of.empty() && topo.leaf_uplink_bandwidth > 0) {
+      std::map<int, int> leaving, entering;
+      for (int i = 0; i < p; ++i) {
+        const int a = topo.leaf_of[static_cast<size_t>(i)], b = topo.leaf_of[static_cast<size_t>((i + 1) % p)];
+        if (a != b) {
+          ++leaving[a];
+          ++entering[b];
+        }
+      }
+      for (const auto* m : {&leaving, &entering})
+        for (const auto& [leaf, n] : *m)
+          trunk = std::max(trunk, n * chunk / topo.leaf_uplink_bandwidth);
+    }
     const double step = std::max(up ? topo.scale_up.latency : 0.0, out ? topo.scale_out.latency : 0.0) +
-                        std::max(up ? chunk / topo.scale_up.bandwidth : 0.0, out ? chunk / topo.scale_out.bandwidth : 0.0);
+                        std::max({up ? chunk / topo.scale_up.bandwidth : 0.0, out ? chunk / topo.scale_out.bandwidth : 0.0, trunk});
     return steps * (step + topo.step_latency);
   }
 };

@@ -453,3 +453,36 @@ TEST_CASE("auto on SimGrid runs what it picks, and its estimate is the simulated
       report("auto estimate", t_auto, algo("auto")->estimate(CollectiveKind::all_reduce, N * L, S, t));
     }
 }
+
+TEST_CASE("leaf trunks: the estimate auto uses matches SimGrid on an oversubscribed two-leaf tree", "[model][sim]")
+{
+  // 4 nodes x 8 GPUs, 2 nodes per leaf, 4:1: each leaf's trunk carries 16 NICs / 4 = 50 GB/s, shared by
+  // the 8 rails' groups that run at once: 6.25 GB/s each, half a NIC. Routes: 2 us in a leaf, 4 us across.
+  auto s = test::scenario_with([](nlohmann::json& j) {
+    j["cluster"] = test::tiny_cluster(4, 8, "100Gbps", "1us");
+    j["cluster"]["fabric"] = {{"type", "fat_tree"}, {"nic_bandwidth", "100Gbps"}, {"tiers", 2},
+                              {"oversubscription", "4:1"}, {"switch_radix", 20}, {"latency", "1us"}};
+    j["model"] = {{"preset", "gpt3-1.7b"}};
+    j["parallelism"] = {{"tp", 1}, {"pp", 1}, {"dp", 32}};
+    j["training"]["global_batch_size"] = 32;
+    j["training"]["recompute"] = "full";
+  });
+  auto f = topology::Fabric::build(s.cluster);
+  REQUIRE(f.summary().leaves == 2);
+  std::vector<std::vector<int>> rails;
+  for (int rail = 0; rail < 8; ++rail)
+    rails.push_back({rail, 8 + rail, 16 + rail, 24 + rail});
+  Topology t = topo_of(4, 1);
+  t.scale_out.latency = 4e-6;
+  t.leaf_of = {0, 0, 1, 1};
+  t.leaf_uplink_bandwidth = 16 * B / 4 / 8;
+  const double S = 4e9;
+  for (const char* name : {"ring", "halving_doubling"})
+    for (auto kind : {CollectiveKind::all_reduce, CollectiveKind::reduce_scatter}) {
+      const double simulated = sim::simulate_collective(s, f, ideal(), rails, static_cast<int>(kind), S, true, name);
+      const double estimate = algo(name)->estimate(kind, 4, S, t);
+      INFO(name << " " << to_string(kind));
+      // Ring flows inside a leaf pay 2 us, not the 4 us of the longest route the estimate charges.
+      CHECK(simulated == Approx(estimate).epsilon(1e-4));
+    }
+}

@@ -2,6 +2,8 @@
 // against each algorithm's alpha-beta closed form ([model][sim]).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "TestUtil.hpp"
 #include "trainsim/collective/Collective.hpp"
@@ -348,6 +350,8 @@ Topology topo_of(int N, int L, bool sharp = false, bool nvls = false)
 
 void report(const std::string& what, double t, double closed)
 {
+  if (std::getenv("TRAINSIM_PRINT_CLOSED_FORMS")) // the error table of docs/collectives.md
+    std::printf("closed-form|%s|%.12g|%.12g|%.3e\n", what.c_str(), t, closed, (t - closed) / closed);
   INFO(what << ": simulated " << t << " s, closed form " << closed << " s, error " << (t - closed) / closed);
   // Absolute margin: SimGrid ends activities to 1e-9 s (precision/timing), once per phase; any modelled
   // latency (1 us and up) or bandwidth term stays far above it.

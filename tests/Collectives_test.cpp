@@ -7,6 +7,7 @@
 
 #include "TestUtil.hpp"
 #include "trainsim/collective/Collective.hpp"
+#include "trainsim/core/Errors.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Fabric.hpp"
 
@@ -489,4 +490,43 @@ TEST_CASE("leaf trunks: the estimate auto uses matches SimGrid on an oversubscri
       // Ring flows inside a leaf pay 2 us, not the 4 us of the longest route the estimate charges.
       CHECK(simulated == Approx(estimate).epsilon(1e-4));
     }
+}
+
+TEST_CASE("/parallelism/collectives is validated against the registry and the fabric", "[collective]")
+{
+  auto with = [](const nlohmann::json& collectives, bool sharp, bool nvls, int tp) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["cluster"] = test::tiny_cluster(4, 8, "100Gbps", "1us");
+      j["cluster"]["fabric"]["in_network_reduction"] = sharp;
+      j["cluster"]["scale_up"] = {{"nvls", nvls}};
+      j["model"] = {{"preset", "gpt3-1.7b"}};
+      j["parallelism"] = {{"tp", tp}, {"pp", 1}, {"dp", 32 / tp}, {"collectives", collectives}};
+      j["training"]["global_batch_size"] = 32;
+      j["training"]["recompute"] = "full";
+    });
+  };
+  auto message = [&](const nlohmann::json& c, bool sharp, bool nvls, int tp) {
+    try {
+      with(c, sharp, nvls, tp);
+    } catch (const trainsim::core::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK_THAT(message({{"dp", "butterfly"}}, false, false, 8),
+             Catch::Contains("/parallelism/collectives/dp") && Catch::Contains("valid: auto, direct"));
+  CHECK_THAT(message({{"dp", "direct"}}, false, false, 8), Catch::Contains("all-to-all algorithm"));
+  CHECK_THAT(message({{"tp", "tree"}}, false, false, 8), Catch::Contains("/parallelism/collectives/tp"));
+  CHECK_THAT(message({{"ep", "ring"}}, false, false, 8), Catch::Contains("/parallelism/collectives/ep"));
+  // tp 8: one member of each data-parallel group per node; tp 2: four per node.
+  CHECK_THAT(message({{"dp", "in_network"}}, false, false, 8), Catch::Contains("/cluster/fabric/in_network_reduction"));
+  CHECK(message({{"dp", "in_network"}}, true, false, 8) == "accepted");
+  CHECK_THAT(message({{"dp", "in_network"}}, true, false, 2), Catch::Contains("/cluster/scale_up/nvls"));
+  CHECK(message({{"dp", "in_network"}}, true, true, 2) == "accepted");
+  CHECK(message({{"dp", "hierarchical"}, {"tp", "ring"}}, false, false, 2) == "accepted");
+  auto s = with({{"dp", "auto"}}, false, false, 8);
+  CHECK(s.parallelism.collectives.at("dp") == "auto");
+  CHECK(s.parallelism.collectives.at("tp") == "ring");
+  CHECK(scenario::to_json(s)["parallelism"]["collectives"]["dp"] == "auto");
+  CHECK_FALSE(scenario::to_json(with(nlohmann::json::object(), false, false, 8))["parallelism"].contains("collectives"));
 }

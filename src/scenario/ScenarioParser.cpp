@@ -287,10 +287,10 @@ void check_consistency(const Scenario& s)
   if (mb > 1'000'000)
     throw ConfigError("/training/global_batch_size", std::to_string(mb) +
                                                          " micro-batches per replica is beyond what one step simulates (at most 1000000); raise micro_batch_size or dp");
-  check_collective_choices(s);
   if (s.cluster.accelerator.peak(s.training.precision) <= 0)
     throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) + "\" is not supported by " +
                                                  s.cluster.accelerator.id + "; use one of its precisions");
+  check_collective_choices(s);
 }
 
 } // namespace

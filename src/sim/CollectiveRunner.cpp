@@ -70,22 +70,22 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     topo.node_of = nodes;
     const auto& fabric = platform_.fabric();
     std::vector<topology::Hop> hops;
-    for (int a : groups.front()) {
+    for (int a : groups.front())
       topo.leaf_of.push_back(fabric.leaf_of(a));
-      // The leaf's uplink trunk: the first leaf-uplink hop of a route to a member on another leaf.
-      if (topo.leaf_uplink_bandwidth == 0)
-        for (int b : groups.front())
-          if (fabric.leaf_of(b) != fabric.leaf_of(a)) {
-            hops.clear();
-            fabric.route(a, b, hops);
-            for (const auto& h : hops)
-              if (fabric.links()[static_cast<size_t>(h.link)].kind == topology::LinkKind::leaf_uplink) {
-                topo.leaf_uplink_bandwidth =
-                    fabric.links()[static_cast<size_t>(h.link)].bandwidth * cal_.scale_out_bus_efficiency / trunk_sharers_;
-                break;
-              }
-            break;
-          }
+    // The leaves' uplink trunk: the first leaf-uplink hop of a route between members on two leaves.
+    {
+      const int a = groups.front().front();
+      for (int b : groups.front())
+        if (fabric.leaf_of(b) != fabric.leaf_of(a)) {
+          fabric.route(a, b, hops);
+          for (const auto& h : hops)
+            if (fabric.links()[static_cast<size_t>(h.link)].kind == topology::LinkKind::leaf_uplink) {
+              topo.leaf_uplink_bandwidth =
+                  fabric.links()[static_cast<size_t>(h.link)].bandwidth * cal_.scale_out_bus_efficiency / trunk_sharers_;
+              break;
+            }
+          break;
+        }
     }
     Expanded e;
     e.schedule = algorithm_->expand(kind, p, bytes, topo);

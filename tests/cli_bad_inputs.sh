@@ -179,6 +179,24 @@ if [ -f "$default_json" ]; then
   bad_file bad_start_date bad_date.json
   sed 's/"simulation": {/"failures": {"hot_spare_nodes": -1}, "simulation": {/' "$default_json" >neg_spares.json
   bad_file negative_hot_spares neg_spares.json
+  # Collective algorithms: an unknown name lists the valid ones; in-network reduction the fabric does not
+  # declare names the key that would declare it; all-to-all algorithms cannot reduce gradients.
+  expect_message() { # expect_message NAME TEXT
+    if grep -qF -- "$2" "$work/err_$1_run.txt" && grep -qF -- "$2" "$work/err_$1_validate.txt"; then
+      report "$1/message"
+    else
+      report "$1/message" "stderr does not mention '$2';"
+    fi
+  }
+  sed 's/"zero_stage": 1}/"zero_stage": 1, "collectives": {"dp": "butterfly"}}/' "$default_json" >unknown_collective.json
+  bad_file unknown_collective unknown_collective.json
+  expect_message unknown_collective "valid: auto, direct, halving_doubling, hierarchical, in_network, pairwise, ring, tree"
+  sed 's/"zero_stage": 1}/"zero_stage": 1, "collectives": {"dp": "in_network"}}/' "$default_json" >undeclared_sharp.json
+  bad_file undeclared_sharp undeclared_sharp.json
+  expect_message undeclared_sharp "/cluster/fabric/in_network_reduction"
+  sed 's/"zero_stage": 1}/"zero_stage": 1, "collectives": {"dp": "pairwise"}}/' "$default_json" >a2a_for_dp.json
+  bad_file a2a_for_dp a2a_for_dp.json
+  expect_message a2a_for_dp "/parallelism/collectives/dp"
 fi
 
 # footprint: missing inputs and an unknown grid are usage errors (exit 2).

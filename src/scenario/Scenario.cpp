@@ -101,6 +101,13 @@ nlohmann::json to_json(const Scenario& s)
                       {"zero_stage", p.zero_stage},
                       {"overlap_grad_reduce", p.overlap_grad_reduce},
                       {"grad_bucket_bytes", p.grad_bucket_bytes}};
+  // Beside the defaults only, so that reports of scenarios that do not use them stay as they were.
+  if (p.collectives != Parallelism{}.collectives)
+    j["parallelism"]["collectives"] = p.collectives;
+  if (s.cluster.scale_up.nvls)
+    j["cluster"]["scale_up"]["nvls"] = true;
+  if (s.cluster.fabric.in_network_reduction)
+    j["cluster"]["fabric"]["in_network_reduction"] = true;
   j["site"] = {{"pue", s.site.pue},
                {"grid", {{"id", s.site.grid.id}, {"co2_kg_per_kwh", s.site.grid.co2_kg_per_kwh}}}};
   if (s.site.grid.coal_share)

@@ -1,16 +1,20 @@
 #include "trainsim/scenario/ScenarioParser.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 #include <vector>
+#include <map>
 
+#include "trainsim/collective/Collective.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
+#include "trainsim/topology/Placement.hpp"
 
 namespace trainsim::scenario {
 
@@ -114,7 +118,7 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
            : type == "dragonfly" ? FabricType::dragonfly : type == "torus" ? FabricType::torus : FabricType::supernode;
   const FabricSchema& schema = fabric_schema(fab.type);
   auto declared = [&](const std::string& k) {
-    if (k == "type" || k == "nic_bandwidth" || k == "latency")
+    if (k == "type" || k == "nic_bandwidth" || k == "latency" || k == "in_network_reduction")
       return true;
     for (const auto& c : schema.common)
       if (c == k)
@@ -126,7 +130,7 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
   };
   for (const auto& [k, v] : merged.items())
     if (!declared(k)) {
-      std::vector<std::string> valid{"type", "preset", "nic_bandwidth", "latency"};
+      std::vector<std::string> valid{"type", "preset", "nic_bandwidth", "latency", "in_network_reduction"};
       valid.insert(valid.end(), schema.common.begin(), schema.common.end());
       for (const auto& p : schema.params)
         valid.push_back(p.name);
@@ -153,13 +157,14 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
   fab.oversubscription = fab.tier_oversubscription[0];
   fab.latency = f.get_nonnegative_quantity("latency", Dimension::time, 1, 1e-6);
   fab.switch_radix = static_cast<int>(f.get_int("switch_radix", 4, 4096, 64));
+  fab.in_network_reduction = f.get_bool("in_network_reduction", false);
   for (const char* k : {"tiers", "oversubscription", "switch_radix"})
     if (merged.contains(k))
       fab.given.emplace_back(k);
   fab.params = json::object();
   for (const auto& [k, v] : merged.items())
     if (k != "type" && k != "nic_bandwidth" && k != "tiers" && k != "oversubscription" && k != "latency" &&
-        k != "switch_radix")
+        k != "switch_radix" && k != "in_network_reduction")
       fab.params[k] = v;
   return fab;
 }
@@ -178,6 +183,7 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
     c.scale_up.type = s.get_enum("type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, c.scale_up.type);
     c.scale_up.bandwidth = s.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, c.scale_up.bandwidth);
     c.scale_up.latency = s.get_nonnegative_quantity("latency", Dimension::time, 1, c.scale_up.latency);
+    c.scale_up.nvls = s.get_bool("nvls", false);
     s.finish();
   }
   c.fabric = parse_fabric(r, cat, c.accelerator);
@@ -254,6 +260,58 @@ Training parse_training(JsonReader r)
   return t;
 }
 
+/// /parallelism/collectives: an algorithm name from the collective registry per use.
+void parse_collective_choices(JsonReader r, std::map<std::string, std::string>& out)
+{
+  collective::register_builtins();
+  const auto names = collective::Registry::instance().names();
+  for (const char* use : {"dp", "tp"})
+    if (r.has(use))
+      out[use] = r.get_enum(use, names);
+  r.finish();
+  std::string reductions;
+  for (const auto& n : names)
+    if (collective::Registry::instance().create(n)->supports(collective::CollectiveKind::all_reduce))
+      reductions += (reductions.empty() ? "" : ", ") + n;
+  if (!collective::Registry::instance().create(out["dp"])->supports(collective::CollectiveKind::all_reduce))
+    throw ConfigError(r.pointer_of("dp"), "\"" + out["dp"] + "\" is an all-to-all algorithm; the data-parallel collectives are reductions: use one of " + reductions);
+  if (out["tp"] != "ring")
+    throw ConfigError(r.pointer_of("tp"), "\"" + out["tp"] + "\": tensor-parallel collectives are simulated as ring only so far; use \"ring\"");
+}
+
+/// The data-parallel groups' layout on nodes must suit the chosen algorithm: in-network reduction needs
+/// the fabric to declare it; hierarchical needs as many members on every node.
+void check_collective_choices(const Scenario& s)
+{
+  const std::string& dp = s.parallelism.collectives.at("dp");
+  if ((dp != "in_network" && dp != "hierarchical") || s.parallelism.dp < 2)
+    return;
+  const std::string ptr = "/parallelism/collectives/dp";
+  const auto& p = s.parallelism;
+  topology::Placement placement(p.tp, p.dp, p.pp);
+  for (int stage = 0; stage < p.pp; ++stage) {
+    std::map<long, int> per_node; // node -> members of the stage's first data-parallel group
+    for (int d = 0; d < p.dp; ++d)
+      ++per_node[placement.accelerator({0, d, stage}) / s.cluster.accelerators_per_node];
+    int lo = p.dp, hi = 0;
+    for (const auto& [node, n] : per_node) {
+      lo = std::min(lo, n);
+      hi = std::max(hi, n);
+    }
+    if (lo != hi)
+      throw ConfigError(ptr, "\"" + dp + "\" needs the same number of data-parallel group members on every node, but stage " +
+                                 std::to_string(stage) + " has " + std::to_string(lo) + " on one node and " + std::to_string(hi) +
+                                 " on another; choose tp dividing accelerators_per_node or another algorithm");
+    if (dp != "in_network")
+      continue;
+    if (per_node.size() > 1 && !s.cluster.fabric.in_network_reduction)
+      throw ConfigError(ptr, "\"in_network\" reduces data-parallel groups that span " + std::to_string(per_node.size()) +
+                                 " nodes in the fabric, but the fabric does not declare it; set /cluster/fabric/in_network_reduction to true (SHARP) or choose another algorithm");
+    if (hi > 1 && !s.cluster.scale_up.nvls)
+      throw ConfigError(ptr, "\"in_network\" reduces data-parallel group members of one node in the scale-up switch, but it does not declare it; set /cluster/scale_up/nvls to true (NVLink SHARP) or choose another algorithm");
+  }
+}
+
 Parallelism parse_parallelism(JsonReader r)
 {
   Parallelism p;
@@ -265,6 +323,8 @@ Parallelism parse_parallelism(JsonReader r)
   p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
   p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
   p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
+  if (r.has("collectives"))
+    parse_collective_choices(r.child("collectives"), p.collectives);
   r.finish();
   if (p.zero_stage > 1)
     throw ConfigError(r.pointer_of("zero_stage"), std::to_string(p.zero_stage) +
@@ -313,6 +373,7 @@ void check_consistency(const Scenario& s)
   if (s.cluster.accelerator.peak(s.training.precision) <= 0)
     throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) + "\" is not supported by " +
                                                  s.cluster.accelerator.id + "; use one of its precisions");
+  check_collective_choices(s);
 }
 
 std::string watts(double w)

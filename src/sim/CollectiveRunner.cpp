@@ -1,9 +1,12 @@
 #include "CollectiveRunner.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
+
+#include "trainsim/core/Log.hpp"
 
 namespace trainsim::sim {
 
@@ -13,7 +16,22 @@ CollectiveRunner::CollectiveRunner(const platform::Platform& p, const scenario::
     : platform_(p), cal_(cal), aggregate_(aggregate)
 {
   collective::register_builtins();
-  ring_ = collective::Registry::instance().create("ring");
+  algorithm_ = collective::Registry::instance().create("ring");
+}
+
+void CollectiveRunner::set_algorithm(const std::string& name, const scenario::Scenario& s)
+{
+  algorithm_ = collective::Registry::instance().create(name);
+  const auto& c = s.cluster;
+  topology_.scale_up = {c.scale_up.bandwidth * cal_.scale_up_bus_efficiency, 2 * c.scale_up.latency};
+  topology_.scale_out = {c.fabric.nic_bandwidth * cal_.scale_out_bus_efficiency, 2 * c.fabric.latency};
+  topology_.step_latency = cal_.collective_step_latency_s;
+  topology_.nvls = c.scale_up.nvls;
+  topology_.sharp = c.fabric.in_network_reduction;
+  // A fat-tree leaf carries the NICs of whole nodes, so the data-parallel groups of all tensor-parallel
+  // ranks cross its uplink together; a rail-optimized leaf carries one rail.
+  trunk_sharers_ = c.fabric.type == scenario::FabricType::fat_tree ? s.parallelism.tp : 1;
+  schedules_.clear();
 }
 
 double CollectiveRunner::efficiency(int a, int b) const
@@ -37,16 +55,70 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
   if (groups.empty() || groups.front().size() < 2)
     return;
   const int p = static_cast<int>(groups.front().size());
+  // The members' node layout (groups of one call are rails: translates with the same layout).
+  std::vector<int> nodes;
+  {
+    std::map<int, int> number;
+    for (int a : groups.front())
+      nodes.push_back(number.emplace(platform_.fabric().node_of(a), static_cast<int>(number.size())).first->second);
+  }
   // Expanding (and aggregating) a ring of hundreds of members costs O(p^2); buckets repeat, so expand once.
-  auto key = std::make_tuple(static_cast<int>(kind), p, bytes);
+  auto key = std::make_tuple(static_cast<int>(kind), p, bytes, nodes);
   auto it = schedules_.find(key);
   if (it == schedules_.end()) {
-    collective::Schedule expanded = ring_->expand(kind, p, bytes);
+    collective::Topology topo = topology_;
+    topo.node_of = nodes;
+    const auto& fabric = platform_.fabric();
+    std::vector<topology::Hop> hops;
+    for (int a : groups.front())
+      topo.leaf_of.push_back(fabric.leaf_of(a));
+    // The leaves' uplink trunk: the first leaf-uplink hop of a route between members on two leaves.
+    {
+      const int a = groups.front().front();
+      for (int b : groups.front())
+        if (fabric.leaf_of(b) != fabric.leaf_of(a)) {
+          fabric.route(a, b, hops);
+          for (const auto& h : hops)
+            if (fabric.links()[static_cast<size_t>(h.link)].kind == topology::LinkKind::leaf_uplink) {
+              topo.leaf_uplink_bandwidth =
+                  fabric.links()[static_cast<size_t>(h.link)].bandwidth * cal_.scale_out_bus_efficiency / trunk_sharers_;
+              break;
+            }
+          break;
+        }
+    }
+    Expanded e;
+    e.schedule = algorithm_->expand(kind, p, bytes, topo);
+    if (algorithm_->name() == "auto" && core::logger("sim")->should_log(spdlog::level::debug))
+      core::logger("sim")->debug("auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes,
+                                 p, std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
+    e.ring_neighbour_only = e.schedule.ring_neighbour_only(p);
     if (aggregate_)
-      expanded = collective::aggregate(expanded);
-    it = schedules_.emplace(key, std::move(expanded)).first;
+      e.schedule = collective::aggregate(e.schedule);
+    if (!e.ring_neighbour_only) {
+      // The steps a merged phase stands for pay the longest route among its pairs; steps no phase
+      // covers, the longest route of the schedule.
+      const auto& g = groups.front();
+      e.latency = 0;
+      for (const auto& ph : e.schedule.phases) {
+        std::set<std::pair<int, int>> pairs;
+        for (const auto& t : ph.transfers)
+          pairs.emplace(t.src, t.dst);
+        double lat = 0;
+        for (const auto& [a, b] : pairs)
+          lat = std::max(lat, platform_.route_latency(g[static_cast<size_t>(a)], g[static_cast<size_t>(b)]));
+        e.phase_latency.push_back(lat);
+        e.latency = std::max(e.latency, lat);
+      }
+    }
+    it = schedules_.emplace(key, std::move(e)).first;
   }
-  const collective::Schedule& sched = it->second;
+  const collective::Schedule& sched = it->second.schedule;
+  const auto& phase_latency = it->second.phase_latency;
+  if (!it->second.ring_neighbour_only) {
+    keep = nullptr; // the mask describes ring-neighbour flows alone on their links
+    max_latency = it->second.latency;
+  }
   std::vector<sg4::CommPtr> comms;
   for (const auto& phase : sched.phases) {
     comms.clear();
@@ -63,8 +135,13 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     sg4::Comm::wait_all(comms);
   }
   // Flows paid one route latency per phase; the algorithm pays one per step, plus software latency.
-  const double extra = (sched.latency_steps - static_cast<double>(sched.phases.size())) * max_latency +
-                       sched.latency_steps * cal_.collective_step_latency_s;
+  double extra = 0;
+  int covered = 0;
+  for (size_t k = 0; k < sched.phases.size(); ++k) {
+    extra += (sched.phases[k].steps - 1) * (phase_latency.empty() ? max_latency : phase_latency[k]);
+    covered += sched.phases[k].steps;
+  }
+  extra += (sched.latency_steps - static_cast<double>(covered)) * max_latency + sched.latency_steps * cal_.collective_step_latency_s;
   if (extra > 0)
     sg4::this_actor::sleep_for(extra);
 }

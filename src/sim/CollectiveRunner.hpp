@@ -1,5 +1,6 @@
 #pragma once
 #include <map>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -25,15 +26,27 @@ public:
   /// representative, by symmetry; every pair: full fidelity); `latency` is one ring step's route latency.
   void ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double latency);
   long transfers() const { return transfers_; }
+  /// Runs later collectives with the named algorithm (collective registry; "ring" until called), costed
+  /// for `auto` with the scenario's link figures and in-network reduction flags.
+  void set_algorithm(const std::string& name, const scenario::Scenario& s);
 
 private:
   double efficiency(int a, int b) const;
   const platform::Platform& platform_;
   scenario::Calibration cal_;
   bool aggregate_;
-  std::unique_ptr<collective::Algorithm> ring_;
+  std::unique_ptr<collective::Algorithm> algorithm_;
+  collective::Topology topology_; ///< cost figures and flags; node_of is filled per group layout
+  int trunk_sharers_ = 1;         ///< data-parallel groups that cross one leaf uplink at once
   long transfers_ = 0;
-  std::map<std::tuple<int, int, double>, collective::Schedule> schedules_; ///< (kind, members, bytes)
+  struct Expanded {
+    collective::Schedule schedule;
+    bool ring_neighbour_only = true; ///< the keep mask may apply
+    double latency = -1;             ///< largest route latency among the schedule's pairs (non-ring)
+    std::vector<double> phase_latency; ///< per phase, its largest route latency (non-ring)
+  };
+  /// (kind, members, bytes, the members' nodes numbered by first appearance)
+  std::map<std::tuple<int, int, double, std::vector<int>>, Expanded> schedules_;
 };
 
 } // namespace trainsim::sim

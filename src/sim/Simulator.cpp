@@ -172,6 +172,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                  sg4::Barrier::create(static_cast<unsigned>(p.pp * replicas)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
                  std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
                  s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
+  ctx.runner.set_algorithm(s.parallelism.collectives.at("dp"), s);
   for (int stage = 0; stage < p.pp; ++stage) {
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t : plan.rails) {
@@ -239,12 +240,14 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
 }
 
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
-                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate)
+                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate,
+                           const std::string& algorithm)
 {
   auto j = in_child([&] {
     auto engine = make_engine(cal);
     auto plat = platform::Platform::build(fabric, s);
     CollectiveRunner runner(*plat, cal, aggregate);
+    runner.set_algorithm(algorithm, s);
     double end = 0;
     sg4::Actor::create("collective", plat->host(groups.front().front()), [&] {
       runner.run(groups, static_cast<collective::CollectiveKind>(kind), bytes, runner.ring_latency(groups));

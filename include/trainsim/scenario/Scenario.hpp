@@ -45,6 +45,7 @@ struct ScaleUp {
   std::string type;
   double bandwidth = 0; ///< per accelerator, per direction
   double latency = 0;
+  bool nvls = false;    ///< the scale-up switch reduces in the network (NVLink SHARP)
 };
 
 struct Fabric {
@@ -59,6 +60,7 @@ struct Fabric {
   std::string preset;        ///< platforms/fabrics.json entry the keys were resolved from ("" for none)
   nlohmann::json params;     ///< model-specific keys (planes, ecmp_paths, groups, dims, ...), preset merged
   std::vector<std::string> given; ///< the common keys written in the scenario or the preset (tiers, ...)
+  bool in_network_reduction = false; ///< the switches reduce in the network (SHARP)
 };
 
 struct Cluster {
@@ -103,6 +105,8 @@ struct Parallelism {
   int zero_stage = 0;
   bool overlap_grad_reduce = true;
   double grad_bucket_bytes = 0; ///< DP gradient bucket size
+  /// Collective algorithm per use ("dp", "tp"), a name from the collective registry.
+  std::map<std::string, std::string> collectives{{"dp", "ring"}, {"tp", "ring"}};
 };
 
 struct Grid {

@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -70,8 +71,9 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
 Fidelity resolve_fidelity(const scenario::Scenario& s, const SimOptions& options);
 
 /// Collectives on a bare platform, for model tests: `kind` (a collective::CollectiveKind) over every
-/// group at once; returns the simulated duration in seconds.
+/// group at once with the named `algorithm` (collective registry); returns the simulated duration in seconds.
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
-                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate);
+                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate,
+                           const std::string& algorithm = "ring");
 
 } // namespace trainsim::sim

@@ -74,7 +74,7 @@ int cmd_run(const std::string& path, const std::string& json_out, const std::str
   const auto& cat = scenario::Catalog::instance();
   auto s = load(path, cat);
   limits.apply(s);
-  for (const auto* out : {&json_out, &csv_out}) // fail before simulating, not after
+  for (const auto* out : {&json_out, &csv_out, &extra.trace, &extra.html}) // fail before simulating, not after
     if (!out->empty())
       core::check_output_path(*out);
   sim::SimOptions options = extra.sim_options(s);

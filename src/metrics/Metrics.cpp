@@ -62,7 +62,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.stages = r.stages;
   for (auto& st : m.stages) {
     const double c = st.compute * m.power_compute_w, o = st.optimizer * m.power_memory_bound_w;
-    const double k = (st.tp_comm + st.pp_comm + st.dp_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
+    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
     st.energy_j = c + o + k + b;
     compute_j += c * replicas;
     memory_j += o * replicas;
@@ -94,6 +94,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.failure_rate_nics_per_h = rates.nics * 3600;
   m.failure_rate_links_per_h = rates.links * 3600;
   m.failure_rate_switches_per_h = rates.switches * 3600;
+  m.total_params = w.shape.total_params;
+  m.active_params = w.shape.active_params;
   m.checkpoint_bytes = w.shape.total_params * f.bytes_per_parameter;
   const double write_s = m.checkpoint_bytes / f.write_bandwidth;
   const double read_s = m.checkpoint_bytes / f.read_bandwidth;
@@ -197,6 +199,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
     m.breakdown.dp_comm += st.dp_comm / stages;
     m.breakdown.bubble += st.bubble / stages;
     m.breakdown.optimizer += st.optimizer / stages;
+    m.breakdown.ep_comm += st.ep_comm / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

@@ -55,6 +55,17 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                     {"dp_comm_exposed_s", m.breakdown.dp_comm},
                     {"pipeline_bubble_s", m.breakdown.bubble},
                     {"optimizer_s", m.breakdown.optimizer}};
+  const bool moe = s.model.moe.enabled();
+  if (moe) {
+    j["breakdown"]["ep_comm_exposed_s"] = m.breakdown.ep_comm;
+    j["all_to_all_share"] = m.step_time_s > 0 ? m.breakdown.ep_comm / m.step_time_s : 0.0;
+    j["moe"] = {{"total_params", m.total_params},
+                {"active_params", m.active_params},
+                {"experts", s.model.moe.experts},
+                {"top_k", s.model.moe.top_k},
+                {"ep", s.parallelism.ep},
+                {"busiest_expert_load", s.model.moe.busiest_load()}};
+  }
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
@@ -66,6 +77,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                       {"pipeline_bubble_s", st.bubble},
                       {"optimizer_s", st.optimizer},
                       {"accelerator_energy_j", st.energy_j}});
+    if (moe)
+      stages.back()["ep_comm_exposed_s"] = st.ep_comm;
   }
   j["stages"] = stages;
   j["simulation"] = {{"steps", m.simulated_steps},
@@ -152,6 +165,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   out += row("  exposed PP communication", share(m.breakdown.pp_comm));
   out += row("  exposed DP communication", share(m.breakdown.dp_comm));
   out += row("  pipeline bubble", share(m.breakdown.bubble));
+  if (s.model.moe.enabled())
+    out += row("  expert all-to-all (EP)", share(m.breakdown.ep_comm));
   out += row("  optimizer", share(m.breakdown.optimizer));
   out += row("tokens/s", num("%.4g", m.tokens_per_s));
   out += row("MFU / HFU", num("%.1f%%", 100 * m.mfu) + " / " + num("%.1f%%", 100 * m.hfu));

@@ -106,6 +106,23 @@ nlohmann::json to_json(const Scenario& s)
     j["parallelism"]["collectives"] = p.collectives;
   if (s.cluster.scale_up.nvls)
     j["cluster"]["scale_up"]["nvls"] = true;
+  if (p.first_stage_layers > 0)
+    j["parallelism"]["first_stage_layers"] = p.first_stage_layers;
+  if (p.last_stage_layers > 0)
+    j["parallelism"]["last_stage_layers"] = p.last_stage_layers;
+  if (m.moe.enabled()) {
+    const auto& e = m.moe;
+    j["model"]["moe"] = {{"experts", e.experts},
+                         {"top_k", e.top_k},
+                         {"shared_experts", e.shared_experts},
+                         {"expert_ffn_hidden_size", e.expert_ffn_hidden_size},
+                         {"first_dense_layers", e.first_dense_layers},
+                         {"load_imbalance", e.load_imbalance},
+                         {"dispatch_precision", e.dispatch_bytes == 1 ? "fp8" : "bf16"}};
+    if (e.capacity_factor)
+      j["model"]["moe"]["capacity_factor"] = *e.capacity_factor;
+    j["parallelism"]["ep"] = p.ep;
+  }
   if (s.cluster.fabric.in_network_reduction)
     j["cluster"]["fabric"]["in_network_reduction"] = true;
   j["site"] = {{"pue", s.site.pue},

@@ -191,6 +191,46 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
   return c;
 }
 
+/// /model/moe, with the preset's moe object (if any) as fallbacks.
+Moe parse_moe(JsonReader r, const json* preset, const Model& m)
+{
+  Moe e;
+  auto fb_int = [&](const char* key, std::optional<long> dflt) -> std::optional<long> {
+    if (preset && preset->contains(key))
+      return preset->at(key).get<long>();
+    return dflt;
+  };
+  auto fb_num = [&](const char* key, std::optional<double> dflt) -> std::optional<double> {
+    if (preset && preset->contains(key))
+      return preset->at(key).get<double>();
+    return dflt;
+  };
+  e.experts = static_cast<int>(r.get_int("experts", 1, 1'000'000, fb_int("experts", std::nullopt)));
+  e.top_k = static_cast<int>(r.get_int("top_k", 1, 1'000'000, fb_int("top_k", std::nullopt)));
+  e.shared_experts = static_cast<int>(r.get_int("shared_experts", 0, 1'000'000, fb_int("shared_experts", 0)));
+  e.expert_ffn_hidden_size = static_cast<int>(
+      r.get_int("expert_ffn_hidden_size", 1, 10'000'000, fb_int("expert_ffn_hidden_size", m.ffn_hidden_size)));
+  e.first_dense_layers = static_cast<int>(r.get_int("first_dense_layers", 0, 10'000, fb_int("first_dense_layers", 0)));
+  e.load_imbalance = r.get_number("load_imbalance", 1.0, 1e6, fb_num("load_imbalance", 1.0));
+  if (r.has("capacity_factor") || (preset && preset->contains("capacity_factor")))
+    e.capacity_factor = r.get_number("capacity_factor", 1.0, 1e6, fb_num("capacity_factor", std::nullopt));
+  {
+    std::optional<std::string> fb("bf16");
+    if (preset && preset->contains("dispatch_precision"))
+      fb = preset->at("dispatch_precision").get<std::string>();
+    e.dispatch_bytes = r.get_enum("dispatch_precision", {"bf16", "fp8"}, fb) == "fp8" ? 1 : 2;
+  }
+  r.finish({"source"});
+  if (e.top_k > e.experts)
+    throw ConfigError(r.pointer_of("top_k"), std::to_string(e.top_k) + " exceeds experts " + std::to_string(e.experts) +
+                                                 "; route each token to at most experts experts");
+  if (e.first_dense_layers >= m.layers)
+    throw ConfigError(r.pointer_of("first_dense_layers"), std::to_string(e.first_dense_layers) +
+                                                              " leaves no MoE layer of the model's " + std::to_string(m.layers) +
+                                                              "; use fewer than layers, or drop /model/moe for a dense model");
+  return e;
+}
+
 Model parse_model(JsonReader r, const Catalog& cat)
 {
   Model m;
@@ -231,6 +271,13 @@ Model parse_model(JsonReader r, const Catalog& cat)
     std::optional<double> fb = preset && preset->contains("dropout") ? std::optional<double>(preset->at("dropout").get<double>())
                                                                     : std::optional<double>(m.activation == Activation::gelu ? 0.1 : 0.0);
     m.dropout = r.get_number("dropout", 0.0, 0.99, fb);
+  }
+  {
+    const json* preset_moe = preset && preset->contains("moe") ? &preset->at("moe") : nullptr;
+    if (r.has("moe"))
+      m.moe = parse_moe(r.child("moe"), preset_moe, m);
+    else if (preset_moe)
+      m.moe = parse_moe(JsonReader(*preset_moe, r.pointer_of("moe")), nullptr, m);
   }
   r.finish({"source"});
   if (m.hidden_size % m.attention_heads != 0)
@@ -319,6 +366,9 @@ Parallelism parse_parallelism(JsonReader r)
   p.pp = static_cast<int>(r.get_int("pp", 1, 1 << 20, 1));
   p.dp = static_cast<int>(r.get_int("dp", 1, 1 << 24));
   p.vpp = static_cast<int>(r.get_int("vpp", 1, 1024, 1));
+  p.ep = static_cast<int>(r.get_int("ep", 1, 1 << 24, 1));
+  p.first_stage_layers = static_cast<int>(r.get_int("first_stage_layers", 1, 1'000'000, 0L));
+  p.last_stage_layers = static_cast<int>(r.get_int("last_stage_layers", 1, 1'000'000, 0L));
   p.sequence_parallel = r.get_bool("sequence_parallel", false);
   p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
   p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
@@ -352,11 +402,35 @@ void check_consistency(const Scenario& s)
   if (m.ffn_hidden_size % p.tp != 0)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide ffn_hidden_size " +
                                              std::to_string(m.ffn_hidden_size) + "; use a divisor of it");
-  if (m.layers % (p.pp * p.vpp) != 0)
+  const bool uneven = p.first_stage_layers > 0 || p.last_stage_layers > 0;
+  if (uneven) {
+    const std::string ptr = p.first_stage_layers > 0 ? "/parallelism/first_stage_layers" : "/parallelism/last_stage_layers";
+    if (p.vpp > 1)
+      throw ConfigError(ptr, "an uneven pipeline split needs vpp 1; drop it or set vpp to 1");
+    if (p.pp < 2)
+      throw ConfigError(ptr, "an uneven pipeline split needs pp >= 2; drop it or raise pp");
+    const int fixed = (p.first_stage_layers > 0 ? 1 : 0) + (p.last_stage_layers > 0 ? 1 : 0);
+    const int rest = m.layers - p.first_stage_layers - p.last_stage_layers, others = p.pp - fixed;
+    if (rest < 0 || (others == 0 && rest != 0) || (others > 0 && (rest < others || rest % others != 0)))
+      throw ConfigError(ptr, "leaves " + std::to_string(rest) + " of the " + std::to_string(m.layers) + " layers for " +
+                                 std::to_string(others) + " other stages; choose it so that the rest splits evenly, at least one layer each");
+  }
+  if (!uneven && m.layers % (p.pp * p.vpp) != 0)
     throw ConfigError("/parallelism/pp", "pp*vpp = " + std::to_string(p.pp * p.vpp) + " does not divide layers " +
                                              std::to_string(m.layers) + "; choose pp and vpp whose product divides the layer count");
   if (p.sequence_parallel && p.tp == 1)
     throw ConfigError("/parallelism/sequence_parallel", "true needs tp > 1; set it to false or raise tp");
+  if (p.ep > 1 && !m.moe.enabled())
+    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " needs a mixture-of-experts model; set /model/moe or ep to 1");
+  if (p.ep > 1 && p.dp % p.ep != 0)
+    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide dp " + std::to_string(p.dp) +
+                                             "; expert-parallel groups are made of data-parallel ranks: use a divisor of dp");
+  if (m.moe.enabled() && m.moe.experts % p.ep != 0)
+    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide experts " + std::to_string(m.moe.experts) +
+                                             "; every expert-parallel rank must hold the same number of experts");
+  if (m.moe.enabled() && m.moe.expert_ffn_hidden_size % p.tp != 0)
+    throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide expert_ffn_hidden_size " +
+                                             std::to_string(m.moe.expert_ffn_hidden_size) + "; use a divisor of it");
   long per_step = static_cast<long>(p.dp) * s.training.micro_batch_size;
   if (s.training.global_batch_size % per_step != 0)
     throw ConfigError("/training/global_batch_size",

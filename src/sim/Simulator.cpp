@@ -26,7 +26,7 @@ nlohmann::json SimResult::to_json() const
 {
   nlohmann::json st = nlohmann::json::array();
   for (const auto& s : stages)
-    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j});
+    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm});
   nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
           {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
@@ -42,8 +42,13 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.step_time_s = j.at("step_time_s").get<double>();
   r.step_times_s = j.at("step_times_s").get<std::vector<double>>();
   for (const auto& s : j.at("stages"))
-    r.stages.push_back({s[0].get<double>(), s[1].get<double>(), s[2].get<double>(), s[3].get<double>(),
-                        s[4].get<double>(), s[5].get<double>(), s[6].get<double>()});
+  {
+    StageBreakdown b{s[0].get<double>(), s[1].get<double>(), s[2].get<double>(), s[3].get<double>(),
+                     s[4].get<double>(), s[5].get<double>(), s[6].get<double>()};
+    if (s.size() > 7)
+      b.ep_comm = s[7].get<double>();
+    r.stages.push_back(b);
+  }
   r.accelerator_energy_per_step_j = j.at("energy").get<double>();
   r.transfers = j.at("transfers").get<long>();
   r.executions = j.at("executions").get<long>();
@@ -182,6 +187,17 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
       stream.groups.push_back(std::move(group));
     }
     stream.ring_latency = ctx.runner.ring_latency(stream.groups);
+    const int expert_dp = p.dp / p.ep;
+    if (p.ep > 1 && expert_dp > 1) {
+      for (int t : plan.rails)
+        for (int e = 0; e < p.ep; ++e) {
+          std::vector<int> group;
+          for (int k = 0; k < expert_dp; ++k)
+            group.push_back(placement.accelerator({t, e + k * p.ep, stage}));
+          stream.expert_groups.push_back(std::move(group));
+        }
+      stream.expert_ring_latency = ctx.runner.ring_latency(stream.expert_groups);
+    }
     if (!plan.keep.empty())
       stream.keep = plan.keep[static_cast<size_t>(stage)];
     for (int r = 0; r < replicas; ++r) {
@@ -215,7 +231,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   r.simulated_seconds = prev;
   r.step_time_s = steps > 0 ? prev / steps : 0;
   for (auto b : ctx.sums) {
-    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j})
+    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm})
       *x /= steps;
     r.accelerator_energy_per_step_j += b.energy_j * p.tp * p.dp;
     r.stages.push_back(b);

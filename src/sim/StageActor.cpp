@@ -51,15 +51,32 @@ void run_stage(SimContext& ctx, int stage, int replica)
       tp_pairs.emplace_back(pl.accelerator({t, d, stage}), pl.accelerator({(t + 1) % tp, d, stage}));
   else
     tp_pairs.emplace_back(self, tp_next);
+  // Expert-parallel all-to-all: this replica's EP group is ep consecutive data-parallel indices; every
+  // member sends each other member its share. Full fidelity: every TP rank of the replica sends its
+  // shares (all replicas run, so every member's flows contend); reduced: the representative rank's
+  // fan-out, which by symmetry ends when every member's does on links it does not share with others.
+  const int ep = ctx.scenario.parallelism.ep;
+  std::vector<std::pair<int, int>> ep_pairs;
+  double ep_latency = 0;
+  if (ep > 1) {
+    const int first = d / ep * ep;
+    for (int t = 0; t < (ctx.plan.full ? tp : 1); ++t)
+      for (int j = first; j < first + ep; ++j)
+        if (j != d) {
+          const int from = pl.accelerator({t, d, stage}), to = pl.accelerator({t, j, stage});
+          ep_pairs.emplace_back(from, to);
+          ep_latency = std::max(ep_latency, ctx.platform.route_latency(from, to));
+        }
+  }
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
   StageBreakdown scratch;
   StageBreakdown& sum = rep ? ctx.sums[static_cast<size_t>(stage)] : scratch;
   std::vector<sg4::CommPtr> sends;
   static int token = 0; // mailbox payload when nothing travels with the message
   int pending_jobs = 0;
-  auto hand_over = [&](collective::CollectiveKind kind, double bytes) {
+  auto hand_over = [&](collective::CollectiveKind kind, double bytes, bool expert) {
     if (rep)
-      stream.jobs.push_back({kind, bytes});
+      stream.jobs.push_back({kind, bytes, expert});
     stream.work[static_cast<size_t>(replica)]->release();
     ++pending_jobs;
   };
@@ -90,6 +107,10 @@ void run_stage(SimContext& ctx, int stage, int replica)
       case OpKind::tp_comm:
         ctx.runner.ring_shares(tp_pairs, op.bytes, op.steps, tp_latency);
         sum.tp_comm += now() - t0;
+        break;
+      case OpKind::ep_comm:
+        ctx.runner.ring_shares(ep_pairs, op.bytes / (ep - 1), op.steps, ep_latency);
+        sum.ep_comm += now() - t0;
         break;
       case OpKind::send: {
         void* payload = &token;
@@ -133,14 +154,14 @@ void run_stage(SimContext& ctx, int stage, int replica)
         break;
       }
       case OpKind::grad_bucket:
-        hand_over(grad_kind, op.bytes);
+        hand_over(grad_kind, op.bytes, op.expert);
         break;
       case OpKind::grad_wait:
         wait_jobs();
         sum.dp_comm += now() - t0;
         break;
       case OpKind::param_gather:
-        hand_over(collective::CollectiveKind::all_gather, op.bytes);
+        hand_over(collective::CollectiveKind::all_gather, op.bytes, op.expert);
         wait_jobs();
         sum.dp_comm += now() - t0;
         break;
@@ -187,7 +208,10 @@ void run_dp_stream(SimContext& ctx, int stage)
     const DpJob job = stream.jobs.front();
     stream.jobs.pop_front();
     const double t0 = now();
-    ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
+    if (job.expert)
+      ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency);
+    else
+      ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
     if (ctx.trace != nullptr && ctx.trace->active())
       ctx.trace->dp_collective(stage, collective::to_string(job.kind), job.bytes, t0, now());
     for (auto& d : stream.done)

@@ -19,6 +19,7 @@ namespace trainsim::sim {
 struct DpJob {
   collective::CollectiveKind kind = collective::CollectiveKind::all_reduce;
   double bytes = 0;
+  bool expert = false; ///< over the expert-data-parallel groups (routed experts' gradients/parameters)
 };
 
 /// The data-parallel communication stream of one stage (NCCL runs its collectives in order on one
@@ -31,6 +32,10 @@ struct DpStream {
   std::vector<std::vector<int>> groups;            ///< the data-parallel ring of every simulated rail
   double ring_latency = 0;                         ///< largest neighbour route latency in those rings
   std::vector<std::vector<char>> keep;             ///< per ring, which neighbour flows to issue
+  /// MoE: the expert-data-parallel rings (members dp/ep apart) of every simulated rail, all of them
+  /// (they run at once and share links), and their largest neighbour route latency.
+  std::vector<std::vector<int>> expert_groups;
+  double expert_ring_latency = 0;
 };
 
 /// Tensor-parallel transfers that travel with a pipeline message in full fidelity (one per extra rank).

@@ -131,6 +131,9 @@ void TraceRecorder::op(int stage, const workload::Op& op, double t0, double spli
     event("bubble", "wait for " + what + " from stage " + std::to_string(op.peer), t0, split);
     event("pp_comm", "recv " + what + " from stage " + std::to_string(op.peer), split, t1);
     break;
+  case OpKind::ep_comm:
+    event("ep_comm", "EP all-to-all " + what + " (" + megabytes(op.bytes) + ")", t0, t1);
+    break;
   case OpKind::grad_wait:
     event("dp_comm", "wait for gradient reduction", t0, t1);
     break;

@@ -66,9 +66,9 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   return k;
 }
 
-std::vector<Kernel> LayerOps::forward() const
+std::vector<Kernel> LayerOps::attention_block() const
 {
-  const double t = s_.parallelism.tp, h = s_.model.hidden_size, f = s_.model.ffn_hidden_size;
+  const double t = s_.parallelism.tp, h = s_.model.hidden_size;
   const double T = tokens_, Tsp = tokens_sp_, e = bytes_;
   const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
   std::vector<Kernel> k;
@@ -80,11 +80,77 @@ std::vector<Kernel> LayerOps::forward() const
   // dropout (with its mask) and residual add
   k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   k.push_back(memory(2 * Tsp * h * e)); // post-attention norm
-  k.push_back(gemm(T, h, (shape_.mlp_matrices - 1) * f / t, gemm_bytes_));
-  k.push_back(memory(T * f / t * e * (shape_.mlp_matrices == 2 ? 2 : 3))); // bias-GELU or SwiGLU
-  k.push_back(gemm(T, f / t, h, gemm_bytes_));
-  k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   return k;
+}
+
+void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn) const
+{
+  const double t = s_.parallelism.tp, h = s_.model.hidden_size, e = bytes_;
+  k.push_back(gemm(tokens, h, (shape_.mlp_matrices - 1) * ffn / t, gemm_bytes_));
+  k.push_back(memory(tokens * ffn / t * e * (shape_.mlp_matrices == 2 ? 2 : 3))); // bias-GELU or SwiGLU
+  k.push_back(gemm(tokens, ffn / t, h, gemm_bytes_));
+}
+
+std::vector<Kernel> LayerOps::forward() const
+{
+  const double h = s_.model.hidden_size, e = bytes_;
+  std::vector<Kernel> k = attention_block();
+  mlp_block(k, tokens_, s_.model.ffn_hidden_size);
+  k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
+  return k;
+}
+
+std::vector<Kernel> LayerOps::moe_forward() const
+{
+  const auto& moe = s_.model.moe;
+  const double h = s_.model.hidden_size, e = bytes_, fe = moe.expert_ffn_hidden_size;
+  std::vector<Kernel> k = attention_block();
+  // Router: logits over every expert in fp32, softmax and top-k; then permute the token copies.
+  k.push_back(gemm(tokens_sp_, h, moe.experts, gemm_bytes_));
+  k.push_back(memory(tokens_sp_ * moe.experts * 4.0 * 3));
+  // Token copies this expert-parallel rank's experts get: its group's tokens x top_k / ep on average.
+  const double routed = tokens_ * moe.top_k * moe.busiest_load();
+  k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // permute for dispatch
+  // The routed experts run on the tokens they receive (experts sharded over tp as well as ep, Megatron's
+  // default expert tensor parallelism: each TP rank computes its slice for every routed token).
+  mlp_block(k, routed, fe);
+  k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // unpermute and weighted combine
+  if (moe.shared_experts > 0)
+    mlp_block(k, tokens_, moe.shared_experts * fe);
+  k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
+  return k;
+}
+
+std::vector<Kernel> LayerOps::moe_backward() const
+{
+  std::vector<Kernel> out = doubled(moe_forward());
+  if (s_.training.attention == Attention::flash) {
+    Kernel fa = attention_core_forward().front();
+    out.push_back({KernelClass::attention, 0.5 * fa.flops, 0.0});
+  }
+  return out;
+}
+
+std::vector<Kernel> LayerOps::moe_recompute() const
+{
+  return s_.training.recompute == Recompute::full ? moe_forward() : recompute();
+}
+
+EpTraffic LayerOps::moe_ep_traffic() const
+{
+  EpTraffic tr;
+  const int ep = s_.parallelism.ep;
+  if (ep == 1 || !s_.model.moe.enabled())
+    return tr;
+  const auto& moe = s_.model.moe;
+  // Each rank dispatches its tokens' top-k copies (1/tp of the tokens per TP rank) and gets them back
+  // combined; the share bound for its own experts stays local. The busiest rank receives load_imbalance
+  // times the mean, and an all-to-all ends when its busiest member does.
+  const double copies = tokens_ / s_.parallelism.tp * moe.top_k * moe.busiest_load();
+  const double local = (ep - 1.0) / ep;
+  tr.all_to_alls = 2;
+  tr.bytes = copies * s_.model.hidden_size * (moe.dispatch_bytes + bytes_) * local;
+  return tr;
 }
 
 std::vector<Kernel> LayerOps::backward() const
@@ -160,6 +226,12 @@ void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Effic
     cost.flops += k.flops;
     cost.kernels += 1;
   }
+}
+
+void add_traffic(EpTraffic& into, const EpTraffic& t, int times)
+{
+  into.all_to_alls += t.all_to_alls * times;
+  into.bytes += t.bytes * times;
 }
 
 void add_traffic(TpTraffic& into, const TpTraffic& t, int times)

@@ -10,22 +10,48 @@ namespace trainsim::workload {
 using scenario::Attention;
 using scenario::Recompute;
 
-double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage)
+int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk)
 {
   const auto& p = s.parallelism;
-  const double layers = static_cast<double>(s.model.layers) / p.pp;
-  double params = layers * shape.layer_params / p.tp;
-  if (stage == 0)
+  if (!s.model.moe.enabled())
+    return 0;
+  int n = 0;
+  for (int c = 0; c < p.vpp; ++c) {
+    if (chunk >= 0 && c != chunk)
+      continue;
+    const auto [first, count] = s.chunk_layers(stage, c);
+    for (int l = first; l < first + count; ++l)
+      n += s.model.is_moe_layer(l) ? 1 : 0;
+  }
+  return n;
+}
+
+double stage_expert_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk)
+{
+  const auto& p = s.parallelism;
+  return stage_moe_layers(s, stage, chunk) * shape.expert_params / (static_cast<double>(p.ep) * p.tp);
+}
+
+double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk)
+{
+  const auto& p = s.parallelism;
+  const double layers = chunk >= 0 ? s.chunk_layers(stage, chunk).second : s.stage_layers(stage);
+  const int moe = stage_moe_layers(s, stage, chunk);
+  double params = (layers - moe) * shape.layer_params / p.tp;
+  params += moe * (shape.moe_layer_params - shape.expert_params) / p.tp;
+  params += stage_expert_params_per_rank(s, shape, stage, chunk);
+  const bool first_chunk = chunk <= 0, last_chunk = chunk < 0 || chunk == p.vpp - 1;
+  if (stage == 0 && first_chunk)
     params += shape.embedding_params / p.tp;
-  if (stage == p.pp - 1 && p.pp > 1)
+  if (stage == p.pp - 1 && p.pp > 1 && last_chunk)
     params += shape.embedding_params / p.tp; // tied output layer, a copy on the last stage
   return params;
 }
 
 namespace {
 
-/// Activation bytes of one layer for one micro-batch on one TP rank.
-double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& shape)
+/// Activation bytes of one layer (with a MoE FFN when `moe`) for one micro-batch on one TP rank.
+double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& shape, bool moe = false)
 {
   const double t = s.parallelism.tp, b = s.training.micro_batch_size, sq = s.model.seq_length;
   const double h = s.model.hidden_size, f = s.model.ffn_hidden_size, a = s.model.attention_heads;
@@ -37,8 +63,19 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
   // Units of sbh bytes (2-byte activations, 1-byte dropout masks), after Korthikanti et al. Table 2.
   const double kv = shape.kv_dim / h;
   const double attn_sharded = 2 /*Q*/ + 2 * kv /*K*/ + 2 * kv /*V*/ + 2 /*proj input*/;
-  const double mlp_sharded = (shape.mlp_matrices == 2) ? 2 * f / h + 2 * f / h : 4 * f / h + 2 * f / h;
-  const double replicated = 4 /*norm inputs*/ + 2 /*QKV input*/ + 2 /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
+  auto mlp_units = [&](double ffn) { return (shape.mlp_matrices == 2) ? 2 * ffn / h + 2 * ffn / h : 4 * ffn / h + 2 * ffn / h; };
+  double mlp_sharded = mlp_units(f);
+  double replicated = 4 /*norm inputs*/ + 2 /*QKV input*/ + 2 /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
+  if (moe) {
+    // Every token's copy routed to each of its top-k experts (on the busiest rank, load_imbalance times
+    // the mean) keeps its permuted input and the expert's intermediate activations; shared experts are
+    // a dense MLP of shared_experts x expert_ffn_hidden_size; the router keeps its fp32 probabilities.
+    const auto& e = s.model.moe;
+    const double routed = e.top_k * e.busiest_load();
+    const double fe = e.expert_ffn_hidden_size;
+    mlp_sharded = (routed + e.shared_experts) * mlp_units(fe);
+    replicated += 2 * routed /*permuted expert inputs*/ + 4.0 * e.experts / h * 2 /*router logits, probabilities*/;
+  }
   double per = (attn_sharded + mlp_sharded) / t + replicated / (sp ? t : 1.0);
   double core = 0;
   if (s.training.attention == Attention::standard && s.training.recompute == Recompute::none)
@@ -54,24 +91,30 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
   const long m = s.micro_batches_per_replica();
   MemoryBreakdown worst;
   const double per_layer = layer_activation_bytes(s, shape);
-  const double layers_per_stage = static_cast<double>(s.model.layers) / p.pp;
+  const double per_moe_layer = s.model.moe.enabled() ? layer_activation_bytes(s, shape, true) : per_layer;
   for (int stage = 0; stage < p.pp; ++stage) {
     MemoryBreakdown mb;
     mb.stage = stage;
     const double params = stage_params_per_rank(s, shape, stage);
     mb.weights = 2.0 * params;   // bf16/fp16 model weights
     mb.gradients = 4.0 * params; // fp32 main gradients (accumulated across micro-batches)
-    mb.optimizer = 12.0 * params / (p.zero_stage >= 1 ? p.dp : 1); // fp32 master weights, Adam m and v
+    // fp32 master weights, Adam m and v; the distributed optimizer shards the routed experts' states over
+    // their expert-data-parallel group (dp / ep ranks hold copies of the same experts).
+    const double expert = stage_expert_params_per_rank(s, shape, stage);
+    mb.optimizer = 12.0 * (params - expert) / (p.zero_stage >= 1 ? p.dp : 1) +
+                   12.0 * expert / (p.zero_stage >= 1 ? p.dp / p.ep : 1);
     // 1F1B: stage s holds min(pp - s, m) micro-batches; interleaving adds (pp-1)/(pp*vpp) of a round.
     double in_flight = std::min<double>(p.pp - stage, static_cast<double>(m));
     if (p.vpp > 1)
       in_flight = std::min<double>(static_cast<double>(m), (p.pp - stage) + (p.pp - 1.0) / p.vpp);
-    mb.activations = per_layer * layers_per_stage * in_flight;
+    const int moe_layers = stage_moe_layers(s, stage);
+    const double layers_per_stage = s.stage_layers(stage);
+    mb.activations = (per_layer * (layers_per_stage - moe_layers) + per_moe_layer * moe_layers) * in_flight;
     if (s.training.recompute == Recompute::full) {
       // The layer being recomputed holds its full activations once.
       scenario::Scenario none = s;
       none.training.recompute = Recompute::none;
-      mb.activations += layer_activation_bytes(none, shape);
+      mb.activations += layer_activation_bytes(none, shape, moe_layers > 0);
     }
     if (stage == p.pp - 1) // fp32 logits and their gradient
       mb.activations += 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length *

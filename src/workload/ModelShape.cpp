@@ -23,12 +23,28 @@ ModelShape ModelShape::of(const scenario::Model& m)
   s.attention_core_forward_flops = 4.0 * seq * seq * h;
   s.layer_forward_flops = 2.0 * seq * (attn_w + mlp_w) + s.attention_core_forward_flops;
   s.logits_forward_flops = 2.0 * seq * h * m.vocab_size;
+  s.dense_layers = m.layers;
+  s.active_params = s.total_params;
+  if (m.moe.enabled()) {
+    const auto& e = m.moe;
+    const double fe = e.expert_ffn_hidden_size;
+    const double expert_w = s.mlp_matrices * h * fe; // one expert (no biases)
+    const double router_w = h * e.experts;
+    s.expert_params = e.experts * expert_w;
+    s.moe_layer_params = s.layer_params - mlp_w - (gelu ? f + h : 0.0) + router_w + e.shared_experts * expert_w + s.expert_params;
+    s.moe_layers = m.layers - e.first_dense_layers;
+    s.dense_layers = e.first_dense_layers;
+    s.total_params += s.moe_layers * (s.moe_layer_params - s.layer_params);
+    s.active_params = s.total_params - s.moe_layers * (e.experts - e.top_k) * expert_w;
+    s.moe_layer_forward_flops = 2.0 * seq * (attn_w + router_w + (e.top_k + e.shared_experts) * expert_w) +
+                                s.attention_core_forward_flops;
+  }
   return s;
 }
 
 double ModelShape::model_flops_per_step(const scenario::Scenario& sc) const
 {
-  const double per_seq = sc.model.layers * layer_forward_flops + logits_forward_flops;
+  const double per_seq = layers_forward_flops() + logits_forward_flops;
   return 3.0 * per_seq * static_cast<double>(sc.training.global_batch_size);
 }
 
@@ -36,7 +52,7 @@ double ModelShape::hardware_flops_per_step(const scenario::Scenario& sc) const
 {
   double extra = 0;
   if (sc.training.recompute == Recompute::full)
-    extra = sc.model.layers * layer_forward_flops;
+    extra = layers_forward_flops();
   else if (sc.training.recompute == Recompute::selective && sc.training.attention == scenario::Attention::standard)
     extra = sc.model.layers * attention_core_forward_flops;
   return model_flops_per_step(sc) + extra * static_cast<double>(sc.training.global_batch_size);

@@ -21,21 +21,33 @@ std::string tag(char dir, int mb, int chunk, int dst)
 std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff, int stage)
 {
   const auto& p = s.parallelism;
-  const int layers = s.model.layers / (p.pp * p.vpp);
   PassCost layer_f, layer_b;
   add_kernels(layer_f, ops.forward(), eff);
   add_kernels(layer_b, ops.recompute(), eff);
   add_kernels(layer_b, ops.backward(), eff);
   TpTraffic tp = ops.layer_tp_traffic();
   std::vector<ChunkCost> out(static_cast<size_t>(p.vpp));
+  PassCost moe_f, moe_b;
+  EpTraffic ep;
+  if (s.model.moe.enabled()) {
+    add_kernels(moe_f, ops.moe_forward(), eff);
+    add_kernels(moe_b, ops.moe_recompute(), eff);
+    add_kernels(moe_b, ops.moe_backward(), eff);
+    ep = ops.moe_ep_traffic();
+  }
+  const int recompute_passes = s.training.recompute == Recompute::full ? 2 : 1;
   for (int c = 0; c < p.vpp; ++c) {
     ChunkCost& cc = out[static_cast<size_t>(c)];
-    cc.forward.compute_s = layer_f.compute_s * layers;
-    cc.forward.flops = layer_f.flops * layers;
-    cc.backward.compute_s = layer_b.compute_s * layers;
-    cc.backward.flops = layer_b.flops * layers;
+    const int layers = s.chunk_layers(stage, c).second;
+    const int moe = stage_moe_layers(s, stage, c), dense = layers - moe;
+    cc.forward.compute_s = layer_f.compute_s * dense + moe_f.compute_s * moe;
+    cc.forward.flops = layer_f.flops * dense + moe_f.flops * moe;
+    cc.backward.compute_s = layer_b.compute_s * dense + moe_b.compute_s * moe;
+    cc.backward.flops = layer_b.flops * dense + moe_b.flops * moe;
     add_traffic(cc.forward.tp, tp, layers);
-    add_traffic(cc.backward.tp, tp, layers * (s.training.recompute == Recompute::full ? 2 : 1));
+    add_traffic(cc.backward.tp, tp, layers * recompute_passes);
+    add_traffic(cc.forward.ep, ep, moe);
+    add_traffic(cc.backward.ep, ep, moe * recompute_passes);
     const int virtual_stage = c * p.pp + stage;
     if (virtual_stage == 0) {
       add_kernels(cc.forward, ops.embedding_forward(), eff);
@@ -63,6 +75,14 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
     t.microbatch = mb;
     t.chunk = chunk;
     prog.ops.push_back(t);
+  }
+  if (cost.ep.bytes > 0) {
+    Op a{OpKind::ep_comm, pass};
+    a.bytes = cost.ep.bytes * fraction;
+    a.steps = static_cast<int>(std::lround(cost.ep.all_to_alls * fraction));
+    a.microbatch = mb;
+    a.chunk = chunk;
+    prog.ops.push_back(a);
   }
 }
 
@@ -93,8 +113,14 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     prog.stage = stage;
     const auto costs = chunk_costs(s, ops, eff, stage);
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
-    const double chunk_params = stage_params_per_rank(s, w.shape, stage) / p.vpp;
+    const double stage_expert = stage_expert_params_per_rank(s, w.shape, stage);
+    const double chunk_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / p.vpp;
     const double chunk_grad_bytes = chunk_params * s.training.grad_reduce_bytes;
+    // Routed experts' gradients reduce over their expert-data-parallel group (dp / ep ranks).
+    const bool expert_dp = p.dp / p.ep > 1;
+    std::vector<double> chunk_expert_grad_bytes;
+    for (int c = 0; c < p.vpp; ++c)
+      chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) * s.training.grad_reduce_bytes);
     const int buckets = p.dp > 1 ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;
     for (const auto& st : one_f_one_b(p.pp, p.vpp, stage, m)) {
@@ -126,10 +152,13 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
             push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0 / buckets);
             Op g{OpKind::grad_bucket, Pass::backward, 0, chunk_grad_bytes / buckets};
             g.chunk = st.chunk;
-            if (p.overlap_grad_reduce)
-              prog.ops.push_back(g);
-            else
-              deferred_buckets.push_back(g);
+            (p.overlap_grad_reduce ? prog.ops : deferred_buckets).push_back(g);
+            if (expert_dp && chunk_expert_grad_bytes[static_cast<size_t>(st.chunk)] > 0) {
+              Op x = g;
+              x.bytes = chunk_expert_grad_bytes[static_cast<size_t>(st.chunk)] / buckets;
+              x.expert = true;
+              (p.overlap_grad_reduce ? prog.ops : deferred_buckets).push_back(x);
+            }
           }
         } else {
           push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0);
@@ -147,12 +176,18 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     if (buckets > 0)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
-    const double opt_params = stage_params_per_rank(s, w.shape, stage) / (p.zero_stage >= 1 ? p.dp : 1);
+    const double opt_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / (p.zero_stage >= 1 ? p.dp : 1) +
+                              stage_expert / (p.zero_stage >= 1 ? p.dp / p.ep : 1);
     const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
     prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
     prog.compute_s += opt_time;
     if (p.zero_stage >= 1 && p.dp > 1)
-      prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, stage_params_per_rank(s, w.shape, stage) * 2.0});
+      prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, (stage_params_per_rank(s, w.shape, stage) - stage_expert) * 2.0});
+    if (p.zero_stage >= 1 && expert_dp && stage_expert > 0) {
+      Op x{OpKind::param_gather, Pass::step, 0, stage_expert * 2.0};
+      x.expert = true;
+      prog.ops.push_back(x);
+    }
     w.stages.push_back(std::move(prog));
   }
   return w;

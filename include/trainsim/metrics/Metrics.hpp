@@ -13,6 +13,7 @@ namespace trainsim::metrics {
 /// Step-time breakdown in seconds (mean over pipeline stages; sums to the step time).
 struct Breakdown {
   double compute = 0, tp_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0;
+  double ep_comm = 0; ///< expert-parallel all-to-alls (MoE)
 };
 
 /// Everything a run reports; the JSON report is this structure.
@@ -61,6 +62,7 @@ struct RunMetrics {
   double interruptions = 0;
   double checkpoint_interval_s = 0;
   double checkpoint_write_s = 0, checkpoint_bytes = 0, restart_downtime_s = 0;
+  double total_params = 0, active_params = 0; ///< model parameters, and those one token uses (MoE)
   double job_mtbf_s = 0;
   double checkpoints = 0;
   double time_checkpoint_s = 0, time_lost_s = 0, time_restart_s = 0;

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -73,6 +74,21 @@ struct Cluster {
   long total_accelerators() const { return static_cast<long>(nodes) * accelerators_per_node; }
 };
 
+/// Mixture-of-experts FFN (absent: every layer has a dense FFN). docs/moe.md.
+struct Moe {
+  int experts = 0;               ///< routed experts per MoE layer (0: dense model)
+  int top_k = 1;                 ///< routed experts each token is sent to
+  int shared_experts = 0;        ///< always-active experts of expert_ffn_hidden_size each
+  int expert_ffn_hidden_size = 0;
+  int first_dense_layers = 0;    ///< the first layers keep a dense FFN of ffn_hidden_size
+  double load_imbalance = 1.0;   ///< tokens of the busiest expert rank over the mean (>= 1)
+  std::optional<double> capacity_factor; ///< tokens beyond factor x mean are dropped (absent: dropless)
+  int dispatch_bytes = 2;        ///< bytes per element of the dispatch all-to-all (1: FP8 dispatch)
+  bool enabled() const { return experts > 0; }
+  /// Busiest expert rank's load over the mean, after capacity dropping.
+  double busiest_load() const { return capacity_factor ? std::min(load_imbalance, *capacity_factor) : load_imbalance; }
+};
+
 struct Model {
   std::string name;
   int layers = 0;
@@ -84,6 +100,8 @@ struct Model {
   int seq_length = 0;
   Activation activation = Activation::gelu;
   double dropout = 0.0; ///< hidden/attention dropout probability (adds memory-bound kernels when > 0)
+  Moe moe;
+  bool is_moe_layer(int layer) const { return moe.enabled() && layer >= moe.first_dense_layers; }
 };
 
 struct Training {
@@ -101,6 +119,10 @@ struct Parallelism {
   int pp = 1;
   int dp = 1;
   int vpp = 1;
+  int ep = 1; ///< expert parallel: routed experts sharded over ep data-parallel ranks (divides dp)
+  /// Uneven pipeline split (Megatron's decoder_first/last_pipeline_num_layers), vpp 1 only; 0: even share.
+  int first_stage_layers = 0;
+  int last_stage_layers = 0;
   bool sequence_parallel = false;
   int zero_stage = 0;
   bool overlap_grad_reduce = true;
@@ -214,6 +236,37 @@ struct Scenario {
   std::optional<Reference> reference;
   PowerOptions power;
   Failures failures;
+
+  /// Layers of model chunk `chunk` of pipeline stage `stage` (virtual stage chunk*pp + stage): the first
+  /// layer's index and the count. Even split unless /parallelism/first_stage_layers or last_stage_layers.
+  std::pair<int, int> chunk_layers(int stage, int chunk) const
+  {
+    const auto& p = parallelism;
+    const int L = model.layers;
+    if (p.vpp > 1 || (p.first_stage_layers == 0 && p.last_stage_layers == 0)) {
+      const int per = L / (p.pp * p.vpp);
+      return {(chunk * p.pp + stage) * per, per};
+    }
+    if (p.pp == 1)
+      return {0, L};
+    const int first = p.first_stage_layers, last = p.last_stage_layers;
+    const int fixed = (first > 0 ? 1 : 0) + (last > 0 ? 1 : 0);
+    const int mid = (L - first - last) / std::max(1, p.pp - fixed); // every stage without a fixed count
+    const int f = first > 0 ? first : mid;
+    if (stage == 0)
+      return {0, f};
+    if (stage == p.pp - 1)
+      return {L - (last > 0 ? last : mid), last > 0 ? last : mid};
+    return {f + (stage - 1) * mid, mid};
+  }
+  /// Layers of every chunk of a stage.
+  int stage_layers(int stage) const
+  {
+    int n = 0;
+    for (int c = 0; c < parallelism.vpp; ++c)
+      n += chunk_layers(stage, c).second;
+    return n;
+  }
 
   long micro_batches_per_replica() const
   {

@@ -14,12 +14,19 @@ struct TpTraffic {
   int ring_steps = 0;      ///< ring steps summed over the collectives
 };
 
+/// Expert-parallel all-to-all traffic of a pass: dispatch and combine of each MoE layer.
+struct EpTraffic {
+  int all_to_alls = 0; ///< number of all-to-alls (each costs a latency)
+  double bytes = 0;    ///< bytes one rank sends to the other members of its expert-parallel group, summed
+};
+
 /// Cost of one pass (forward or backward) of a group of layers for one micro-batch on one TP rank.
 struct PassCost {
   double compute_s = 0;
   double flops = 0; ///< hardware FLOPs executed
   int kernels = 0;
   TpTraffic tp;
+  EpTraffic ep;
 };
 
 /// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).
@@ -42,8 +49,17 @@ public:
   std::vector<Kernel> embedding_backward() const;
   /// TP traffic of one layer forward (backward moves the same volume).
   TpTraffic layer_tp_traffic() const;
+  /// A MoE layer (attention, router, dispatch, routed and shared experts, combine) on one rank; the
+  /// routed experts' work is that of the busiest expert-parallel rank.
+  std::vector<Kernel> moe_forward() const;
+  std::vector<Kernel> moe_backward() const;
+  std::vector<Kernel> moe_recompute() const;
+  /// All-to-all traffic of one MoE layer forward (backward moves the same volume).
+  EpTraffic moe_ep_traffic() const;
 
 private:
+  std::vector<Kernel> attention_block() const;
+  void mlp_block(std::vector<Kernel>& k, double tokens, double ffn) const;
   std::vector<Kernel> attention_core_forward() const;
   const scenario::Scenario& s_;
   const ModelShape& shape_;
@@ -53,5 +69,6 @@ private:
 /// Accumulates kernels into a PassCost using the efficiency model.
 void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Efficiency& eff);
 void add_traffic(TpTraffic& into, const TpTraffic& t, int times = 1);
+void add_traffic(EpTraffic& into, const EpTraffic& t, int times = 1);
 
 } // namespace trainsim::workload

@@ -19,8 +19,13 @@ struct MemoryBreakdown {
   std::string describe() const;
 };
 
-/// Parameters one TP rank of pipeline stage `stage` holds.
-double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage);
+/// Parameters one TP rank of pipeline stage `stage` holds (of one model chunk when `chunk` >= 0), routed
+/// experts included (sharded over the expert-parallel ranks).
+double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk = -1);
+/// Of those, the routed experts' parameters (their gradients reduce over the expert-data-parallel group).
+double stage_expert_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk = -1);
+/// MoE layers of a stage (of one chunk when `chunk` >= 0).
+int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk = -1);
 
 /// Korthikanti et al. (2022) activation memory, generalised to GQA/SwiGLU, with the 1F1B in-flight count.
 MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& shape,

@@ -11,6 +11,17 @@ struct ModelShape {
   double layer_params = 0;       ///< weights and biases/norms of one layer
   double embedding_params = 0;   ///< vocab * hidden (tied with the output layer)
   double total_params = 0;
+  /// Mixture of experts (zero for dense models): one MoE layer's weights (attention, norms, router,
+  /// shared and routed experts), the routed experts' share of them, and the parameters a token activates.
+  double moe_layer_params = 0;
+  double expert_params = 0;      ///< routed experts of one MoE layer (sharded over expert-parallel ranks)
+  double active_params = 0;      ///< parameters one token uses (dense: total_params)
+  int dense_layers = 0;          ///< layers with a dense FFN
+  int moe_layers = 0;            ///< layers with a MoE FFN
+  /// Active forward FLOPs of one MoE layer for one sequence (attention, router, shared and top-k experts).
+  double moe_layer_forward_flops = 0;
+  /// Forward FLOPs of every layer for one sequence.
+  double layers_forward_flops() const { return dense_layers * layer_forward_flops + moe_layers * moe_layer_forward_flops; }
 
   /// Forward FLOPs of one layer for one sequence (matmuls, full s^2 attention, the usual MFU convention).
   double layer_forward_flops = 0;

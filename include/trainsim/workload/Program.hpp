@@ -18,6 +18,7 @@ enum class OpKind {
   grad_wait,    ///< wait until every gradient bucket of this step is reduced
   optimizer,    ///< optimizer step: `seconds`
   param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
+  ep_comm,      ///< blocking expert-parallel all-to-alls: `bytes` this rank sends to its group over `steps` of them
 };
 
 /// Which pass an op belongs to (for the breakdown and traces).
@@ -33,6 +34,7 @@ struct Op {
   int microbatch = -1;
   int chunk = 0;
   std::string tag;
+  bool expert = false; ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
 };
 
 /// The program one representative rank of a pipeline stage runs for one step.

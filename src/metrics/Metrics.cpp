@@ -197,6 +197,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
     m.breakdown.dp_comm += st.dp_comm / stages;
     m.breakdown.bubble += st.bubble / stages;
     m.breakdown.optimizer += st.optimizer / stages;
+    for (const auto& [kind, t] : st.comm_total)
+      m.breakdown.comm_total[kind] += t / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

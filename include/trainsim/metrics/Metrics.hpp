@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@ namespace trainsim::metrics {
 /// Step-time breakdown in seconds (mean over pipeline stages; sums to the step time).
 struct Breakdown {
   double compute = 0, tp_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0;
+  /// Busy time per kind of communication ("tp", "pp", "dp", ...), hidden or not (sim::StageBreakdown).
+  std::map<std::string, double> comm_total;
 };
 
 /// Everything a run reports; the JSON report is this structure.

@@ -20,6 +20,7 @@ struct PassCost {
   double flops = 0; ///< hardware FLOPs executed
   int kernels = 0;
   TpTraffic tp;
+  double gemm_s = 0; ///< of compute_s: the layers' GEMMs, which the TP collectives are adjacent to
 };
 
 /// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).

@@ -18,6 +18,8 @@ enum class OpKind {
   grad_wait,    ///< wait until every gradient bucket of this step is reduced
   optimizer,    ///< optimizer step: `seconds`
   param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
+  param_prefetch, ///< ZeRO-3/FSDP: hand the all-gather of one unit's `bytes` (whole unit) to the parameter stream (asynchronous)
+  param_wait,     ///< ZeRO-3/FSDP: wait until the first `steps` parameter all-gathers of this step are done
 };
 
 /// Which pass an op belongs to (for the breakdown and traces).
@@ -33,6 +35,8 @@ struct Op {
   int microbatch = -1;
   int chunk = 0;
   std::string tag;
+  // tp_comm with `seconds` > 0 (tp_comm_overlap): the ring traffic runs concurrently with these seconds of
+  // the GEMMs it is pipelined with (taken out of the preceding compute op), both sharing the time.
 };
 
 /// The program one representative rank of a pipeline stage runs for one step.

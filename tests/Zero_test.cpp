@@ -190,6 +190,7 @@ TEST_CASE("exposed communication never exceeds total communication", "[model][si
 {
   check_exposed_within_total(run(test::scenario_with([](nlohmann::json&) {})));
   check_exposed_within_total(run(test::scenario_with([](nlohmann::json& j) {
+    j["parallelism"].erase("zero_stage");
     j["parallelism"]["fsdp"] = true;
     j["parallelism"]["tp_comm_overlap"] = true;
   })));

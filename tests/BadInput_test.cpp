@@ -440,10 +440,13 @@ TEST_CASE("bad input: fp8 on A100", "[badinput]")
   expect_parse_error(doc, "/training/precision", {"\"fp8\" is not supported by A100-SXM-80GB", "use one of its precisions"});
 }
 
-TEST_CASE("bad input: zero_stage 3", "[badinput]")
+TEST_CASE("bad input: zero_stage 4, and fsdp contradicting zero_stage", "[badinput]")
 {
-  expect_parse_error(with("/parallelism/zero_stage", 3), "/parallelism/zero_stage",
-                     {"3 is not supported yet", "valid: 0", "or 1"});
+  // ZeRO stages 0-3 are modelled (stage 3 used to be rejected as not supported yet).
+  expect_parse_error(with("/parallelism/zero_stage", 4), "/parallelism/zero_stage", {"4 is out of range"});
+  json doc = with("/parallelism/zero_stage", 2);
+  doc["parallelism"]["fsdp"] = true;
+  expect_parse_error(doc, "/parallelism/fsdp", {"contradicts zero_stage 2", "set fsdp to false"});
 }
 
 TEST_CASE("bad input: schema_version 2", "[badinput]")

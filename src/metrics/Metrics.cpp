@@ -200,6 +200,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
     m.breakdown.bubble += st.bubble / stages;
     m.breakdown.optimizer += st.optimizer / stages;
     m.breakdown.ep_comm += st.ep_comm / stages;
+    for (const auto& [kind, t] : st.comm_total)
+      m.breakdown.comm_total[kind] += t / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

@@ -66,6 +66,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                 {"ep", s.parallelism.ep},
                 {"busiest_expert_load", s.model.moe.busiest_load()}};
   }
+  j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
@@ -76,7 +77,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                       {"dp_comm_exposed_s", st.dp_comm},
                       {"pipeline_bubble_s", st.bubble},
                       {"optimizer_s", st.optimizer},
-                      {"accelerator_energy_j", st.energy_j}});
+                      {"accelerator_energy_j", st.energy_j},
+                      {"communication_total_s", st.comm_total}});
     if (moe)
       stages.back()["ep_comm_exposed_s"] = st.ep_comm;
   }
@@ -107,7 +109,8 @@ std::string csv_header()
 {
   return "scenario,accelerators,step_time_s,tokens_per_s,mfu,tflops_per_accelerator,hw_tflops_per_accelerator,"
          "time_to_train_s,energy_mwh,carbon_tco2e,memory_gib_per_accelerator,compute_s,tp_comm_exposed_s,"
-         "pp_comm_exposed_s,dp_comm_exposed_s,pipeline_bubble_s,optimizer_s\n";
+         "pp_comm_exposed_s,dp_comm_exposed_s,pipeline_bubble_s,optimizer_s,tp_comm_total_s,pp_comm_total_s,"
+         "dp_comm_total_s\n";
 }
 
 std::string csv_row(const metrics::RunMetrics& m)
@@ -125,7 +128,12 @@ std::string csv_row(const metrics::RunMetrics& m)
      << m.tflops_per_accelerator << ',' << m.hw_tflops_per_accelerator << ',' << m.time_to_train_s << ','
      << m.energy_mwh << ',' << m.carbon_tco2e << ',' << m.memory_gib_per_accelerator << ',' << m.breakdown.compute
      << ',' << m.breakdown.tp_comm << ',' << m.breakdown.pp_comm << ',' << m.breakdown.dp_comm << ','
-     << m.breakdown.bubble << ',' << m.breakdown.optimizer << '\n';
+     << m.breakdown.bubble << ',' << m.breakdown.optimizer;
+  for (const char* kind : {"tp", "pp", "dp"}) {
+    const auto it = m.breakdown.comm_total.find(kind);
+    ss << ',' << (it == m.breakdown.comm_total.end() ? 0.0 : it->second);
+  }
+  ss << '\n';
   return ss.str();
 }
 
@@ -168,6 +176,12 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   if (s.model.moe.enabled())
     out += row("  expert all-to-all (EP)", share(m.breakdown.ep_comm));
   out += row("  optimizer", share(m.breakdown.optimizer));
+  if (!m.breakdown.comm_total.empty()) {
+    std::string busy;
+    for (const auto& [kind, t] : m.breakdown.comm_total)
+      busy += (busy.empty() ? "" : ", ") + kind + " " + core::format_seconds(t);
+    out += row("communication total (busy)", busy);
+  }
   out += row("tokens/s", num("%.4g", m.tokens_per_s));
   out += row("MFU / HFU", num("%.1f%%", 100 * m.mfu) + " / " + num("%.1f%%", 100 * m.hfu));
   out += row("TFLOP/s per accelerator (model/hw)", num("%.1f", m.tflops_per_accelerator) + " / " +

@@ -51,6 +51,7 @@ Calibration parse_calibration(const json& j)
   c.scale_out_bus_efficiency = comm.get_number("scale_out_bus_efficiency", 0.01, 1);
   c.collective_step_latency_s = comm.get_nonnegative_quantity("collective_step_latency", Dimension::time, 1);
   c.p2p_latency_s = comm.get_nonnegative_quantity("p2p_latency", Dimension::time, 1);
+  c.tp_overlap_gemm_slowdown = comm.get_number("tp_overlap_gemm_slowdown", 0, 1, c.tp_overlap_gemm_slowdown);
   comm.finish();
   auto mem = r.child("memory");
   c.memory_usable_fraction = mem.get_number("usable_fraction", 0.1, 1);

@@ -104,6 +104,12 @@ nlohmann::json to_json(const Scenario& s)
   // Beside the defaults only, so that reports of scenarios that do not use them stay as they were.
   if (p.collectives != Parallelism{}.collectives)
     j["parallelism"]["collectives"] = p.collectives;
+  if (p.fsdp)
+    j["parallelism"]["fsdp"] = true;
+  if (p.zero_stage == 3)
+    j["parallelism"]["zero_prefetch"] = p.zero_prefetch;
+  if (p.tp_comm_overlap)
+    j["parallelism"]["tp_comm_overlap"] = true;
   if (s.cluster.scale_up.nvls)
     j["cluster"]["scale_up"]["nvls"] = true;
   if (p.first_stage_layers > 0)

@@ -375,10 +375,20 @@ Parallelism parse_parallelism(JsonReader r)
   p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
   if (r.has("collectives"))
     parse_collective_choices(r.child("collectives"), p.collectives);
+  // ZeRO-3 / FSDP (docs/scenario-format.md): fsdp is the full-shard spelling of zero_stage 3.
+  const bool stage_given = r.has("zero_stage"), prefetch_given = r.has("zero_prefetch");
+  p.fsdp = r.get_bool("fsdp", false);
+  p.zero_prefetch = static_cast<int>(r.get_int("zero_prefetch", 0, 64, 1));
+  p.tp_comm_overlap = r.get_bool("tp_comm_overlap", false);
   r.finish();
-  if (p.zero_stage > 1)
-    throw ConfigError(r.pointer_of("zero_stage"), std::to_string(p.zero_stage) +
-                                                      " is not supported yet; valid: 0 (replicated optimizer) or 1 (distributed optimizer)");
+  if (p.fsdp && stage_given && p.zero_stage != 3)
+    throw ConfigError(r.pointer_of("fsdp"), "true (full-shard, the ZeRO-3 schedule) contradicts zero_stage " +
+                                                std::to_string(p.zero_stage) + "; drop zero_stage, set it to 3, or set fsdp to false");
+  if (p.fsdp)
+    p.zero_stage = 3;
+  if (prefetch_given && p.zero_stage != 3)
+    throw ConfigError(r.pointer_of("zero_prefetch"), "applies to the parameter all-gathers of zero_stage 3 / fsdp, but zero_stage is " +
+                                                         std::to_string(p.zero_stage) + "; remove it or set zero_stage to 3");
   return p;
 }
 
@@ -425,6 +435,9 @@ void check_consistency(const Scenario& s)
   if (p.ep > 1 && p.dp % p.ep != 0)
     throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide dp " + std::to_string(p.dp) +
                                              "; expert-parallel groups are made of data-parallel ranks: use a divisor of dp");
+  if (p.ep > 1 && p.zero_stage == 3)
+    throw ConfigError("/parallelism/zero_stage", "3 (FSDP) with expert parallelism (ep " + std::to_string(p.ep) +
+                                                     ") is not modelled; use zero_stage 1 or 2 with ep, or ep 1");
   if (m.moe.enabled() && m.moe.experts % p.ep != 0)
     throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide experts " + std::to_string(m.moe.experts) +
                                              "; every expert-parallel rank must hold the same number of experts");
@@ -448,6 +461,9 @@ void check_consistency(const Scenario& s)
     throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) + "\" is not supported by " +
                                                  s.cluster.accelerator.id + "; use one of its precisions");
   check_collective_choices(s);
+  if (p.tp_comm_overlap && (p.tp == 1 || !p.sequence_parallel))
+    throw ConfigError("/parallelism/tp_comm_overlap", "true overlaps the all-gathers and reduce-scatters of sequence "
+                                                      "parallelism with the GEMMs, so it needs tp > 1 and sequence_parallel true; set them or set it to false");
 }
 
 std::string watts(double w)

@@ -130,6 +130,7 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
         const auto& g = groups[gi];
         int a = g[static_cast<size_t>(t.src)], b = g[static_cast<size_t>(t.dst)];
         comms.push_back(sg4::Comm::sendto_async(platform_.host(a), platform_.host(b), t.bytes / efficiency(a, b)));
+        bytes_["dp"] += t.bytes;
       }
     transfers_ += static_cast<long>(comms.size());
     sg4::Comm::wait_all(comms);
@@ -146,8 +147,28 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     sg4::this_actor::sleep_for(extra);
 }
 
+std::vector<sg4::CommPtr> CollectiveRunner::ring_shares_start(const std::vector<std::pair<int, int>>& pairs, double bytes)
+{
+  std::vector<sg4::CommPtr> comms;
+  comms.reserve(pairs.size());
+  for (const auto& [from, to] : pairs)
+    comms.push_back(sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to)));
+  transfers_ += static_cast<long>(comms.size());
+  bytes_["tp"] += bytes * static_cast<double>(pairs.size());
+  return comms;
+}
+
+void CollectiveRunner::ring_shares_finish(std::vector<sg4::CommPtr>& comms, int steps, double lat)
+{
+  sg4::Comm::wait_all(comms);
+  const double extra = (steps - 1) * lat + steps * cal_.collective_step_latency_s;
+  if (extra > 0)
+    sg4::this_actor::sleep_for(extra);
+}
+
 void CollectiveRunner::ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double lat)
 {
+  bytes_["tp"] += bytes * static_cast<double>(pairs.size());
   std::vector<sg4::CommPtr> comms;
   comms.reserve(pairs.size());
   for (const auto& [from, to] : pairs)

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include <simgrid/s4u/Comm.hpp>
+
 #include "trainsim/collective/Collective.hpp"
 #include "trainsim/platform/Platform.hpp"
 #include "trainsim/scenario/Catalog.hpp"
@@ -25,7 +27,13 @@ public:
   /// Tensor-parallel ring traffic: each (from, to) pair sends its ring share at once (one pair: the
   /// representative, by symmetry; every pair: full fidelity); `latency` is one ring step's route latency.
   void ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double latency);
+  /// ring_shares in two halves, for communication that runs beside compute: start issues the flows,
+  /// finish waits for them and pays the ring steps' latency.
+  std::vector<simgrid::s4u::CommPtr> ring_shares_start(const std::vector<std::pair<int, int>>& pairs, double bytes);
+  void ring_shares_finish(std::vector<simgrid::s4u::CommPtr>& comms, int steps, double latency);
   long transfers() const { return transfers_; }
+  /// Payload bytes issued, by use ("dp": run(), "tp": ring shares).
+  const std::map<std::string, double>& bytes() const { return bytes_; }
   /// Runs later collectives with the named algorithm (collective registry; "ring" until called), costed
   /// for `auto` with the scenario's link figures and in-network reduction flags.
   void set_algorithm(const std::string& name, const scenario::Scenario& s);
@@ -39,6 +47,7 @@ private:
   collective::Topology topology_; ///< cost figures and flags; node_of is filled per group layout
   int trunk_sharers_ = 1;         ///< data-parallel groups that cross one leaf uplink at once
   long transfers_ = 0;
+  std::map<std::string, double> bytes_;
   struct Expanded {
     collective::Schedule schedule;
     bool ring_neighbour_only = true; ///< the keep mask may apply

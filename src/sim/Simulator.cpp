@@ -25,12 +25,15 @@ namespace sg4 = simgrid::s4u;
 nlohmann::json SimResult::to_json() const
 {
   nlohmann::json st = nlohmann::json::array();
-  for (const auto& s : stages)
+  nlohmann::json totals = nlohmann::json::array();
+  for (const auto& s : stages) {
     st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm});
+    totals.push_back(s.comm_total);
+  }
   nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
           {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
-          {"rails", simulated_rails}, {"rail_note", rail_note}};
+          {"rails", simulated_rails}, {"rail_note", rail_note}, {"comm_total", totals}, {"comm_bytes", comm_bytes}};
   if (trace.step >= 0)
     j["trace"] = sim::to_json(trace);
   return j;
@@ -49,6 +52,11 @@ SimResult SimResult::from_json(const nlohmann::json& j)
       b.ep_comm = s[7].get<double>();
     r.stages.push_back(b);
   }
+  if (j.contains("comm_total"))
+    for (size_t i = 0; i < r.stages.size() && i < j.at("comm_total").size(); ++i)
+      r.stages[i].comm_total = j.at("comm_total")[i].get<std::map<std::string, double>>();
+  if (j.contains("comm_bytes"))
+    r.comm_bytes = j.at("comm_bytes").get<std::map<std::string, double>>();
   r.accelerator_energy_per_step_j = j.at("energy").get<double>();
   r.transfers = j.at("transfers").get<long>();
   r.executions = j.at("executions").get<long>();
@@ -178,6 +186,10 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                  std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
                  s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
   ctx.runner.set_algorithm(s.parallelism.collectives.at("dp"), s);
+  ctx.busy.resize(static_cast<size_t>(p.pp));
+  const bool gathers = p.zero_stage == 3 && p.dp > 1; // ZeRO-3/FSDP: a parameter all-gather stream per stage
+  if (gathers)
+    ctx.gather_streams.resize(static_cast<size_t>(p.pp));
   for (int stage = 0; stage < p.pp; ++stage) {
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t : plan.rails) {
@@ -211,8 +223,21 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     }
     if (p.dp > 1)
       sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
-                         [&ctx, stage] { run_dp_stream(ctx, stage); })
+                         [&ctx, stage] { run_dp_stream(ctx, stage, ctx.streams[static_cast<size_t>(stage)]); })
           ->daemonize();
+    if (gathers) {
+      auto& g = ctx.gather_streams[static_cast<size_t>(stage)];
+      g.groups = stream.groups;
+      g.ring_latency = stream.ring_latency;
+      g.keep = stream.keep;
+      for (int r = 0; r < replicas; ++r) {
+        g.work.push_back(sg4::Semaphore::create(0));
+        g.done.push_back(sg4::Semaphore::create(0));
+      }
+      sg4::Actor::create("gather" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
+                         [&ctx, stage] { run_dp_stream(ctx, stage, ctx.gather_streams[static_cast<size_t>(stage)]); })
+          ->daemonize();
+    }
   }
   const auto t_run = std::chrono::steady_clock::now();
   engine->run();
@@ -230,13 +255,22 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   }
   r.simulated_seconds = prev;
   r.step_time_s = steps > 0 ? prev / steps : 0;
-  for (auto b : ctx.sums) {
+  for (size_t i = 0; i < ctx.sums.size(); ++i) {
+    auto b = ctx.sums[i];
     for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm})
       *x /= steps;
+    // Busy time of each kind of communication: every kind this scenario has, even when 0.
+    b.comm_total = {{"tp", 0.0}, {"pp", 0.0}, {"dp", 0.0}};
+    if (p.ep > 1)
+      b.comm_total["ep"] = 0.0;
+    for (auto& [kind, intervals] : ctx.busy[i])
+      b.comm_total[kind] = union_length(intervals) / std::max(1, steps);
     r.accelerator_energy_per_step_j += b.energy_j * p.tp * p.dp;
     r.stages.push_back(b);
   }
   r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;
+  for (const auto& [kind, bytes] : ctx.runner.bytes())
+    r.comm_bytes[kind] = bytes / std::max(1, steps);
   r.executions = ctx.executions;
   r.fidelity = full ? "full" : "reduced";
   r.simulated_replicas = replicas;

@@ -7,6 +7,7 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Exec.hpp>
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Mailbox.hpp>
 
@@ -31,6 +32,29 @@ std::string mailbox_name(int replica, const std::string& tag)
 }
 
 } // namespace
+
+double union_length(std::vector<std::pair<double, double>>& v)
+{
+  std::sort(v.begin(), v.end());
+  double total = 0, start = 0, end = -1;
+  bool open = false;
+  for (const auto& [a, b] : v) {
+    if (b <= a)
+      continue;
+    if (open && a <= end) {
+      end = std::max(end, b);
+      continue;
+    }
+    if (open)
+      total += end - start;
+    start = a;
+    end = b;
+    open = true;
+  }
+  if (open)
+    total += end - start;
+  return total;
+}
 
 void run_stage(SimContext& ctx, int stage, int replica)
 {
@@ -84,6 +108,12 @@ void run_stage(SimContext& ctx, int stage, int replica)
     for (; pending_jobs > 0; --pending_jobs)
       stream.done[static_cast<size_t>(replica)]->acquire();
   };
+  // ZeRO-3/FSDP parameter all-gathers: issued and finished this step (the stream runs them in order).
+  int gathers_issued = 0, gathers_done = 0;
+  auto busy = [&](const char* kind, double a, double b) {
+    if (rep && b > a)
+      ctx.busy[static_cast<size_t>(stage)][kind].emplace_back(a, b);
+  };
   const auto grad_kind = ctx.workload.grad_collective == workload::GradCollective::all_reduce
                              ? collective::CollectiveKind::all_reduce
                              : collective::CollectiveKind::reduce_scatter;
@@ -105,12 +135,42 @@ void run_stage(SimContext& ctx, int stage, int replica)
         (op.kind == OpKind::compute ? sum.compute : sum.optimizer) += now() - t0;
         break;
       case OpKind::tp_comm:
-        ctx.runner.ring_shares(tp_pairs, op.bytes, op.steps, tp_latency);
-        sum.tp_comm += now() - t0;
+        if (op.seconds > 0) {
+          // tp_comm_overlap: the ring traffic runs beside the GEMMs it is pipelined with, which share the SMs
+          // with the communication kernels (slower while it lasts) and run at full speed once it ends.
+          auto comms = ctx.runner.ring_shares_start(tp_pairs, op.bytes);
+          sg4::ExecPtr gemm = sg4::this_actor::exec_init(op.seconds * speed);
+          gemm->set_bound(speed / (1.0 + ctx.cal.tp_overlap_gemm_slowdown));
+          gemm->start();
+          ++ctx.executions;
+          ctx.runner.ring_shares_finish(comms, op.steps, tp_latency);
+          const double t_comm = now();
+          double t_gemm = t_comm;
+          if (!gemm->test()) {
+            const double rest = gemm->get_remaining();
+            gemm->cancel();
+            if (rest > 0) {
+              sg4::this_actor::execute(rest);
+              ++ctx.executions;
+            }
+            t_gemm = now();
+          } else {
+            t_gemm = gemm->get_finish_time();
+          }
+          sum.compute += t_gemm - t0;
+          sum.tp_comm += std::max(0.0, t_comm - t_gemm);
+          busy("tp", t0, t_comm);
+          split = t_gemm; // the trace shows the GEMMs, then the exposed rest of the communication
+        } else {
+          ctx.runner.ring_shares(tp_pairs, op.bytes, op.steps, tp_latency);
+          sum.tp_comm += now() - t0;
+          busy("tp", t0, now());
+        }
         break;
       case OpKind::ep_comm:
         ctx.runner.ring_shares(ep_pairs, op.bytes / (ep - 1), op.steps, ep_latency);
         sum.ep_comm += now() - t0;
+        busy("ep", t0, now());
         break;
       case OpKind::send: {
         void* payload = &token;
@@ -149,6 +209,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
         const double transfer = finish - start + ctx.cal.p2p_latency_s;
         const double exposed = std::min(waited, std::max(0.0, transfer));
         sum.pp_comm += exposed;
+        busy("pp", start, finish + ctx.cal.p2p_latency_s);
         sum.bubble += waited - exposed;
         split = now() - exposed;
         break;
@@ -159,20 +220,44 @@ void run_stage(SimContext& ctx, int stage, int replica)
       case OpKind::grad_wait:
         wait_jobs();
         sum.dp_comm += now() - t0;
+        busy("dp", t0, now());
         break;
       case OpKind::param_gather:
         hand_over(collective::CollectiveKind::all_gather, op.bytes, op.expert);
         wait_jobs();
         sum.dp_comm += now() - t0;
+        busy("dp", t0, now());
         break;
+      case OpKind::param_prefetch: {
+        DpStream& g = ctx.gather_streams[static_cast<size_t>(stage)];
+        if (rep)
+          g.jobs.push_back({collective::CollectiveKind::all_gather, op.bytes});
+        g.work[static_cast<size_t>(replica)]->release();
+        ++gathers_issued;
+        break;
+      }
+      case OpKind::param_wait: {
+        DpStream& g = ctx.gather_streams[static_cast<size_t>(stage)];
+        for (; gathers_done < std::min(op.steps, gathers_issued); ++gathers_done)
+          g.done[static_cast<size_t>(replica)]->acquire();
+        sum.dp_comm += now() - t0;
+        busy("dp", t0, now());
+        break;
+      }
       }
       if (rec)
         rec->op(stage, op, t0, split, now());
     }
     const double t_sends = now();
     sg4::Comm::wait_all(sends);
+    for (const auto& c : sends)
+      busy("pp", c->get_start_time(), c->get_finish_time());
+    busy("pp", t_sends, now());
     sends.clear();
     sum.pp_comm += now() - t_sends;
+    for (; gathers_done < gathers_issued; ++gathers_done) // none left in a well-formed program
+      ctx.gather_streams[static_cast<size_t>(stage)].done[static_cast<size_t>(replica)]->acquire();
+    gathers_issued = gathers_done = 0;
     const double t_barrier = now();
     ctx.barrier->wait();
     sum.bubble += now() - t_barrier;
@@ -199,9 +284,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
   }
 }
 
-void run_dp_stream(SimContext& ctx, int stage)
+void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
 {
-  DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
   for (;;) {
     for (auto& w : stream.work)
       w->acquire();
@@ -212,6 +296,8 @@ void run_dp_stream(SimContext& ctx, int stage)
       ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency);
     else
       ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
+    if (now() > t0)
+      ctx.busy[static_cast<size_t>(stage)]["dp"].emplace_back(t0, now());
     if (ctx.trace != nullptr && ctx.trace->active())
       ctx.trace->dp_collective(stage, collective::to_string(job.kind), job.bytes, t0, now());
     for (auto& d : stream.done)

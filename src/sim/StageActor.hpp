@@ -1,5 +1,7 @@
 #pragma once
 #include <deque>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -61,11 +63,20 @@ struct SimContext {
   long executions = 0;
   long pipeline_transfers = 0;
   TraceRecorder* trace = nullptr;       ///< set when one step's timeline is recorded
+  /// ZeRO-3/FSDP: per stage, the parameter all-gather stream (beside the gradient stream, as FSDP runs
+  /// all-gathers and reduce-scatters on separate streams); empty otherwise.
+  std::vector<DpStream> gather_streams;
+  /// Per stage (replica 0), per communication kind: the start-to-end intervals of its transfers and of its
+  /// waits on them, whose union is the kind's busy time (StageBreakdown::comm_total).
+  std::vector<std::map<std::string, std::vector<std::pair<double, double>>>> busy;
 };
+
+/// Length of the union of intervals (sorts them).
+double union_length(std::vector<std::pair<double, double>>& intervals);
 
 /// Runs one stage's program of data-parallel replica `replica` (an index into plan.replicas) for every step.
 void run_stage(SimContext& ctx, int stage, int replica);
-/// Serves the stage's data-parallel jobs in order.
-void run_dp_stream(SimContext& ctx, int stage);
+/// Serves the stage's data-parallel jobs in order (`stream`: the stage's gradient or parameter stream).
+void run_dp_stream(SimContext& ctx, int stage, DpStream& stream);
 
 } // namespace trainsim::sim

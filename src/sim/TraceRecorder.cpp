@@ -125,7 +125,9 @@ void TraceRecorder::op(int stage, const workload::Op& op, double t0, double spli
     event("optimizer", "optimizer", t0, t1);
     break;
   case OpKind::tp_comm:
-    event("tp_comm", "TP " + what + " (" + megabytes(op.bytes) + ")", t0, t1);
+    if (op.seconds > 0) // tp_comm_overlap: the GEMMs ran beside the transfer; the rest was exposed
+      event("compute", what + " (GEMMs with TP overlap)", t0, split);
+    event("tp_comm", "TP " + what + " (" + megabytes(op.bytes) + ")", op.seconds > 0 ? split : t0, t1);
     break;
   case OpKind::recv:
     event("bubble", "wait for " + what + " from stage " + std::to_string(op.peer), t0, split);
@@ -140,6 +142,10 @@ void TraceRecorder::op(int stage, const workload::Op& op, double t0, double spli
   case OpKind::param_gather:
     event("dp_comm", "DP all_gather params (" + megabytes(op.bytes) + ")", t0, t1);
     break;
+  case OpKind::param_wait:
+    event("dp_comm", "wait for all_gather of " + what + " unit (" + megabytes(op.bytes) + ")", t0, t1);
+    break;
+  case OpKind::param_prefetch:
   case OpKind::send:
   case OpKind::grad_bucket:
     break; // asynchronous hand-overs take no time on the rank's stream

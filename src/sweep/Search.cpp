@@ -196,7 +196,7 @@ Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, co
   for (const auto& st : w.stages) {
     sim::StageBreakdown b;
     for (const auto& op : st.ops)
-      if (op.kind == workload::OpKind::compute)
+      if (op.kind == workload::OpKind::compute || op.kind == workload::OpKind::tp_comm) // tp_comm: overlapped GEMMs
         b.compute += op.seconds;
       else if (op.kind == workload::OpKind::optimizer)
         b.optimizer += op.seconds;

@@ -223,6 +223,8 @@ void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Effic
 {
   for (const auto& k : kernels) {
     cost.compute_s += eff.time(k);
+    if (k.cls == KernelClass::gemm)
+      cost.gemm_s += eff.time(k);
     cost.flops += k.flops;
     cost.kernels += 1;
   }

@@ -48,6 +48,25 @@ double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shap
   return params;
 }
 
+std::vector<double> zero3_units(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk)
+{
+  const auto& p = s.parallelism;
+  const auto [first, layers] = s.chunk_layers(stage, chunk);
+  std::vector<double> units;
+  for (int l = first; l < first + layers; ++l)
+    units.push_back(s.model.is_moe_layer(l) ? (shape.moe_layer_params - shape.expert_params) / p.tp +
+                                                  shape.expert_params / (static_cast<double>(p.ep) * p.tp)
+                                            : shape.layer_params / p.tp);
+  if (units.empty())
+    units.push_back(0.0);
+  const int v = chunk * p.pp + stage;
+  if (v == 0)
+    units.front() += shape.embedding_params / p.tp;
+  if (v == p.pp * p.vpp - 1 && p.pp > 1)
+    units.back() += shape.embedding_params / p.tp; // tied output layer, a copy on the last stage
+  return units;
+}
+
 namespace {
 
 /// Activation bytes of one layer (with a MoE FFN when `moe`) for one micro-batch on one TP rank.
@@ -103,6 +122,25 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     const double expert = stage_expert_params_per_rank(s, shape, stage);
     mb.optimizer = 12.0 * (params - expert) / (p.zero_stage >= 1 ? p.dp : 1) +
                    12.0 * expert / (p.zero_stage >= 1 ? p.dp / p.ep : 1);
+    if (p.zero_stage >= 2 && p.dp > 1) {
+      // ZeRO-2/3: each rank accumulates only its shard of the fp32 gradients; the unsharded gradients of
+      // the buckets (ZeRO-3: units) being produced and reduce-scattered live only until reduced: two.
+      double in_flight = 2.0 * p.grad_bucket_bytes;
+      double largest = 0;
+      if (p.zero_stage == 3)
+        for (int c = 0; c < p.vpp; ++c)
+          for (double u : zero3_units(s, shape, stage, c))
+            largest = std::max(largest, u);
+      if (p.zero_stage == 3)
+        in_flight = 2.0 * largest * s.training.grad_reduce_bytes;
+      mb.gradients = 4.0 * params / p.dp + std::min(in_flight, 4.0 * params * (1.0 - 1.0 / p.dp));
+      if (p.zero_stage == 3) {
+        // ZeRO-3: the weights are sharded too; the unit computing and the `zero_prefetch` units gathered
+        // ahead of it are held whole.
+        const double gathered = (1.0 + p.zero_prefetch) * largest * 2.0;
+        mb.weights = 2.0 * params / p.dp + std::min(gathered, 2.0 * params * (1.0 - 1.0 / p.dp));
+      }
+    }
     // 1F1B: stage s holds min(pp - s, m) micro-batches; interleaving adds (pp-1)/(pp*vpp) of a round.
     double in_flight = std::min<double>(p.pp - stage, static_cast<double>(m));
     if (p.vpp > 1)
@@ -147,7 +185,7 @@ void check_fits(const MemoryBreakdown& m, const scenario::Scenario& s)
                                                   m.describe() + " exceeds the usable " + cap + " of " +
                                                   s.cluster.accelerator.id +
                                                   "; raise tp or pp, use recompute" +
-                                                  (s.parallelism.zero_stage == 0 ? std::string(", zero_stage 1") : std::string()) +
+                                                  (s.parallelism.zero_stage < 3 ? ", zero_stage " + std::to_string(s.parallelism.zero_stage + 1) : std::string()) +
                                                   " or a smaller micro_batch_size");
 }
 

@@ -57,19 +57,24 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
       add_kernels(cc.forward, ops.logits_forward(), eff);
       add_kernels(cc.backward, ops.logits_backward(), eff);
     }
+    cc.forward.gemm_s = layer_f.gemm_s * layers; // the GEMMs next to the layers' TP collectives
+    cc.backward.gemm_s = layer_b.gemm_s * layers;
   }
   return out;
 }
 
-void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction)
+void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction,
+                         bool tp_overlap = false)
 {
-  Op c{OpKind::compute, pass, cost.compute_s * fraction};
+  // tp_comm_overlap: the GEMMs next to the TP collectives run with them (the tp_comm op's seconds).
+  const double overlapped = tp_overlap && cost.tp.ring_bytes > 0 ? cost.gemm_s * fraction : 0.0;
+  Op c{OpKind::compute, pass, cost.compute_s * fraction - overlapped};
   c.microbatch = mb;
   c.chunk = chunk;
   prog.ops.push_back(c);
-  prog.compute_s += c.seconds;
+  prog.compute_s += c.seconds + overlapped;
   if (cost.tp.ring_bytes > 0) {
-    Op t{OpKind::tp_comm, pass};
+    Op t{OpKind::tp_comm, pass, overlapped};
     t.bytes = cost.tp.ring_bytes * fraction;
     t.steps = static_cast<int>(std::lround(cost.tp.ring_steps * fraction));
     t.microbatch = mb;
@@ -84,6 +89,38 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
     a.chunk = chunk;
     prog.ops.push_back(a);
   }
+}
+
+/// ZeRO-3 prefetch: the all-gather of the k-th unit execution of the step is issued before the compute of
+/// execution k - depth (across passes and micro-batches, in program order, as DeepSpeed's recorded fetch
+/// order or FSDP's forward/backward prefetch do); each param_wait then waits for its own all-gather.
+void place_prefetches(StageProgram& prog, int depth)
+{
+  std::vector<double> bytes;
+  for (const auto& op : prog.ops)
+    if (op.kind == OpKind::param_wait)
+      bytes.push_back(op.bytes);
+  const size_t n = bytes.size();
+  std::vector<Op> out;
+  out.reserve(prog.ops.size() + n);
+  size_t issued = 0, waits = 0;
+  for (const auto& op : prog.ops) {
+    if (op.kind == OpKind::param_wait) {
+      ++waits;
+      for (; issued < std::min(n, waits + static_cast<size_t>(depth)); ++issued) {
+        Op g{OpKind::param_prefetch, op.pass, 0, bytes[issued]};
+        g.microbatch = op.microbatch;
+        g.chunk = op.chunk;
+        out.push_back(g);
+      }
+      Op wait = op;
+      wait.steps = static_cast<int>(waits);
+      out.push_back(wait);
+    } else {
+      out.push_back(op);
+    }
+  }
+  prog.ops = std::move(out);
 }
 
 } // namespace
@@ -108,10 +145,36 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
                            s.model.hidden_size * 2.0 / p.tp; // scatter/gather across the TP ranks' NICs
   const int m = static_cast<int>(w.microbatches);
   const int vstages = p.pp * p.vpp;
+  const bool ovl = p.tp_comm_overlap;
+  const bool zero3 = p.zero_stage == 3 && p.dp > 1;
   for (int stage = 0; stage < p.pp; ++stage) {
     StageProgram prog;
     prog.stage = stage;
     const auto costs = chunk_costs(s, ops, eff, stage);
+    std::vector<std::vector<double>> units; // ZeRO-3: parameters per unit of each chunk
+    for (int c = 0; c < p.vpp; ++c)
+      units.push_back(zero3_units(s, w.shape, stage, c));
+    // ZeRO-3/FSDP: a pass runs unit by unit; each unit's parameters are all-gathered first (param_wait marks
+    // where; the prefetches are placed below) and, in backward, its gradients reduce-scattered right after.
+    auto push_units = [&](const PassCost& cost, Pass pass, int mb, int chunk) {
+      const auto& u = units[static_cast<size_t>(chunk)];
+      std::vector<Op> reduce;
+      for (size_t i = 0; i < u.size(); ++i) {
+        const size_t k = pass == Pass::forward ? i : u.size() - 1 - i; // backward walks the units in reverse
+        Op wait{OpKind::param_wait, pass, 0, u[k] * 2.0};
+        wait.microbatch = mb;
+        wait.chunk = chunk;
+        prog.ops.push_back(wait);
+        push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), ovl);
+        if (pass == Pass::backward) {
+          Op g{OpKind::grad_bucket, Pass::backward, 0, u[k] * s.training.grad_reduce_bytes};
+          g.microbatch = mb;
+          g.chunk = chunk;
+          (p.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
+        }
+      }
+      prog.ops.insert(prog.ops.end(), reduce.begin(), reduce.end());
+    };
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
     const double stage_expert = stage_expert_params_per_rank(s, w.shape, stage);
     const double chunk_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / p.vpp;
@@ -132,7 +195,10 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
           prog.ops.push_back(Op{OpKind::recv, Pass::forward, 0, act_bytes, 0, src, st.microbatch, st.chunk,
                                 tag('f', st.microbatch, st.chunk, stage)});
         }
-        push_compute_and_tp(prog, cost.forward, Pass::forward, st.microbatch, st.chunk, 1.0);
+        if (zero3)
+          push_units(cost.forward, Pass::forward, st.microbatch, st.chunk);
+        else
+          push_compute_and_tp(prog, cost.forward, Pass::forward, st.microbatch, st.chunk, 1.0, ovl);
         if (v < vstages - 1) {
           const int dst = (v + 1) % p.pp;
           const int dst_chunk = (v + 1) / p.pp;
@@ -145,23 +211,30 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
           prog.ops.push_back(Op{OpKind::recv, Pass::backward, 0, act_bytes, 0, src, st.microbatch, st.chunk,
                                 tag('b', st.microbatch, st.chunk, stage)});
         }
-        const bool last_of_chunk = st.microbatch == m - 1;
-        if (last_of_chunk && buckets > 0) {
+        // ZeRO-0/1 reduce the accumulated gradients once, after the chunk's last micro-batch; ZeRO-2 keeps
+        // only a shard of them, so every micro-batch's backward reduce-scatters its buckets.
+        const bool reduce_now = st.microbatch == m - 1 || p.zero_stage == 2;
+        if (zero3) {
+          push_units(cost.backward, Pass::backward, st.microbatch, st.chunk);
+        } else if (reduce_now && buckets > 0) {
           // Buckets fill as the backward pass walks the chunk's layers.
+          std::vector<Op> pass_buckets;
           for (int b = 0; b < buckets; ++b) {
-            push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0 / buckets);
+            push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0 / buckets, ovl);
             Op g{OpKind::grad_bucket, Pass::backward, 0, chunk_grad_bytes / buckets};
             g.chunk = st.chunk;
-            (p.overlap_grad_reduce ? prog.ops : deferred_buckets).push_back(g);
+            auto& into = p.overlap_grad_reduce ? prog.ops : (p.zero_stage == 2 ? pass_buckets : deferred_buckets);
+            into.push_back(g);
             if (expert_dp && chunk_expert_grad_bytes[static_cast<size_t>(st.chunk)] > 0) {
               Op x = g;
               x.bytes = chunk_expert_grad_bytes[static_cast<size_t>(st.chunk)] / buckets;
               x.expert = true;
-              (p.overlap_grad_reduce ? prog.ops : deferred_buckets).push_back(x);
+              into.push_back(x);
             }
           }
+          prog.ops.insert(prog.ops.end(), pass_buckets.begin(), pass_buckets.end());
         } else {
-          push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0);
+          push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0, ovl);
         }
         if (v > 0) {
           const int dst = (v - 1) % p.pp;
@@ -173,7 +246,9 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     }
     for (const auto& g : deferred_buckets)
       prog.ops.push_back(g);
-    if (buckets > 0)
+    if (zero3)
+      place_prefetches(prog, p.zero_prefetch);
+    if (buckets > 0 || zero3)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
     const double opt_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / (p.zero_stage >= 1 ? p.dp : 1) +
@@ -181,9 +256,9 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
     prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
     prog.compute_s += opt_time;
-    if (p.zero_stage >= 1 && p.dp > 1)
+    if (p.zero_stage >= 1 && p.zero_stage < 3 && p.dp > 1) // ZeRO-3 gathers before each use instead
       prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, (stage_params_per_rank(s, w.shape, stage) - stage_expert) * 2.0});
-    if (p.zero_stage >= 1 && expert_dp && stage_expert > 0) {
+    if (p.zero_stage >= 1 && p.zero_stage < 3 && expert_dp && stage_expert > 0) {
       Op x{OpKind::param_gather, Pass::step, 0, stage_expert * 2.0};
       x.expert = true;
       prog.ops.push_back(x);
@@ -200,7 +275,7 @@ double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
   double compute_s = 0;
   for (const auto& st : w.stages)
     for (const auto& op : st.ops)
-      if (op.kind == OpKind::compute)
+      if (op.kind == OpKind::compute || op.kind == OpKind::tp_comm) // tp_comm: GEMMs it overlaps with
         compute_s += op.seconds;
   compute_s /= static_cast<double>(std::max<size_t>(1, w.stages.size()));
   const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());

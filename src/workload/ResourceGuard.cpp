@@ -86,6 +86,10 @@ ResourceEstimate estimate_resources(const scenario::Scenario& s, const ResourceC
     if (p.dp > 1) {
       const double chunk_bytes = stage_params_per_rank(s, shape, stage) / vpp * s.training.grad_reduce_bytes;
       buckets = vpp * std::max(1.0, std::ceil(chunk_bytes / p.grad_bucket_bytes));
+      if (p.zero_stage == 2) // every micro-batch's backward reduce-scatters its buckets
+        buckets *= mb;
+      if (p.zero_stage == 3) // per unit (layer): an all-gather each pass, a reduce-scatter each backward
+        buckets = 3.0 * mb * s.model.layers / pp;
     }
     const double flows_per_collective = dp > 1 ? rails * dp : 0; // one aggregated ring flow per member
     const double gather = (p.zero_stage >= 1 && dp > 1) ? 1 : 0;

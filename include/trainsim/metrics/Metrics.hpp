@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ namespace trainsim::metrics {
 struct Breakdown {
   double compute = 0, tp_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0;
   double ep_comm = 0; ///< expert-parallel all-to-alls (MoE)
+  /// Busy time per kind of communication ("tp", "pp", "dp", ...), hidden or not (sim::StageBreakdown).
+  std::map<std::string, double> comm_total;
 };
 
 /// Everything a run reports; the JSON report is this structure.

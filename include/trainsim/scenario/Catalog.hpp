@@ -23,6 +23,9 @@ struct Calibration {
   double memory_usable_fraction = 0.95; ///< of HBM capacity, after the allocator's fragmentation
   double workspace_bytes = 3.0e9;       ///< framework workspace, NCCL buffers, CUDA context
   nlohmann::json network_model;         ///< SimGrid network options (name -> value)
+  /// tp_comm_overlap: GEMMs run this much slower while a pipelined TP collective shares the SMs
+  /// (time x (1 + slowdown)); docs/calibration.md.
+  double tp_overlap_gemm_slowdown = 0.1;
 };
 
 /// Catalogue of accelerators, grids, model presets and the calibration, read from platforms/.

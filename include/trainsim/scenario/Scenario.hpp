@@ -129,6 +129,9 @@ struct Parallelism {
   double grad_bucket_bytes = 0; ///< DP gradient bucket size
   /// Collective algorithm per use ("dp", "tp"), a name from the collective registry.
   std::map<std::string, std::string> collectives{{"dp", "ring"}, {"tp", "ring"}};
+  bool fsdp = false;          ///< FSDP full-shard: the ZeRO-3 schedule (zero_stage is 3 when set)
+  int zero_prefetch = 1;      ///< ZeRO-3/FSDP: parameter all-gathers in flight ahead of the unit computing
+  bool tp_comm_overlap = false; ///< TP all-gather/reduce-scatter pipelined with the adjacent GEMMs (userbuffers)
 };
 
 struct Grid {

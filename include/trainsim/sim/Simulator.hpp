@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct StageBreakdown {
   double optimizer = 0;
   double energy_j = 0; ///< energy of this rank's accelerator in the step (host energy plugin)
   double ep_comm = 0;  ///< expert-parallel all-to-alls (blocking: all exposed)
+  /// Communication busy time by kind ("tp", "pp", "dp", "ep", ...): how long this rank had communication of that
+  /// kind in flight or was blocked on it (union of the simulated start-to-end intervals), hidden or not.
+  std::map<std::string, double> comm_total;
   double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + ep_comm; }
 };
 
@@ -55,6 +59,9 @@ struct SimResult {
   int simulated_rails = 0;               ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
   std::string rail_note;                 ///< why every rail was simulated, when rails are not symmetric
   StepTrace trace;                       ///< filled only when SimOptions::trace_step >= 0
+  /// Payload bytes of the simulated flows per step by kind ("tp", "pp", "dp"): what the simulated ranks
+  /// sent (reduced fidelity issues fewer flows), for model tests of traffic volumes.
+  std::map<std::string, double> comm_bytes;
 
   nlohmann::json to_json() const;
   static SimResult from_json(const nlohmann::json& j);

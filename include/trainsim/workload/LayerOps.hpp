@@ -27,6 +27,7 @@ struct PassCost {
   int kernels = 0;
   TpTraffic tp;
   EpTraffic ep;
+  double gemm_s = 0; ///< of compute_s: the layers' GEMMs, which the TP collectives are adjacent to
 };
 
 /// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).

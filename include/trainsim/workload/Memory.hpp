@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "trainsim/scenario/Catalog.hpp"
 #include "trainsim/workload/ModelShape.hpp"
@@ -26,6 +27,11 @@ double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shap
 double stage_expert_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk = -1);
 /// MoE layers of a stage (of one chunk when `chunk` >= 0).
 int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk = -1);
+
+/// ZeRO-3 / FSDP units of one model chunk (virtual stage `chunk` of pipeline stage `stage`): the parameters
+/// one TP rank holds per unit, in execution order. A unit is one transformer layer; the embedding joins the
+/// first unit of the first virtual stage and the tied output copy the last unit of the last (docs/parallelism.md).
+std::vector<double> zero3_units(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk);
 
 /// Korthikanti et al. (2022) activation memory, generalised to GQA/SwiGLU, with the 1F1B in-flight count.
 MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& shape,

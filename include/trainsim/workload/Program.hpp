@@ -19,6 +19,8 @@ enum class OpKind {
   optimizer,    ///< optimizer step: `seconds`
   param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
   ep_comm,      ///< blocking expert-parallel all-to-alls: `bytes` this rank sends to its group over `steps` of them
+  param_prefetch, ///< ZeRO-3/FSDP: hand the all-gather of one unit's `bytes` (whole unit) to the parameter stream (asynchronous)
+  param_wait,     ///< ZeRO-3/FSDP: wait until the first `steps` parameter all-gathers of this step are done
 };
 
 /// Which pass an op belongs to (for the breakdown and traces).
@@ -35,6 +37,8 @@ struct Op {
   int chunk = 0;
   std::string tag;
   bool expert = false; ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
+  // tp_comm with `seconds` > 0 (tp_comm_overlap): the ring traffic runs concurrently with these seconds of
+  // the GEMMs it is pipelined with (taken out of the preceding compute op), both sharing the time.
 };
 
 /// The program one representative rank of a pipeline stage runs for one step.

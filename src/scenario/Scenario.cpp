@@ -13,7 +13,7 @@ const char* to_string(Precision p)
   }
   return "?";
 }
-const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : "swiglu"; }
+const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : a == Activation::swiglu ? "swiglu" : "squared_relu"; }
 const char* to_string(Recompute r)
 {
   return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
@@ -104,6 +104,10 @@ nlohmann::json to_json(const Scenario& s)
   // Beside the defaults only, so that reports of scenarios that do not use them stay as they were.
   if (p.collectives != Parallelism{}.collectives)
     j["parallelism"]["collectives"] = p.collectives;
+  if (p.cp != 1)
+    j["parallelism"]["cp"] = p.cp;
+  if (s.training.fp8_params)
+    j["training"]["fp8_params"] = true;
   if (s.cluster.scale_up.nvls)
     j["cluster"]["scale_up"]["nvls"] = true;
   if (s.cluster.fabric.in_network_reduction)

@@ -26,7 +26,7 @@ nlohmann::json SimResult::to_json() const
 {
   nlohmann::json st = nlohmann::json::array();
   for (const auto& s : stages)
-    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j});
+    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.cp_comm});
   nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
           {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
@@ -43,7 +43,7 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.step_times_s = j.at("step_times_s").get<std::vector<double>>();
   for (const auto& s : j.at("stages"))
     r.stages.push_back({s[0].get<double>(), s[1].get<double>(), s[2].get<double>(), s[3].get<double>(),
-                        s[4].get<double>(), s[5].get<double>(), s[6].get<double>()});
+                        s[4].get<double>(), s[5].get<double>(), s[6].get<double>(), s[7].get<double>()});
   r.accelerator_energy_per_step_j = j.at("energy").get<double>();
   r.transfers = j.at("transfers").get<long>();
   r.executions = j.at("executions").get<long>();
@@ -145,7 +145,9 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                    const scenario::Calibration& cal, const SimOptions& opt)
 {
   const auto& p = s.parallelism;
-  topology::Placement placement(p.tp, p.dp, p.pp);
+  // Context-parallel ranks sit between tensor and data parallel (Megatron order tp, cp, dp, pp): the
+  // placement's data-parallel coordinate is the combined dp*cp index, cp fastest.
+  topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
   const bool full = resolve_fidelity(s, opt) == Fidelity::full;
   ReductionPlan plan = plan_reduction(fabric, placement, full);
   const auto t_start = std::chrono::steady_clock::now();
@@ -177,7 +179,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t : plan.rails) {
       std::vector<int> group;
-      for (int d = 0; d < p.dp; ++d)
+      for (int d = 0; d < s.grad_replicas(); ++d)
         group.push_back(placement.accelerator({t, d, stage}));
       stream.groups.push_back(std::move(group));
     }
@@ -193,7 +195,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
       sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
                          [&ctx, stage, r] { run_stage(ctx, stage, r); });
     }
-    if (p.dp > 1)
+    if (s.grad_replicas() > 1)
       sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
                          [&ctx, stage] { run_dp_stream(ctx, stage); })
           ->daemonize();
@@ -215,9 +217,9 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   r.simulated_seconds = prev;
   r.step_time_s = steps > 0 ? prev / steps : 0;
   for (auto b : ctx.sums) {
-    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j})
+    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.cp_comm})
       *x /= steps;
-    r.accelerator_energy_per_step_j += b.energy_j * p.tp * p.dp;
+    r.accelerator_energy_per_step_j += b.energy_j * p.tp * s.grad_replicas();
     r.stages.push_back(b);
   }
   r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;

@@ -51,6 +51,17 @@ void run_stage(SimContext& ctx, int stage, int replica)
       tp_pairs.emplace_back(pl.accelerator({t, d, stage}), pl.accelerator({(t + 1) % tp, d, stage}));
   else
     tp_pairs.emplace_back(self, tp_next);
+  // Context parallel: the combined data-parallel index d is dp_index*cp + cp_index (cp fastest); each rank
+  // sends its K/V chunks to the next rank of its CP ring. Full fidelity: every tensor-parallel rank of the
+  // replica sends to its counterpart (every simulated replica does, so the whole ring is loaded); reduced:
+  // the representative pair.
+  const int cp = ctx.scenario.parallelism.cp;
+  std::vector<std::pair<int, int>> cp_pairs;
+  if (cp > 1) {
+    const int d_next = (d / cp) * cp + (d % cp + 1) % cp;
+    for (int t = 0; t < (ctx.plan.full ? tp : 1); ++t)
+      cp_pairs.emplace_back(pl.accelerator({t, d, stage}), pl.accelerator({t, d_next, stage}));
+  }
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
   StageBreakdown scratch;
   StageBreakdown& sum = rep ? ctx.sums[static_cast<size_t>(stage)] : scratch;
@@ -91,6 +102,37 @@ void run_stage(SimContext& ctx, int stage, int replica)
         ctx.runner.ring_shares(tp_pairs, op.bytes, op.steps, tp_latency);
         sum.tp_comm += now() - t0;
         break;
+      case OpKind::cp_comm: {
+        // Ring attention: while the attention block of the chunk at hand runs, the next K/V chunk travels
+        // from the CP neighbour; cp-1 of the cp blocks per layer overlap a transfer, the last one does not.
+        // Aggregated over the op's ring steps: the transfers run beside (cp-1)/cp of the attention.
+        const double overlapped = op.seconds * (cp - 1) / cp;
+        std::vector<sg4::CommPtr> kv;
+        for (const auto& [a, b] : cp_pairs) {
+          kv.push_back(sg4::Comm::sendto_async(ctx.platform.host(a), ctx.platform.host(b), op.bytes));
+          ++ctx.pipeline_transfers;
+        }
+        if (overlapped > 0) {
+          sg4::this_actor::execute(overlapped * speed);
+          ++ctx.executions;
+        }
+        sg4::Comm::wait_all(kv);
+        // Each ring step pays the p2p software latency (the transfers themselves carry the route latency once).
+        double comm_end = t0;
+        for (const auto& c : kv)
+          comm_end = std::max(comm_end, c->get_finish_time());
+        comm_end += op.steps * ctx.cal.p2p_latency_s;
+        if (comm_end > now())
+          sg4::this_actor::sleep_for(comm_end - now());
+        if (op.seconds - overlapped > 0) {
+          sg4::this_actor::execute((op.seconds - overlapped) * speed);
+          ++ctx.executions;
+        }
+        const double spent = now() - t0;
+        sum.compute += std::min(spent, op.seconds);
+        sum.cp_comm += std::max(0.0, spent - op.seconds);
+        break;
+      }
       case OpKind::send: {
         void* payload = &token;
         if (ctx.plan.full && tp > 1) {

@@ -38,11 +38,21 @@ std::vector<Kernel> doubled(std::vector<Kernel> ks)
 
 LayerOps::LayerOps(const scenario::Scenario& s, const ModelShape& shape) : s_(s), shape_(shape)
 {
-  tokens_ = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length;
+  // Context parallel: each rank holds seq/cp tokens of every sequence.
+  tokens_ = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length / s.parallelism.cp;
   tokens_sp_ = s.parallelism.sequence_parallel ? tokens_ / s.parallelism.tp : tokens_;
   bytes_ = 2;
-  gemm_bytes_ = s.training.precision == Precision::fp8 ? 1 : 2;
+  fp8_ = s.training.precision == Precision::fp8;
+  gemm_bytes_ = fp8_ ? 1 : 2;
   dropout_ = s.model.dropout;
+}
+
+Kernel LayerOps::linear(double m, double k, double n) const
+{
+  if (!fp8_)
+    return gemm(m, k, n, gemm_bytes_);
+  // Transformer Engine FP8 GEMM: FP8 operands, 16-bit output.
+  return {KernelClass::fp8_gemm, 2.0 * m * k * n, (m * k + k * n) * 1.0 + m * n * bytes_};
 }
 
 std::vector<Kernel> LayerOps::attention_core_forward() const
@@ -52,9 +62,12 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   const double heads = s_.model.attention_heads / t;
   const double score_elems = b * heads * sq * sq;
   if (s_.training.attention == Attention::flash) {
-    // Fused causal attention skips the masked half of the score matrix; reads Q, K, V, writes O.
+    // Fused causal attention skips the masked half of the score matrix; reads Q, K, V, writes O. With
+    // context parallelism each rank's queries (seq/cp tokens, causally load-balanced chunks) meet the
+    // K and V of every rank in turn: 1/cp of the causal work, and cp blocks of K and V read.
+    const double cp = s_.parallelism.cp;
     const double kv = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
-    return {{KernelClass::attention, 0.5 * 4.0 * b * sq * sq * h / t, tokens_ * (2 * h / t + 2 * kv) * bytes_}};
+    return {{KernelClass::attention, 0.5 * 4.0 * b * sq * sq * h / t / cp, tokens_ * (2 * h / t + 2 * kv * cp) * bytes_}};
   }
   const double d = shape_.head_dim;
   std::vector<Kernel> k;
@@ -66,36 +79,82 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   return k;
 }
 
-std::vector<Kernel> LayerOps::forward() const
+std::vector<Kernel> LayerOps::layer_forward(bool fp8_casts) const
 {
   const double t = s_.parallelism.tp, h = s_.model.hidden_size, f = s_.model.ffn_hidden_size;
   const double T = tokens_, Tsp = tokens_sp_, e = bytes_;
   const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
+  // FP8 (Transformer Engine): each FP8 GEMM's input is cast to FP8 with its amax, writing a row-major
+  // and a transposed copy (the latter for the weight-gradient GEMM): read 2 bytes, write 2 per element.
+  auto cast = [&](std::vector<Kernel>& k, double elems) {
+    if (fp8_casts && fp8_)
+      k.push_back(memory(elems * (e + 2.0)));
+  };
   std::vector<Kernel> k;
   k.push_back(memory(2 * Tsp * h * e)); // input norm
-  k.push_back(gemm(T, h, h / t + 2 * kv_per_rank, gemm_bytes_));
+  cast(k, T * h);
+  k.push_back(linear(T, h, h / t + 2 * kv_per_rank));
   for (const auto& a : attention_core_forward())
     k.push_back(a);
-  k.push_back(gemm(T, h / t, h, gemm_bytes_));
+  cast(k, T * h / t);
+  k.push_back(linear(T, h / t, h));
   // dropout (with its mask) and residual add
   k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   k.push_back(memory(2 * Tsp * h * e)); // post-attention norm
-  k.push_back(gemm(T, h, (shape_.mlp_matrices - 1) * f / t, gemm_bytes_));
-  k.push_back(memory(T * f / t * e * (shape_.mlp_matrices == 2 ? 2 : 3))); // bias-GELU or SwiGLU
-  k.push_back(gemm(T, f / t, h, gemm_bytes_));
+  cast(k, T * h);
+  k.push_back(linear(T, h, (shape_.mlp_matrices - 1) * f / t));
+  k.push_back(memory(T * f / t * e * (shape_.mlp_matrices == 3 ? 3 : 2))); // bias-GELU, squared ReLU or SwiGLU
+  cast(k, T * f / t);
+  k.push_back(linear(T, f / t, h));
   k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   return k;
 }
 
+std::vector<Kernel> LayerOps::forward() const
+{
+  return layer_forward(true);
+}
+
 std::vector<Kernel> LayerOps::backward() const
 {
-  std::vector<Kernel> out = doubled(forward());
+  std::vector<Kernel> out = doubled(layer_forward(false));
+  if (fp8_) {
+    // The output gradient of each FP8 GEMM is cast (with its transpose) before the data- and
+    // weight-gradient GEMMs.
+    const double t = s_.parallelism.tp, h = s_.model.hidden_size, f = s_.model.ffn_hidden_size;
+    const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
+    for (double n : {h / t + 2 * kv_per_rank, h, (shape_.mlp_matrices - 1) * f / t, h})
+      out.push_back(memory(tokens_ * n * (bytes_ + 2.0)));
+  }
   // Fused attention backward recomputes the scores: about 2.5x its forward FLOPs, not 2x.
   if (s_.training.attention == Attention::flash) {
     Kernel fa = attention_core_forward().front();
     out.push_back({KernelClass::attention, 0.5 * fa.flops, 0.0});
   }
   return out;
+}
+
+std::vector<Kernel> LayerOps::attention_forward() const
+{
+  if (s_.training.attention != Attention::flash)
+    return {};
+  return attention_core_forward();
+}
+
+std::vector<Kernel> LayerOps::attention_backward() const
+{
+  if (s_.training.attention != Attention::flash)
+    return {};
+  Kernel fa = attention_core_forward().front();
+  return {fa, fa, {KernelClass::attention, 0.5 * fa.flops, 0.0}};
+}
+
+double LayerOps::cp_kv_bytes() const
+{
+  if (s_.parallelism.cp <= 1)
+    return 0.0;
+  const double kv_per_rank = std::max(1.0, s_.model.kv_heads / static_cast<double>(s_.parallelism.tp)) * shape_.head_dim;
+  return tokens_ * 2.0 * kv_per_rank * bytes_; // this rank's K and V, 16-bit
 }
 
 std::vector<Kernel> LayerOps::recompute() const

@@ -27,6 +27,21 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
   add_kernels(layer_b, ops.recompute(), eff);
   add_kernels(layer_b, ops.backward(), eff);
   TpTraffic tp = ops.layer_tp_traffic();
+  // Context parallel: every layer's attention exchanges K/V chunks with the CP ring neighbour (cp-1 steps
+  // in forward; K/V and dK/dV in backward), overlapped with the attention blocks as Transformer Engine does.
+  CpTraffic cp_f, cp_b;
+  if (p.cp > 1) {
+    PassCost af, ab;
+    add_kernels(af, ops.attention_forward(), eff);
+    add_kernels(ab, ops.attention_backward(), eff);
+    cp_f = {ops.cp_kv_bytes() * (p.cp - 1) * layers, (p.cp - 1) * layers, af.compute_s * layers};
+    cp_b = {2.0 * ops.cp_kv_bytes() * (p.cp - 1) * layers, (p.cp - 1) * layers, ab.compute_s * layers};
+    if (s.training.recompute == Recompute::full) { // the recomputed forward exchanges K/V again
+      cp_b.bytes += cp_f.bytes;
+      cp_b.steps += cp_f.steps;
+      cp_b.attention_s += cp_f.attention_s;
+    }
+  }
   std::vector<ChunkCost> out(static_cast<size_t>(p.vpp));
   for (int c = 0; c < p.vpp; ++c) {
     ChunkCost& cc = out[static_cast<size_t>(c)];
@@ -36,6 +51,8 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     cc.backward.flops = layer_b.flops * layers;
     add_traffic(cc.forward.tp, tp, layers);
     add_traffic(cc.backward.tp, tp, layers * (s.training.recompute == Recompute::full ? 2 : 1));
+    cc.forward.cp = cp_f;
+    cc.backward.cp = cp_b;
     const int virtual_stage = c * p.pp + stage;
     if (virtual_stage == 0) {
       add_kernels(cc.forward, ops.embedding_forward(), eff);
@@ -51,11 +68,21 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
 
 void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction)
 {
-  Op c{OpKind::compute, pass, cost.compute_s * fraction};
+  const bool cp = cost.cp.steps > 0;
+  Op c{OpKind::compute, pass, (cost.compute_s - (cp ? cost.cp.attention_s : 0.0)) * fraction};
   c.microbatch = mb;
   c.chunk = chunk;
   prog.ops.push_back(c);
   prog.compute_s += c.seconds;
+  if (cp) {
+    Op r{OpKind::cp_comm, pass, cost.cp.attention_s * fraction};
+    r.bytes = cost.cp.bytes * fraction;
+    r.steps = std::max(1, static_cast<int>(std::lround(cost.cp.steps * fraction)));
+    r.microbatch = mb;
+    r.chunk = chunk;
+    prog.ops.push_back(r);
+    prog.compute_s += r.seconds;
+  }
   if (cost.tp.ring_bytes > 0) {
     Op t{OpKind::tp_comm, pass};
     t.bytes = cost.tp.ring_bytes * fraction;
@@ -82,7 +109,15 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const auto& p = s.parallelism;
   w.grad_collective = p.zero_stage >= 1 ? GradCollective::reduce_scatter : GradCollective::all_reduce;
 
-  const Efficiency eff(s.cluster.accelerator.peak(s.training.precision), s.cluster.accelerator.memory_bandwidth, cal, clock);
+  // FP8 runs only the linear layers' GEMMs at the FP8 peak (Transformer Engine); attention, batched
+  // GEMMs and the logits stay 16-bit.
+  const auto& acc = s.cluster.accelerator;
+  const bool fp8 = s.training.precision == scenario::Precision::fp8;
+  const double peak16 = fp8 ? (acc.peak(scenario::Precision::bf16) > 0 ? acc.peak(scenario::Precision::bf16)
+                                                                       : acc.peak(scenario::Precision::fp16))
+                            : acc.peak(s.training.precision);
+  const Efficiency eff(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
+                       fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
   const LayerOps ops(s, w.shape);
   const double act_bytes = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length *
                            s.model.hidden_size * 2.0 / p.tp; // scatter/gather across the TP ranks' NICs
@@ -95,7 +130,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
     const double chunk_params = stage_params_per_rank(s, w.shape, stage) / p.vpp;
     const double chunk_grad_bytes = chunk_params * s.training.grad_reduce_bytes;
-    const int buckets = p.dp > 1 ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
+    const int buckets = s.grad_replicas() > 1 ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;
     for (const auto& st : one_f_one_b(p.pp, p.vpp, stage, m)) {
       const int v = st.chunk * p.pp + stage;
@@ -147,12 +182,17 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     if (buckets > 0)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
-    const double opt_params = stage_params_per_rank(s, w.shape, stage) / (p.zero_stage >= 1 ? p.dp : 1);
+    const double opt_params = stage_params_per_rank(s, w.shape, stage) / (p.zero_stage >= 1 ? s.grad_replicas() : 1);
     const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
     prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
     prog.compute_s += opt_time;
-    if (p.zero_stage >= 1 && p.dp > 1)
-      prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, stage_params_per_rank(s, w.shape, stage) * 2.0});
+    if (p.zero_stage >= 1 && s.grad_replicas() > 1) {
+      // Updated parameters are all-gathered in their storage type: 16-bit, or FP8 for the linear layers'
+      // weights with FP8 primary weights.
+      const double params = stage_params_per_rank(s, w.shape, stage);
+      const double fp8 = s.training.fp8_params ? static_cast<double>(s.model.layers) / p.pp * w.shape.layer_params / p.tp : 0.0;
+      prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, (params - fp8) * 2.0 + fp8});
+    }
     w.stages.push_back(std::move(prog));
   }
   return w;
@@ -165,7 +205,7 @@ double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
   double compute_s = 0;
   for (const auto& st : w.stages)
     for (const auto& op : st.ops)
-      if (op.kind == OpKind::compute)
+      if (op.kind == OpKind::compute || op.kind == OpKind::cp_comm)
         compute_s += op.seconds;
   compute_s /= static_cast<double>(std::max<size_t>(1, w.stages.size()));
   const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());

@@ -13,6 +13,7 @@ namespace trainsim::metrics {
 /// Step-time breakdown in seconds (mean over pipeline stages; sums to the step time).
 struct Breakdown {
   double compute = 0, tp_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0;
+  double cp_comm = 0; ///< exposed context-parallel KV exchange (reported when cp > 1)
 };
 
 /// Everything a run reports; the JSON report is this structure.

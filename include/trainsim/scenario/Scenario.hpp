@@ -10,7 +10,7 @@
 namespace trainsim::scenario {
 
 enum class Precision { bf16, fp16, fp8 };
-enum class Activation { gelu, swiglu };
+enum class Activation { gelu, swiglu, squared_relu };
 enum class Recompute { none, selective, full };
 enum class Attention { flash, standard };
 enum class FabricType { fat_tree, rail_optimized, dragonfly, torus, supernode };
@@ -94,6 +94,9 @@ struct Training {
   Recompute recompute = Recompute::none;
   Attention attention = Attention::flash;
   int grad_reduce_bytes = 2; ///< bytes per gradient element in the DP reduction (2: bf16/fp16, 4: fp32)
+  /// FP8 primary weights (NeMo fp8_params, Megatron --fp8-param-gather): the linear layers' weights are kept
+  /// in FP8 (with Transformer Engine's transpose cache) instead of 16-bit plus an FP8 cache; precision fp8 only.
+  bool fp8_params = false;
 };
 
 struct Parallelism {
@@ -101,6 +104,7 @@ struct Parallelism {
   int pp = 1;
   int dp = 1;
   int vpp = 1;
+  int cp = 1; ///< context parallel: each rank holds seq/cp tokens (ring attention); world = tp*cp*dp*pp
   bool sequence_parallel = false;
   int zero_stage = 0;
   bool overlap_grad_reduce = true;
@@ -219,6 +223,9 @@ struct Scenario {
   {
     return training.global_batch_size / (static_cast<long>(parallelism.dp) * training.micro_batch_size);
   }
+  /// Ranks that hold a full copy of a stage's weights and reduce gradients together: dp*cp (Megatron
+  /// reduces gradients over the data- and context-parallel ranks; placement order tp, cp, dp, pp).
+  int grad_replicas() const { return parallelism.dp * parallelism.cp; }
   double tokens_per_step() const
   {
     return static_cast<double>(training.global_batch_size) * model.seq_length;

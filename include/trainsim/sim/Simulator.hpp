@@ -20,7 +20,8 @@ struct StageBreakdown {
   double dp_comm = 0;  ///< exposed data-parallel gradient and parameter communication
   double optimizer = 0;
   double energy_j = 0; ///< energy of this rank's accelerator in the step (host energy plugin)
-  double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer; }
+  double cp_comm = 0;  ///< exposed context-parallel KV exchange (beyond the attention it overlaps)
+  double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + cp_comm; }
 };
 
 /// How much of the cluster a simulation runs in detail (docs/performance.md).

@@ -14,12 +14,21 @@ struct TpTraffic {
   int ring_steps = 0;      ///< ring steps summed over the collectives
 };
 
+/// Context-parallel ring exchange of one pass: K/V (and in backward dK/dV) chunks sent to the CP ring
+/// neighbour, overlapped with the fused attention kernels (part of compute_s).
+struct CpTraffic {
+  double bytes = 0;       ///< bytes one rank sends to its neighbour, summed over the ring steps
+  int steps = 0;          ///< ring steps (cp-1 per layer and pass)
+  double attention_s = 0; ///< attention compute the exchange overlaps with (included in compute_s)
+};
+
 /// Cost of one pass (forward or backward) of a group of layers for one micro-batch on one TP rank.
 struct PassCost {
   double compute_s = 0;
   double flops = 0; ///< hardware FLOPs executed
   int kernels = 0;
   TpTraffic tp;
+  CpTraffic cp;
 };
 
 /// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).
@@ -42,9 +51,20 @@ public:
   std::vector<Kernel> embedding_backward() const;
   /// TP traffic of one layer forward (backward moves the same volume).
   TpTraffic layer_tp_traffic() const;
+  /// The fused attention kernels of one layer (part of forward() and backward()), which context-parallel
+  /// KV exchange overlaps with; empty with unfused attention.
+  std::vector<Kernel> attention_forward() const;
+  std::vector<Kernel> attention_backward() const;
+  /// Context parallel: bytes one rank sends to its ring neighbour per ring step of one layer's forward
+  /// (its K and V chunk); backward sends K, V and their gradients, twice this. 0 when cp is 1.
+  double cp_kv_bytes() const;
 
 private:
   std::vector<Kernel> attention_core_forward() const;
+  std::vector<Kernel> layer_forward(bool fp8_casts) const;
+  /// A linear layer's GEMM: FP8 (Transformer Engine) with precision fp8, else 16-bit.
+  Kernel linear(double m, double k, double n) const;
+  bool fp8_ = false;
   const scenario::Scenario& s_;
   const ModelShape& shape_;
   double tokens_ = 0, tokens_sp_ = 0, bytes_ = 2, gemm_bytes_ = 2, dropout_ = 0;

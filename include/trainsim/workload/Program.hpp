@@ -18,6 +18,8 @@ enum class OpKind {
   grad_wait,    ///< wait until every gradient bucket of this step is reduced
   optimizer,    ///< optimizer step: `seconds`
   param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
+  cp_comm,      ///< context-parallel ring attention: `seconds` of attention compute overlapped with `bytes`
+                ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
 };
 
 /// Which pass an op belongs to (for the breakdown and traces).

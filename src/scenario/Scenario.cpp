@@ -106,6 +106,8 @@ nlohmann::json to_json(const Scenario& s)
     j["parallelism"]["collectives"] = p.collectives;
   if (p.cp != 1)
     j["parallelism"]["cp"] = p.cp;
+  if (p.overlap_param_gather)
+    j["parallelism"]["overlap_param_gather"] = true;
   if (s.training.fp8_params)
     j["training"]["fp8_params"] = true;
   if (s.cluster.scale_up.nvls)

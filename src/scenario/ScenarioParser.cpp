@@ -343,6 +343,9 @@ Parallelism parse_parallelism(JsonReader r)
   p.sequence_parallel = r.get_bool("sequence_parallel", false);
   p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
   p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
+  p.overlap_param_gather = r.get_bool("overlap_param_gather", false);
+  if (p.overlap_param_gather && p.zero_stage < 1)
+    throw ConfigError(r.pointer_of("overlap_param_gather"), "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
   p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
   if (r.has("collectives"))
     parse_collective_choices(r.child("collectives"), p.collectives);

@@ -183,7 +183,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
         break;
       case OpKind::param_gather:
         hand_over(collective::CollectiveKind::all_gather, op.bytes);
-        wait_jobs();
+        if (op.steps == 0) // else it runs beside the next step's forward pass (overlap_param_gather)
+          wait_jobs();
         sum.dp_comm += now() - t0;
         break;
       }

@@ -191,7 +191,9 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
       // weights with FP8 primary weights.
       const double params = stage_params_per_rank(s, w.shape, stage);
       const double fp8 = s.training.fp8_params ? static_cast<double>(s.model.layers) / p.pp * w.shape.layer_params / p.tp : 0.0;
-      prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, (params - fp8) * 2.0 + fp8});
+      Op g{OpKind::param_gather, Pass::step, 0, (params - fp8) * 2.0 + fp8};
+      g.steps = p.overlap_param_gather ? 1 : 0; // 1: overlapped with the next step's forward (not waited here)
+      prog.ops.push_back(g);
     }
     w.stages.push_back(std::move(prog));
   }

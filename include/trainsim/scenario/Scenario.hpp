@@ -108,6 +108,9 @@ struct Parallelism {
   bool sequence_parallel = false;
   int zero_stage = 0;
   bool overlap_grad_reduce = true;
+  /// Distributed optimizer: the all-gather of updated parameters overlaps the next step's forward pass
+  /// (Megatron --overlap-param-gather, NeMo's default with the distributed optimizer) instead of blocking.
+  bool overlap_param_gather = false;
   double grad_bucket_bytes = 0; ///< DP gradient bucket size
   /// Collective algorithm per use ("dp", "tp"), a name from the collective registry.
   std::map<std::string, std::string> collectives{{"dp", "ring"}, {"tp", "ring"}};

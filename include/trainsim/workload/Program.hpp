@@ -17,7 +17,8 @@ enum class OpKind {
   grad_bucket,  ///< hand a gradient bucket of `bytes` to the data-parallel stream (asynchronous)
   grad_wait,    ///< wait until every gradient bucket of this step is reduced
   optimizer,    ///< optimizer step: `seconds`
-  param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
+  param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking;
+                ///< with `steps` 1 handed to the DP stream and waited with the next step's gradients)
   cp_comm,      ///< context-parallel ring attention: `seconds` of attention compute overlapped with `bytes`
                 ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
 };

@@ -219,6 +219,9 @@ void run_stage(SimContext& ctx, int stage, int replica)
     }
     ctx.barrier->wait(); // everyone sees the decision about the next step
   }
+  // An overlapped parameter all-gather of the last step belongs to the next step's forward pass: let it
+  // finish after the measured steps, so that no transfer is cut off when the simulation ends.
+  wait_jobs();
 }
 
 void run_dp_stream(SimContext& ctx, int stage)

@@ -84,6 +84,9 @@ TEST_CASE("memory per rank: stage 1 shards optimizer states, 2 also gradients, 3
   auto at = [&](int z, int prefetch = 1) {
     auto s = test::scenario_with([&](nlohmann::json& j) {
       j["parallelism"]["zero_stage"] = z;
+      // fp32 gradient reduction: the gradient buffer is fp32 at every stage (with 16-bit reduction the
+      // distributed optimizer's buffer is 16-bit, Memory.cpp), so the stages differ only by sharding.
+      j["training"]["grad_reduce_precision"] = "fp32";
       if (z == 3)
         j["parallelism"]["zero_prefetch"] = prefetch;
     });

@@ -57,12 +57,12 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   if (pw.cap_w) // the firmware holds every state under the cap
     for (double* p : {&m.power_compute_w, &m.power_memory_bound_w, &m.power_communication_w, &m.power_bubble_w})
       *p = std::min(*p, std::max(*pw.cap_w, acc.idle_power_w));
-  const double replicas = static_cast<double>(s.parallelism.tp) * s.parallelism.dp;
+  const double replicas = static_cast<double>(s.parallelism.tp) * s.grad_replicas();
   double compute_j = 0, memory_j = 0, comm_j = 0, bubble_j = 0;
   m.stages = r.stages;
   for (auto& st : m.stages) {
     const double c = st.compute * m.power_compute_w, o = st.optimizer * m.power_memory_bound_w;
-    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
+    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm + st.cp_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
     st.energy_j = c + o + k + b;
     compute_j += c * replicas;
     memory_j += o * replicas;
@@ -202,6 +202,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
     m.breakdown.ep_comm += st.ep_comm / stages;
     for (const auto& [kind, t] : st.comm_total)
       m.breakdown.comm_total[kind] += t / stages;
+    m.breakdown.cp_comm += st.cp_comm / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

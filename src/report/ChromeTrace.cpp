@@ -62,7 +62,7 @@ ordered_json to_chrome_trace(const scenario::Scenario& s, const sim::StepTrace& 
     events.push_back(meta("process_sort_index", pid, -1, {{"sort_index", st}}));
     events.push_back(meta("thread_name", pid, 0, {{"name", "rank " + std::to_string(acc) + " stream"}}));
     events.push_back(meta("thread_sort_index", pid, 0, {{"sort_index", 0}}));
-    if (p.dp > 1) {
+    if (p.dp * p.cp > 1) {
       events.push_back(meta("thread_name", pid, 1, {{"name", "DP communication stream"}}));
       events.push_back(meta("thread_sort_index", pid, 1, {{"sort_index", 1}}));
     }

@@ -67,6 +67,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                 {"busiest_expert_load", s.model.moe.busiest_load()}};
   }
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
+  if (s.parallelism.cp > 1)
+    j["breakdown"]["cp_comm_exposed_s"] = m.breakdown.cp_comm;
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
@@ -81,6 +83,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                       {"communication_total_s", st.comm_total}});
     if (moe)
       stages.back()["ep_comm_exposed_s"] = st.ep_comm;
+    if (s.parallelism.cp > 1)
+      stages.back()["cp_comm_exposed_s"] = st.cp_comm;
   }
   j["stages"] = stages;
   j["simulation"] = {{"steps", m.simulated_steps},
@@ -163,7 +167,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   out += row("model", s.model.name + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
-                                ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
+                                (p.cp > 1 ? ", cp " + std::to_string(p.cp) : std::string()) + ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
                                 std::to_string(s.micro_batches_per_replica()));
   out += "\n";
   out += row("step time", b + core::format_seconds(m.step_time_s) + e);

@@ -13,7 +13,7 @@ const char* to_string(Precision p)
   }
   return "?";
 }
-const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : "swiglu"; }
+const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : a == Activation::swiglu ? "swiglu" : "squared_relu"; }
 const char* to_string(Recompute r)
 {
   return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
@@ -110,6 +110,12 @@ nlohmann::json to_json(const Scenario& s)
     j["parallelism"]["zero_prefetch"] = p.zero_prefetch;
   if (p.tp_comm_overlap)
     j["parallelism"]["tp_comm_overlap"] = true;
+  if (p.cp != 1)
+    j["parallelism"]["cp"] = p.cp;
+  if (p.overlap_param_gather)
+    j["parallelism"]["overlap_param_gather"] = true;
+  if (s.training.fp8_params)
+    j["training"]["fp8_params"] = true;
   if (s.cluster.scale_up.nvls)
     j["cluster"]["scale_up"]["nvls"] = true;
   if (p.first_stage_layers > 0)

@@ -266,7 +266,10 @@ Model parse_model(JsonReader r, const Catalog& cat)
   std::optional<std::string> act;
   if (preset)
     act = preset->at("activation").get<std::string>();
-  m.activation = r.get_enum("activation", {"gelu", "swiglu"}, act) == "gelu" ? Activation::gelu : Activation::swiglu;
+  {
+    const std::string a = r.get_enum("activation", {"gelu", "swiglu", "squared_relu"}, act);
+    m.activation = a == "gelu" ? Activation::gelu : a == "swiglu" ? Activation::swiglu : Activation::squared_relu;
+  }
   {
     std::optional<double> fb = preset && preset->contains("dropout") ? std::optional<double>(preset->at("dropout").get<double>())
                                                                     : std::optional<double>(m.activation == Activation::gelu ? 0.1 : 0.0);
@@ -303,6 +306,9 @@ Training parse_training(JsonReader r)
   t.attention = r.get_enum("attention", {"flash", "standard"}, std::string("flash")) == "flash" ? Attention::flash
                                                                                                   : Attention::standard;
   t.grad_reduce_bytes = r.get_enum("grad_reduce_precision", {"bf16", "fp16", "fp32"}, std::string("bf16")) == "fp32" ? 4 : 2;
+  t.fp8_params = r.get_bool("fp8_params", false);
+  if (t.fp8_params && t.precision != Precision::fp8)
+    throw ConfigError(r.pointer_of("fp8_params"), "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
   r.finish();
   return t;
 }
@@ -331,16 +337,16 @@ void parse_collective_choices(JsonReader r, std::map<std::string, std::string>& 
 void check_collective_choices(const Scenario& s)
 {
   const std::string& dp = s.parallelism.collectives.at("dp");
-  if ((dp != "in_network" && dp != "hierarchical") || s.parallelism.dp < 2)
+  if ((dp != "in_network" && dp != "hierarchical") || s.grad_replicas() < 2)
     return;
   const std::string ptr = "/parallelism/collectives/dp";
   const auto& p = s.parallelism;
-  topology::Placement placement(p.tp, p.dp, p.pp);
+  topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
   for (int stage = 0; stage < p.pp; ++stage) {
     std::map<long, int> per_node; // node -> members of the stage's first data-parallel group
-    for (int d = 0; d < p.dp; ++d)
+    for (int d = 0; d < s.grad_replicas(); ++d)
       ++per_node[placement.accelerator({0, d, stage}) / s.cluster.accelerators_per_node];
-    int lo = p.dp, hi = 0;
+    int lo = s.grad_replicas(), hi = 0;
     for (const auto& [node, n] : per_node) {
       lo = std::min(lo, n);
       hi = std::max(hi, n);
@@ -359,6 +365,20 @@ void check_collective_choices(const Scenario& s)
   }
 }
 
+/// Context parallelism (ring attention, Megatron/Transformer Engine): each rank holds seq/cp tokens in
+/// 2*cp causal load-balancing chunks, which needs fused attention.
+void check_context_parallel(const Scenario& s)
+{
+  const auto& p = s.parallelism;
+  if (p.cp == 1)
+    return;
+  if (s.model.seq_length % (2 * p.cp) != 0)
+    throw ConfigError("/parallelism/cp", std::to_string(p.cp) + " needs seq_length (" + std::to_string(s.model.seq_length) +
+                                             ") divisible by 2*cp (causal load balancing splits the sequence into 2*cp chunks); choose cp dividing seq_length/2");
+  if (s.training.attention != Attention::flash)
+    throw ConfigError("/parallelism/cp", std::to_string(p.cp) + " needs fused attention (ring attention runs inside the fused kernel); set /training/attention to \"flash\" or cp to 1");
+}
+
 Parallelism parse_parallelism(JsonReader r)
 {
   Parallelism p;
@@ -369,9 +389,13 @@ Parallelism parse_parallelism(JsonReader r)
   p.ep = static_cast<int>(r.get_int("ep", 1, 1 << 24, 1));
   p.first_stage_layers = static_cast<int>(r.get_int("first_stage_layers", 1, 1'000'000, 0L));
   p.last_stage_layers = static_cast<int>(r.get_int("last_stage_layers", 1, 1'000'000, 0L));
+  p.cp = static_cast<int>(r.get_int("cp", 1, 1 << 16, 1));
   p.sequence_parallel = r.get_bool("sequence_parallel", false);
   p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
   p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
+  p.overlap_param_gather = r.get_bool("overlap_param_gather", false);
+  if (p.overlap_param_gather && p.zero_stage < 1)
+    throw ConfigError(r.pointer_of("overlap_param_gather"), "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
   p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
   if (r.has("collectives"))
     parse_collective_choices(r.child("collectives"), p.collectives);
@@ -397,12 +421,19 @@ void check_consistency(const Scenario& s)
   const auto& p = s.parallelism;
   const auto& m = s.model;
   long total = s.cluster.total_accelerators();
-  const double ranks = static_cast<double>(p.tp) * p.pp * p.dp; // no overflow for any accepted values
-  if (ranks != static_cast<double>(total))
-    throw ConfigError("/parallelism", "tp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.pp) + "*" +
+  const double ranks = static_cast<double>(p.tp) * p.pp * p.dp * p.cp; // no overflow for any accepted values
+  if (ranks != static_cast<double>(total)) {
+    if (p.cp == 1)
+      throw ConfigError("/parallelism", "tp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.pp) + "*" +
+                                            std::to_string(p.dp) + " = " + (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks)) : std::string("more than 9e18")) +
+                                            " but the cluster has " + std::to_string(total) +
+                                            " accelerators; make tp*pp*dp equal nodes*accelerators_per_node");
+    throw ConfigError("/parallelism", "tp*cp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.cp) + "*" + std::to_string(p.pp) + "*" +
                                           std::to_string(p.dp) + " = " + (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks)) : std::string("more than 9e18")) +
                                           " but the cluster has " + std::to_string(total) +
-                                          " accelerators; make tp*pp*dp equal nodes*accelerators_per_node");
+                                          " accelerators; make tp*cp*pp*dp equal nodes*accelerators_per_node");
+  }
+  check_context_parallel(s);
   if (m.attention_heads % p.tp != 0)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide attention_heads " +
                                              std::to_string(m.attention_heads) + "; use a divisor of the head count");
@@ -435,6 +466,9 @@ void check_consistency(const Scenario& s)
   if (p.ep > 1 && p.dp % p.ep != 0)
     throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide dp " + std::to_string(p.dp) +
                                              "; expert-parallel groups are made of data-parallel ranks: use a divisor of dp");
+  if (p.ep > 1 && p.cp > 1)
+    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " with context parallelism (cp " + std::to_string(p.cp) +
+                                             ") is not modelled; set cp to 1 or ep to 1");
   if (p.ep > 1 && p.zero_stage == 3)
     throw ConfigError("/parallelism/zero_stage", "3 (FSDP) with expert parallelism (ep " + std::to_string(p.ep) +
                                                      ") is not modelled; use zero_stage 1 or 2 with ep, or ep 1");

@@ -27,7 +27,7 @@ nlohmann::json SimResult::to_json() const
   nlohmann::json st = nlohmann::json::array();
   nlohmann::json totals = nlohmann::json::array();
   for (const auto& s : stages) {
-    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm});
+    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm, s.cp_comm});
     totals.push_back(s.comm_total);
   }
   nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
@@ -50,6 +50,8 @@ SimResult SimResult::from_json(const nlohmann::json& j)
                      s[4].get<double>(), s[5].get<double>(), s[6].get<double>()};
     if (s.size() > 7)
       b.ep_comm = s[7].get<double>();
+    if (s.size() > 8)
+      b.cp_comm = s[8].get<double>();
     r.stages.push_back(b);
   }
   if (j.contains("comm_total"))
@@ -158,7 +160,9 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                    const scenario::Calibration& cal, const SimOptions& opt)
 {
   const auto& p = s.parallelism;
-  topology::Placement placement(p.tp, p.dp, p.pp);
+  // Context-parallel ranks sit between tensor and data parallel (Megatron order tp, cp, dp, pp): the
+  // placement's data-parallel coordinate is the combined dp*cp index, cp fastest.
+  topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
   const bool full = resolve_fidelity(s, opt) == Fidelity::full;
   ReductionPlan plan = plan_reduction(fabric, placement, full);
   const auto t_start = std::chrono::steady_clock::now();
@@ -194,7 +198,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     auto& stream = ctx.streams[static_cast<size_t>(stage)];
     for (int t : plan.rails) {
       std::vector<int> group;
-      for (int d = 0; d < p.dp; ++d)
+      for (int d = 0; d < s.grad_replicas(); ++d)
         group.push_back(placement.accelerator({t, d, stage}));
       stream.groups.push_back(std::move(group));
     }
@@ -221,7 +225,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
       sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
                          [&ctx, stage, r] { run_stage(ctx, stage, r); });
     }
-    if (p.dp > 1)
+    if (s.grad_replicas() > 1)
       sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
                          [&ctx, stage] { run_dp_stream(ctx, stage, ctx.streams[static_cast<size_t>(stage)]); })
           ->daemonize();
@@ -257,15 +261,17 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   r.step_time_s = steps > 0 ? prev / steps : 0;
   for (size_t i = 0; i < ctx.sums.size(); ++i) {
     auto b = ctx.sums[i];
-    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm})
+    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm, &b.cp_comm})
       *x /= steps;
     // Busy time of each kind of communication: every kind this scenario has, even when 0.
     b.comm_total = {{"tp", 0.0}, {"pp", 0.0}, {"dp", 0.0}};
     if (p.ep > 1)
       b.comm_total["ep"] = 0.0;
+    if (p.cp > 1)
+      b.comm_total["cp"] = 0.0;
     for (auto& [kind, intervals] : ctx.busy[i])
       b.comm_total[kind] = union_length(intervals) / std::max(1, steps);
-    r.accelerator_energy_per_step_j += b.energy_j * p.tp * p.dp;
+    r.accelerator_energy_per_step_j += b.energy_j * p.tp * s.grad_replicas();
     r.stages.push_back(b);
   }
   r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;

@@ -92,6 +92,17 @@ void run_stage(SimContext& ctx, int stage, int replica)
           ep_latency = std::max(ep_latency, ctx.platform.route_latency(from, to));
         }
   }
+  // Context parallel: the combined data-parallel index d is dp_index*cp + cp_index (cp fastest); each rank
+  // sends its K/V chunks to the next rank of its CP ring. Full fidelity: every tensor-parallel rank of the
+  // replica sends to its counterpart (every simulated replica does, so the whole ring is loaded); reduced:
+  // the representative pair.
+  const int cp = ctx.scenario.parallelism.cp;
+  std::vector<std::pair<int, int>> cp_pairs;
+  if (cp > 1) {
+    const int d_next = (d / cp) * cp + (d % cp + 1) % cp;
+    for (int t = 0; t < (ctx.plan.full ? tp : 1); ++t)
+      cp_pairs.emplace_back(pl.accelerator({t, d, stage}), pl.accelerator({t, d_next, stage}));
+  }
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
   StageBreakdown scratch;
   StageBreakdown& sum = rep ? ctx.sums[static_cast<size_t>(stage)] : scratch;
@@ -172,6 +183,37 @@ void run_stage(SimContext& ctx, int stage, int replica)
         sum.ep_comm += now() - t0;
         busy("ep", t0, now());
         break;
+      case OpKind::cp_comm: {
+        // Ring attention: while the attention block of the chunk at hand runs, the next K/V chunk travels
+        // from the CP neighbour; cp-1 of the cp blocks per layer overlap a transfer, the last one does not.
+        // Aggregated over the op's ring steps: the transfers run beside (cp-1)/cp of the attention.
+        const double overlapped = op.seconds * (cp - 1) / cp;
+        std::vector<sg4::CommPtr> kv;
+        for (const auto& [a, b] : cp_pairs) {
+          kv.push_back(sg4::Comm::sendto_async(ctx.platform.host(a), ctx.platform.host(b), op.bytes));
+          ++ctx.pipeline_transfers;
+        }
+        if (overlapped > 0) {
+          sg4::this_actor::execute(overlapped * speed);
+          ++ctx.executions;
+        }
+        sg4::Comm::wait_all(kv);
+        // Each ring step pays the p2p software latency (the transfers themselves carry the route latency once).
+        double comm_end = t0;
+        for (const auto& c : kv)
+          comm_end = std::max(comm_end, c->get_finish_time());
+        comm_end += op.steps * ctx.cal.p2p_latency_s;
+        if (comm_end > now())
+          sg4::this_actor::sleep_for(comm_end - now());
+        if (op.seconds - overlapped > 0) {
+          sg4::this_actor::execute((op.seconds - overlapped) * speed);
+          ++ctx.executions;
+        }
+        const double spent = now() - t0;
+        sum.compute += std::min(spent, op.seconds);
+        sum.cp_comm += std::max(0.0, spent - op.seconds);
+        break;
+      }
       case OpKind::send: {
         void* payload = &token;
         if (ctx.plan.full && tp > 1) {
@@ -224,7 +266,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
         break;
       case OpKind::param_gather:
         hand_over(collective::CollectiveKind::all_gather, op.bytes, op.expert);
-        wait_jobs();
+        if (op.steps == 0) // else it runs beside the next step's forward pass (overlap_param_gather)
+          wait_jobs();
         sum.dp_comm += now() - t0;
         busy("dp", t0, now());
         break;
@@ -282,6 +325,9 @@ void run_stage(SimContext& ctx, int stage, int replica)
     }
     ctx.barrier->wait(); // everyone sees the decision about the next step
   }
+  // An overlapped parameter all-gather of the last step belongs to the next step's forward pass: let it
+  // finish after the measured steps, so that no transfer is cut off when the simulation ends.
+  wait_jobs();
 }
 
 void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)

@@ -1,5 +1,6 @@
 #include "TraceRecorder.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -128,6 +129,10 @@ void TraceRecorder::op(int stage, const workload::Op& op, double t0, double spli
     if (op.seconds > 0) // tp_comm_overlap: the GEMMs ran beside the transfer; the rest was exposed
       event("compute", what + " (GEMMs with TP overlap)", t0, split);
     event("tp_comm", "TP " + what + " (" + megabytes(op.bytes) + ")", op.seconds > 0 ? split : t0, t1);
+    break;
+  case OpKind::cp_comm: // attention overlapped with the KV ring exchange, then what the exchange exposed
+    event("compute", what + " attention", t0, std::min(t1, t0 + op.seconds));
+    event("cp_comm", "CP KV exchange " + what + " (" + megabytes(op.bytes) + ")", t0 + op.seconds, t1);
     break;
   case OpKind::recv:
     event("bubble", "wait for " + what + " from stage " + std::to_string(op.peer), t0, split);

@@ -38,11 +38,21 @@ std::vector<Kernel> doubled(std::vector<Kernel> ks)
 
 LayerOps::LayerOps(const scenario::Scenario& s, const ModelShape& shape) : s_(s), shape_(shape)
 {
-  tokens_ = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length;
+  // Context parallel: each rank holds seq/cp tokens of every sequence.
+  tokens_ = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length / s.parallelism.cp;
   tokens_sp_ = s.parallelism.sequence_parallel ? tokens_ / s.parallelism.tp : tokens_;
   bytes_ = 2;
-  gemm_bytes_ = s.training.precision == Precision::fp8 ? 1 : 2;
+  fp8_ = s.training.precision == Precision::fp8;
+  gemm_bytes_ = fp8_ ? 1 : 2;
   dropout_ = s.model.dropout;
+}
+
+Kernel LayerOps::linear(double m, double k, double n) const
+{
+  if (!fp8_)
+    return gemm(m, k, n, gemm_bytes_);
+  // Transformer Engine FP8 GEMM: FP8 operands, 16-bit output.
+  return {KernelClass::fp8_gemm, 2.0 * m * k * n, (m * k + k * n) * 1.0 + m * n * bytes_};
 }
 
 std::vector<Kernel> LayerOps::attention_core_forward() const
@@ -52,9 +62,12 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   const double heads = s_.model.attention_heads / t;
   const double score_elems = b * heads * sq * sq;
   if (s_.training.attention == Attention::flash) {
-    // Fused causal attention skips the masked half of the score matrix; reads Q, K, V, writes O.
+    // Fused causal attention skips the masked half of the score matrix; reads Q, K, V, writes O. With
+    // context parallelism each rank's queries (seq/cp tokens, causally load-balanced chunks) meet the
+    // K and V of every rank in turn: 1/cp of the causal work, and cp blocks of K and V read.
+    const double cp = s_.parallelism.cp;
     const double kv = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
-    return {{KernelClass::attention, 0.5 * 4.0 * b * sq * sq * h / t, tokens_ * (2 * h / t + 2 * kv) * bytes_}};
+    return {{KernelClass::attention, 0.5 * 4.0 * b * sq * sq * h / t / cp, tokens_ * (2 * h / t + 2 * kv * cp) * bytes_}};
   }
   const double d = shape_.head_dim;
   std::vector<Kernel> k;
@@ -66,64 +79,121 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   return k;
 }
 
-std::vector<Kernel> LayerOps::attention_block() const
+std::vector<Kernel> LayerOps::attention_block(bool fp8_casts) const
 {
   const double t = s_.parallelism.tp, h = s_.model.hidden_size;
   const double T = tokens_, Tsp = tokens_sp_, e = bytes_;
   const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
   std::vector<Kernel> k;
   k.push_back(memory(2 * Tsp * h * e)); // input norm
-  k.push_back(gemm(T, h, h / t + 2 * kv_per_rank, gemm_bytes_));
+  cast(k, T * h, fp8_casts);
+  k.push_back(linear(T, h, h / t + 2 * kv_per_rank));
   for (const auto& a : attention_core_forward())
     k.push_back(a);
-  k.push_back(gemm(T, h / t, h, gemm_bytes_));
+  cast(k, T * h / t, fp8_casts);
+  k.push_back(linear(T, h / t, h));
   // dropout (with its mask) and residual add
   k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   k.push_back(memory(2 * Tsp * h * e)); // post-attention norm
   return k;
 }
 
-void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn) const
+void LayerOps::cast(std::vector<Kernel>& k, double elems, bool fp8_casts) const
+{
+  // FP8 (Transformer Engine): each FP8 GEMM's input is cast to FP8 with its amax, writing a row-major
+  // and a transposed copy (the latter for the weight-gradient GEMM): read 2 bytes, write 2 per element.
+  if (fp8_casts && fp8_)
+    k.push_back(memory(elems * (bytes_ + 2.0)));
+}
+
+void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts) const
 {
   const double t = s_.parallelism.tp, h = s_.model.hidden_size, e = bytes_;
-  k.push_back(gemm(tokens, h, (shape_.mlp_matrices - 1) * ffn / t, gemm_bytes_));
-  k.push_back(memory(tokens * ffn / t * e * (shape_.mlp_matrices == 2 ? 2 : 3))); // bias-GELU or SwiGLU
-  k.push_back(gemm(tokens, ffn / t, h, gemm_bytes_));
+  cast(k, tokens * h, fp8_casts);
+  k.push_back(linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t));
+  k.push_back(memory(tokens * ffn / t * e * (shape_.mlp_matrices == 3 ? 3 : 2))); // bias-GELU, squared ReLU or SwiGLU
+  cast(k, tokens * ffn / t, fp8_casts);
+  k.push_back(linear(tokens, ffn / t, h));
+}
+
+std::vector<Kernel> LayerOps::layer_forward(bool fp8_casts) const
+{
+  const double h = s_.model.hidden_size, e = bytes_;
+  std::vector<Kernel> k = attention_block(fp8_casts);
+  mlp_block(k, tokens_, s_.model.ffn_hidden_size, fp8_casts);
+  k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
+  return k;
 }
 
 std::vector<Kernel> LayerOps::forward() const
 {
-  const double h = s_.model.hidden_size, e = bytes_;
-  std::vector<Kernel> k = attention_block();
-  mlp_block(k, tokens_, s_.model.ffn_hidden_size);
+  return layer_forward(true);
+}
+
+std::vector<Kernel> LayerOps::backward() const
+{
+  std::vector<Kernel> out = doubled(layer_forward(false));
+  if (fp8_) {
+    // The output gradient of each FP8 GEMM is cast (with its transpose) before the data- and
+    // weight-gradient GEMMs.
+    const double t = s_.parallelism.tp, h = s_.model.hidden_size, f = s_.model.ffn_hidden_size;
+    const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
+    for (double n : {h / t + 2 * kv_per_rank, h, (shape_.mlp_matrices - 1) * f / t, h})
+      out.push_back(memory(tokens_ * n * (bytes_ + 2.0)));
+  }
+  // Fused attention backward recomputes the scores: about 2.5x its forward FLOPs, not 2x.
+  if (s_.training.attention == Attention::flash) {
+    Kernel fa = attention_core_forward().front();
+    out.push_back({KernelClass::attention, 0.5 * fa.flops, 0.0});
+  }
+  return out;
+}
+
+std::vector<Kernel> LayerOps::moe_layer(bool fp8_casts) const
+{
+  const auto& moe = s_.model.moe;
+  const double h = s_.model.hidden_size, e = bytes_, fe = moe.expert_ffn_hidden_size;
+  std::vector<Kernel> k = attention_block(fp8_casts);
+  // Router: logits over every expert in fp32 (a 16-bit GEMM), softmax and top-k; then permute the copies.
+  k.push_back(gemm(tokens_sp_, h, moe.experts, bytes_));
+  k.push_back(memory(tokens_sp_ * moe.experts * 4.0 * 3));
+  k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // permute for dispatch
+  // Token copies this expert-parallel rank's experts get: its group's tokens x top_k / ep on average,
+  // load_imbalance times that on the busiest rank. The experts are sharded over tp as well as ep
+  // (Megatron's default expert tensor parallelism): each TP rank computes its slice for every copy.
+  mlp_block(k, routed_tokens(), fe, fp8_casts);
+  k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // unpermute and weighted combine
+  if (moe.shared_experts > 0)
+    mlp_block(k, tokens_, moe.shared_experts * fe, fp8_casts);
   k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   return k;
+}
+
+double LayerOps::routed_tokens() const
+{
+  return tokens_ * s_.model.moe.top_k * s_.model.moe.busiest_load();
 }
 
 std::vector<Kernel> LayerOps::moe_forward() const
 {
-  const auto& moe = s_.model.moe;
-  const double h = s_.model.hidden_size, e = bytes_, fe = moe.expert_ffn_hidden_size;
-  std::vector<Kernel> k = attention_block();
-  // Router: logits over every expert in fp32, softmax and top-k; then permute the token copies.
-  k.push_back(gemm(tokens_sp_, h, moe.experts, gemm_bytes_));
-  k.push_back(memory(tokens_sp_ * moe.experts * 4.0 * 3));
-  // Token copies this expert-parallel rank's experts get: its group's tokens x top_k / ep on average.
-  const double routed = tokens_ * moe.top_k * moe.busiest_load();
-  k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // permute for dispatch
-  // The routed experts run on the tokens they receive (experts sharded over tp as well as ep, Megatron's
-  // default expert tensor parallelism: each TP rank computes its slice for every routed token).
-  mlp_block(k, routed, fe);
-  k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // unpermute and weighted combine
-  if (moe.shared_experts > 0)
-    mlp_block(k, tokens_, moe.shared_experts * fe);
-  k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
-  return k;
+  return moe_layer(true);
 }
 
 std::vector<Kernel> LayerOps::moe_backward() const
 {
-  std::vector<Kernel> out = doubled(moe_forward());
+  std::vector<Kernel> out = doubled(moe_layer(false));
+  if (fp8_) {
+    // Output-gradient casts before each FP8 GEMM's backward: attention's two, the routed and shared experts'.
+    const auto& moe = s_.model.moe;
+    const double t = s_.parallelism.tp, h = s_.model.hidden_size, fe = moe.expert_ffn_hidden_size;
+    const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
+    for (double n : {h / t + 2 * kv_per_rank, h})
+      out.push_back(memory(tokens_ * n * (bytes_ + 2.0)));
+    for (auto [tokens, ffn] : {std::pair<double, double>{routed_tokens(), fe}, {tokens_, moe.shared_experts * fe}})
+      if (tokens > 0 && ffn > 0)
+        for (double n : {(shape_.mlp_matrices - 1) * ffn / t, h})
+          out.push_back(memory(tokens * n * (bytes_ + 2.0)));
+  }
   if (s_.training.attention == Attention::flash) {
     Kernel fa = attention_core_forward().front();
     out.push_back({KernelClass::attention, 0.5 * fa.flops, 0.0});
@@ -153,15 +223,27 @@ EpTraffic LayerOps::moe_ep_traffic() const
   return tr;
 }
 
-std::vector<Kernel> LayerOps::backward() const
+std::vector<Kernel> LayerOps::attention_forward() const
 {
-  std::vector<Kernel> out = doubled(forward());
-  // Fused attention backward recomputes the scores: about 2.5x its forward FLOPs, not 2x.
-  if (s_.training.attention == Attention::flash) {
-    Kernel fa = attention_core_forward().front();
-    out.push_back({KernelClass::attention, 0.5 * fa.flops, 0.0});
-  }
-  return out;
+  if (s_.training.attention != Attention::flash)
+    return {};
+  return attention_core_forward();
+}
+
+std::vector<Kernel> LayerOps::attention_backward() const
+{
+  if (s_.training.attention != Attention::flash)
+    return {};
+  Kernel fa = attention_core_forward().front();
+  return {fa, fa, {KernelClass::attention, 0.5 * fa.flops, 0.0}};
+}
+
+double LayerOps::cp_kv_bytes() const
+{
+  if (s_.parallelism.cp <= 1)
+    return 0.0;
+  const double kv_per_rank = std::max(1.0, s_.model.kv_heads / static_cast<double>(s_.parallelism.tp)) * shape_.head_dim;
+  return tokens_ * 2.0 * kv_per_rank * bytes_; // this rank's K and V, 16-bit
 }
 
 std::vector<Kernel> LayerOps::recompute() const
@@ -223,7 +305,7 @@ void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Effic
 {
   for (const auto& k : kernels) {
     cost.compute_s += eff.time(k);
-    if (k.cls == KernelClass::gemm)
+    if (k.cls == KernelClass::gemm || k.cls == KernelClass::fp8_gemm)
       cost.gemm_s += eff.time(k);
     cost.flops += k.flops;
     cost.kernels += 1;

@@ -74,17 +74,19 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
 {
   const double t = s.parallelism.tp, b = s.training.micro_batch_size, sq = s.model.seq_length;
   const double h = s.model.hidden_size, f = s.model.ffn_hidden_size, a = s.model.attention_heads;
-  const double sbh = sq * b * h;
+  const double sbh = sq / s.parallelism.cp * b * h; // context parallel: seq/cp tokens per rank
   const bool drop = s.model.dropout > 0;
   const bool sp = s.parallelism.sequence_parallel;
   if (s.training.recompute == Recompute::full)
     return 2.0 * sbh / (sp ? t : 1.0); // only the layer input is kept
   // Units of sbh bytes (2-byte activations, 1-byte dropout masks), after Korthikanti et al. Table 2.
   const double kv = shape.kv_dim / h;
-  const double attn_sharded = 2 /*Q*/ + 2 * kv /*K*/ + 2 * kv /*V*/ + 2 /*proj input*/;
-  auto mlp_units = [&](double ffn) { return (shape.mlp_matrices == 2) ? 2 * ffn / h + 2 * ffn / h : 4 * ffn / h + 2 * ffn / h; };
+  // FP8 (Transformer Engine): the inputs of the FP8 GEMMs are saved for the weight gradient as FP8, 1 byte.
+  const double g = s.training.precision == scenario::Precision::fp8 ? 1 : 2;
+  const double attn_sharded = 2 /*Q*/ + 2 * kv /*K*/ + 2 * kv /*V*/ + g /*proj input*/;
+  auto mlp_units = [&](double ffn) { return (shape.mlp_matrices == 2) ? 2 * ffn / h + g * ffn / h : 4 * ffn / h + g * ffn / h; };
   double mlp_sharded = mlp_units(f);
-  double replicated = 4 /*norm inputs*/ + 2 /*QKV input*/ + 2 /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
+  double replicated = 4 /*norm inputs*/ + g /*QKV input*/ + g /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
   if (moe) {
     // Every token's copy routed to each of its top-k experts (on the busiest rank, load_imbalance times
     // the mean) keeps its permuted input and the expert's intermediate activations; shared experts are
@@ -93,7 +95,7 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
     const double routed = e.top_k * e.busiest_load();
     const double fe = e.expert_ffn_hidden_size;
     mlp_sharded = (routed + e.shared_experts) * mlp_units(fe);
-    replicated += 2 * routed /*permuted expert inputs*/ + 4.0 * e.experts / h * 2 /*router logits, probabilities*/;
+    replicated += g * routed /*permuted expert inputs*/ + 4.0 * e.experts / h * 2 /*router logits, probabilities*/;
   }
   double per = (attn_sharded + mlp_sharded) / t + replicated / (sp ? t : 1.0);
   double core = 0;
@@ -116,13 +118,25 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     mb.stage = stage;
     const double params = stage_params_per_rank(s, shape, stage);
     mb.weights = 2.0 * params;   // bf16/fp16 model weights
+    // FP8: Transformer Engine caches an FP8 copy of each linear layer's weights and its transpose (1 + 1
+    // bytes) beside the 16-bit weights; with FP8 primary weights that cache is all there is of them.
+    if (s.training.precision == scenario::Precision::fp8 && !s.training.fp8_params)
+      mb.weights += 2.0 * (params - (stage == 0 ? shape.embedding_params / p.tp : 0.0) -
+                           (stage == p.pp - 1 && p.pp > 1 ? shape.embedding_params / p.tp : 0.0));
     mb.gradients = 4.0 * params; // fp32 main gradients (accumulated across micro-batches)
     // fp32 master weights, Adam m and v; the distributed optimizer shards the routed experts' states over
     // their expert-data-parallel group (dp / ep ranks hold copies of the same experts).
     const double expert = stage_expert_params_per_rank(s, shape, stage);
-    mb.optimizer = 12.0 * (params - expert) / (p.zero_stage >= 1 ? p.dp : 1) +
-                   12.0 * expert / (p.zero_stage >= 1 ? p.dp / p.ep : 1);
-    if (p.zero_stage >= 2 && p.dp > 1) {
+    const double replicas = s.grad_replicas();
+    mb.optimizer = 12.0 * (params - expert) / (p.zero_stage >= 1 ? replicas : 1) +
+                   12.0 * expert / (p.zero_stage >= 1 ? replicas / p.ep : 1);
+    if (p.zero_stage >= 1 && s.training.grad_reduce_bytes < 4) {
+      // Megatron-core distributed optimizer with 16-bit gradient reduction: the gradient buffer has the
+      // reduce type; each rank keeps fp32 master weights, Adam m and v of its shard (its fp32 gradient
+      // shard is a transient of the optimizer step, inside the workspace).
+      mb.gradients = s.training.grad_reduce_bytes * params;
+    }
+    if (p.zero_stage >= 2 && replicas > 1) {
       // ZeRO-2/3: each rank accumulates only its shard of the fp32 gradients; the unsharded gradients of
       // the buckets (ZeRO-3: units) being produced and reduce-scattered live only until reduced: two.
       double in_flight = 2.0 * p.grad_bucket_bytes;
@@ -133,12 +147,12 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
             largest = std::max(largest, u);
       if (p.zero_stage == 3)
         in_flight = 2.0 * largest * s.training.grad_reduce_bytes;
-      mb.gradients = 4.0 * params / p.dp + std::min(in_flight, 4.0 * params * (1.0 - 1.0 / p.dp));
+      mb.gradients = 4.0 * params / replicas + std::min(in_flight, 4.0 * params * (1.0 - 1.0 / replicas));
       if (p.zero_stage == 3) {
         // ZeRO-3: the weights are sharded too; the unit computing and the `zero_prefetch` units gathered
         // ahead of it are held whole.
         const double gathered = (1.0 + p.zero_prefetch) * largest * 2.0;
-        mb.weights = 2.0 * params / p.dp + std::min(gathered, 2.0 * params * (1.0 - 1.0 / p.dp));
+        mb.weights = 2.0 * params / replicas + std::min(gathered, 2.0 * params * (1.0 - 1.0 / replicas));
       }
     }
     // 1F1B: stage s holds min(pp - s, m) micro-batches; interleaving adds (pp-1)/(pp*vpp) of a round.
@@ -155,7 +169,7 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
       mb.activations += layer_activation_bytes(none, shape, moe_layers > 0);
     }
     if (stage == p.pp - 1) // fp32 logits and their gradient
-      mb.activations += 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length *
+      mb.activations += 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length / p.cp *
                         static_cast<double>(s.model.vocab_size) / p.tp;
     mb.workspace = cal.workspace_bytes;
     mb.capacity = s.cluster.accelerator.memory_bytes * cal.memory_usable_fraction;

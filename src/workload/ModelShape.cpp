@@ -12,11 +12,12 @@ ModelShape ModelShape::of(const scenario::Model& m)
   s.head_dim = h / m.attention_heads;
   s.kv_dim = m.kv_heads * s.head_dim;
   const bool gelu = m.activation == Activation::gelu;
-  s.mlp_matrices = gelu ? 2 : 3;
+  s.mlp_matrices = m.activation == Activation::swiglu ? 3 : 2; // GELU and squared ReLU: fc1, fc2
   const double attn_w = h * (h + 2 * s.kv_dim) + h * h;
   const double mlp_w = s.mlp_matrices * h * f;
   // GPT (GELU) layers carry biases and two LayerNorms (weight+bias); Llama layers two RMSNorm weights.
-  const double extras = gelu ? (h + 2 * s.kv_dim) + h + f + h + 4 * h : 2 * h;
+  // Nemotron (squared ReLU): no biases, two LayerNorms with weight and bias.
+  const double extras = gelu ? (h + 2 * s.kv_dim) + h + f + h + 4 * h : m.activation == Activation::swiglu ? 2 * h : 4 * h;
   s.layer_params = attn_w + mlp_w + extras;
   s.embedding_params = static_cast<double>(m.vocab_size) * h;
   s.total_params = m.layers * s.layer_params + s.embedding_params + (gelu ? seq * h + 2 * h : h);

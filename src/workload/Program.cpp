@@ -26,6 +26,22 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
   add_kernels(layer_b, ops.recompute(), eff);
   add_kernels(layer_b, ops.backward(), eff);
   TpTraffic tp = ops.layer_tp_traffic();
+  // Context parallel: every layer's attention exchanges K/V chunks with the CP ring neighbour (cp-1 steps
+  // in forward; K/V and dK/dV in backward), overlapped with the attention blocks as Transformer Engine does.
+  CpTraffic cp_f, cp_b;
+  if (p.cp > 1) {
+    PassCost af, ab;
+    add_kernels(af, ops.attention_forward(), eff);
+    add_kernels(ab, ops.attention_backward(), eff);
+    // Per layer; scaled by each chunk's layer count below.
+    cp_f = {ops.cp_kv_bytes() * (p.cp - 1), p.cp - 1, af.compute_s};
+    cp_b = {2.0 * ops.cp_kv_bytes() * (p.cp - 1), p.cp - 1, ab.compute_s};
+    if (s.training.recompute == Recompute::full) { // the recomputed forward exchanges K/V again
+      cp_b.bytes += cp_f.bytes;
+      cp_b.steps += cp_f.steps;
+      cp_b.attention_s += cp_f.attention_s;
+    }
+  }
   std::vector<ChunkCost> out(static_cast<size_t>(p.vpp));
   PassCost moe_f, moe_b;
   EpTraffic ep;
@@ -48,6 +64,8 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     add_traffic(cc.backward.tp, tp, layers * recompute_passes);
     add_traffic(cc.forward.ep, ep, moe);
     add_traffic(cc.backward.ep, ep, moe * recompute_passes);
+    cc.forward.cp = {cp_f.bytes * layers, cp_f.steps * layers, cp_f.attention_s * layers};
+    cc.backward.cp = {cp_b.bytes * layers, cp_b.steps * layers, cp_b.attention_s * layers};
     const int virtual_stage = c * p.pp + stage;
     if (virtual_stage == 0) {
       add_kernels(cc.forward, ops.embedding_forward(), eff);
@@ -68,11 +86,21 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
 {
   // tp_comm_overlap: the GEMMs next to the TP collectives run with them (the tp_comm op's seconds).
   const double overlapped = tp_overlap && cost.tp.ring_bytes > 0 ? cost.gemm_s * fraction : 0.0;
-  Op c{OpKind::compute, pass, cost.compute_s * fraction - overlapped};
+  const bool cp = cost.cp.steps > 0;
+  Op c{OpKind::compute, pass, (cost.compute_s - (cp ? cost.cp.attention_s : 0.0)) * fraction - overlapped};
   c.microbatch = mb;
   c.chunk = chunk;
   prog.ops.push_back(c);
   prog.compute_s += c.seconds + overlapped;
+  if (cp) {
+    Op r{OpKind::cp_comm, pass, cost.cp.attention_s * fraction};
+    r.bytes = cost.cp.bytes * fraction;
+    r.steps = std::max(1, static_cast<int>(std::lround(cost.cp.steps * fraction)));
+    r.microbatch = mb;
+    r.chunk = chunk;
+    prog.ops.push_back(r);
+    prog.compute_s += r.seconds;
+  }
   if (cost.tp.ring_bytes > 0) {
     Op t{OpKind::tp_comm, pass, overlapped};
     t.bytes = cost.tp.ring_bytes * fraction;
@@ -139,14 +167,22 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const auto& p = s.parallelism;
   w.grad_collective = p.zero_stage >= 1 ? GradCollective::reduce_scatter : GradCollective::all_reduce;
 
-  const Efficiency eff(s.cluster.accelerator.peak(s.training.precision), s.cluster.accelerator.memory_bandwidth, cal, clock);
+  // FP8 runs only the linear layers' GEMMs at the FP8 peak (Transformer Engine); attention, batched
+  // GEMMs and the logits stay 16-bit.
+  const auto& acc = s.cluster.accelerator;
+  const bool fp8 = s.training.precision == scenario::Precision::fp8;
+  const double peak16 = fp8 ? (acc.peak(scenario::Precision::bf16) > 0 ? acc.peak(scenario::Precision::bf16)
+                                                                       : acc.peak(scenario::Precision::fp16))
+                            : acc.peak(s.training.precision);
+  const Efficiency eff(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
+                       fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
   const LayerOps ops(s, w.shape);
   const double act_bytes = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length *
                            s.model.hidden_size * 2.0 / p.tp; // scatter/gather across the TP ranks' NICs
   const int m = static_cast<int>(w.microbatches);
   const int vstages = p.pp * p.vpp;
   const bool ovl = p.tp_comm_overlap;
-  const bool zero3 = p.zero_stage == 3 && p.dp > 1;
+  const bool zero3 = p.zero_stage == 3 && s.grad_replicas() > 1;
   for (int stage = 0; stage < p.pp; ++stage) {
     StageProgram prog;
     prog.stage = stage;
@@ -180,11 +216,11 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     const double chunk_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / p.vpp;
     const double chunk_grad_bytes = chunk_params * s.training.grad_reduce_bytes;
     // Routed experts' gradients reduce over their expert-data-parallel group (dp / ep ranks).
-    const bool expert_dp = p.dp / p.ep > 1;
+    const bool expert_dp = s.grad_replicas() / p.ep > 1;
     std::vector<double> chunk_expert_grad_bytes;
     for (int c = 0; c < p.vpp; ++c)
       chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) * s.training.grad_reduce_bytes);
-    const int buckets = p.dp > 1 ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
+    const int buckets = s.grad_replicas() > 1 ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;
     for (const auto& st : one_f_one_b(p.pp, p.vpp, stage, m)) {
       const int v = st.chunk * p.pp + stage;
@@ -251,17 +287,28 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     if (buckets > 0 || zero3)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
-    const double opt_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / (p.zero_stage >= 1 ? p.dp : 1) +
-                              stage_expert / (p.zero_stage >= 1 ? p.dp / p.ep : 1);
+    const double opt_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / (p.zero_stage >= 1 ? s.grad_replicas() : 1) +
+                              stage_expert / (p.zero_stage >= 1 ? s.grad_replicas() / p.ep : 1);
     const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
     prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
     prog.compute_s += opt_time;
-    if (p.zero_stage >= 1 && p.zero_stage < 3 && p.dp > 1) // ZeRO-3 gathers before each use instead
-      prog.ops.push_back(Op{OpKind::param_gather, Pass::step, 0, (stage_params_per_rank(s, w.shape, stage) - stage_expert) * 2.0});
-    if (p.zero_stage >= 1 && p.zero_stage < 3 && expert_dp && stage_expert > 0) {
-      Op x{OpKind::param_gather, Pass::step, 0, stage_expert * 2.0};
-      x.expert = true;
-      prog.ops.push_back(x);
+    if (p.zero_stage >= 1 && p.zero_stage < 3 && s.grad_replicas() > 1) { // ZeRO-3 gathers before each use instead
+      // Updated parameters are all-gathered in their storage type: 16-bit, or FP8 for the linear layers'
+      // weights with FP8 primary weights. Routed experts' over their expert-data-parallel group.
+      const double dense = stage_params_per_rank(s, w.shape, stage) - stage_expert;
+      const double fp8 = s.training.fp8_params
+                             ? std::min(dense, (s.stage_layers(stage) - stage_moe_layers(s, stage)) * w.shape.layer_params / p.tp +
+                                                   stage_moe_layers(s, stage) * (w.shape.moe_layer_params - w.shape.expert_params) / p.tp)
+                             : 0.0;
+      Op g{OpKind::param_gather, Pass::step, 0, (dense - fp8) * 2.0 + fp8};
+      g.steps = p.overlap_param_gather ? 1 : 0; // 1: overlapped with the next step's forward (not waited here)
+      prog.ops.push_back(g);
+      if (expert_dp && stage_expert > 0) {
+        Op x{OpKind::param_gather, Pass::step, 0, stage_expert * (s.training.fp8_params ? 1.0 : 2.0)};
+        x.steps = g.steps;
+        x.expert = true;
+        prog.ops.push_back(x);
+      }
     }
     w.stages.push_back(std::move(prog));
   }
@@ -275,7 +322,7 @@ double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
   double compute_s = 0;
   for (const auto& st : w.stages)
     for (const auto& op : st.ops)
-      if (op.kind == OpKind::compute || op.kind == OpKind::tp_comm) // tp_comm: GEMMs it overlaps with
+      if (op.kind == OpKind::compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm) // tp_comm: GEMMs it overlaps with
         compute_s += op.seconds;
   compute_s /= static_cast<double>(std::max<size_t>(1, w.stages.size()));
   const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());

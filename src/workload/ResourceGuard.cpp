@@ -56,7 +56,7 @@ ResourceEstimate estimate_resources(const scenario::Scenario& s, const ResourceC
 {
   // Everything in doubles: the point is to estimate scenarios too large for integer arithmetic.
   const auto& p = s.parallelism;
-  const double tp = p.tp, pp = p.pp, dp = p.dp, vpp = p.vpp;
+  const double tp = p.tp, pp = p.pp, dp = s.grad_replicas(), vpp = p.vpp; // dp: replicas, dp*cp
   const double mb = static_cast<double>(s.micro_batches_per_replica());
   const double steps = s.simulation.steps;
   ResourceEstimate e;
@@ -83,7 +83,7 @@ ResourceEstimate estimate_resources(const scenario::Scenario& s, const ResourceC
   const int stages = p.pp;
   for (int stage : {0, stages / 2, stages - 1}) {
     double buckets = 0;
-    if (p.dp > 1) {
+    if (dp > 1) {
       const double chunk_bytes = stage_params_per_rank(s, shape, stage) / vpp * s.training.grad_reduce_bytes;
       buckets = vpp * std::max(1.0, std::ceil(chunk_bytes / p.grad_bucket_bytes));
       if (p.zero_stage == 2) // every micro-batch's backward reduce-scatters its buckets

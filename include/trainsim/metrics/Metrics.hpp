@@ -17,6 +17,7 @@ struct Breakdown {
   double ep_comm = 0; ///< expert-parallel all-to-alls (MoE)
   /// Busy time per kind of communication ("tp", "pp", "dp", ...), hidden or not (sim::StageBreakdown).
   std::map<std::string, double> comm_total;
+  double cp_comm = 0; ///< exposed context-parallel KV exchange (reported when cp > 1)
 };
 
 /// Everything a run reports; the JSON report is this structure.

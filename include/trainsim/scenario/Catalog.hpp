@@ -12,6 +12,7 @@ namespace trainsim::scenario {
 /// The calibrated parameter set (platforms/calibration.json): one set for every scenario.
 struct Calibration {
   double gemm_efficiency = 0.8;         ///< achievable fraction of dense peak on large GEMMs
+  double fp8_gemm_efficiency = 0.6;     ///< FP8 GEMMs (precision fp8): achievable fraction of the FP8 dense peak
   double attention_efficiency = 0.55;   ///< fused (flash) attention kernels, fraction of dense peak
   double batched_gemm_efficiency = 0.5; ///< unfused attention score/context batched GEMMs
   double memory_efficiency = 0.8;       ///< achievable fraction of HBM bandwidth for memory-bound kernels

@@ -11,7 +11,7 @@
 namespace trainsim::scenario {
 
 enum class Precision { bf16, fp16, fp8 };
-enum class Activation { gelu, swiglu };
+enum class Activation { gelu, swiglu, squared_relu };
 enum class Recompute { none, selective, full };
 enum class Attention { flash, standard };
 enum class FabricType { fat_tree, rail_optimized, dragonfly, torus, supernode };
@@ -112,6 +112,9 @@ struct Training {
   Recompute recompute = Recompute::none;
   Attention attention = Attention::flash;
   int grad_reduce_bytes = 2; ///< bytes per gradient element in the DP reduction (2: bf16/fp16, 4: fp32)
+  /// FP8 primary weights (NeMo fp8_params, Megatron --fp8-param-gather): the linear layers' weights are kept
+  /// in FP8 (with Transformer Engine's transpose cache) instead of 16-bit plus an FP8 cache; precision fp8 only.
+  bool fp8_params = false;
 };
 
 struct Parallelism {
@@ -123,9 +126,13 @@ struct Parallelism {
   /// Uneven pipeline split (Megatron's decoder_first/last_pipeline_num_layers), vpp 1 only; 0: even share.
   int first_stage_layers = 0;
   int last_stage_layers = 0;
+  int cp = 1; ///< context parallel: each rank holds seq/cp tokens (ring attention); world = tp*cp*dp*pp
   bool sequence_parallel = false;
   int zero_stage = 0;
   bool overlap_grad_reduce = true;
+  /// Distributed optimizer: the all-gather of updated parameters overlaps the next step's forward pass
+  /// (Megatron --overlap-param-gather, NeMo's default with the distributed optimizer) instead of blocking.
+  bool overlap_param_gather = false;
   double grad_bucket_bytes = 0; ///< DP gradient bucket size
   /// Collective algorithm per use ("dp", "tp"), a name from the collective registry.
   std::map<std::string, std::string> collectives{{"dp", "ring"}, {"tp", "ring"}};
@@ -275,6 +282,9 @@ struct Scenario {
   {
     return training.global_batch_size / (static_cast<long>(parallelism.dp) * training.micro_batch_size);
   }
+  /// Ranks that hold a full copy of a stage's weights and reduce gradients together: dp*cp (Megatron
+  /// reduces gradients over the data- and context-parallel ranks; placement order tp, cp, dp, pp).
+  int grad_replicas() const { return parallelism.dp * parallelism.cp; }
   double tokens_per_step() const
   {
     return static_cast<double>(training.global_batch_size) * model.seq_length;

@@ -25,7 +25,8 @@ struct StageBreakdown {
   /// Communication busy time by kind ("tp", "pp", "dp", "ep", ...): how long this rank had communication of that
   /// kind in flight or was blocked on it (union of the simulated start-to-end intervals), hidden or not.
   std::map<std::string, double> comm_total;
-  double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + ep_comm; }
+  double cp_comm = 0;  ///< exposed context-parallel KV exchange (beyond the attention it overlaps)
+  double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + ep_comm + cp_comm; }
 };
 
 /// How much of the cluster a simulation runs in detail (docs/performance.md).

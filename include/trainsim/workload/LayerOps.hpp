@@ -20,6 +20,14 @@ struct EpTraffic {
   double bytes = 0;    ///< bytes one rank sends to the other members of its expert-parallel group, summed
 };
 
+/// Context-parallel ring exchange of one pass: K/V (and in backward dK/dV) chunks sent to the CP ring
+/// neighbour, overlapped with the fused attention kernels (part of compute_s).
+struct CpTraffic {
+  double bytes = 0;       ///< bytes one rank sends to its neighbour, summed over the ring steps
+  int steps = 0;          ///< ring steps (cp-1 per layer and pass)
+  double attention_s = 0; ///< attention compute the exchange overlaps with (included in compute_s)
+};
+
 /// Cost of one pass (forward or backward) of a group of layers for one micro-batch on one TP rank.
 struct PassCost {
   double compute_s = 0;
@@ -28,6 +36,7 @@ struct PassCost {
   TpTraffic tp;
   EpTraffic ep;
   double gemm_s = 0; ///< of compute_s: the layers' GEMMs, which the TP collectives are adjacent to
+  CpTraffic cp;
 };
 
 /// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).
@@ -57,11 +66,27 @@ public:
   std::vector<Kernel> moe_recompute() const;
   /// All-to-all traffic of one MoE layer forward (backward moves the same volume).
   EpTraffic moe_ep_traffic() const;
+  /// The fused attention kernels of one layer (part of forward() and backward()), which context-parallel
+  /// KV exchange overlaps with; empty with unfused attention.
+  std::vector<Kernel> attention_forward() const;
+  std::vector<Kernel> attention_backward() const;
+  /// Context parallel: bytes one rank sends to its ring neighbour per ring step of one layer's forward
+  /// (its K and V chunk); backward sends K, V and their gradients, twice this. 0 when cp is 1.
+  double cp_kv_bytes() const;
 
 private:
-  std::vector<Kernel> attention_block() const;
-  void mlp_block(std::vector<Kernel>& k, double tokens, double ffn) const;
+  std::vector<Kernel> attention_block(bool fp8_casts) const;
+  void mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts) const;
+  /// FP8: the cast of a GEMM input of `elems` elements (when `fp8_casts` and precision fp8).
+  void cast(std::vector<Kernel>& k, double elems, bool fp8_casts) const;
+  std::vector<Kernel> moe_layer(bool fp8_casts) const;
+  /// Token copies the busiest expert-parallel rank's experts process per micro-batch.
+  double routed_tokens() const;
   std::vector<Kernel> attention_core_forward() const;
+  std::vector<Kernel> layer_forward(bool fp8_casts) const;
+  /// A linear layer's GEMM: FP8 (Transformer Engine) with precision fp8, else 16-bit.
+  Kernel linear(double m, double k, double n) const;
+  bool fp8_ = false;
   const scenario::Scenario& s_;
   const ModelShape& shape_;
   double tokens_ = 0, tokens_sp_ = 0, bytes_ = 2, gemm_bytes_ = 2, dropout_ = 0;

@@ -7,7 +7,7 @@ namespace trainsim::workload {
 struct ModelShape {
   double head_dim = 0;
   double kv_dim = 0;             ///< kv_heads * head_dim
-  double mlp_matrices = 2;       ///< 2 for GELU (fc1, fc2), 3 for SwiGLU (gate, up, down)
+  double mlp_matrices = 2;       ///< 2 for GELU and squared ReLU (fc1, fc2), 3 for SwiGLU (gate, up, down)
   double layer_params = 0;       ///< weights and biases/norms of one layer
   double embedding_params = 0;   ///< vocab * hidden (tied with the output layer)
   double total_params = 0;

@@ -17,10 +17,13 @@ enum class OpKind {
   grad_bucket,  ///< hand a gradient bucket of `bytes` to the data-parallel stream (asynchronous)
   grad_wait,    ///< wait until every gradient bucket of this step is reduced
   optimizer,    ///< optimizer step: `seconds`
-  param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking)
   ep_comm,      ///< blocking expert-parallel all-to-alls: `bytes` this rank sends to its group over `steps` of them
   param_prefetch, ///< ZeRO-3/FSDP: hand the all-gather of one unit's `bytes` (whole unit) to the parameter stream (asynchronous)
   param_wait,     ///< ZeRO-3/FSDP: wait until the first `steps` parameter all-gathers of this step are done
+  param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking;
+                ///< with `steps` 1 handed to the DP stream and waited with the next step's gradients)
+  cp_comm,      ///< context-parallel ring attention: `seconds` of attention compute overlapped with `bytes`
+                ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
 };
 
 /// Which pass an op belongs to (for the breakdown and traces).

@@ -1,12 +1,7 @@
 #include "trainsim/sim/Simulator.hpp"
 
-#include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstring>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
@@ -14,6 +9,7 @@
 
 #include "Reduction.hpp"
 #include "StageActor.hpp"
+#include "trainsim/core/ChildProcess.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Log.hpp"
 #include "trainsim/sim/TraceJson.hpp"
@@ -98,59 +94,10 @@ std::unique_ptr<sg4::Engine> make_engine(const scenario::Calibration& cal)
   return e;
 }
 
-/// Runs `body` in a child process and returns the JSON it produced; SimGrid's engine is a process-wide
-/// singleton, so every simulation gets its own process.
+/// Runs `body` in a child process (core::run_in_child); an exception there is an internal error.
 nlohmann::json in_child(const std::function<nlohmann::json()>& body)
 {
-  int fds[2];
-  if (pipe(fds) != 0)
-    throw core::Error(std::string("internal: pipe failed: ") + std::strerror(errno));
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0)
-    throw core::Error(std::string("internal: fork failed: ") + std::strerror(errno));
-  if (pid == 0) {
-    close(fds[0]);
-    std::string out;
-    int code = 0;
-    try {
-      out = body().dump();
-    } catch (const std::exception& e) {
-      out = nlohmann::json{{"error", e.what()}}.dump();
-      code = 3;
-    }
-    const char* p = out.data();
-    size_t left = out.size();
-    while (left > 0) {
-      ssize_t n = write(fds[1], p, left);
-      if (n <= 0)
-        _exit(4);
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    close(fds[1]);
-    _exit(code);
-  }
-  close(fds[1]);
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status))
-    throw core::Error("internal: the simulation process died with signal " + std::to_string(WTERMSIG(status)));
-  if (text.empty())
-    throw core::Error("internal: the simulation process returned nothing (exit " + std::to_string(WEXITSTATUS(status)) + ")");
-  auto j = nlohmann::json::parse(text);
+  auto j = core::run_in_child(body, "the simulation process");
   if (j.contains("error"))
     throw core::Error("internal: simulation failed: " + j.at("error").get<std::string>());
   return j;

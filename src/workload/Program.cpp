@@ -213,7 +213,8 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     };
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
     const double stage_expert = stage_expert_params_per_rank(s, w.shape, stage);
-    const double chunk_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / p.vpp;
+    const double stage_params = stage_params_per_rank(s, w.shape, stage);
+    const double chunk_params = (stage_params - stage_expert) / p.vpp;
     const double chunk_grad_bytes = chunk_params * s.training.grad_reduce_bytes;
     // Routed experts' gradients reduce over their expert-data-parallel group (dp / ep ranks).
     const bool expert_dp = s.grad_replicas() / p.ep > 1;
@@ -287,7 +288,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     if (buckets > 0 || zero3)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
-    const double opt_params = (stage_params_per_rank(s, w.shape, stage) - stage_expert) / (p.zero_stage >= 1 ? s.grad_replicas() : 1) +
+    const double opt_params = (stage_params - stage_expert) / (p.zero_stage >= 1 ? s.grad_replicas() : 1) +
                               stage_expert / (p.zero_stage >= 1 ? s.grad_replicas() / p.ep : 1);
     const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
     prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
@@ -295,7 +296,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     if (p.zero_stage >= 1 && p.zero_stage < 3 && s.grad_replicas() > 1) { // ZeRO-3 gathers before each use instead
       // Updated parameters are all-gathered in their storage type: 16-bit, or FP8 for the linear layers'
       // weights with FP8 primary weights. Routed experts' over their expert-data-parallel group.
-      const double dense = stage_params_per_rank(s, w.shape, stage) - stage_expert;
+      const double dense = stage_params - stage_expert;
       const double fp8 = s.training.fp8_params
                              ? std::min(dense, (s.stage_layers(stage) - stage_moe_layers(s, stage)) * w.shape.layer_params / p.tp +
                                                    stage_moe_layers(s, stage) * (w.shape.moe_layer_params - w.shape.expert_params) / p.tp)

@@ -126,6 +126,32 @@ r=$(judge gen-json-onto-directory "it is a directory" $? err.txt)
 [ -n "$(ls -A out/report_dir.json)" ] && r="$r wrote into the directory;"
 if [ -z "$r" ]; then pass gen-json-onto-directory; else fail gen-json-onto-directory "$r"; fi
 
+# ---------------------------------------------------------------- every other command and input file kind
+# tests/bad_inputs/commands/*.tsv: name<TAB>exit code<TAB>fragment<TAB>arguments (a shell word list, expanded
+# with $CASES = tests/bad_inputs/commands/files and $SCEN = scenarios/, run from the work directory with an
+# empty out/). The first stderr line must start with "trainsim: error:" and contain the fragment; exactly one
+# line; exit code exactly as given; nothing left in out/. Each topic keeps its own file.
+CASES="$cases/commands/files"
+SCEN="$here/../scenarios"
+export CASES SCEN
+m=0
+for table in "$cases"/commands/*.tsv; do
+  [ -f "$table" ] || continue
+  while IFS=$'\t' read -r cname code frag argv; do
+    case "$cname" in '#'* | '') continue ;; esac
+    m=$((m + 1))
+    rm -rf out && mkdir out
+    eval "args=($argv)"
+    timeout "$limit" "$bin" "${args[@]}" >/dev/null 2>"$work/err.txt" </dev/null
+    rc=$?
+    r=$(judge "$cname" "$frag" "$rc" "$work/err.txt")
+    if [ "$code" != 2 ]; then r=$(echo "$r" | sed 's/exit code [0-9]*, expected 2;//'); [ "$rc" -ne "$code" ] && r="$r exit code $rc, expected $code;"; fi
+    [ -n "$(ls -A out)" ] && r="$r output left behind: $(ls -A out | tr '\n' ' ');"
+    if [ -z "$r" ]; then pass "$(basename "$table" .tsv)/$cname"; else fail "$(basename "$table" .tsv)/$cname" "$r"; fi
+  done <"$table"
+done
+echo "command catalogue: $m cases (tests/bad_inputs/commands/*.tsv)"
+
 echo "catalogue: $n table cases, each as run and validate"
 [ "$n" -ge 40 ] || fail catalogue-size "only $n cases in expected.tsv, at least 40 required"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 TRAINSIM_PACKAGES=(cmake g++ make pkg-config python3 libsimgrid-dev libboost-graph-dev nlohmann-json3-dev
-                   libspdlog-dev catch2 libcli11-dev)
+                   libspdlog-dev catch2 libcli11-dev ccache)
 
 trainsim_missing_packages() {
   local missing=()
@@ -32,10 +32,21 @@ trainsim_install() {
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# A compiler cache shared by every clone on this machine: paths under the clone are hashed relative to it.
+trainsim_ccache_env() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+  export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+  export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-time_macros,include_file_mtime,include_file_ctime}
+  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+}
+
 trainsim_build() {
   local dir=${1:-build} type=${2:-Release}
   local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  trainsim_ccache_env
   cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE="$type" >/dev/null
   cmake --build "$root/$dir" -j"$(nproc)" >&2
 }

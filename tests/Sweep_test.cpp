@@ -2,12 +2,18 @@
 // objectives, regression verdicts.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+
+#include <unistd.h>
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/sweep/Regress.hpp"
 #include "trainsim/sweep/ResultStore.hpp"
@@ -100,9 +106,9 @@ TEST_CASE("sweep file: product, zip, ranges, derived values and constraints")
         std::vector<std::string>{"/parallelism/tp", "/parallelism/pp", "/site/pue", "/site/grid", "/parallelism/dp"});
   const auto ex = sweep::expand(spec, scenario::Catalog::instance());
   // tp=8 and tp=3 are removed by the constraints: 3 tp values x 3 pp x 2 zipped = 18 points.
-  REQUIRE(ex.points.size() == 18);
+  REQUIRE(ex.size() == 18);
   CHECK(ex.skipped == 12);
-  const auto& p = ex.points[5]; // tp=1 (outermost), pp=4, second zip entry
+  const auto p = ex.point(5); // tp=1 (outermost), pp=4, second zip entry
   CHECK(p.index == 5);
   CHECK(
       p.axes.dump() ==
@@ -298,4 +304,135 @@ TEST_CASE("Slurm job array script")
   CHECK_THROWS_AS(sweep::write_slurm_job(spec, 18, o), core::UsageError);
   fs::remove_all(dir);
   CHECK(sweep::shell_quote("it's") == "'it'\\''s'");
+}
+
+TEST_CASE("strict JSON loader: duplicate keys, 1e400, nesting, in linear time", "[inputs]")
+{
+  CHECK(error_of([] { scenario::parse_json_strict(R"({"a": {"b": 1, "b": 2}})", "f.json"); })
+            .rfind("/a/b: duplicate key", 0) == 0);
+  CHECK(error_of([] { scenario::parse_ordered_json_strict(R"({"a": [1, {"x~/": 1, "x~/": 1}]})", "f.json"); })
+            .rfind("/a/1/x~0~1: duplicate key", 0) == 0);
+  CHECK(error_of([] { scenario::parse_json_strict(R"({"a": [0, 1e400]})", "f.json"); })
+            .rfind("/a/1: number overflow parsing '1e400' in f.json", 0) == 0);
+  CHECK(error_of([] { scenario::parse_json_strict(R"({"a": 1,})", "f.json"); }).find("f.json: malformed JSON") !=
+        std::string::npos);
+  CHECK(error_of([] { scenario::parse_json_strict(std::string(300, '[') + std::string(300, ']'), "f.json"); })
+            .find("nested deeper than 200 levels") != std::string::npos);
+  // Order kept, values as the DOM parser builds them.
+  const auto o = scenario::parse_ordered_json_strict(R"({"z": 1, "a": [true, null, "s", -2, 3.5, {}]})", "f");
+  CHECK(o.dump() == R"({"z":1,"a":[true,null,"s",-2,3.5,{}]})");
+  CHECK(scenario::parse_json_strict(o.dump(), "f") == json::parse(o.dump()));
+  // 200 000 objects in one array: linear (the callback parser took quadratic time).
+  std::string big = "[";
+  for (int i = 0; i < 200000; ++i)
+    big += (i ? ",{\"a\":" : "{\"a\":") + std::to_string(i) + "}";
+  big += "]";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto parsed = scenario::parse_ordered_json_strict(big, "big.json");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(parsed.size() == 200000);
+  CHECK(parsed[199999]["a"] == 199999);
+  CHECK(s < 5.0);
+}
+
+TEST_CASE("sweep expressions: depth and length limits instead of a stack overflow", "[inputs]")
+{
+  CHECK(error_of([] { eval(std::string(100, '(') + "tp" + std::string(100, ')')); })
+            .find("nested deeper than 64 levels") != std::string::npos);
+  CHECK(error_of([] { eval(std::string(100000, '!') + "true"); }).find("characters; at most 1000") !=
+        std::string::npos);
+  std::string chain = "1";
+  for (int i = 0; i < 300; ++i)
+    chain += "+1";
+  CHECK(error_of([&] { eval(chain); }).find("nested deeper than 128 operations") != std::string::npos);
+  std::string ok = "1";
+  for (int i = 0; i < 100; ++i)
+    ok += "+1";
+  CHECK(std::get<double>(eval(ok)) == 101);
+  CHECK(std::get<double>(eval(std::string(60, '(') + "tp" + std::string(60, ')'))) == 4);
+}
+
+TEST_CASE("sweep file: range caps, checked grid size, integral bounds", "[inputs]")
+{
+  auto bad = [](const ordered_json& axis) {
+    auto d = spec_doc();
+    d["axes"]["/parallelism/tp"] = axis;
+    return error_of([&] { sweep::SweepSpec::parse(d, "."); });
+  };
+  CHECK(bad({{"from", 1}, {"to", 1e6}, {"times", 1.0000001}}).find("geometric range has more than 100000") !=
+        std::string::npos);
+  CHECK(bad({{"from", 1}, {"to", 1e19}, {"step", 1e18}}).find("2^53") != std::string::npos);
+  CHECK(bad({{"from", 0.5}, {"to", 2}, {"step", 1e-12}}).find("more than 100000 values") != std::string::npos);
+  CHECK(bad({{"from", 1}, {"to", 64}, {"times", 2}}).empty());
+  // Five axes of 100 000 values: 10^25 points saturate instead of wrapping to a small number.
+  auto d = spec_doc();
+  for (int i = 0; i < 5; ++i)
+    d["axes"]["/x" + std::to_string(i)] = {{"from", 1}, {"to", 100000}, {"step", 1}};
+  const auto spec = sweep::SweepSpec::parse(d, ".");
+  CHECK(spec.product_size() == std::numeric_limits<size_t>::max());
+  CHECK(error_of([&] { sweep::expand(spec, scenario::Catalog::instance()); }).find("more than 10^19 points") !=
+        std::string::npos);
+}
+
+TEST_CASE("sweep: the expansion is lazy and rebuilds each point exactly", "[inputs]")
+{
+  auto d = spec_doc();
+  d["axes"]["/simulation/seed"] = {{"from", 1}, {"to", 100}, {"step", 1}}; // 100 values: 1 800 points
+  const auto spec = sweep::SweepSpec::parse(d, ".");
+  const auto ex = sweep::expand(spec, scenario::Catalog::instance());
+  REQUIRE(ex.size() == 1800);
+  CHECK(ex.kept.size() == ex.size()); // one product index per point, no scenario kept
+  const auto a = ex.point(1234), b = ex.point(1234);
+  CHECK(a.index == 1234);
+  CHECK(a.scenario == b.scenario);
+  CHECK(a.axes == b.axes);
+  CHECK(a.scenario["parallelism"]["dp"] == a.axes["/parallelism/dp"]);
+  CHECK_THROWS_AS(ex.point(1800), core::UsageError);
+}
+
+TEST_CASE("search objectives: extreme weights are normalised, bad ones refused", "[inputs]")
+{
+  sweep::Figures f{100, 4, 2};
+  const double s = sweep::score(sweep::Objective::parse("time=1e308,energy=1e308"), f);
+  CHECK(std::isfinite(s));
+  CHECK(s == Approx(20));
+  CHECK(sweep::score(sweep::Objective::parse("time=1e-300,energy=1e-300"), f) == Approx(20));
+  CHECK_THROWS_AS(sweep::Objective::parse("time=inf,carbon=1"), core::UsageError);
+  CHECK_THROWS_AS(sweep::Objective::parse("time=nan,carbon=1"), core::UsageError);
+  CHECK_THROWS_AS(sweep::Objective::parse("time=1e400,carbon=1"), core::UsageError);
+  CHECK_THROWS_AS(sweep::Objective::parse("time=0,carbon=0"), core::UsageError);
+  CHECK(error_of([] { sweep::Objective::parse("time=1e300,carbon=1e-300"); }).find("negligible") !=
+        std::string::npos);
+}
+
+TEST_CASE("sweep merge: the job file is read strictly and checked against the disk", "[inputs]")
+{
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("trainsim_merge_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto d = spec_doc();
+  const auto spec = sweep::SweepSpec::parse(d, ".");
+  const auto& cat = scenario::Catalog::instance();
+  const size_t points = sweep::expand(spec, cat).size();
+  core::write_file_atomically((dir / "sweep.json").string(), spec.to_json().dump(2));
+  auto job = [&](const std::string& text) {
+    core::write_file_atomically((dir / "job.json").string(), text);
+    return error_of([&] { sweep::merge_shards(dir.string(), (dir / "r").string(), "", cat); });
+  };
+  const std::string fp = "\"fingerprint\": \"" + spec.fingerprint() + "\"";
+  const std::string n = std::to_string(points);
+  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 1000000000}")
+            .find("job.json: 1000000000 is out of range; valid: 1 to " + n) != std::string::npos);
+  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": 3, \"shards\": 1}").find("3 points instead of") !=
+        std::string::npos);
+  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 2, \"shards\": 2}")
+            .find("/shards: duplicate key") != std::string::npos);
+  core::write_file_atomically((dir / "shard-0001-of-0004.jsonl").string(), "");
+  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 2}")
+            .find("is a shard of 4 but job.json says 2 shards") != std::string::npos);
+  fs::remove(dir / "shard-0001-of-0004.jsonl");
+  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 2}")
+            .find("have no result") != std::string::npos);
+  fs::remove_all(dir);
 }

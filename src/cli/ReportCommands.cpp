@@ -16,6 +16,7 @@
 #include "trainsim/report/Listing.hpp"
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/Catalog.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/topology/Fabric.hpp"
 
 namespace trainsim::cli {
@@ -76,9 +77,9 @@ nlohmann::json optional_catalogue(const std::string& name)
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     return nullptr;
-  auto j = nlohmann::json::parse(core::read_file(path), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw core::ConfigError("", path + ": malformed JSON in the catalogue");
+  const auto j = scenario::load_json_file(path, "fix the catalogue file");
+  if (!j.is_object())
+    throw core::ConfigError("", path + ": the catalogue must be a JSON object");
   return j.contains(name) ? j.at(name) : j;
 }
 

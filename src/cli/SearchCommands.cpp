@@ -12,6 +12,7 @@
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/report/Report.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/sweep/Regress.hpp"
 #include "trainsim/sweep/Search.hpp"
@@ -52,14 +53,7 @@ std::string cell(const nlohmann::json& v)
 int cmd_search(const SearchArgs& a)
 {
   const auto& cat = scenario::Catalog::instance();
-  nlohmann::json base;
-  try {
-    base = nlohmann::json::parse(core::read_file(a.scenario));
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    throw core::ConfigError("",
-                            a.scenario + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
-  }
+  const nlohmann::json base = scenario::load_json_file(a.scenario);
   sweep::SearchOptions o;
   o.objective = sweep::Objective::parse(a.objective);
   if (a.top < 1 || a.jobs < 0 || a.max_tp < 0)

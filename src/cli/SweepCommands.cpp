@@ -78,24 +78,24 @@ int cmd_sweep(const SweepArgs& a)
   if (a.list || a.point >= 0) {
     const auto ex = sweep::expand(spec, cat);
     if (a.point >= 0) {
-      if (static_cast<size_t>(a.point) >= ex.points.size())
+      if (static_cast<size_t>(a.point) >= ex.size())
         throw core::UsageError("--point " + std::to_string(a.point) + ": the sweep has points 0.." +
-                               std::to_string(ex.points.size()) + " (exclusive)");
-      std::cout << ex.points[static_cast<size_t>(a.point)].scenario.dump(2) << "\n";
+                               std::to_string(ex.size()) + " (exclusive)");
+      std::cout << ex.point(static_cast<size_t>(a.point)).scenario.dump(2) << "\n";
       return 0;
     }
-    for (const auto& p : ex.points)
-      std::cout << p.index << " " << p.axes.dump() << "\n";
-    std::cout << ex.points.size() << " points, " << ex.skipped << " skipped by constraints\n";
+    for (size_t k = 0; k < ex.size(); ++k)
+      std::cout << k << " " << ex.point(k).axes.dump() << "\n";
+    std::cout << ex.size() << " points, " << ex.skipped << " skipped by constraints\n";
     return 0;
   }
   if (!a.slurm_dir.empty()) {
     const auto ex = sweep::expand(spec, cat);
     sweep::SlurmOptions so{a.slurm_dir, a.shards,  a.cpus_per_task, a.time_limit,
                            a.partition, a.account, a.sbatch,        self_executable()};
-    const auto job = sweep::write_slurm_job(spec, ex.points.size(), so);
+    const auto job = sweep::write_slurm_job(spec, ex.size(), so);
     if (!a.quiet)
-      std::cout << "wrote " << job.script << ": " << ex.points.size() << " points in " << job.shards
+      std::cout << "wrote " << job.script << ": " << ex.size() << " points in " << job.shards
                 << " array tasks\nsubmit: sbatch " << job.script << "\nmerge:  trainsim sweep merge "
                 << std::filesystem::absolute(a.slurm_dir).string() << "\n";
     return 0;

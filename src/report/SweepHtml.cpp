@@ -8,6 +8,7 @@
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/report/Html.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::report {
 
@@ -295,15 +296,11 @@ std::vector<ordered_json> read_result_rows(const std::string& path)
         row[header[i]] = csv_value(fields[i]);
       rows.push_back(std::move(row));
     } else {
-      try {
-        auto row = ordered_json::parse(line);
-        if (!row.is_object())
-          throw core::IoError(path + ":" + std::to_string(lineno) + ": each line must be one JSON object");
-        rows.push_back(std::move(row));
-      } catch (const ordered_json::parse_error& e) {
-        throw core::IoError(path + ":" + std::to_string(lineno) + ": malformed JSON (" + e.what() +
-                            "); expected JSON Lines, one result object per line, or a .csv file");
-      }
+      auto row = scenario::parse_ordered_json_strict(line, path + ":" + std::to_string(lineno),
+                                                     "expected JSON Lines, one result object per line, or a .csv file");
+      if (!row.is_object())
+        throw core::IoError(path + ":" + std::to_string(lineno) + ": each line must be one JSON object");
+      rows.push_back(std::move(row));
     }
   }
   if (rows.empty())

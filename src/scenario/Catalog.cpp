@@ -16,12 +16,7 @@ namespace {
 
 json load_json(const std::string& path)
 {
-  std::string text = core::read_file(path);
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw core::ConfigError("", path + ": malformed JSON in the catalogue: " + e.what());
-  }
+  return parse_json_strict(core::read_file(path), path, "fix the catalogue file"); // JsonReader.hpp
 }
 
 std::vector<std::string> keys_of(const json& object)

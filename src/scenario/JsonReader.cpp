@@ -1,9 +1,13 @@
 #include "trainsim/scenario/JsonReader.hpp"
 
 #include <cmath>
+#include <set>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
+#include <vector>
 
+#include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
 
 namespace trainsim::scenario {
@@ -50,6 +54,149 @@ std::string join(const std::vector<std::string>& items)
   return out;
 }
 } // namespace
+
+namespace {
+
+/// SAX handler that builds the document itself (linear time: nlohmann's callback parser rescans the parent
+/// array after every object, quadratic in long arrays of objects) and rejects duplicate keys, excessive
+/// nesting and numbers beyond a double, naming the JSON pointer. Only open containers are pointed to, and
+/// a container grows only while it is the innermost open one, so the pointers stay valid.
+template <class J>
+class StrictSax {
+public:
+  using string_t = typename J::string_t;
+  StrictSax(J& root, const std::string& origin, const std::string& fix) : root_(root), origin_(origin), fix_(fix) {}
+
+  bool null() { return put(J(nullptr)) != nullptr; }
+  bool boolean(bool v) { return put(J(v)) != nullptr; }
+  bool number_integer(typename J::number_integer_t v) { return put(J(v)) != nullptr; }
+  bool number_unsigned(typename J::number_unsigned_t v) { return put(J(v)) != nullptr; }
+  bool number_float(typename J::number_float_t v, const string_t&) { return put(J(v)) != nullptr; }
+  bool string(string_t& v) { return put(J(std::move(v))) != nullptr; }
+  bool binary(typename J::binary_t& v) { return put(J::binary(std::move(v))) != nullptr; }
+  bool start_object(std::size_t) { return open(J::object(), false); }
+  bool start_array(std::size_t) { return open(J::array(), true); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(string_t& k)
+  {
+    Frame& f = frames_.back();
+    f.token = k;
+    if (!f.keys.insert(k).second)
+      throw core::ConfigError(pointer(), "duplicate key; a key may appear once in an object, remove one of them");
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e)
+  {
+    std::string what = e.what();
+    what = what.substr(what.find(']') + 2);
+    if (e.id == 406) // out_of_range: a number beyond the range of a double (1e400) is valid syntax
+      throw core::ConfigError(pointer(), what + " in " + origin_ +
+                                             "; write a number of at most about 1.8e308 (and within the key's "
+                                             "documented range)");
+    throw core::ConfigError("", origin_ + ": malformed JSON (" + what + "); " + fix_);
+  }
+
+private:
+  struct Frame {
+    J* value;
+    bool array;
+    std::size_t index = 0; ///< arrays: the next element's index
+    std::set<string_t> keys;
+    string_t token; ///< objects: the current key
+  };
+
+  J* put(J&& v)
+  {
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Frame& f = frames_.back();
+    if (f.array) {
+      ++f.index;
+      auto& a = f.value->template get_ref<typename J::array_t&>();
+      a.push_back(std::move(v));
+      return &a.back();
+    }
+    auto& o = f.value->template get_ref<typename J::object_t&>();
+    if constexpr (std::is_same_v<J, nlohmann::ordered_json>) {
+      // ordered_map looks keys up linearly; the key is known to be new, so append.
+      auto& items = static_cast<std::vector<typename J::object_t::value_type>&>(o);
+      items.emplace_back(f.token, std::move(v));
+      return &items.back().second;
+    } else {
+      return &o.emplace(f.token, std::move(v)).first->second;
+    }
+  }
+  bool open(J&& container, bool array)
+  {
+    if (frames_.size() >= static_cast<std::size_t>(max_json_depth))
+      throw core::ConfigError(pointer(), "nested deeper than " + std::to_string(max_json_depth) +
+                                             " levels; no trainsim input needs that, flatten it");
+    J* v = put(std::move(container));
+    frames_.push_back(Frame{v, array, 0, {}, {}});
+    return true;
+  }
+  bool close()
+  {
+    frames_.pop_back();
+    return true;
+  }
+  /// The pointer of the value being parsed; long ones are cut after 16 tokens.
+  std::string pointer() const
+  {
+    std::string out;
+    std::size_t n = 0;
+    for (const auto& f : frames_) {
+      if (++n > 16) {
+        out += "/...";
+        break;
+      }
+      // An array with an open child points at that child (the last element); else at the next element.
+      const std::size_t at = n < frames_.size() ? f.index - 1 : f.index;
+      out += "/" + (f.array ? std::to_string(at) : escape_pointer_token(f.token));
+    }
+    return out;
+  }
+
+  J& root_;
+  const std::string& origin_;
+  const std::string& fix_;
+  std::vector<Frame> frames_;
+};
+
+template <class J>
+J parse_strict(const std::string& text, const std::string& origin, const std::string& fix)
+{
+  J doc;
+  StrictSax<J> sax(doc, origin, fix);
+  J::sax_parse(text, &sax, nlohmann::json::input_format_t::json, true, false);
+  return doc;
+}
+
+} // namespace
+
+json parse_json_strict(const std::string& text, const std::string& origin, const std::string& fix)
+{
+  return parse_strict<json>(text, origin, fix);
+}
+
+nlohmann::ordered_json parse_ordered_json_strict(const std::string& text, const std::string& origin,
+                                                 const std::string& fix)
+{
+  return parse_strict<nlohmann::ordered_json>(text, origin, fix);
+}
+
+json load_json_file(const std::string& path, const std::string& fix)
+{
+  return parse_json_strict(core::read_file(path), path, fix);
+}
+
+nlohmann::ordered_json load_ordered_json_file(const std::string& path, const std::string& fix)
+{
+  return parse_ordered_json_strict(core::read_file(path), path, fix);
+}
 
 JsonReader::JsonReader(const json& object, std::string pointer) : object_(object), pointer_(std::move(pointer))
 {

@@ -582,58 +582,6 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
   return s;
 }
 
-namespace {
-
-/// Rejects a key given twice in one object (JSON parsers keep one of them silently). Tracks only one token
-/// per open container, so deep nesting costs linear memory; the pointer is built only for the error.
-class DuplicateKeyCheck {
-public:
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed)
-  {
-    switch (event) {
-    case json::parse_event_t::object_start: frames_.push_back({false, {}, {}, 0}); break;
-    case json::parse_event_t::array_start: frames_.push_back({true, {}, {}, 0}); break;
-    case json::parse_event_t::key: {
-      auto& f = frames_.back();
-      const std::string key = parsed.get<std::string>();
-      if (!f.keys.insert(key).second) {
-        f.token = key;
-        throw ConfigError(pointer(), "duplicate key; a key may appear once in an object, remove one of them");
-      }
-      f.token = key;
-      break;
-    }
-    case json::parse_event_t::object_end:
-    case json::parse_event_t::array_end:
-      frames_.pop_back();
-      [[fallthrough]];
-    case json::parse_event_t::value:
-      if (!frames_.empty() && frames_.back().array)
-        ++frames_.back().index;
-      break;
-    }
-    return true;
-  }
-
-private:
-  struct Frame {
-    bool array;
-    std::set<std::string> keys;
-    std::string token;
-    long index;
-  };
-  std::string pointer() const
-  {
-    std::string out;
-    for (const auto& f : frames_)
-      out += "/" + (f.array ? std::to_string(f.index) : escape_pointer_token(f.token));
-    return out;
-  }
-  std::vector<Frame> frames_;
-};
-
-} // namespace
-
 double parse_ratio(const json& value, const std::string& pointer)
 {
   return ratio_of(value, pointer);
@@ -646,18 +594,8 @@ Cluster parse_cluster_object(const json& object, const std::string& pointer, con
 
 Scenario parse_scenario_text(const std::string& text, const std::string& origin, const Catalog& cat)
 {
-  json doc;
-  try {
-    doc = json::parse(text, DuplicateKeyCheck());
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    throw ConfigError("", origin + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
-  } catch (const json::out_of_range& e) {
-    // A number beyond the range of a double (1e400) is valid JSON syntax that the parser cannot hold.
-    std::string what = e.what();
-    throw ConfigError("", origin + ": " + what.substr(what.find(']') + 2) +
-                              "; write a number of at most about 1.8e308 (and within the key's documented range)");
-  }
+  // The one strict loader (JsonReader.hpp): syntax, duplicate keys, 1e400 and nesting, with JSON pointers.
+  const json doc = parse_json_strict(text, origin);
   // Relative file names in the scenario (site.intensity_profile) resolve against the file's folder.
   return parse_scenario(doc, cat, std::filesystem::path(origin).parent_path().string());
 }

@@ -1,6 +1,7 @@
 #include "trainsim/sweep/Expr.hpp"
 
 #include <cctype>
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -11,12 +12,17 @@ namespace trainsim::sweep {
 
 struct Expr::Node {
   enum Kind { literal, variable, unary, binary, call } kind = literal;
+  int depth = 1; ///< of the subtree: evaluation recurses this deep
   Value value = 0.0;
   std::string name; ///< variable pointer/alias, operator or function name
   std::vector<std::shared_ptr<const Node>> args;
 };
 
 namespace {
+
+constexpr size_t max_expression_length = 1000;
+constexpr int max_expression_nesting = 64; ///< ( ), unary operators and calls
+constexpr int max_expression_depth = 128;  ///< of the syntax tree (a + b + c ... is as deep as it is long)
 
 using NodePtr = std::shared_ptr<const Expr::Node>;
 
@@ -50,6 +56,10 @@ public:
 
   NodePtr parse()
   {
+    if (text_.size() > max_expression_length)
+      throw core::ConfigError(pointer_, "expression of " + std::to_string(text_.size()) + " characters; at most " +
+                                            std::to_string(max_expression_length) +
+                                            " are accepted, split it into several constraints");
     auto n = parse_or();
     skip_space();
     if (pos_ < text_.size())
@@ -77,14 +87,33 @@ private:
     pos_ += op.size();
     return true;
   }
-  static NodePtr make(Expr::Node::Kind k, std::string name, std::vector<NodePtr> args)
+  NodePtr make(Expr::Node::Kind k, std::string name, std::vector<NodePtr> args) const
   {
     auto n = std::make_shared<Expr::Node>();
     n->kind = k;
     n->name = std::move(name);
     n->args = std::move(args);
+    for (const auto& a : n->args)
+      n->depth = std::max(n->depth, a->depth + 1);
+    if (n->depth > max_expression_depth)
+      fail("nested deeper than " + std::to_string(max_expression_depth) + " operations");
     return n;
   }
+  /// Counts the recursion of ( ), ! and - and function calls, so that the parser's stack stays small.
+  class Nest {
+  public:
+    explicit Nest(Parser& p) : p_(p)
+    {
+      if (++p_.nesting_ > max_expression_nesting)
+        p_.fail("nested deeper than " + std::to_string(max_expression_nesting) + " levels");
+    }
+    ~Nest() { --p_.nesting_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+
+  private:
+    Parser& p_;
+  };
   NodePtr parse_or()
   {
     auto l = parse_and();
@@ -135,6 +164,7 @@ private:
   }
   NodePtr parse_unary()
   {
+    Nest nest(*this);
     if (accept("!"))
       return make(Expr::Node::unary, "!", {parse_unary()});
     if (accept("-"))
@@ -223,6 +253,7 @@ private:
   const std::string& text_;
   const std::string& pointer_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 class Evaluator {

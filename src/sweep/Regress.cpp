@@ -30,15 +30,12 @@ const char* to_string(Verdict v)
 
 Baseline Baseline::load(const std::string& path)
 {
-  const std::string text = core::read_file(path);
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) +
-                              "); fix it or write it again with --update");
-  }
+  return parse(core::read_file(path), path);
+}
+
+Baseline Baseline::parse(const std::string& text, const std::string& origin)
+{
+  const nlohmann::json doc = scenario::parse_json_strict(text, origin, "fix it or write it again with --update");
   scenario::JsonReader r(doc, "");
   r.get_int("trainsim_regress_baseline", 1, 1);
   Baseline b;

@@ -10,6 +10,7 @@
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::sweep {
 
@@ -34,6 +35,8 @@ Record Record::from_json(const ordered_json& j, const std::string& where)
 {
   Record r;
   try {
+    if (!j.at("point").is_number_unsigned())
+      throw core::IoError(where + ": not a sweep result record (\"point\" must be a whole number >= 0)");
     r.point = j.at("point").get<size_t>();
     r.axes = j.at("axes");
     r.status = status_from_string(j.at("status").get<std::string>(), where + "/status");
@@ -162,8 +165,8 @@ std::vector<Record> read_jsonl(const std::string& path, size_t* torn)
     pos = nl == std::string::npos ? text.size() : nl + 1;
     ordered_json j;
     try {
-      j = ordered_json::parse(line);
-    } catch (const std::exception&) {
+      j = scenario::parse_ordered_json_strict(line, path + ":" + std::to_string(line_no));
+    } catch (const core::ConfigError&) {
       if (last) { // a write cut short by a kill
         if (torn)
           ++*torn;
@@ -213,14 +216,10 @@ std::map<size_t, Record> ResultStore::open(bool resume, bool overwrite)
   std::error_code ec;
   const bool exists = fs::exists(jsonl_path(), ec) || fs::exists(meta_path(), ec);
   if (resume && exists) {
-    ordered_json meta;
-    try {
-      meta = ordered_json::parse(core::read_file(meta_path()));
-    } catch (const nlohmann::json::exception&) {
-      throw core::IoError(meta_path() + ": damaged; remove the results or run without --resume");
-    }
-    if (meta.value("fingerprint", "") != meta_.value("fingerprint", "") ||
-        meta.value("shard", "") != meta_.value("shard", ""))
+    const ordered_json meta =
+        scenario::load_ordered_json_file(meta_path(), "the metadata is damaged; remove the results or run without --resume");
+    auto field = [&](const char* k) { return meta.is_object() && meta.contains(k) ? meta[k] : ordered_json(); };
+    if (field("fingerprint") != meta_["fingerprint"] || field("shard") != meta_["shard"])
       throw core::IoError(prefix_ + ".*: the stored results come from a different sweep (or shard); resume only the "
                                     "sweep that wrote them, or choose another --out");
     size_t torn = 0;

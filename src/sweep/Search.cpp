@@ -80,6 +80,20 @@ Objective Objective::parse(const std::string& text)
         throw core::UsageError("--objective: \"" + name + "\" given twice");
     o.terms.emplace_back(name, w);
   }
+  // Normalised here, once and overflow-free (by the largest, then by the sum), so that score() never sees
+  // an infinite sum of weights (1e308 + 1e308) or a weight that vanished: every weight lies in (0, 1].
+  double largest = 0;
+  for (const auto& [n, w] : o.terms)
+    largest = std::max(largest, w);
+  double sum = 0;
+  for (auto& [n, w] : o.terms)
+    sum += (w /= largest);
+  for (auto& [n, w] : o.terms) {
+    w /= sum;
+    if (!(w > 0) || !std::isfinite(w))
+      throw core::UsageError("--objective: the weight of \"" + n +
+                             "\" is negligible next to the others (below 1e-300 of the largest); drop it");
+  }
   return o;
 }
 
@@ -100,7 +114,7 @@ double score(const Objective& o, const Figures& f)
   if (!o.mixed())
     return figure(f, o.terms[0].first);
   double total = 0, wsum = 0;
-  for (const auto& [n, w] : o.terms) {
+  for (const auto& [n, w] : o.terms) { // weights are normalised by Objective::parse
     total += w * std::log(std::max(figure(f, n), 1e-300));
     wsum += w;
   }
@@ -211,6 +225,30 @@ Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, co
   return f;
 }
 
+/// --space values must have their dimension's type: the enumeration divides by the integers.
+void check_space_values(const std::string& name, const std::vector<json>& values)
+{
+  for (const auto& v : values) {
+    std::string want;
+    if (name == "recompute" && !v.is_string())
+      want = "none, selective or full";
+    else if (name == "sequence_parallel" && !v.is_boolean())
+      want = "true or false";
+    else if (name != "recompute" && name != "sequence_parallel") {
+      const double lo = name == "zero_stage" ? 0 : 1;
+      if (!v.is_number_integer() || v.get<double>() < lo || v.get<double>() > 1048576)
+        want = std::string("whole numbers from ") + (lo == 0 ? "0" : "1") + " to 1048576";
+    }
+    if (!want.empty()) {
+      std::string shown = v.is_string() ? v.get<std::string>() : v.dump();
+      if (shown.size() > 40)
+        shown = shown.substr(0, 37) + "...";
+      throw core::UsageError("--space " + name + "=" + shown + ": " + name + " takes " + want +
+                             ", e.g. --space tp=2,4,8");
+    }
+  }
+}
+
 void enumerate(const std::vector<SearchDimension>& dims, size_t at, const json& resolved,
                std::map<std::string, json>& chosen, const std::function<void()>& leaf)
 {
@@ -272,6 +310,8 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
       throw core::UsageError("--space " + f +
                              "=...: not a search dimension (dp follows from the others); valid: tp, "
                              "cp, pp, vpp, ep, micro_batch_size, zero_stage, recompute, sequence_parallel");
+  for (const auto& [f, v] : o.restrict)
+    check_space_values(f, v);
 
   // Enumerate, reject what the parser rejects, prune what does not fit, bound the rest.
   std::vector<Candidate> cands;

@@ -1,10 +1,13 @@
 #include "trainsim/sweep/Sweep.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/workload/Memory.hpp"
 
@@ -86,24 +89,51 @@ std::string shard_prefix(const std::string& dir, int shard, int shards)
 
 namespace {
 
-Record make_record(const Point& p, Outcome o)
-{
-  Record r;
-  r.point = p.index;
-  r.axes = p.axes;
-  r.status = o.status;
-  r.error = std::move(o.error);
-  if (r.status == Status::ok)
-    r.report = std::move(o.result);
-  return r;
-}
-
 std::string point_label(const Point& p)
 {
   std::string s = "#" + std::to_string(p.index);
   for (const auto& [k, v] : p.axes.items())
     s += " " + k.substr(k.rfind('/') + 1) + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
   return s;
+}
+
+/// DIR/job.json, strictly: its shard count must lie in 1..points and its fingerprint and point count match.
+int read_job(const std::string& dir, const SweepSpec& spec, size_t points)
+{
+  const std::string path = (std::filesystem::path(dir) / "job.json").string();
+  const json doc = scenario::load_json_file(path, "write the folder again with trainsim sweep --slurm");
+  scenario::JsonReader r(doc, "");
+  try {
+    r.get_int("trainsim_slurm_job", 1, 1);
+    const std::string fingerprint = r.get_string("fingerprint");
+    const long n = r.get_int("points", 0, static_cast<long>(max_sweep_points));
+    const long shards = r.get_int("shards", 1, std::max<long>(1, n));
+    r.finish();
+    if (fingerprint != spec.fingerprint() || static_cast<size_t>(n) != points)
+      throw core::IoError(path + " does not belong to " + dir + "/sweep.json (another sweep, or " +
+                          std::to_string(n) + " points instead of " + std::to_string(points) +
+                          "); write the folder again with trainsim sweep --slurm");
+    return static_cast<int>(shards);
+  } catch (const core::ConfigError& e) {
+    const std::string what = e.what(); // "POINTER: message" ("/" for the root)
+    throw core::ConfigError(e.pointer(), path + ": " + what.substr(std::max<size_t>(e.pointer().size(), 1) + 2) +
+                                             "; write the folder again with trainsim sweep --slurm");
+  }
+}
+
+/// Every shard file in DIR must be one of `shards` (a job.json edited to another count would silently skip or
+/// invent shards).
+void check_shard_files(const std::string& dir, int shards)
+{
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    int i = 0, n = 0;
+    char tail[16] = {0};
+    if (std::sscanf(name.c_str(), "shard-%d-of-%d.%15s", &i, &n, tail) == 3 && n != shards)
+      throw core::IoError(dir + "/" + name + " is a shard of " + std::to_string(n) + " but job.json says " +
+                          std::to_string(shards) + " shards; write the folder again with trainsim sweep --slurm");
+  }
 }
 
 std::vector<Record> finalize(std::map<size_t, Record>& done, const std::string& pareto, const SweepSpec& spec)
@@ -128,13 +158,11 @@ SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, 
     parse_pareto(o.pareto, spec.columns()); // fail before running anything
   const Expansion ex = expand(spec, catalog);
   SweepSummary sum;
-  sum.points = ex.points.size();
+  sum.points = ex.size();
   sum.skipped = ex.skipped;
-  std::vector<const Point*> mine;
-  for (const auto& p : ex.points)
-    if (static_cast<int>(p.index % static_cast<size_t>(o.shards)) == o.shard - 1)
-      mine.push_back(&p);
-  sum.mine = mine.size();
+  const auto shards = static_cast<size_t>(o.shards), shard = static_cast<size_t>(o.shard - 1);
+  auto is_mine = [&](size_t i) { return i < ex.size() && i % shards == shard; };
+  sum.mine = ex.size() / shards + (shard < ex.size() % shards ? 1 : 0);
   if (!o.reports_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.reports_dir, ec);
@@ -148,42 +176,48 @@ SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, 
   }
   ResultStore store(o.out_prefix, layout_for(spec, !o.pareto.empty()), meta_for(spec, sum.points, o.shard, o.shards));
   std::map<size_t, Record> done = store.open(o.resume, o.overwrite);
-  std::map<size_t, const Point*> by_index;
-  for (const Point* p : mine)
-    by_index[p->index] = p;
-  for (const auto& [i, r] : done) {
-    auto it = by_index.find(i);
-    if (it == by_index.end() || it->second->axes != r.axes)
+  for (const auto& [i, r] : done)
+    if (!is_mine(i) || ex.point(i).axes != r.axes)
       throw core::IoError(o.out_prefix + ".jsonl: point " + std::to_string(i) +
                           " does not match this sweep; the results come from another sweep, choose another --out");
-  }
   sum.resumed = done.size();
-  Progress progress(stderr, o.progress, mine.size(), done.size(), "sweep");
-  auto record = [&](const Point& p, Outcome out) {
-    Record r = make_record(p, std::move(out));
+  Progress progress(stderr, o.progress, sum.mine, done.size(), "sweep");
+  std::map<size_t, std::string> labels; // of the points running now
+  auto record = [&](size_t index, const ordered_json& axes, Outcome out) {
+    Record r;
+    r.point = index;
+    r.axes = axes;
+    r.status = out.status;
+    r.error = std::move(out.error);
+    if (r.status == Status::ok)
+      r.report = std::move(out.result);
     store.append(r);
-    progress.tick(to_string(r.status), point_label(p) + (r.status == Status::ok ? "" : ": " + r.error));
+    progress.tick(to_string(r.status), labels[index] + (r.status == Status::ok ? "" : ": " + r.error));
+    labels.erase(index);
     if (r.status == Status::invalid && sum.first_invalid.empty())
       sum.first_invalid = r.error;
     done[r.point] = std::move(r);
   };
-  size_t next = 0;
-  std::vector<scenario::Scenario> parsed(mine.size());
+  std::map<size_t, ordered_json> running_axes;
+  size_t next = shard; // this shard's points: shard, shard + shards, ...
   run_pool(
       o.jobs > 0 ? o.jobs : available_cores(),
       [&]() -> std::optional<Task> {
-        while (next < mine.size()) {
-          const size_t k = next++;
-          const Point& p = *mine[k];
-          if (done.count(p.index))
+        for (; next < ex.size(); next += shards) {
+          const size_t index = next;
+          if (done.count(index))
             continue;
-          if (auto pre = precheck(p.scenario, catalog, &parsed[k])) {
-            record(p, std::move(*pre));
+          Point p = ex.point(index); // built now, one at a time: a sweep never holds every scenario
+          labels[index] = point_label(p);
+          auto parsed = std::make_shared<scenario::Scenario>();
+          if (auto pre = precheck(p.scenario, catalog, parsed.get())) {
+            record(index, p.axes, std::move(*pre));
             continue;
           }
-          const scenario::Scenario* s = &parsed[k];
-          return Task{k, [&evaluate, s, &o, index = p.index] {
-                        ordered_json report = evaluate(*s);
+          running_axes[index] = std::move(p.axes);
+          next += shards;
+          return Task{index, [&evaluate, parsed, &o, index] {
+                        ordered_json report = evaluate(*parsed);
                         if (!o.reports_dir.empty()) {
                           char name[32];
                           std::snprintf(name, sizeof name, "point-%06zu.json", index);
@@ -195,7 +229,11 @@ SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, 
         }
         return std::nullopt;
       },
-      [&](size_t k, Outcome out) { record(*mine[k], std::move(out)); });
+      [&](size_t index, Outcome out) {
+        auto it = running_axes.find(index);
+        record(index, it->second, std::move(out));
+        running_axes.erase(it);
+      });
   for (const auto& [i, r] : done)
     ++sum.counts[r.status];
   store.finish(finalize(done, o.pareto, spec));
@@ -215,16 +253,8 @@ SweepSummary merge_shards(const std::string& dir, const std::string& out_prefix,
   if (!pareto.empty())
     parse_pareto(pareto, spec.columns());
   const Expansion ex = expand(spec, catalog);
-  ordered_json job;
-  try {
-    job = ordered_json::parse(core::read_file((fs::path(dir) / "job.json").string()));
-  } catch (const nlohmann::json::exception&) {
-    throw core::IoError(dir + "/job.json: damaged; write the folder again with trainsim sweep --slurm");
-  }
-  const int shards = job.value("shards", 0);
-  if (shards < 1 || job.value("fingerprint", "") != spec.fingerprint())
-    throw core::IoError(dir + "/job.json does not belong to " + spec_path +
-                        "; write the folder again with trainsim sweep --slurm");
+  const int shards = read_job(dir, spec, ex.size());
+  check_shard_files(dir, shards);
   std::map<size_t, Record> all;
   std::vector<std::string> missing_shards;
   for (int i = 1; i <= shards; ++i) {
@@ -233,16 +263,12 @@ SweepSummary merge_shards(const std::string& dir, const std::string& out_prefix,
       missing_shards.push_back(std::to_string(i));
       continue;
     }
-    ordered_json meta;
-    try {
-      meta = ordered_json::parse(core::read_file(prefix + ".meta.json"));
-    } catch (const nlohmann::json::exception&) {
-      throw core::IoError(prefix + ".meta.json: damaged; run shard " + std::to_string(i) + " again");
-    }
-    if (meta.value("fingerprint", "") != spec.fingerprint())
+    const ordered_json meta = scenario::load_ordered_json_file(
+        prefix + ".meta.json", "the shard's metadata is damaged; run shard " + std::to_string(i) + " again");
+    if (!meta.is_object() || !meta.contains("fingerprint") || meta["fingerprint"] != spec.fingerprint())
       throw core::IoError(prefix + ".jsonl comes from another sweep; run shard " + std::to_string(i) + " again");
     for (auto& r : read_jsonl(prefix + ".jsonl"))
-      if (r.point < ex.points.size() && r.axes == ex.points[r.point].axes &&
+      if (r.point < ex.size() && r.axes == ex.point(r.point).axes &&
           static_cast<int>(r.point % static_cast<size_t>(shards)) == i - 1)
         all[r.point] = std::move(r);
       else
@@ -251,22 +277,22 @@ SweepSummary merge_shards(const std::string& dir, const std::string& out_prefix,
   }
   std::string missing;
   size_t n_missing = 0;
-  for (const auto& p : ex.points)
-    if (!all.count(p.index)) {
+  for (size_t index = 0; index < ex.size(); ++index)
+    if (!all.count(index)) {
       if (++n_missing <= 10)
-        missing += (missing.empty() ? "" : ", ") + std::to_string(p.index);
+        missing += (missing.empty() ? "" : ", ") + std::to_string(index);
     }
   if (n_missing > 0) {
     std::string shards_text;
     for (const auto& s : missing_shards)
       shards_text += (shards_text.empty() ? "" : ",") + s;
-    throw core::IoError(dir + ": " + std::to_string(n_missing) + " of " + std::to_string(ex.points.size()) +
+    throw core::IoError(dir + ": " + std::to_string(n_missing) + " of " + std::to_string(ex.size()) +
                         " points have no result (" + missing + (n_missing > 10 ? ", ..." : "") + ")" +
                         (shards_text.empty() ? "" : "; shards without output: " + shards_text) +
                         "; rerun the unfinished shards (sbatch --array=LIST sweep.sbatch) and merge again");
   }
   SweepSummary sum;
-  sum.points = sum.mine = ex.points.size();
+  sum.points = sum.mine = ex.size();
   sum.skipped = ex.skipped;
   for (const auto& [i, r] : all)
     ++sum.counts[r.status];

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <optional>
 
 #include "trainsim/core/AtomicFile.hpp"
@@ -38,6 +39,8 @@ double round_sig(double v)
   return std::stod(buf);
 }
 
+constexpr size_t max_range_values = 100000;
+
 /// A list of values, or a range {"from", "to", "step"} (arithmetic) or {"from", "to", "times"} (geometric).
 std::vector<json> axis_values(const ordered_json& v, const std::string& where)
 {
@@ -66,18 +69,31 @@ std::vector<json> axis_values(const ordered_json& v, const std::string& where)
     auto push = [&](double x) {
       out.push_back(integral ? json(static_cast<long long>(std::llround(x))) : json(round_sig(x)));
     };
+    // Integral ranges become JSON integers: keep them where a double is exact (no wrap beyond 2^63).
+    const double exact = 9007199254740992.0; // 2^53
+    if (integral && (std::fabs(*from) > exact || std::fabs(*to) > exact || (step && *step > exact)))
+      throw ConfigError(where, "an integral range must lie within -2^53 and 2^53 (9007199254740992); list the "
+                               "values instead");
+    size_t count = 0;
     if (step) {
       if (*step <= 0)
         throw ConfigError(where + "/step", "must be positive");
       const double n = std::floor((*to - *from) / *step + 1e-9);
-      if (n > 100000)
-        throw ConfigError(where, "range has more than 100000 values; raise the step");
-      for (long i = 0; i <= static_cast<long>(n); ++i)
+      if (!(n < max_range_values))
+        throw ConfigError(where, "range has more than " + std::to_string(max_range_values) +
+                                     " values; raise the step");
+      count = n < 0 ? 0 : static_cast<size_t>(n) + 1;
+      for (size_t i = 0; i < count; ++i)
         push(*from + static_cast<double>(i) * *step);
     } else {
       if (*times <= 1 || *from <= 0)
         throw ConfigError(where + "/times", "a geometric range needs from > 0 and times > 1");
-      for (double x = *from; x <= *to * (1 + 1e-12); x *= *times)
+      // Counted before any value is made: a ratio near 1 would otherwise produce values without end.
+      const double n = *to < *from ? 0 : std::floor(std::log(*to / *from) / std::log(*times) + 1e-9) + 1;
+      if (!(n <= max_range_values))
+        throw ConfigError(where, "geometric range has more than " + std::to_string(max_range_values) +
+                                     " values; raise times");
+      for (double x = *from; x <= *to * (1 + 1e-12) && out.size() < max_range_values; x *= *times)
         push(x);
     }
   } else {
@@ -134,9 +150,9 @@ SweepSpec SweepSpec::parse(const ordered_json& doc, const std::string& base_dir)
     if (p.is_relative())
       p = std::filesystem::path(base_dir) / p;
     try {
-      s.base = json::parse(core::read_file(p.string()));
-    } catch (const json::parse_error& e) {
-      throw ConfigError("/base", p.string() + ": malformed JSON (" + std::string(e.what()) + "); fix the syntax");
+      s.base = scenario::load_json_file(p.string());
+    } catch (const ConfigError& e) {
+      throw ConfigError("/base", std::string("the base scenario: ") + e.what());
     }
   } else if (base.is_object()) {
     s.base = json::parse(base.dump());
@@ -207,14 +223,7 @@ SweepSpec SweepSpec::parse(const ordered_json& doc, const std::string& base_dir)
 
 SweepSpec SweepSpec::load(const std::string& path)
 {
-  const std::string text = core::read_file(path);
-  ordered_json doc;
-  try {
-    doc = ordered_json::parse(text);
-  } catch (const ordered_json::parse_error& e) {
-    std::string what = e.what();
-    throw ConfigError("", path + ": malformed JSON (" + what.substr(what.find(']') + 2) + "); fix the syntax");
-  }
+  const ordered_json doc = scenario::load_ordered_json_file(path);
   const auto dir = std::filesystem::path(path).parent_path().string();
   return parse(doc, dir.empty() ? "." : dir);
 }
@@ -232,9 +241,13 @@ std::vector<std::string> SweepSpec::columns() const
 
 size_t SweepSpec::product_size() const
 {
+  // Checked: a product beyond size_t saturates (it is far above the limit) instead of wrapping to 0.
   size_t n = 1;
-  for (const auto& g : groups)
+  for (const auto& g : groups) {
+    if (g.size() != 0 && n > std::numeric_limits<size_t>::max() / g.size())
+      return std::numeric_limits<size_t>::max();
     n *= g.size();
+  }
   return n;
 }
 
@@ -279,70 +292,92 @@ std::string SweepSpec::fingerprint() const
   return fnv1a_hex(j.dump());
 }
 
+namespace {
+
+/// Builds the point at product index `n` (mixed-radix counter, the last group fastest): its scenario, axis
+/// values and derived values. Returns false when a constraint removes it. A pure function of the spec and `n`.
+bool build_point(const SweepSpec& spec, const scenario::Catalog& catalog, size_t n, Point& p)
+{
+  std::vector<size_t> at(spec.groups.size(), 0);
+  size_t rest = n;
+  for (size_t g = spec.groups.size(); g-- > 0;) {
+    at[g] = rest % spec.groups[g].size();
+    rest /= spec.groups[g].size();
+  }
+  p.scenario = spec.base;
+  p.axes = ordered_json::object();
+  for (size_t g = 0; g < spec.groups.size(); ++g)
+    for (const auto& a : spec.groups[g].axes) {
+      set_at(p.scenario, a.pointer, a.values[at[g]], "/axes/" + scenario::escape_pointer_token(a.pointer));
+      p.axes[a.pointer] = ordered_json::parse(a.values[at[g]].dump());
+    }
+  // Variables come from the point's document, else from the resolved scenario (parsed on demand).
+  std::optional<json> resolved;
+  bool parse_failed = false;
+  Lookup lookup = [&](const std::string& ptr) -> json {
+    const json::json_pointer jp(ptr);
+    if (p.scenario.contains(jp))
+      return p.scenario.at(jp);
+    if (!resolved && !parse_failed) {
+      try {
+        resolved = scenario::to_json(scenario::parse_scenario(p.scenario, catalog));
+      } catch (const core::ConfigError&) {
+        parse_failed = true;
+      }
+    }
+    return resolved && resolved->contains(jp) ? resolved->at(jp) : json();
+  };
+  for (const auto& [ptr, e] : spec.derived) {
+    const json v = sweep::to_json(e.eval(lookup));
+    set_at(p.scenario, ptr, v, "/derived/" + scenario::escape_pointer_token(ptr));
+    p.axes[ptr] = ordered_json::parse(v.dump());
+    resolved.reset();
+    parse_failed = false;
+  }
+  for (const auto& c : spec.constraints) {
+    try {
+      if (!c.eval_bool(lookup))
+        return false;
+    } catch (const core::ConfigError&) {
+      if (!parse_failed)
+        throw;
+      break; // the scenario itself is invalid: keep the point, it is recorded with the parser's error
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+Point Expansion::point(size_t k) const
+{
+  if (k >= kept.size())
+    throw core::UsageError("point " + std::to_string(k) + ": the sweep has points 0.." + std::to_string(kept.size()) +
+                           " (exclusive)");
+  Point p;
+  build_point(*spec_, *catalog_, kept[k], p);
+  p.index = k;
+  return p;
+}
+
 Expansion expand(const SweepSpec& spec, const scenario::Catalog& catalog)
 {
   Expansion out;
+  out.spec_ = &spec;
+  out.catalog_ = &catalog;
   const size_t total = spec.product_size();
-  if (total > 10'000'000)
-    throw ConfigError("/axes", std::to_string(total) +
-                                   " points; a sweep is limited to 10000000, use constraints or fewer values");
-  std::vector<size_t> at(spec.groups.size(), 0);
+  if (total > max_sweep_points)
+    throw ConfigError("/axes", (total == std::numeric_limits<size_t>::max() ? std::string("more than 10^19")
+                                                                            : std::to_string(total)) +
+                                   " points; a sweep is limited to " + std::to_string(max_sweep_points) +
+                                   ", use constraints or fewer values");
+  // Only the product index of each kept point is stored (8 bytes); a point's scenario is built when it runs.
+  Point p;
   for (size_t n = 0; n < total; ++n) {
-    // Mixed-radix counter, the last group fastest.
-    size_t rest = n;
-    for (size_t g = spec.groups.size(); g-- > 0;) {
-      at[g] = rest % spec.groups[g].size();
-      rest /= spec.groups[g].size();
-    }
-    Point p;
-    p.scenario = spec.base;
-    for (size_t g = 0; g < spec.groups.size(); ++g)
-      for (const auto& a : spec.groups[g].axes) {
-        set_at(p.scenario, a.pointer, a.values[at[g]], "/axes/" + scenario::escape_pointer_token(a.pointer));
-        p.axes[a.pointer] = ordered_json::parse(a.values[at[g]].dump());
-      }
-    // Variables come from the point's document, else from the resolved scenario (parsed on demand).
-    std::optional<json> resolved;
-    bool parse_failed = false;
-    Lookup lookup = [&](const std::string& ptr) -> json {
-      const json::json_pointer jp(ptr);
-      if (p.scenario.contains(jp))
-        return p.scenario.at(jp);
-      if (!resolved && !parse_failed) {
-        try {
-          resolved = scenario::to_json(scenario::parse_scenario(p.scenario, catalog));
-        } catch (const core::ConfigError&) {
-          parse_failed = true;
-        }
-      }
-      return resolved && resolved->contains(jp) ? resolved->at(jp) : json();
-    };
-    for (const auto& [ptr, e] : spec.derived) {
-      const json v = sweep::to_json(e.eval(lookup));
-      set_at(p.scenario, ptr, v, "/derived/" + scenario::escape_pointer_token(ptr));
-      p.axes[ptr] = ordered_json::parse(v.dump());
-      resolved.reset();
-      parse_failed = false;
-    }
-    bool keep = true;
-    for (const auto& c : spec.constraints) {
-      try {
-        if (!c.eval_bool(lookup)) {
-          keep = false;
-          break;
-        }
-      } catch (const core::ConfigError&) {
-        if (!parse_failed)
-          throw;
-        break; // the scenario itself is invalid: keep the point, it is recorded with the parser's error
-      }
-    }
-    if (!keep) {
+    if (build_point(spec, catalog, n, p))
+      out.kept.push_back(n);
+    else
       ++out.skipped;
-      continue;
-    }
-    p.index = out.points.size();
-    out.points.push_back(std::move(p));
   }
   return out;
 }

@@ -53,6 +53,23 @@ private:
   mutable std::set<std::string> known_; ///< optional keys asked about with has(): valid even when absent
 };
 
+/// Nesting deeper than this is rejected by the strict loader (no trainsim input needs more than about ten).
+inline constexpr int max_json_depth = 200;
+
+/// The one strict loader of every JSON input (scenario, sweep, baseline, result metadata and lines, job
+/// files). Rejects, as core::ConfigError with the JSON pointer where it applies: malformed syntax (with line
+/// and column), a key given twice in one object, a number beyond the range of a double (1e400) and nesting
+/// deeper than max_json_depth. Builds the document in linear time (no per-value callback). `origin` names the
+/// text in messages (a file path); `fix` ends the message of a syntax error ("fix the syntax").
+nlohmann::json parse_json_strict(const std::string& text, const std::string& origin,
+                                 const std::string& fix = "fix the syntax");
+/// The same, keeping the order of object keys as written (sweep axes, result records).
+nlohmann::ordered_json parse_ordered_json_strict(const std::string& text, const std::string& origin,
+                                                 const std::string& fix = "fix the syntax");
+/// Reads a file (core::read_file: size limit, special files) and parses it strictly.
+nlohmann::json load_json_file(const std::string& path, const std::string& fix = "fix the syntax");
+nlohmann::ordered_json load_ordered_json_file(const std::string& path, const std::string& fix = "fix the syntax");
+
 /// Escapes a key for a JSON pointer (RFC 6901).
 std::string escape_pointer_token(const std::string& key);
 /// Short rendering of a JSON value for error messages.

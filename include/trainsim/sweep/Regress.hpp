@@ -20,6 +20,8 @@ struct Baseline {
   std::map<std::string, BaselineEntry> scenarios;
   /// Throws ConfigError naming the JSON pointer for a malformed file; a missing file is an IoError.
   static Baseline load(const std::string& path);
+  /// The same from the text of a file named `origin` (the strict loader: duplicate keys, 1e400, nesting).
+  static Baseline parse(const std::string& text, const std::string& origin);
   std::string to_text() const;
 };
 

@@ -35,7 +35,7 @@ struct SweepSpec {
 
   /// The result columns: swept paths in order, then derived paths.
   std::vector<std::string> columns() const;
-  /// Points of the full product, before constraints.
+  /// Points of the full product, before constraints (checked: saturates at SIZE_MAX instead of wrapping).
   size_t product_size() const;
   /// Stable identity of the sweep (hex FNV-1a of its canonical form): resume and merge check it.
   std::string fingerprint() const;
@@ -51,10 +51,22 @@ struct Point {
   nlohmann::json scenario;
 };
 
+/// The points of a sweep that pass the constraints. Lazy: only each point's index in the product is kept
+/// (8 bytes a point), and point(k) rebuilds its scenario, so memory does not grow with scenario copies.
+/// Refers to the spec and catalogue it was expanded from, which must outlive it.
 struct Expansion {
-  std::vector<Point> points;
-  size_t skipped = 0; ///< points removed by the constraints
+  std::vector<size_t> kept; ///< product index of each point, in order
+  size_t skipped = 0;       ///< points removed by the constraints
+  size_t size() const { return kept.size(); }
+  /// Point k (0 <= k < size()); throws UsageError beyond.
+  Point point(size_t k) const;
+
+  const SweepSpec* spec_ = nullptr;
+  const scenario::Catalog* catalog_ = nullptr;
 };
+
+/// The largest sweep, in points of the full product (before constraints).
+inline constexpr size_t max_sweep_points = 10'000'000;
 
 /// The cartesian product over the axis groups (first group outermost), derived values applied, points
 /// failing a constraint removed. Constraint variables come from the point's document or, when absent there,

@@ -456,6 +456,11 @@ void check_consistency(const Scenario& s)
       throw ConfigError(ptr, "leaves " + std::to_string(rest) + " of the " + std::to_string(m.layers) + " layers for " +
                                  std::to_string(others) + " other stages; choose it so that the rest splits evenly, at least one layer each");
   }
+  // Interleaving places a rank's model chunks between the other stages' chunks: with one stage there are no
+  // others, and the chunks would hand activations to themselves (issue 19).
+  if (p.vpp > 1 && p.pp < 2)
+    throw ConfigError("/parallelism/vpp", std::to_string(p.vpp) + " (the interleaved pipeline schedule) needs pp > 1, but pp is " +
+                                              std::to_string(p.pp) + "; set vpp to 1 or raise pp");
   if (!uneven && m.layers % (p.pp * p.vpp) != 0)
     throw ConfigError("/parallelism/pp", "pp*vpp = " + std::to_string(p.pp * p.vpp) + " does not divide layers " +
                                              std::to_string(m.layers) + "; choose pp and vpp whose product divides the layer count");

@@ -380,23 +380,25 @@ TEST_CASE("property: the resource estimate bounds the workload programs it predi
 
 namespace {
 
-json draw_fabric(Gen& g, int nodes)
+json draw_fabric(Gen& g, int nodes, int per_node)
 {
   const std::string type = g.pick(std::vector<std::string>{"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"});
   json f = {{"type", type}, {"nic_bandwidth", g.pick(std::vector<std::string>{"100Gbps", "400Gbps"})}, {"latency", "1us"}};
   if (type == "fat_tree" || type == "rail_optimized") {
     f["tiers"] = 1 + g.below(2);
-    f["switch_radix"] = 16;
+    f["switch_radix"] = g.below(4) == 0 ? 16 : 64; // 16: one tier cannot connect 32 or 64 NICs
     if (type == "rail_optimized" && g.below(3) == 0)
       f["planes"] = 2;
-    if (g.below(4) == 0)
+    if (f["tiers"] == 2 && g.below(3) == 0)
       f["oversubscription"] = "2:1";
-  } else if (type == "dragonfly") {
-    f["routers_per_group"] = 2;
-    f["global_links"] = 1;
+  } else if (type == "dragonfly") { // one router per group, every pair of groups joined by one cable
+    f["routers_per_group"] = 1;
+    f["global_links"] = std::max(1, nodes - 1) + (g.below(10) == 0 ? 1 : 0); // one in ten unbalanced
   } else if (type == "torus") {
     f["dims"] = nodes % 4 == 0 ? json{2, nodes / 2} : json{nodes, 1}; // the latter is rejected: rings of 1
   } else {
+    f["tiers"] = 3;
+    f["switch_radix"] = std::max(4, 2 * per_node); // a leaf per node, so any supernode size fills whole leaves
     f["supernode_size"] = std::max(1, nodes / 2);
   }
   return f;
@@ -410,9 +412,12 @@ json draw_any(Gen& g)
   const bool moe = m.id == "mixtral-8x7b";
   const int per_node = g.pick(std::vector<int>{1, 2, 4, 8}), nodes = g.pick(std::vector<int>{1, 2, 4, 8});
   const int total = per_node * nodes;
-  const int tp = g.pick(divisors(per_node)), cp = g.pick(std::vector<int>{1, 1, 2});
-  const int pp = g.pick(std::vector<int>{1, 1, 2, 4}), vpp = g.pick(std::vector<int>{1, 1, 2});
-  // dp fills the cluster when the other dimensions divide it (one draw in ten is off by one on purpose).
+  // tp, cp and pp divide the cluster (one draw in ten, any value), dp fills it (one draw in ten off by one).
+  const bool any = g.below(10) == 0;
+  const int tp = g.pick(divisors(per_node));
+  const int cp = any ? g.pick(std::vector<int>{1, 2}) : g.pick(total / tp % 2 == 0 ? std::vector<int>{1, 1, 2} : std::vector<int>{1});
+  const int pp = any ? g.pick(std::vector<int>{1, 2, 4}) : g.pick(divisors(std::min(4, total / (tp * cp))));
+  const int vpp = pp > 1 || any ? g.pick(std::vector<int>{1, 1, 2}) : 1;
   int dp = std::max(1, total / (tp * cp * pp));
   if (g.below(10) == 0)
     dp += 1;
@@ -425,9 +430,9 @@ json draw_any(Gen& g)
     par["overlap_param_gather"] = true;
   if (zero == 3 && g.below(2) == 0)
     par["zero_prefetch"] = g.below(3);
-  if (g.below(8) == 0) { // FSDP spelling, sometimes contradicting zero_stage
+  if (g.below(8) == 0) { // FSDP spelling, one draw in four contradicting zero_stage
     par["fsdp"] = true;
-    if (g.below(2) == 0)
+    if (g.below(4) != 0)
       par.erase("zero_stage");
   }
   if (par["sequence_parallel"].get<bool>() && g.below(3) == 0)
@@ -440,14 +445,14 @@ json draw_any(Gen& g)
                    {"recompute", g.pick(std::vector<std::string>{"none", "selective", "full"})}};
   if (precision == "fp8" && g.below(2) == 0)
     training["fp8_params"] = true;
-  const int layers = g.pick(std::vector<int>{2, 4, 6, 8});
+  const int layers = any ? g.pick(std::vector<int>{2, 3, 4, 6}) : pp * vpp * (1 + g.below(2));
   return {{"schema_version", 1},
           {"name", "drawn"},
           {"cluster",
            {{"accelerator", g.pick(std::vector<std::string>{"A100-SXM-80GB", "H100-SXM-80GB", "H800-SXM-80GB"})},
             {"nodes", nodes},
             {"accelerators_per_node", per_node},
-            {"fabric", draw_fabric(g, nodes)}}},
+            {"fabric", draw_fabric(g, nodes, per_node)}}},
           {"model", {{"preset", m.id}, {"layers", layers}, {"seq_length", g.pick(std::vector<int>{256, 512, 1024})}}},
           {"training", training},
           {"parallelism", par},
@@ -476,12 +481,12 @@ bool validates(const json& doc, scenario::Scenario& out)
 
 } // namespace
 
-TEST_CASE("property: every drawn configuration validates and simulates, or fails with a bad-input error",
+TEST_CASE("property: every drawn configuration validates and simulates or fails with a bad-input error",
           "[property][sim]")
 {
   Gen g(20261202);
   int simulated = 0, rejected = 0;
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 500; ++i) {
     const json doc = draw_any(g);
     INFO("draw " << i << ", scenario: " << doc.dump());
     scenario::Scenario s;
@@ -510,8 +515,8 @@ TEST_CASE("property: every drawn configuration validates and simulates, or fails
     ++simulated;
   }
   INFO(simulated << " simulated, " << rejected << " rejected");
-  CHECK(simulated >= 60); // both sides are exercised
-  CHECK(rejected >= 30);
+  CHECK(simulated >= 150); // both sides are exercised
+  CHECK(rejected >= 100);
 }
 
 TEST_CASE("property: every drawn configuration builds checked programs or fails with a bad-input error",
@@ -519,11 +524,11 @@ TEST_CASE("property: every drawn configuration builds checked programs or fails 
 {
   Gen g(16);
   int valid = 0;
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 5000; ++i) {
     const json doc = draw_any(g);
     INFO("draw " << i << ", scenario: " << doc.dump());
     scenario::Scenario s;
     valid += validates(doc, s) ? 1 : 0; // build_workload runs workload::check_programs
   }
-  CHECK(valid >= 400);
+  CHECK(valid >= 1500);
 }

@@ -382,8 +382,10 @@ namespace {
 
 json draw_fabric(Gen& g, int nodes, int per_node)
 {
-  const std::string type = g.pick(std::vector<std::string>{"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"});
-  json f = {{"type", type}, {"nic_bandwidth", g.pick(std::vector<std::string>{"100Gbps", "400Gbps"})}, {"latency", "1us"}};
+  const std::string type =
+      g.pick(std::vector<std::string>{"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"});
+  json f = {
+      {"type", type}, {"nic_bandwidth", g.pick(std::vector<std::string>{"100Gbps", "400Gbps"})}, {"latency", "1us"}};
   if (type == "fat_tree" || type == "rail_optimized") {
     f["tiers"] = 1 + g.below(2);
     f["switch_radix"] = g.below(4) == 0 ? 16 : 64; // 16: one tier cannot connect 32 or 64 NICs
@@ -407,7 +409,8 @@ json draw_fabric(Gen& g, int nodes, int per_node)
 /// One scenario with every dimension drawn: up to 64 accelerators, a model cut to a few layers.
 json draw_any(Gen& g)
 {
-  static const std::vector<Preset> models = {{"gpt3-1.7b", 24, 24, 24}, {"llama3-8b", 32, 32, 8}, {"mixtral-8x7b", 32, 32, 8}};
+  static const std::vector<Preset> models = {
+      {"gpt3-1.7b", 24, 24, 24}, {"llama3-8b", 32, 32, 8}, {"mixtral-8x7b", 32, 32, 8}};
   const auto& m = g.pick(models);
   const bool moe = m.id == "mixtral-8x7b";
   const int per_node = g.pick(std::vector<int>{1, 2, 4, 8}), nodes = g.pick(std::vector<int>{1, 2, 4, 8});
@@ -415,7 +418,8 @@ json draw_any(Gen& g)
   // tp, cp and pp divide the cluster (one draw in ten, any value), dp fills it (one draw in ten off by one).
   const bool any = g.below(10) == 0;
   const int tp = g.pick(divisors(per_node));
-  const int cp = any ? g.pick(std::vector<int>{1, 2}) : g.pick(total / tp % 2 == 0 ? std::vector<int>{1, 1, 2} : std::vector<int>{1});
+  const int cp = any ? g.pick(std::vector<int>{1, 2})
+                     : g.pick(total / tp % 2 == 0 ? std::vector<int>{1, 1, 2} : std::vector<int>{1});
   const int pp = any ? g.pick(std::vector<int>{1, 2, 4}) : g.pick(divisors(std::min(4, total / (tp * cp))));
   const int vpp = pp > 1 || any ? g.pick(std::vector<int>{1, 1, 2}) : 1;
   int dp = std::max(1, total / (tp * cp * pp));
@@ -423,7 +427,13 @@ json draw_any(Gen& g)
     dp += 1;
   const int ep = moe ? g.pick(divisors(std::min(dp, 8))) : (g.below(20) == 0 ? 2 : 1);
   const int mbs = g.pick(std::vector<int>{1, 2}), zero = g.below(4);
-  json par = {{"tp", tp}, {"pp", pp}, {"dp", dp}, {"cp", cp}, {"vpp", vpp}, {"ep", ep}, {"zero_stage", zero},
+  json par = {{"tp", tp},
+              {"pp", pp},
+              {"dp", dp},
+              {"cp", cp},
+              {"vpp", vpp},
+              {"ep", ep},
+              {"zero_stage", zero},
               {"sequence_parallel", tp > 1 ? g.below(2) == 1 : g.below(20) == 0},
               {"overlap_grad_reduce", g.below(2) == 1}};
   if (zero >= 1 && g.below(2) == 0)

@@ -13,6 +13,7 @@
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/sweep/Search.hpp"
 #include "trainsim/workload/ProgramCheck.hpp"
 
 using namespace trainsim;
@@ -166,4 +167,31 @@ TEST_CASE("program check: a valid workload passes, each broken invariant names i
                ops.insert(ops.begin(), r);
              }),
              Catch::Contains("deadlock"));
+}
+
+TEST_CASE("plan: search counts pp 1 with vpp 2 as invalid, with the parser's reason (was blamed on memory)",
+          "[workload][plan]")
+{
+  json base = nlohmann::json::parse(scenario::default_scenario_text());
+  base["cluster"]["nodes"] = 1;
+  base["cluster"]["accelerators_per_node"] = 8;
+  base["model"] = {{"preset", "llama3-8b"}, {"layers", 8}};
+  base["training"]["global_batch_size"] = 8;
+  base["training"]["micro_batch_size"] = 1;
+  base["parallelism"] = {{"tp", 4}, {"pp", 2}, {"dp", 1}, {"vpp", 2}};
+  sweep::SearchOptions o;
+  o.fixed = {"vpp"};
+  o.restrict["pp"] = {1};
+  o.restrict["tp"] = {8};
+  int evaluated = 0;
+  const auto r = sweep::search(base, scenario::Catalog::instance(), o, [&](const scenario::Scenario&) {
+    ++evaluated;
+    return nlohmann::ordered_json();
+  });
+  CHECK(r.top.empty());
+  CHECK(evaluated == 0);
+  CHECK(r.candidates > 0);
+  CHECK(r.invalid == r.candidates);
+  CHECK(r.no_fit == 0);
+  CHECK_THAT(r.first_invalid, Catch::StartsWith("/parallelism/vpp: 2 (the interleaved pipeline schedule) needs pp > 1"));
 }

@@ -1,6 +1,7 @@
 // libFuzzer target for the scenario loader: bytes -> JSON -> scenario -> resource guard -> fabric and
-// workload (what `trainsim validate` does, without SimGrid). Bad input must end in a core::Error (the CLI's
-// exit code 2); anything else escaping, a sanitizer report, or a non-finite or negative figure in an
+// workload with its program check (workload::check_programs, run by build_workload: what `trainsim validate`
+// does, without SimGrid). Bad input must end in a core::Error of exit code 2; an internal error (a broken
+// program invariant), anything else escaping, a sanitizer report, or a non-finite or negative figure in an
 // accepted scenario is a bug and aborts. Built by fuzz/CMakeLists.txt twice: with clang's libFuzzer
 // (TRAINSIM_FUZZ=ON, tools/fuzz) and, in every build, as `fuzz_replay`, which replays the seed corpus and
 // the regression inputs in tests/fuzz_regressions/ under ctest.
@@ -74,9 +75,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (fabric.summary().accelerators != s.cluster.total_accelerators())
         invariant_failed("fabric has every accelerator", static_cast<double>(fabric.summary().accelerators));
     }
-    check_workload(s, workload::build_workload(s, cat.calibration()));
-  } catch (const core::Error&) {
-    // Bad input, reported as such (exit 2 in the CLI): expected.
+    check_workload(s, workload::build_workload(s, cat.calibration())); // build_workload runs check_programs
+  } catch (const core::Error& e) {
+    // Bad input, reported as such (exit 2 in the CLI), is expected; an internal error (exit 3: a broken
+    // program invariant, workload::ProgramError) is a bug.
+    if (e.exit_code() != core::ExitCode::bad_input) {
+      std::fprintf(stderr, "scenario_fuzzer: internal error on an input: %s\n", e.what());
+      std::abort();
+    }
   }
   return 0;
 }

@@ -371,3 +371,174 @@ TEST_CASE("property: the resource estimate bounds the workload programs it predi
     CHECK(e.seconds > 0);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Every parallelism dimension at once (issues 16 and 19): a drawn scenario either fails validation with a
+// clean bad-input error (exit 2), or validates and simulates to finite, positive figures. Nothing in
+// between: no crash, no internal error (a broken program invariant, a SimGrid abort in the simulation
+// process), no NaN. The draws are not filtered for validity, so both sides are exercised.
+
+namespace {
+
+json draw_fabric(Gen& g, int nodes, int per_node)
+{
+  const std::string type =
+      g.pick(std::vector<std::string>{"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"});
+  json f = {
+      {"type", type}, {"nic_bandwidth", g.pick(std::vector<std::string>{"100Gbps", "400Gbps"})}, {"latency", "1us"}};
+  if (type == "fat_tree" || type == "rail_optimized") {
+    f["tiers"] = 1 + g.below(2);
+    f["switch_radix"] = g.below(4) == 0 ? 16 : 64; // 16: one tier cannot connect 32 or 64 NICs
+    if (type == "rail_optimized" && g.below(3) == 0)
+      f["planes"] = 2;
+    if (f["tiers"] == 2 && g.below(3) == 0)
+      f["oversubscription"] = "2:1";
+  } else if (type == "dragonfly") { // one router per group, every pair of groups joined by one cable
+    f["routers_per_group"] = 1;
+    f["global_links"] = std::max(1, nodes - 1) + (g.below(10) == 0 ? 1 : 0); // one in ten unbalanced
+  } else if (type == "torus") {
+    f["dims"] = nodes % 4 == 0 ? json{2, nodes / 2} : json{nodes, 1}; // the latter is rejected: rings of 1
+  } else {
+    f["tiers"] = 3;
+    f["switch_radix"] = std::max(4, 2 * per_node); // a leaf per node, so any supernode size fills whole leaves
+    f["supernode_size"] = std::max(1, nodes / 2);
+  }
+  return f;
+}
+
+/// One scenario with every dimension drawn: up to 64 accelerators, a model cut to a few layers.
+json draw_any(Gen& g)
+{
+  static const std::vector<Preset> models = {
+      {"gpt3-1.7b", 24, 24, 24}, {"llama3-8b", 32, 32, 8}, {"mixtral-8x7b", 32, 32, 8}};
+  const auto& m = g.pick(models);
+  const bool moe = m.id == "mixtral-8x7b";
+  const int per_node = g.pick(std::vector<int>{1, 2, 4, 8}), nodes = g.pick(std::vector<int>{1, 2, 4, 8});
+  const int total = per_node * nodes;
+  // tp, cp and pp divide the cluster (one draw in ten, any value), dp fills it (one draw in ten off by one).
+  const bool any = g.below(10) == 0;
+  const int tp = g.pick(divisors(per_node));
+  const int cp = any ? g.pick(std::vector<int>{1, 2})
+                     : g.pick(total / tp % 2 == 0 ? std::vector<int>{1, 1, 2} : std::vector<int>{1});
+  const int pp = any ? g.pick(std::vector<int>{1, 2, 4}) : g.pick(divisors(std::min(4, total / (tp * cp))));
+  const int vpp = pp > 1 || any ? g.pick(std::vector<int>{1, 1, 2}) : 1;
+  int dp = std::max(1, total / (tp * cp * pp));
+  if (g.below(10) == 0)
+    dp += 1;
+  const int ep = moe ? g.pick(divisors(std::min(dp, 8))) : (g.below(20) == 0 ? 2 : 1);
+  const int mbs = g.pick(std::vector<int>{1, 2}), zero = g.below(4);
+  json par = {{"tp", tp},
+              {"pp", pp},
+              {"dp", dp},
+              {"cp", cp},
+              {"vpp", vpp},
+              {"ep", ep},
+              {"zero_stage", zero},
+              {"sequence_parallel", tp > 1 ? g.below(2) == 1 : g.below(20) == 0},
+              {"overlap_grad_reduce", g.below(2) == 1}};
+  if (zero >= 1 && g.below(2) == 0)
+    par["overlap_param_gather"] = true;
+  if (zero == 3 && g.below(2) == 0)
+    par["zero_prefetch"] = g.below(3);
+  if (g.below(8) == 0) { // FSDP spelling, one draw in four contradicting zero_stage
+    par["fsdp"] = true;
+    if (g.below(4) != 0)
+      par.erase("zero_stage");
+  }
+  if (par["sequence_parallel"].get<bool>() && g.below(3) == 0)
+    par["tp_comm_overlap"] = true;
+  const std::string precision = g.pick(std::vector<std::string>{"bf16", "bf16", "fp16", "fp8"});
+  json training = {{"global_batch_size", dp * mbs * std::max(1, pp) * (1 + g.below(3))},
+                   {"micro_batch_size", mbs},
+                   {"tokens", "10B"},
+                   {"precision", precision},
+                   {"recompute", g.pick(std::vector<std::string>{"none", "selective", "full"})}};
+  if (precision == "fp8" && g.below(2) == 0)
+    training["fp8_params"] = true;
+  const int layers = any ? g.pick(std::vector<int>{2, 3, 4, 6}) : pp * vpp * (1 + g.below(2));
+  return {{"schema_version", 1},
+          {"name", "drawn"},
+          {"cluster",
+           {{"accelerator", g.pick(std::vector<std::string>{"A100-SXM-80GB", "H100-SXM-80GB", "H800-SXM-80GB"})},
+            {"nodes", nodes},
+            {"accelerators_per_node", per_node},
+            {"fabric", draw_fabric(g, nodes, per_node)}}},
+          {"model", {{"preset", m.id}, {"layers", layers}, {"seq_length", g.pick(std::vector<int>{256, 512, 1024})}}},
+          {"training", training},
+          {"parallelism", par},
+          {"simulation", {{"steps", 1}, {"seed", 1}}}};
+}
+
+/// What `trainsim validate` does (the resource guard, the fabric, the workload and its program check);
+/// false for a clean bad-input error, and any other outcome fails the test.
+bool validates(const json& doc, scenario::Scenario& out)
+{
+  try {
+    out = parse(doc);
+    workload::check_resources(out, workload::limits_of(out));
+    topology::Fabric::build(out.cluster);
+    workload::build_workload(out, scenario::Catalog::instance().calibration());
+    return true;
+  } catch (const core::Error& e) {
+    INFO("error: " << e.what());
+    REQUIRE(e.exit_code() == core::ExitCode::bad_input);
+    const std::string what = e.what();
+    CHECK(what.find('\n') == std::string::npos);
+    CHECK(what.find("; ") != std::string::npos); // "<problem>; <fix>"
+    return false;
+  }
+}
+
+} // namespace
+
+TEST_CASE("property: every drawn configuration validates and simulates or fails with a bad-input error",
+          "[property][sim]")
+{
+  Gen g(20261202);
+  int simulated = 0, rejected = 0;
+  for (int i = 0; i < 500; ++i) {
+    const json doc = draw_any(g);
+    INFO("draw " << i << ", scenario: " << doc.dump());
+    scenario::Scenario s;
+    if (!validates(doc, s)) {
+      ++rejected;
+      continue;
+    }
+    cli::RunOutput out;
+    try {
+      out = cli::run_scenario(s, scenario::Catalog::instance());
+    } catch (const std::exception& e) {
+      FAIL("a validated scenario did not simulate: " << e.what());
+    }
+    const auto& r = out.metrics;
+    CHECK(std::isfinite(r.step_time_s));
+    CHECK(r.step_time_s > 0);
+    CHECK(std::isfinite(r.tokens_per_s));
+    CHECK(r.tokens_per_s > 0);
+    CHECK(std::isfinite(r.mfu));
+    CHECK(r.mfu > 0);
+    CHECK(r.mfu < 1);
+    CHECK(std::isfinite(r.time_to_train_s));
+    CHECK(r.time_to_train_s > 0);
+    CHECK(std::isfinite(r.energy_per_step_j));
+    CHECK(r.energy_per_step_j > 0);
+    ++simulated;
+  }
+  INFO(simulated << " simulated, " << rejected << " rejected");
+  CHECK(simulated >= 150); // both sides are exercised
+  CHECK(rejected >= 100);
+}
+
+TEST_CASE("property: every drawn configuration builds checked programs or fails with a bad-input error",
+          "[property][workload]")
+{
+  Gen g(16);
+  int valid = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const json doc = draw_any(g);
+    INFO("draw " << i << ", scenario: " << doc.dump());
+    scenario::Scenario s;
+    valid += validates(doc, s) ? 1 : 0; // build_workload runs workload::check_programs
+  }
+  CHECK(valid >= 1500);
+}

@@ -394,8 +394,6 @@ Parallelism parse_parallelism(JsonReader r)
   p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
   p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
   p.overlap_param_gather = r.get_bool("overlap_param_gather", false);
-  if (p.overlap_param_gather && p.zero_stage < 1)
-    throw ConfigError(r.pointer_of("overlap_param_gather"), "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
   p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
   if (r.has("collectives"))
     parse_collective_choices(r.child("collectives"), p.collectives);
@@ -410,6 +408,8 @@ Parallelism parse_parallelism(JsonReader r)
                                                 std::to_string(p.zero_stage) + "; drop zero_stage, set it to 3, or set fsdp to false");
   if (p.fsdp)
     p.zero_stage = 3;
+  if (p.overlap_param_gather && p.zero_stage < 1) // after fsdp, which is zero_stage 3
+    throw ConfigError(r.pointer_of("overlap_param_gather"), "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
   if (prefetch_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("zero_prefetch"), "applies to the parameter all-gathers of zero_stage 3 / fsdp, but zero_stage is " +
                                                          std::to_string(p.zero_stage) + "; remove it or set zero_stage to 3");
@@ -456,6 +456,11 @@ void check_consistency(const Scenario& s)
       throw ConfigError(ptr, "leaves " + std::to_string(rest) + " of the " + std::to_string(m.layers) + " layers for " +
                                  std::to_string(others) + " other stages; choose it so that the rest splits evenly, at least one layer each");
   }
+  // Interleaving places a rank's model chunks between the other stages' chunks: with one stage there are no
+  // others, and the chunks would hand activations to themselves (issue 19).
+  if (p.vpp > 1 && p.pp < 2)
+    throw ConfigError("/parallelism/vpp", std::to_string(p.vpp) + " (the interleaved pipeline schedule) needs pp > 1, but pp is " +
+                                              std::to_string(p.pp) + "; set vpp to 1 or raise pp");
   if (!uneven && m.layers % (p.pp * p.vpp) != 0)
     throw ConfigError("/parallelism/pp", "pp*vpp = " + std::to_string(p.pp * p.vpp) + " does not divide layers " +
                                              std::to_string(m.layers) + "; choose pp and vpp whose product divides the layer count");

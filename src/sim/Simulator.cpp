@@ -138,7 +138,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                  s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
   ctx.runner.set_algorithm(s.parallelism.collectives.at("dp"), s);
   ctx.busy.resize(static_cast<size_t>(p.pp));
-  const bool gathers = p.zero_stage == 3 && p.dp > 1; // ZeRO-3/FSDP: a parameter all-gather stream per stage
+  // The streams the workload decided its programs use (one decision, workload::Workload; never re-derived here).
+  const bool gathers = w.streams.params; // ZeRO-3/FSDP: a parameter all-gather stream per stage
   if (gathers)
     ctx.gather_streams.resize(static_cast<size_t>(p.pp));
   for (int stage = 0; stage < p.pp; ++stage) {
@@ -150,8 +151,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
       stream.groups.push_back(std::move(group));
     }
     stream.ring_latency = ctx.runner.ring_latency(stream.groups);
-    const int expert_dp = p.dp / p.ep;
-    if (p.ep > 1 && expert_dp > 1) {
+    const int expert_dp = w.streams.expert_dp;
+    if (expert_dp > 1) { // also with ep 1: a MoE model's expert gradients still reduce over dp
       for (int t : plan.rails)
         for (int e = 0; e < p.ep; ++e) {
           std::vector<int> group;
@@ -172,7 +173,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
       sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
                          [&ctx, stage, r] { run_stage(ctx, stage, r); });
     }
-    if (s.grad_replicas() > 1)
+    if (w.streams.grad)
       sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
                          [&ctx, stage] { run_dp_stream(ctx, stage, ctx.streams[static_cast<size_t>(stage)]); })
           ->daemonize();

@@ -326,6 +326,8 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
       set_at(c.doc, d.pointer, chosen.at(d.name), d.pointer);
     if (auto pre = precheck(c.doc, catalog, &c.parsed)) {
       ++(pre->status == Status::infeasible ? res.no_fit : res.invalid);
+      if (pre->status != Status::infeasible && res.first_invalid.empty())
+        res.first_invalid = pre->error;
       return;
     }
     try {
@@ -336,8 +338,9 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
     } catch (const core::InfeasibleError&) {
       ++res.no_fit;
       return;
-    } catch (const core::ConfigError&) {
-      ++res.invalid;
+    } catch (const core::ConfigError& e) {
+      if (res.invalid++ == 0)
+        res.first_invalid = e.what();
       return;
     }
     c.bound_score = score(o.objective, c.bound);

@@ -5,6 +5,7 @@
 
 #include "trainsim/workload/Dvfs.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
+#include "trainsim/workload/ProgramCheck.hpp"
 
 namespace trainsim::workload {
 
@@ -155,6 +156,54 @@ void place_prefetches(StageProgram& prog, int depth)
 
 namespace {
 
+/// The ops after the last backward: the optimizer step and, with the distributed optimizer (ZeRO-1/2), the
+/// all-gather of the updated parameters.
+void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Workload& w, const scenario::Calibration& cal,
+                   int stage, double stage_params, double stage_expert)
+{
+  const auto& p = s.parallelism;
+  const bool expert_dp = w.streams.expert_dp > 1;
+  // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
+  const double opt_params = (stage_params - stage_expert) / (p.zero_stage >= 1 ? s.grad_replicas() : 1) +
+                            stage_expert / (p.zero_stage >= 1 ? s.grad_replicas() / p.ep : 1);
+  const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
+  prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
+  prog.compute_s += opt_time;
+  if (p.zero_stage >= 1 && p.zero_stage < 3 && w.streams.grad) { // ZeRO-3 gathers before each use instead
+    // Updated parameters are all-gathered in their storage type: 16-bit, or FP8 for the linear layers'
+    // weights with FP8 primary weights. Routed experts' over their expert-data-parallel group.
+    const double dense = stage_params - stage_expert;
+    const double fp8 =
+        s.training.fp8_params
+            ? std::min(dense,
+                       (s.stage_layers(stage) - stage_moe_layers(s, stage)) * w.shape.layer_params / p.tp +
+                           stage_moe_layers(s, stage) * (w.shape.moe_layer_params - w.shape.expert_params) / p.tp)
+            : 0.0;
+    Op g{OpKind::param_gather, Pass::step, 0, (dense - fp8) * 2.0 + fp8};
+    g.steps = p.overlap_param_gather ? 1 : 0; // 1: overlapped with the next step's forward (not waited here)
+    prog.ops.push_back(g);
+    if (expert_dp && stage_expert > 0) {
+      Op x{OpKind::param_gather, Pass::step, 0, stage_expert * (s.training.fp8_params ? 1.0 : 2.0)};
+      x.steps = g.steps;
+      x.expert = true;
+      prog.ops.push_back(x);
+    }
+  }
+}
+
+/// FP8 runs only the linear layers' GEMMs at the FP8 peak (Transformer Engine); attention, batched GEMMs
+/// and the logits stay 16-bit.
+Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
+{
+  const auto& acc = s.cluster.accelerator;
+  const bool fp8 = s.training.precision == scenario::Precision::fp8;
+  const double peak16 = fp8 ? (acc.peak(scenario::Precision::bf16) > 0 ? acc.peak(scenario::Precision::bf16)
+                                                                       : acc.peak(scenario::Precision::fp16))
+                            : acc.peak(s.training.precision);
+  return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
+                    fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
+}
+
 Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
 {
   Workload w;
@@ -167,22 +216,15 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const auto& p = s.parallelism;
   w.grad_collective = p.zero_stage >= 1 ? GradCollective::reduce_scatter : GradCollective::all_reduce;
 
-  // FP8 runs only the linear layers' GEMMs at the FP8 peak (Transformer Engine); attention, batched
-  // GEMMs and the logits stay 16-bit.
-  const auto& acc = s.cluster.accelerator;
-  const bool fp8 = s.training.precision == scenario::Precision::fp8;
-  const double peak16 = fp8 ? (acc.peak(scenario::Precision::bf16) > 0 ? acc.peak(scenario::Precision::bf16)
-                                                                       : acc.peak(scenario::Precision::fp16))
-                            : acc.peak(s.training.precision);
-  const Efficiency eff(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
-                       fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
+  const Efficiency eff = efficiency_of(s, cal, clock);
   const LayerOps ops(s, w.shape);
   const double act_bytes = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length *
                            s.model.hidden_size * 2.0 / p.tp; // scatter/gather across the TP ranks' NICs
   const int m = static_cast<int>(w.microbatches);
   const int vstages = p.pp * p.vpp;
   const bool ovl = p.tp_comm_overlap;
-  const bool zero3 = p.zero_stage == 3 && s.grad_replicas() > 1;
+  w.streams = plan_streams(s);
+  const bool zero3 = w.streams.params;
   for (int stage = 0; stage < p.pp; ++stage) {
     StageProgram prog;
     prog.stage = stage;
@@ -217,11 +259,11 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     const double chunk_params = (stage_params - stage_expert) / p.vpp;
     const double chunk_grad_bytes = chunk_params * s.training.grad_reduce_bytes;
     // Routed experts' gradients reduce over their expert-data-parallel group (dp / ep ranks).
-    const bool expert_dp = s.grad_replicas() / p.ep > 1;
+    const bool expert_dp = w.streams.expert_dp > 1;
     std::vector<double> chunk_expert_grad_bytes;
     for (int c = 0; c < p.vpp; ++c)
       chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) * s.training.grad_reduce_bytes);
-    const int buckets = s.grad_replicas() > 1 ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
+    const int buckets = w.streams.grad ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;
     for (const auto& st : one_f_one_b(p.pp, p.vpp, stage, m)) {
       const int v = st.chunk * p.pp + stage;
@@ -287,36 +329,24 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
       place_prefetches(prog, p.zero_prefetch);
     if (buckets > 0 || zero3)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
-    // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
-    const double opt_params = (stage_params - stage_expert) / (p.zero_stage >= 1 ? s.grad_replicas() : 1) +
-                              stage_expert / (p.zero_stage >= 1 ? s.grad_replicas() / p.ep : 1);
-    const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
-    prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
-    prog.compute_s += opt_time;
-    if (p.zero_stage >= 1 && p.zero_stage < 3 && s.grad_replicas() > 1) { // ZeRO-3 gathers before each use instead
-      // Updated parameters are all-gathered in their storage type: 16-bit, or FP8 for the linear layers'
-      // weights with FP8 primary weights. Routed experts' over their expert-data-parallel group.
-      const double dense = stage_params - stage_expert;
-      const double fp8 = s.training.fp8_params
-                             ? std::min(dense, (s.stage_layers(stage) - stage_moe_layers(s, stage)) * w.shape.layer_params / p.tp +
-                                                   stage_moe_layers(s, stage) * (w.shape.moe_layer_params - w.shape.expert_params) / p.tp)
-                             : 0.0;
-      Op g{OpKind::param_gather, Pass::step, 0, (dense - fp8) * 2.0 + fp8};
-      g.steps = p.overlap_param_gather ? 1 : 0; // 1: overlapped with the next step's forward (not waited here)
-      prog.ops.push_back(g);
-      if (expert_dp && stage_expert > 0) {
-        Op x{OpKind::param_gather, Pass::step, 0, stage_expert * (s.training.fp8_params ? 1.0 : 2.0)};
-        x.steps = g.steps;
-        x.expert = true;
-        prog.ops.push_back(x);
-      }
-    }
+    push_step_ops(prog, s, w, cal, stage, stage_params, stage_expert);
     w.stages.push_back(std::move(prog));
   }
   return w;
 }
 
 } // namespace
+
+StreamPlan plan_streams(const scenario::Scenario& s)
+{
+  // Decided once, here: the simulator creates what these say (issue 16: it used to decide ZeRO-3's gathers
+  // from dp alone, so a dp 1, cp 2 program's parameter prefetches found no stream and it crashed).
+  StreamPlan plan;
+  plan.grad = s.grad_replicas() > 1;
+  plan.params = s.parallelism.zero_stage == 3 && plan.grad;
+  plan.expert_dp = s.grad_replicas() / s.parallelism.ep;
+  return plan;
+}
 
 double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
 {
@@ -343,6 +373,7 @@ Workload build_workload(const scenario::Scenario& s, const scenario::Calibration
     w.clock = f;
     w.compute_activity = compute_activity(s.power, cal, compute_state_utilisation(s, w));
   }
+  check_programs(s, w); // nothing the simulator cannot run leaves the workload
   return w;
 }
 

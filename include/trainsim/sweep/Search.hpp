@@ -70,6 +70,7 @@ struct SearchResult {
   std::vector<std::string> dropped;    ///< dimensions the scenario format does not support yet
   size_t candidates = 0;               ///< configurations enumerated
   size_t invalid = 0;                  ///< rejected by the scenario parser (divisibility, unsupported values)
+  std::string first_invalid;           ///< the parser's message for the first invalid configuration
   size_t no_fit = 0;                   ///< pruned by the memory model, not simulated
   size_t pruned = 0;                   ///< pruned by the lower bound, not simulated
   size_t simulated = 0;

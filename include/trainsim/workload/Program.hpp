@@ -53,6 +53,14 @@ struct StageProgram {
 
 enum class GradCollective { all_reduce, reduce_scatter };
 
+/// The communication streams the programs use, decided once by build_workload (and checked by
+/// check_programs): the simulator creates exactly these, never re-deriving them from the scenario.
+struct StreamPlan {
+  bool grad = false;   ///< the data-parallel stream (gradient buckets, parameter all-gathers) over dp*cp ranks
+  bool params = false; ///< ZeRO-3/FSDP: the parameter all-gather stream (param_prefetch, param_wait)
+  int expert_dp = 1;   ///< members of an expert-data-parallel group (dp*cp / ep); expert jobs need > 1
+};
+
 /// Everything the simulator needs, derived from the scenario: no SimGrid here.
 struct Workload {
   ModelShape shape;
@@ -64,9 +72,13 @@ struct Workload {
   long microbatches = 0;
   double clock = 1.0;            ///< DVFS state compute runs at (power.clock, lowered under power.cap)
   double compute_activity = 1.0; ///< fraction of the accelerator's dynamic power range while computing
+  StreamPlan streams;            ///< the communication streams the programs use (read by the simulator)
 };
 
-/// Builds the per-stage programs. Throws core::InfeasibleError when the model does not fit in memory.
+/// The streams a scenario's programs use (Workload::streams).
+StreamPlan plan_streams(const scenario::Scenario& s);
+/// Builds the per-stage programs and checks them (check_programs). Throws core::InfeasibleError when the
+/// model does not fit in memory.
 Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal);
 /// FLOP utilisation of the compute state: hardware FLOPs per rank over compute-op seconds x peak at the clock.
 double compute_state_utilisation(const scenario::Scenario& s, const Workload& w);

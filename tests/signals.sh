@@ -10,6 +10,7 @@ set -m # background jobs keep SIGINT (without job control, bash starts them with
 
 bin=${1:?usage: $0 /path/to/trainsim}
 [ -x "$bin" ] || { echo "not an executable: $bin" >&2; exit 2; }
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/trainsim_signals.XXXXXX")
 cleanup() {
@@ -79,5 +80,21 @@ for sig in TERM INT KILL; do
   rm -f "$work"/*.jsonl "$work"/*.csv "$work"/*.meta.json "$work"/*.lock
   one_case "sweep-$sig" "$sig" 2 sweep "$work/slow.sweep.json" -j 2 -q --out "$work/res"
 done
+# Two sweeps on one --out: the second finds the first's lock (PREFIX.lock) and exits 2 at once, naming it.
+rm -f "$work"/res.*
+(cd "$work" && exec "$bin" sweep "$work/slow.sweep.json" -j 1 -q --out "$work/res" >/dev/null 2>&1) &
+first=$!
+for _ in $(seq 300); do [ -e "$work/res.lock" ] && break; sleep 0.1; done
+(cd "$work" && timeout 60 "$bin" sweep "$work/slow.sweep.json" -j 1 -q --out "$work/res" >/dev/null 2>"$work/second.err")
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "another trainsim is writing there" "$work/second.err" && kill -0 "$first" 2>/dev/null; then
+  echo "PASS sweep-same-out-locked (second sweep: exit 2, $(head -c 200 "$work/second.err"))"
+else
+  echo "FAIL sweep-same-out-locked: second sweep exit $rc, stderr: $(head -c 300 "$work/second.err")"
+  failed=$((failed + 1))
+fi
+kill -KILL "$first" 2>/dev/null
+wait "$first" 2>/dev/null
+
 echo "$failed failed"
 [ "$failed" -eq 0 ]

@@ -76,6 +76,13 @@ int cmd_run(const std::string& path, const std::string& json_out, const std::str
   core::check_outputs({{"scenario", path}},
                       {{"--json", json_out}, {"--csv", csv_out}, {"--trace", extra.trace}, {"--html", extra.html}});
   auto s = load(path, cat);
+  if (const auto& profile = s.site.carbon.intensity_profile; !profile.empty()) { // an input too
+    std::filesystem::path p(profile);
+    if (p.is_relative())
+      p = std::filesystem::path(path).parent_path() / p;
+    core::check_outputs({{"scenario", path}, {"/site/intensity_profile", p.string()}},
+                        {{"--json", json_out}, {"--csv", csv_out}, {"--trace", extra.trace}, {"--html", extra.html}});
+  }
   limits.apply(s);
   sim::SimOptions options = extra.sim_options(s);
   options.fidelity = parse_fidelity(fidelity);

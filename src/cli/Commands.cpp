@@ -13,6 +13,7 @@
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Printable.hpp"
 #include "trainsim/core/Units.hpp"
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
@@ -68,24 +69,32 @@ sim::Fidelity parse_fidelity(const std::string& f)
 }
 
 int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet,
-            const std::string& fidelity, const ReportOutputs& extra,
-            const LimitOptions& limits)
+            const std::string& fidelity, const ReportOutputs& extra, const LimitOptions& limits)
 {
   const auto& cat = scenario::Catalog::instance();
+  // Fail before simulating, not after: every output writable, none an input or another output.
+  core::check_outputs({{"scenario", path}},
+                      {{"--json", json_out}, {"--csv", csv_out}, {"--trace", extra.trace}, {"--html", extra.html}});
   auto s = load(path, cat);
+  if (const auto& profile = s.site.carbon.intensity_profile; !profile.empty()) { // an input too
+    std::filesystem::path p(profile);
+    if (p.is_relative())
+      p = std::filesystem::path(path).parent_path() / p;
+    core::check_outputs({{"scenario", path}, {"/site/intensity_profile", p.string()}},
+                        {{"--json", json_out}, {"--csv", csv_out}, {"--trace", extra.trace}, {"--html", extra.html}});
+  }
   limits.apply(s);
-  for (const auto* out : {&json_out, &csv_out, &extra.trace, &extra.html}) // fail before simulating, not after
-    if (!out->empty())
-      core::check_output_path(*out);
   sim::SimOptions options = extra.sim_options(s);
   options.fidelity = parse_fidelity(fidelity);
   const auto out = run_scenario(s, cat, options);
-  // Write every requested file before printing, each atomically.
+  // All files or none: each is written to a temporary first, then all are renamed into place.
+  core::OutputFiles files;
   if (!json_out.empty())
-    core::write_file_atomically(json_out, report::to_json_text(s, out.metrics));
+    files.add(json_out, report::to_json_text(s, out.metrics));
   if (!csv_out.empty())
-    core::write_file_atomically(csv_out, report::csv_header() + report::csv_row(out.metrics));
-  extra.write(s, out);
+    files.add(csv_out, report::csv_header() + report::csv_row(out.metrics));
+  extra.write(s, out, files);
+  files.commit();
   if (!quiet)
     std::cout << report::to_console(s, out.metrics, use_colour(1));
   return 0;
@@ -102,7 +111,8 @@ int cmd_validate(const std::string& path, bool dump, const LimitOptions& limits)
   if (dump)
     std::cout << scenario::to_json(s).dump(2) << "\n";
   else
-    std::cout << path << ": valid (" << s.cluster.total_accelerators() << " accelerators, " << s.model.name << ")\n";
+    std::cout << core::printable(path) << ": valid (" << s.cluster.total_accelerators() << " accelerators, "
+              << core::printable(s.model.name) << ")\n";
   return 0;
 }
 
@@ -112,13 +122,15 @@ int cmd_reproduce(const std::string& dir, bool markdown, const std::string& json
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw core::IoError(dir + ": not a directory; name a folder of scenario files with a \"reference\" block");
-  if (!json_out.empty())
-    core::check_output_path(json_out);
   std::vector<std::string> files;
+  std::vector<core::NamedPath> inputs;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".json")
       files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
+  for (const auto& f : files)
+    inputs.push_back({"the case", f});
+  core::check_outputs(inputs, {{"--json", json_out}});
   const auto& cat = scenario::Catalog::instance();
   std::vector<report::ReproduceRow> rows;
   nlohmann::ordered_json cases = nlohmann::ordered_json::array();
@@ -157,7 +169,8 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   auto quiet = std::make_shared<bool>(false);
   auto fidelity = std::make_shared<std::string>();
   auto* run = app.add_subcommand("run", "simulate training steps and report step time, MFU, time-to-train, energy, carbon");
-  run->add_option("scenario", *run_path, "scenario JSON file (default: the built-in default scenario)");
+  auto* scenario_arg =
+      run->add_option("scenario", *run_path, "scenario JSON file (default: the built-in default scenario)");
   run->add_option("--json", *json_out, "write the JSON report to FILE");
   run->add_option("--csv", *csv_out, "write a CSV report to FILE");
   run->add_flag("-q,--quiet", *quiet, "print nothing on success");
@@ -168,7 +181,15 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   run_limits->add_to(run);
   auto extra = std::make_shared<ReportOutputs>();
   extra->add_options(run);
-  table.add(run, [=] { return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity, *extra, *run_limits); });
+  table.add(run, [=] {
+    // `run ''` is an empty path, not a request for the default scenario (that is `run` alone).
+    if (scenario_arg->count() > 0 && run_path->empty())
+      throw core::UsageError("scenario \"\": empty path; name a scenario file, or leave it out for the default");
+    for (const char* option : {"--json", "--csv", "--trace", "--html"})
+      if (run->get_option(option)->count() > 0 && run->get_option(option)->as<std::string>().empty())
+        throw core::UsageError(std::string(option) + " \"\": empty output path; name a file");
+    return cmd_run(*run_path, *json_out, *csv_out, *quiet, *fidelity, *extra, *run_limits);
+  });
 
   auto validate_path = std::make_shared<std::string>();
   auto dump = std::make_shared<bool>(false);

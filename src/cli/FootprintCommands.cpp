@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -32,12 +33,31 @@ double quantity(const std::string& text, core::Dimension dim, const char* option
   }
 }
 
+/// Every printed figure is finite, or the command fails naming the options that made it so.
+void check_finite_figures(const metrics::BookkeepingInput& in, const metrics::BookkeepingResult& r)
+{
+  const std::pair<const char*, double> figures[] = {{"energy_mwh", r.energy_mwh},
+                                                    {"carbon_tco2e", r.carbon_tco2e},
+                                                    {"carbon_market_tco2e", r.carbon_market_tco2e},
+                                                    {"carbon_coal_tco2e", r.carbon_coal_tco2e}};
+  if (!std::isfinite(in.power_w))
+    throw core::UsageError("--power: " + std::to_string(in.power_w) + " W is out of range; give e.g. 400W");
+  for (const auto& [name, v] : figures)
+    if (!std::isfinite(v))
+      throw core::UsageError("--accelerators/--days/--accelerator-hours/--power: " + std::string(name) +
+                             " would be infinite; give values whose product is finite (e.g. --accelerator-hours 1e6)");
+}
+
 int cmd_footprint(const FootprintArgs& a)
 {
+  core::check_outputs({}, {{"--json", a.json_out}});
   metrics::BookkeepingInput in;
   if (a.accelerator_hours > 0 && (a.accelerators > 0 || a.days > 0))
     throw core::UsageError("--accelerator-hours: give either it or --accelerators with --days, not both");
   in.accelerator_hours = a.accelerator_hours > 0 ? a.accelerator_hours : a.accelerators * a.days * 24.0;
+  if (!std::isfinite(in.accelerator_hours))
+    throw core::UsageError("--accelerators/--days/--accelerator-hours: " + std::to_string(in.accelerator_hours) +
+                           " accelerator-hours is out of range; give a finite count, e.g. --accelerator-hours 1e6");
   if (!(in.accelerator_hours > 0))
     throw core::UsageError("--accelerator-hours: missing; give --accelerator-hours H or --accelerators N --days D");
   in.power_w = quantity(a.power, core::Dimension::power, "--power");
@@ -69,6 +89,7 @@ int cmd_footprint(const FootprintArgs& a)
       in.coal_kg_per_kwh = *site.carbon.coal_share * *site.carbon.fossil_kg_per_kwh;
   }
   const auto r = metrics::bookkeeping(in);
+  check_finite_figures(in, r);
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "accelerator-hours %.0f x %.1f W x PUE %.3f; grid %s (%.4f kg/kWh)\n"

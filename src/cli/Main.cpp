@@ -4,17 +4,38 @@
 
 #include "trainsim/cli/Commands.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Printable.hpp"
 #include "trainsim/core/Log.hpp"
 
 namespace trainsim::cli {
 
 std::string printable(const std::string& text)
 {
-  std::string out;
-  for (unsigned char c : text)
-    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-  return out;
+  return core::printable(text);
 }
+
+namespace {
+
+/// The first word of the command line when it names no command ("trainsim frobnicate"), else empty.
+std::string unknown_command(const CLI::App& app, int argc, char** argv)
+{
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (!word.empty() && word[0] == '-')
+      continue;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->get_name() == word)
+        return "";
+    return word;
+  }
+  return "";
+}
+
+} // namespace
 
 int main_entry(int argc, char** argv)
 {
@@ -37,7 +58,15 @@ int main_entry(int argc, char** argv)
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "trainsim: error: " << e.what() << "; run trainsim --help for the commands and options\n";
+    if (const auto word = unknown_command(app, argc, argv); !word.empty()) {
+      std::string names;
+      for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "trainsim: error: unknown command \"" << printable(word) << "\"; the commands are " << names
+                << " (trainsim --help)\n";
+      return static_cast<int>(core::ExitCode::bad_input);
+    }
+    std::cerr << "trainsim: error: " << printable(e.what()) << "; run trainsim --help for the commands and options\n";
     return static_cast<int>(core::ExitCode::bad_input);
   }
   try {
@@ -49,7 +78,7 @@ int main_entry(int argc, char** argv)
     std::cerr << "trainsim: error: " << printable(e.what()) << "\n";
     return static_cast<int>(e.exit_code());
   } catch (const std::exception& e) {
-    std::cerr << "trainsim: internal error: " << e.what() << "\n";
+    std::cerr << "trainsim: internal error: " << printable(e.what()) << "\n";
     return static_cast<int>(core::ExitCode::internal);
   }
   return 0;

@@ -35,12 +35,12 @@ sim::SimOptions ReportOutputs::sim_options(const scenario::Scenario& s) const
   return o;
 }
 
-void ReportOutputs::write(const scenario::Scenario& s, const RunOutput& out) const
+void ReportOutputs::write(const scenario::Scenario& s, const RunOutput& out, core::OutputFiles& files) const
 {
   if (!trace.empty())
-    core::write_file_atomically(trace, report::to_chrome_trace(s, out.sim.trace).dump(1) + "\n");
+    files.add(trace, report::to_chrome_trace(s, out.sim.trace).dump(1) + "\n");
   if (!html.empty())
-    core::write_file_atomically(html, report::to_html(report::to_json(s, out.metrics), &out.sim.trace));
+    files.add(html, report::to_html(report::to_json(s, out.metrics), &out.sim.trace));
 }
 
 bool use_colour(int fd)
@@ -202,6 +202,7 @@ int cmd_list(const std::string& category, bool markdown)
 int cmd_html_sweep(const std::string& results, const report::SweepPlot& plot_in, const std::string& x_better,
                    const std::string& y_better, const std::string& out)
 {
+  core::check_outputs({{"results", results}}, {{"-o", out}});
   report::SweepPlot plot = plot_in;
   auto better = [](const std::string& v, const std::string& field, const char* option) {
     if (v.empty())

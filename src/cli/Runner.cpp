@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "trainsim/core/Log.hpp"
+#include "trainsim/report/Report.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 #include "trainsim/workload/ResourceGuard.hpp"
@@ -36,6 +37,8 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
                             out.sim.simulated_seconds, s.simulation.steps, out.sim.step_time_s, out.sim.transfers,
                             out.sim.executions, wall);
   out.metrics = metrics::compute(s, out.workload, out.sim, fabric);
+  // Every figure of a report is finite, or the run fails naming the key: checked before anything is written.
+  report::check_finite(report::to_json(s, out.metrics));
   return out;
 }
 

@@ -153,13 +153,16 @@ int cmd_topo(const TopoOptions& opt)
     std::cout << models_text();
     return 0;
   }
+  core::check_outputs({{"scenario", opt.scenario}},
+                      {{"--dot", opt.dot}, {"--platform-xml", opt.xml}, {"--json", opt.json}});
   const auto cluster = load_cluster(opt);
   const auto start = std::chrono::steady_clock::now();
   const auto fabric = topology::Fabric::build(cluster);
   const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto s = fabric.summary();
+  core::OutputFiles files; // all or none
   if (!opt.dot.empty())
-    core::write_file_atomically(opt.dot, topology::to_dot(fabric));
+    files.add(opt.dot, topology::to_dot(fabric));
   if (!opt.xml.empty()) {
     topology::XmlHost host;
     host.speed = cluster.accelerator.peak(scenario::Precision::bf16);
@@ -170,10 +173,11 @@ int cmd_topo(const TopoOptions& opt)
     host.wattage_per_state = watts;
     std::ostringstream xml;
     topology::write_platform_xml(fabric, host, xml);
-    core::write_file_atomically(opt.xml, xml.str());
+    files.add(opt.xml, xml.str());
   }
   if (!opt.json.empty())
-    core::write_file_atomically(opt.json, summary_json(s, build_s).dump(2) + "\n");
+    files.add(opt.json, summary_json(s, build_s).dump(2) + "\n");
+  files.commit();
   std::cout << summary_text(cluster, s, build_s);
   return 0;
 }

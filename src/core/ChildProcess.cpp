@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,10 +18,16 @@ nlohmann::json run_in_child(const std::function<nlohmann::json()>& body, const s
   if (pipe(fds) != 0)
     throw Error(std::string("internal: pipe failed: ") + std::strerror(errno));
   std::fflush(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     throw Error(std::string("internal: fork failed: ") + std::strerror(errno));
   if (pid == 0) {
+    // The child dies with its parent: a SIGTERM, SIGINT or SIGKILL to trainsim must not leave a simulation
+    // running under init. The parent may have died between fork and prctl: then leave at once.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(5);
     close(fds[0]);
     std::string out;
     int code = 0;

@@ -4,11 +4,37 @@
 #include <cmath>
 #include <limits>
 
+#include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Units.hpp"
 #include "trainsim/metrics/Footprint.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/workload/Dvfs.hpp"
 
 namespace trainsim::metrics {
+
+namespace {
+
+/// The failure model gives an infinite time to train when checkpointing or restarting takes far longer than
+/// the job's mean time between failures: the run would never finish. Names the key that makes it so.
+[[noreturn]] void throw_unfinishable(const RunMetrics& m, const scenario::Failures& f, double write_s, double read_s)
+{
+  const std::string mtbf = core::format_seconds(m.job_mtbf_s);
+  if (write_s >= read_s && write_s >= f.restart_s)
+    throw core::ConfigError("/failures/checkpoint/write_bandwidth",
+                            "writing one checkpoint takes " + core::format_seconds(write_s) +
+                                ", far longer than the job's mean time between failures (" + mtbf +
+                                "): the run would never finish; give the storage's real write bandwidth");
+  if (read_s >= f.restart_s)
+    throw core::ConfigError("/failures/checkpoint/read_bandwidth",
+                            "reading the checkpoint at a restart takes " + core::format_seconds(read_s) +
+                                ", far longer than the job's mean time between failures (" + mtbf +
+                                "): the run would never finish; give the storage's real read bandwidth");
+  throw core::ConfigError("/failures/restart_time", core::format_seconds(f.restart_s) +
+                                                         " is far longer than the job's mean time between failures (" +
+                                                         mtbf + "): the run would never finish; shorten it");
+}
+
+} // namespace
 
 double energy_joules(const std::vector<std::pair<double, double>>& segments)
 {
@@ -113,6 +139,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.checkpoint_interval_s = interval;
   const auto tl = expected_timeline(m.useful_time_s, m.checkpoint_write_s, interval, m.restart_downtime_s,
                                     lambda > 0 ? m.job_mtbf_s : std::numeric_limits<double>::infinity());
+  if (!std::isfinite(tl.wall_s))
+    throw_unfinishable(m, f, write_s, read_s);
   m.time_to_train_s = tl.wall_s;
   m.interruptions = tl.interruptions;
   m.checkpoints = tl.checkpoints;

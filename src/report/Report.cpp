@@ -4,12 +4,62 @@
 #include <cstdio>
 #include <sstream>
 
+#include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Printable.hpp"
 #include "trainsim/core/Units.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 
 namespace trainsim::report {
 
 using nlohmann::ordered_json;
+
+namespace {
+
+/// The scenario keys a report field depends on most directly, for the message of check_finite.
+std::string suspect_keys(const std::string& field)
+{
+  static const std::pair<const char*, const char*> by_word[] = {
+      {"checkpoint", "/reliability/checkpoint (write_bandwidth, read_bandwidth, interval)"},
+      {"restart", "/reliability (restart_time, checkpoint/read_bandwidth)"},
+      {"goodput", "/reliability"},
+      {"lost", "/reliability"},
+      {"interruption", "/reliability"},
+      {"mtbf", "/reliability"},
+      {"failure", "/reliability"},
+      {"carbon", "/site (grid, intensity_profile, green_share)"},
+      {"intensity", "/site (grid, intensity_profile)"},
+      {"power", "/cluster/accelerator/power"},
+      {"energy", "/cluster/accelerator/power, /site/pue and /reliability"},
+      {"time_to_train", "/training/tokens and /reliability"},
+  };
+  for (const auto& [word, keys] : by_word)
+    if (field.find(word) != std::string::npos)
+      return keys;
+  return "/cluster, /model and /training";
+}
+
+void check_finite_at(const ordered_json& j, const std::string& pointer)
+{
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items())
+      check_finite_at(v, pointer + "/" + k);
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i)
+      check_finite_at(j[i], pointer + "/" + std::to_string(i));
+  } else if (j.is_number_float() && !std::isfinite(j.get<double>())) {
+    const double v = j.get<double>();
+    throw core::ConfigError(suspect_keys(pointer), "the report figure " + pointer + " would be " +
+                                                       (std::isnan(v) ? "NaN" : "infinite") +
+                                                       "; a value there is out of range, correct it");
+  }
+}
+
+} // namespace
+
+void check_finite(const ordered_json& report)
+{
+  check_finite_at(report, "");
+}
 
 ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
 {
@@ -161,10 +211,11 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   std::string out;
   const auto& p = s.parallelism;
   const std::string b = colour ? "\033[1m" : "", e = colour ? "\033[0m" : "";
-  out += b + "trainsim: " + m.scenario + e + "\n";
-  out += row("cluster", std::to_string(m.accelerators) + " x " + s.cluster.accelerator.id + " (" +
+  // Names come from the user's file: control characters are escaped, never sent to the terminal raw.
+  out += b + "trainsim: " + core::printable(m.scenario) + e + "\n";
+  out += row("cluster", std::to_string(m.accelerators) + " x " + core::printable(s.cluster.accelerator.id) + " (" +
                             std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) + ")");
-  out += row("model", s.model.name + ", " + std::to_string(s.model.layers) + " layers, hidden " +
+  out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
                                 (p.cp > 1 ? ", cp " + std::to_string(p.cp) : std::string()) + ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
@@ -196,7 +247,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                                   " tokens, " + num("%.0f", m.steps_to_train) + " steps)");
   out += row("energy", num("%.1f MWh", m.energy_mwh) + num(" (accelerators %.1f, ", m.energy_accelerators_mwh) +
                            num("hosts %.1f, ", m.energy_hosts_mwh) + num("facility %.1f)", m.energy_facility_mwh));
-  out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + s.site.grid.id + num(", %.4f kg/kWh)", m.grid_kg_per_kwh));
+  out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + core::printable(s.site.grid.id) + num(", %.4f kg/kWh)", m.grid_kg_per_kwh));
   out += energy_console(s, m);
   if (m.reference_step_time_s)
     out += row("published step time", core::format_seconds(*m.reference_step_time_s) +

@@ -70,8 +70,9 @@ Failures parse_failures(JsonReader r)
       f.interval = "given";
     }
     f.bytes_per_parameter = c.get_number("bytes_per_parameter", 0.1, 1000, f.bytes_per_parameter);
-    f.write_bandwidth = c.get_quantity("write_bandwidth", Dimension::bandwidth, 0, 1e16, f.write_bandwidth);
-    f.read_bandwidth = c.get_quantity("read_bandwidth", Dimension::bandwidth, 0, 1e16, f.read_bandwidth);
+    // At least 1 MB/s: a unit typo ("1B/s") would make one checkpoint take years and the run never finish.
+    f.write_bandwidth = c.get_quantity("write_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.write_bandwidth, true);
+    f.read_bandwidth = c.get_quantity("read_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.read_bandwidth, true);
     f.checkpoint_overhead_s = c.get_nonnegative_quantity("overhead", Dimension::time, 1e6, f.checkpoint_overhead_s);
     c.finish();
   }
@@ -131,9 +132,11 @@ std::vector<double> load_intensity_profile(const std::string& path, const std::s
       header_seen = true; // the header line
       continue;
     }
+    // The file's content is never echoed (the path may name any file): only where and what is wrong.
     if (!numeric || !(v >= 0 && v <= 5))
-      throw ConfigError(pointer, path + ":" + std::to_string(lineno) + ": \"" + field +
-                                     "\" is not an intensity; the last column must be kg CO2e/kWh between 0 and 5");
+      throw ConfigError(pointer, path + ": line " + std::to_string(lineno) + ": the last column is " +
+                                     (numeric ? "out of range" : "not a number") +
+                                     "; it must be kg CO2e/kWh between 0 and 5");
     out.push_back(v);
   }
   if (out.empty())

@@ -213,6 +213,7 @@ std::map<size_t, Record> ResultStore::open(bool resume, bool overwrite)
 {
   namespace fs = std::filesystem;
   std::map<size_t, Record> loaded;
+  lock_ = std::make_unique<core::FileLock>(prefix_ + ".lock", "--out " + prefix_);
   std::error_code ec;
   const bool exists = fs::exists(jsonl_path(), ec) || fs::exists(meta_path(), ec);
   if (resume && exists) {

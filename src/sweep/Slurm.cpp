@@ -1,7 +1,10 @@
 #include "trainsim/sweep/Slurm.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <sys/stat.h>
 
 #include "trainsim/core/AtomicFile.hpp"
@@ -17,6 +20,53 @@ std::string shell_quote(const std::string& word)
   return q + "'";
 }
 
+namespace {
+
+bool has_control(const std::string& text)
+{
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+/// What the user wrote, with control bytes shown as \xNN (never echoed raw).
+std::string shown(const std::string& text)
+{
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+/// The values written into #SBATCH lines are checked strictly: a newline there would add a command to the
+/// job script.
+void check_slurm_values(const SlurmOptions& o)
+{
+  static const std::regex name("[A-Za-z0-9_.+-]+(,[A-Za-z0-9_.+-]+)*");
+  static const std::regex time("([0-9]+-)?[0-9]+(:[0-9]+){0,2}|UNLIMITED|unlimited|INFINITE|infinite");
+  if (!o.partition.empty() && !std::regex_match(o.partition, name))
+    throw core::UsageError("--partition \"" + shown(o.partition) +
+                           "\": not a partition name; use letters, digits, . _ + - (a comma between names)");
+  if (!o.account.empty() && !std::regex_match(o.account, name))
+    throw core::UsageError("--account \"" + shown(o.account) +
+                           "\": not an account name; use letters, digits, . _ + - (a comma between names)");
+  if (!o.time_limit.empty() && !std::regex_match(o.time_limit, time))
+    throw core::UsageError("--time \"" + shown(o.time_limit) +
+                           "\": not a Slurm time; write minutes, MM:SS, HH:MM:SS or D-HH:MM:SS, e.g. 02:00:00");
+  for (const auto& e : o.extra)
+    if (e.rfind("--", 0) != 0 || has_control(e) || e.size() < 3)
+      throw core::UsageError("--sbatch \"" + shown(e) + "\": give one sbatch option such as --mem=8G");
+  if (has_control(o.dir))
+    throw core::UsageError("--slurm \"" + shown(o.dir) + "\": a control character in the folder name; rename it");
+}
+
+} // namespace
+
 SlurmJob write_slurm_job(const SweepSpec& spec, size_t points, const SlurmOptions& o)
 {
   namespace fs = std::filesystem;
@@ -29,9 +79,7 @@ SlurmJob write_slurm_job(const SweepSpec& spec, size_t points, const SlurmOption
                            " points; use at most one shard per point");
   if (o.cpus_per_task < 1)
     throw core::UsageError("--cpus-per-task must be at least 1");
-  for (const auto& e : o.extra)
-    if (e.rfind("--", 0) != 0 || e.find('\n') != std::string::npos)
-      throw core::UsageError("--sbatch \"" + e + "\": give one sbatch option such as --mem=8G");
+  check_slurm_values(o);
   std::error_code ec;
   const fs::path dir = fs::absolute(o.dir);
   fs::create_directories(dir / "logs", ec);

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "trainsim/cli/Runner.hpp"
+#include "trainsim/core/AtomicFile.hpp"
 
 namespace CLI {
 class App;
@@ -17,8 +18,8 @@ struct ReportOutputs {
   void add_options(CLI::App* command);
   /// The simulation options these outputs need (a recorded step when either is asked for).
   sim::SimOptions sim_options(const scenario::Scenario& s) const;
-  /// Writes the requested files, each atomically.
-  void write(const scenario::Scenario& s, const RunOutput& out) const;
+  /// Stages the requested files in `files` (written when the caller commits them, all or none).
+  void write(const scenario::Scenario& s, const RunOutput& out, core::OutputFiles& files) const;
 };
 
 /// Whether to colour output on this stream: a terminal, NO_COLOR unset or empty, TERM not "dumb".

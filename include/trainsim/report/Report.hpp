@@ -15,6 +15,9 @@ constexpr int report_version = 1;
 /// The versioned JSON report. Deterministic: same scenario and seed, same bytes.
 nlohmann::ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m);
 std::string to_json_text(const scenario::Scenario& s, const metrics::RunMetrics& m);
+/// The last check before a report is written or printed: every figure is finite. Throws core::ConfigError
+/// naming the report field and the scenario key it depends on (a NaN or infinity is never reported as a number).
+void check_finite(const nlohmann::ordered_json& report);
 /// The energy, carbon and failure fields of the report (ReportEnergy.cpp), appended after `grid`.
 void append_energy_fields(nlohmann::ordered_json& j, const metrics::RunMetrics& m);
 /// Console lines for the same (appended to the console table).

@@ -1,10 +1,12 @@
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/sweep/WorkerPool.hpp"
 
 namespace trainsim::sweep {
@@ -50,6 +52,7 @@ public:
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
 
+  /// Takes PREFIX.lock first (a second sweep on the same --out fails with exit 2).
   /// Fresh start: refuses existing results unless `overwrite`. Resume: checks the meta (same sweep),
   /// loads the records and rewrites both files atomically from them. Returns the loaded records.
   std::map<size_t, Record> open(bool resume, bool overwrite);
@@ -67,6 +70,7 @@ private:
   ResultLayout layout_;
   nlohmann::ordered_json meta_;
   int jsonl_fd_ = -1, csv_fd_ = -1;
+  std::unique_ptr<core::FileLock> lock_; ///< PREFIX.lock, held from open() to the end
 };
 
 /// Writes PREFIX.jsonl and PREFIX.csv atomically from sorted records.

@@ -447,6 +447,7 @@ TEST_CASE("in-network reduction on SimGrid: a + S/B through SHARP, a_up + S/B_up
 
 TEST_CASE("auto on SimGrid runs what it picks, and its estimate is the simulated time", "[model][sim]")
 {
+  register_builtins(); // auto_choice reads the registry before run_sim fills it (the case runs alone in ctest)
   for (auto [N, L] : {std::pair{16, 1}, {4, 4}})
     for (double S : {1e4, 1e9}) {
       auto s = cluster(N, L);

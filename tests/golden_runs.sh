@@ -1,27 +1,46 @@
 #!/usr/bin/env bash
-# Golden end-to-end runs: every scenarios/*.json is run and its JSON report compared with
-# tests/golden/<name>.json (numbers to 1e-9 relative). A second run of each must be byte-identical.
+# Golden end-to-end runs: scenarios/NAME.json is run and its JSON report compared with
+# tests/golden/NAME.json (numbers to 1e-9 relative). A second run of each must be byte-identical.
+# Usage:
+#   golden_runs.sh BIN                          every scenarios/*.json, each run twice
+#   golden_runs.sh BIN --reports DIR NAME...    ctest golden_NAME: the first run is DIR/NAME.json, written by
+#                                               the fixture report_NAME (tests/scenario_report.sh); one more run
 # Regenerate the goldens after a deliberate model change with: tests/golden_runs.sh BIN --update
 set -uo pipefail
 bin=$1
-update=${2:-}
+shift
 root=$(cd "$(dirname "$0")/.." && pwd)
+update="" reports=""
+case "${1:-}" in
+--update) update=--update ;;
+--reports) reports=$2; shift 2 ;;
+esac
+names=("$@")
+if [ -z "$reports" ]; then
+  names=()
+  for f in "$root"/scenarios/*.json; do names+=("$(basename "$f" .json)"); done
+fi
+[ "${#names[@]}" -gt 0 ] || { echo "FAIL: no scenario named"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
-for f in "$root"/scenarios/*.json; do
-  name=$(basename "$f" .json)
-  if ! "$bin" run "$f" --json "$tmp/$name.json" -q; then
+for name in "${names[@]}"; do
+  f=$root/scenarios/$name.json
+  first=$tmp/$name.json
+  if [ -n "$reports" ]; then
+    first=$reports/$name.json
+    [ -s "$first" ] || { echo "FAIL $name: no report $first (fixture report_$name)"; failed=$((failed + 1)); continue; }
+  elif ! "$bin" run "$f" --json "$first" -q; then
     echo "FAIL $name: run exited $?"; failed=$((failed + 1)); continue
   fi
   "$bin" run "$f" --json "$tmp/$name.again.json" -q
-  if ! cmp -s "$tmp/$name.json" "$tmp/$name.again.json"; then
+  if ! cmp -s "$first" "$tmp/$name.again.json"; then
     echo "FAIL $name: two runs differ (not deterministic)"; failed=$((failed + 1)); continue
   fi
   if [ "$update" = "--update" ]; then
-    cp "$tmp/$name.json" "$root/tests/golden/$name.json"; echo "updated $name"; continue
+    cp "$first" "$root/tests/golden/$name.json"; echo "updated $name"; continue
   fi
-  if python3 - "$root/tests/golden/$name.json" "$tmp/$name.json" <<'PY'
+  if python3 - "$root/tests/golden/$name.json" "$first" <<'PY'
 import json, sys, math
 def cmp(a, b, path):
     if isinstance(a, dict):

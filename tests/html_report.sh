@@ -19,6 +19,10 @@ find_chromium() {
   done
   return 1
 }
+# .ci/run installs the extras in the background during the builds, holding TRAINSIM_APT_LOCK: wait for it.
+if [ -n "${TRAINSIM_APT_LOCK:-}" ] && [ -e "$TRAINSIM_APT_LOCK" ] && command -v flock >/dev/null; then
+  flock "$TRAINSIM_APT_LOCK" true
+fi
 if ! chrome=$(find_chromium); then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian's chromium for the HTML rendering test" >&2

@@ -11,6 +11,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 sweepfile=$root/tests/sweep/llama8b-parallelism.sweep.json
 skip() { echo "SKIPPED: $*"; exit 77; }
 
+# .ci/run installs the extras in the background during the builds, holding TRAINSIM_APT_LOCK: wait for it.
+if [ -n "${TRAINSIM_APT_LOCK:-}" ] && [ -e "$TRAINSIM_APT_LOCK" ] && command -v flock >/dev/null; then
+  flock "$TRAINSIM_APT_LOCK" true
+fi
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null || ! command -v sbatch >/dev/null; then
   [ "$(id -u)" -eq 0 ] || skip "slurm-wlm and munge are not installed and installing them needs root"
   command -v apt-get >/dev/null || skip "slurm-wlm and munge are not installed and there is no apt-get"

@@ -236,6 +236,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.simulated_executions = r.executions;
   m.simulated_steps = static_cast<int>(r.step_times_s.size());
   m.fidelity = r.fidelity;
+  m.fidelity_reason = r.fidelity_reason;
+  m.replayed_activities = r.replayed;
   m.simulated_replicas = r.simulated_replicas;
   m.simulated_rails = r.simulated_rails;
   m.rail_note = r.rail_note;

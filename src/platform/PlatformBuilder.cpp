@@ -6,6 +6,7 @@
 #include <simgrid/s4u/NetZone.hpp>
 
 #include "FabricZone.hpp"
+#include "trainsim/core/Errors.hpp"
 #include "trainsim/platform/Platform.hpp"
 
 namespace trainsim::platform {
@@ -21,7 +22,8 @@ void apply_network_model(const nlohmann::json& options)
 }
 
 std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const scenario::Scenario& s,
-                                          const std::vector<std::pair<int, double>>& link_scale)
+                                          const std::vector<std::pair<int, double>>& link_scale,
+                                          const std::vector<char>* used)
 {
   std::unique_ptr<Platform> p(new Platform(fabric));
   auto* root = sg4::create_full_zone("cluster");
@@ -31,13 +33,16 @@ std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const 
   const double speed = acc.peak(s.training.precision);
   char watts[96];
   std::snprintf(watts, sizeof watts, "%.6f:%.6f", acc.idle_power_w, acc.peak_power_w);
-  p->hosts_.reserve(static_cast<size_t>(fabric.accelerators()));
+  p->hosts_.assign(static_cast<size_t>(fabric.accelerators()), nullptr);
   for (int a = 0; a < fabric.accelerators(); ++a) {
+    if (used != nullptr && !(*used)[static_cast<size_t>(a)])
+      continue;
     sg4::Host* h = zone->create_host("acc" + std::to_string(a), {speed});
     h->set_property("wattage_per_state", watts);
     h->set_property("wattage_off", "0");
     zone->add_accelerator_host(h, a);
-    p->hosts_.push_back(h);
+    p->hosts_[static_cast<size_t>(a)] = h;
+    ++p->built_;
   }
   std::vector<double> scale(fabric.links().size(), 1.0);
   for (const auto& [l, f] : link_scale)
@@ -54,6 +59,12 @@ std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const 
 }
 
 Platform::~Platform() = default;
+
+sg4::Host* Platform::missing(int accelerator)
+{
+  throw core::Error("internal: accelerator " + std::to_string(accelerator) +
+                    " is used by the simulation but was left out of the platform");
+}
 
 double Platform::route_latency(int src, int dst) const
 {

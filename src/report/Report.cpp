@@ -140,11 +140,13 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["simulation"] = {{"steps", m.simulated_steps},
                      {"seed", s.simulation.seed},
                      {"fidelity", m.fidelity},
+                     {"fidelity_reason", m.fidelity_reason},
                      {"simulated_replicas", m.simulated_replicas},
                      {"simulated_rails", m.simulated_rails},
                      {"rail_symmetry", m.rail_note.empty() ? "symmetric" : m.rail_note},
                      {"transfers", m.simulated_transfers},
-                     {"executions", m.simulated_executions}};
+                     {"executions", m.simulated_executions},
+                     {"replayed", m.replayed_activities}};
   if (m.reference_step_time_s) {
     j["reference"] = {{"step_time_s", *m.reference_step_time_s},
                       {"error", (m.step_time_s - *m.reference_step_time_s) / *m.reference_step_time_s},

@@ -34,6 +34,8 @@ public:
   long transfers() const { return transfers_; }
   /// Payload bytes issued, by use ("dp": run(), "tp": ring shares).
   const std::map<std::string, double>& bytes() const { return bytes_; }
+  /// Counts payload bytes of transfers replayed rather than issued (sim/Reuse.hpp).
+  void count_bytes(const std::string& kind, double b) { bytes_[kind] += b; }
   /// Runs later collectives with the named algorithm (collective registry; "ring" until called), costed
   /// for `auto` with the scenario's link figures and in-network reduction flags.
   void set_algorithm(const std::string& name, const scenario::Scenario& s);

@@ -130,6 +130,25 @@ std::vector<std::vector<std::vector<char>>> ring_flows_to_keep(const topology::F
   return keep;
 }
 
+std::vector<char> used_accelerators(const topology::Placement& pl, const ReductionPlan& plan)
+{
+  const int tp = pl.tp(), dp = pl.dp(), pp = pl.pp();
+  std::vector<char> used(static_cast<size_t>(tp) * dp * pp, 0);
+  auto mark = [&](int t, int d, int s) { used[static_cast<size_t>(pl.accelerator({t, d, s}))] = 1; };
+  const int lanes = plan.full ? tp : std::min(tp, 2); // the representative and its tensor-parallel successor
+  for (int s = 0; s < pp; ++s) {
+    for (int t : plan.rails)
+      for (int d = 0; d < dp; ++d)
+        mark(t, d, s);
+    for (int d : plan.replicas)
+      for (int t = 0; t < lanes; ++t)
+        mark(t, d, s);
+  }
+  // Expert-parallel and context-parallel peers of the representative ranks (tensor rank 0 in reduced
+  // fidelity, every rank in full) are data-parallel indices of rail 0 or of every rail: marked above.
+  return used;
+}
+
 ReductionPlan plan_reduction(const topology::Fabric& fabric, const topology::Placement& pl, bool full)
 {
   ReductionPlan plan;

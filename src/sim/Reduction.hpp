@@ -44,6 +44,11 @@ std::vector<std::vector<std::vector<char>>> ring_flows_to_keep(const topology::F
                                                                const std::vector<int>& rails,
                                                                const std::vector<std::pair<int, double>>& link_scale);
 
+/// The accelerators a simulation with `plan` touches (actors, flows): every member of the data-parallel
+/// groups of the simulated rails, and every rank of the simulated replicas that runs or receives transfers
+/// (in reduced fidelity tensor ranks 0 and 1; in full, all). The platform builds hosts for these alone.
+std::vector<char> used_accelerators(const topology::Placement& placement, const ReductionPlan& plan);
+
 /// Chooses the detail of a simulation: `full` simulates every replica and rank; `reduced` one replica and,
 /// where rails are symmetric, one rail.
 ReductionPlan plan_reduction(const topology::Fabric& fabric, const topology::Placement& placement, bool full);

@@ -7,7 +7,9 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 
+#include "FidelityChoice.hpp"
 #include "Reduction.hpp"
+#include "Reuse.hpp"
 #include "StageActor.hpp"
 #include "trainsim/core/ChildProcess.hpp"
 #include "trainsim/core/Errors.hpp"
@@ -29,7 +31,7 @@ nlohmann::json SimResult::to_json() const
   nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
           {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
           {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
-          {"rails", simulated_rails}, {"rail_note", rail_note}, {"comm_total", totals}, {"comm_bytes", comm_bytes}};
+          {"rails", simulated_rails}, {"rail_note", rail_note}, {"fidelity_reason", fidelity_reason}, {"replayed", replayed}, {"comm_total", totals}, {"comm_bytes", comm_bytes}};
   if (trace.step >= 0)
     j["trace"] = sim::to_json(trace);
   return j;
@@ -63,20 +65,11 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.simulated_replicas = j.at("replicas").get<int>();
   r.simulated_rails = j.at("rails").get<int>();
   r.rail_note = j.at("rail_note").get<std::string>();
+  r.fidelity_reason = j.value("fidelity_reason", std::string());
+  r.replayed = j.value("replayed", 0L);
   if (j.contains("trace"))
     r.trace = step_trace_from_json(j.at("trace"));
   return r;
-}
-
-Fidelity resolve_fidelity(const scenario::Scenario& s, const SimOptions& opt)
-{
-  if (opt.fidelity != Fidelity::automatic)
-    return opt.fidelity;
-  if (s.simulation.fidelity == "full")
-    return Fidelity::full;
-  if (s.simulation.fidelity == "reduced")
-    return Fidelity::reduced;
-  return s.cluster.total_accelerators() <= full_fidelity_max_accelerators ? Fidelity::full : Fidelity::reduced;
 }
 
 namespace {
@@ -110,7 +103,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   // Context-parallel ranks sit between tensor and data parallel (Megatron order tp, cp, dp, pp): the
   // placement's data-parallel coordinate is the combined dp*cp index, cp fastest.
   topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
-  const bool full = resolve_fidelity(s, opt) == Fidelity::full;
+  const FidelityChoice choice = choose_fidelity(s, fabric, opt);
+  const bool full = choice.fidelity == Fidelity::full;
   ReductionPlan plan = plan_reduction(fabric, placement, full);
   const auto t_start = std::chrono::steady_clock::now();
   auto seconds_since = [](std::chrono::steady_clock::time_point t) {
@@ -119,9 +113,12 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   auto engine = make_engine(cal);
   if (opt.trace_step >= 0)
     TraceRecorder::init_plugin(); // before the platform exists
-  auto plat = platform::Platform::build(fabric, s, plan.link_scale);
-  core::logger("sim")->info("platform of {} hosts built in {:.3f} s; {} fidelity, {} replicas, {} rails ({})",
-                            fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced",
+  // Hosts for the accelerators the simulation touches alone (every link: routing sees the whole fabric).
+  std::vector<char> used = used_accelerators(placement, plan);
+  used.resize(static_cast<size_t>(fabric.accelerators()), 0);
+  auto plat = platform::Platform::build(fabric, s, plan.link_scale, &used);
+  core::logger("sim")->info("platform of {} of {} hosts built in {:.3f} s; {} fidelity ({}), {} replicas, {} rails ({})",
+                            plat->built_hosts(), fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced", choice.reason,
                             plan.replicas.size(), plan.rails.size(), plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
   const int replicas = static_cast<int>(plan.replicas.size());
   std::unique_ptr<TraceRecorder> trace;
@@ -137,6 +134,9 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                  std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
                  s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
   ctx.runner.set_algorithm(s.parallelism.collectives.at("dp"), s);
+  ctx.reuse = s.simulation.reuse && opt.reuse;
+  if (ctx.reuse)
+    ctx.tp_alone = tp_alone(fabric, placement, plan, s);
   ctx.busy.resize(static_cast<size_t>(p.pp));
   // The streams the workload decided its programs use (one decision, workload::Workload; never re-derived here).
   const bool gathers = w.streams.params; // ZeRO-3/FSDP: a parameter all-gather stream per stage
@@ -226,7 +226,9 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   for (const auto& [kind, bytes] : ctx.runner.bytes())
     r.comm_bytes[kind] = bytes / std::max(1, steps);
   r.executions = ctx.executions;
+  r.replayed = ctx.replayed;
   r.fidelity = full ? "full" : "reduced";
+  r.fidelity_reason = choice.reason;
   r.simulated_replicas = replicas;
   r.simulated_rails = static_cast<int>(plan.rails.size());
   r.rail_note = plan.rail_note;

@@ -11,6 +11,8 @@
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Mailbox.hpp>
 
+#include "Reuse.hpp"
+
 namespace trainsim::sim {
 
 namespace sg4 = simgrid::s4u;
@@ -29,6 +31,25 @@ constexpr double steady_tolerance = 1e-4;
 std::string mailbox_name(int replica, const std::string& tag)
 {
   return std::to_string(replica) + "/" + tag;
+}
+
+/// Sends already received leave the pending list (their busy interval recorded): SimGrid 3.32 pays for
+/// every unfinished-but-unwaited activity on each completion, so a step's thousands of pipeline sends
+/// kept until the step's end made each later activity slower.
+template <class Busy> void retire_finished(std::vector<sg4::CommPtr>& sends, Busy&& busy)
+{
+  constexpr size_t keep = 16; // look only once a few have piled up
+  if (sends.size() < keep)
+    return;
+  size_t w = 0;
+  for (size_t i = 0; i < sends.size(); ++i) {
+    if (sends[i]->test()) {
+      busy(sends[i]->get_start_time(), sends[i]->get_finish_time());
+      continue;
+    }
+    sends[w++] = sends[i];
+  }
+  sends.resize(w);
 }
 
 } // namespace
@@ -128,12 +149,26 @@ void run_stage(SimContext& ctx, int stage, int replica)
   const auto grad_kind = ctx.workload.grad_collective == workload::GradCollective::all_reduce
                              ? collective::CollectiveKind::all_reduce
                              : collective::CollectiveKind::reduce_scatter;
+  ReplayCache reuse(host, ctx.reuse, !ctx.tp_alone.empty() && ctx.tp_alone[static_cast<size_t>(replica)][static_cast<size_t>(stage)]);
+  auto* tp_busy = rep ? &ctx.busy[static_cast<size_t>(stage)]["tp"] : nullptr;
   for (int step = 0; step < ctx.steps_to_run; ++step) {
     const double e0 = sg_host_get_consumed_energy(host);
     TraceRecorder* rec = rep && ctx.trace != nullptr && ctx.trace->records(step) ? ctx.trace : nullptr;
     if (rec)
       rec->begin_step(stage, self, now());
     for (const auto& op : prog.ops) {
+      // Reuse: an op of a shape already measured is replayed at the virtual clock (sim/Reuse.hpp); the
+      // first of its shape is simulated and measured. The traced step simulates every op.
+      ReplayCache::Key key;
+      const bool shaped = rec == nullptr && reuse.replayable(op, key);
+      if (shaped)
+        if (const auto* o = reuse.find(key)) {
+          replay(*o, now() + reuse.pending(), sum, ctx.runner, tp_busy);
+          reuse.advance(*o);
+          continue;
+        }
+      reuse.flush();
+      const auto before = shaped ? snapshot(sum, tp_busy, host) : ReplayCache::Snapshot{};
       const double t0 = now();
       double split = t0; // recv: where waiting for the peer (bubble) ends and the transfer shows
       switch (op.kind) {
@@ -230,6 +265,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
         }
         sends.push_back(sg4::Mailbox::by_name(mailbox_name(d, op.tag))->put_async(payload, op.bytes));
         ++ctx.pipeline_transfers;
+        retire_finished(sends, [&](double a, double b) { busy("pp", a, b); });
         break;
       }
       case OpKind::recv: {
@@ -245,15 +281,20 @@ void run_stage(SimContext& ctx, int stage, int replica)
             finish = std::max(finish, x->get_finish_time());
           }
         }
-        if (ctx.cal.p2p_latency_s > 0)
-          sg4::this_actor::sleep_for(ctx.cal.p2p_latency_s);
-        const double waited = now() - t0;
+        if (ctx.cal.p2p_latency_s > 0) {
+          if (ctx.reuse && rec == nullptr) // the software latency joins the next replayed time (sim/Reuse.hpp)
+            reuse.defer(ctx.cal.p2p_latency_s);
+          else
+            sg4::this_actor::sleep_for(ctx.cal.p2p_latency_s);
+        }
+        const double t_end = now() + reuse.pending();
+        const double waited = t_end - t0;
         const double transfer = finish - start + ctx.cal.p2p_latency_s;
         const double exposed = std::min(waited, std::max(0.0, transfer));
         sum.pp_comm += exposed;
         busy("pp", start, finish + ctx.cal.p2p_latency_s);
         sum.bubble += waited - exposed;
-        split = now() - exposed;
+        split = t_end - exposed;
         break;
       }
       case OpKind::grad_bucket:
@@ -288,9 +329,15 @@ void run_stage(SimContext& ctx, int stage, int replica)
         break;
       }
       }
+      if (shaped) {
+        const long issued = (op.seconds > 0 ? 1 : 0) + (op.kind == OpKind::tp_comm ? static_cast<long>(tp_pairs.size()) : 0);
+        const double tp_bytes = op.kind == OpKind::tp_comm ? op.bytes * static_cast<double>(tp_pairs.size()) : 0.0;
+        reuse.store(key, measure(before, split, sum, tp_busy, host, reuse.idle_power_w(), issued, tp_bytes));
+      }
       if (rec)
         rec->op(stage, op, t0, split, now());
     }
+    reuse.flush();
     const double t_sends = now();
     sg4::Comm::wait_all(sends);
     for (const auto& c : sends)
@@ -307,7 +354,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
     if (rec)
       rec->step_end(stage, t_sends, t_barrier, now());
     if (rep)
-      sum.energy_j += sg_host_get_consumed_energy(host) - e0;
+      sum.energy_j += sg_host_get_consumed_energy(host) - e0 + reuse.take_energy();
     if (stage == 0 && rep) {
       ctx.step_ends.push_back(now());
       if (ctx.scenario.simulation.steps_auto) {
@@ -328,6 +375,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
   // An overlapped parameter all-gather of the last step belongs to the next step's forward pass: let it
   // finish after the measured steps, so that no transfer is cut off when the simulation ends.
   wait_jobs();
+  ctx.replayed += reuse.replayed();
 }
 
 void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)

@@ -69,6 +69,11 @@ struct SimContext {
   /// Per stage (replica 0), per communication kind: the start-to-end intervals of its transfers and of its
   /// waits on them, whose union is the kind's busy time (StageBreakdown::comm_total).
   std::vector<std::map<std::string, std::vector<std::pair<double, double>>>> busy;
+  /// Reuse of identical activities (sim/Reuse.hpp): on, and per [replica][stage] whether its
+  /// tensor-parallel collectives run alone on their links; replayed activities, summed over actors.
+  bool reuse = false;
+  std::vector<std::vector<char>> tp_alone;
+  long replayed = 0;
 };
 
 /// Length of the union of intervals (sorts them).

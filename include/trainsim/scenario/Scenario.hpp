@@ -216,13 +216,15 @@ struct Failures {
   int hot_spare_nodes = 0;
 };
 
-/// `auto` fidelity simulates in full up to this many accelerators and reduced above (docs/performance.md).
+/// `auto` fidelity simulates a structurally asymmetric scenario in full up to this many accelerators
+/// (docs/performance.md); symmetric ones, and everything above, reduced.
 constexpr long full_fidelity_max_accelerators = 256;
 
 struct Simulation {
   int steps = 1;            ///< steps to simulate; with steps_auto, the most to simulate
   bool steps_auto = false;  ///< simulate until two consecutive steps agree (steady state)
   std::string fidelity = "auto"; ///< "auto", "full" or "reduced" (see sim::Fidelity)
+  bool reuse = true;        ///< replay activities no other traffic can change (docs/performance.md)
   std::uint64_t seed = 1;
   std::optional<double> max_memory_bytes; ///< resource guard (workload/ResourceGuard.hpp); default there
   std::optional<double> max_time_s;       ///< resource guard: estimated wall time allowed

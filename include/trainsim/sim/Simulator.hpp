@@ -34,7 +34,8 @@ struct StageBreakdown {
 /// reduced: one representative replica, and one rail of the data-parallel rings where rails are symmetric.
 enum class Fidelity { automatic, full, reduced };
 
-/// `automatic` resolves to full up to this many accelerators, reduced above.
+/// `automatic` resolves to reduced wherever the reduction is exact (no structural asymmetry) and to full
+/// where it is not, up to this many accelerators (reduced above, saying so).
 using scenario::full_fidelity_max_accelerators;
 
 struct SimOptions {
@@ -45,6 +46,10 @@ struct SimOptions {
   /// Record the per-op timeline and fabric-tier load of this step (0-based; clamped to the last
   /// simulated step) into SimResult::trace; -1 records nothing (the default: no cost).
   int trace_step = -1;
+  /// Reuse of identical activities (docs/performance.md): with the scenario's /simulation/reuse, an
+  /// activity no other traffic can change (a compute op, a tensor-parallel collective alone on its links)
+  /// is simulated once per distinct shape and replayed; false simulates every one.
+  bool reuse = true;
 };
 
 struct SimResult {
@@ -56,6 +61,8 @@ struct SimResult {
   long executions = 0;                   ///< compute activities issued
   double simulated_seconds = 0;
   std::string fidelity;                  ///< "full" or "reduced"
+  std::string fidelity_reason;           ///< why that fidelity (choose_fidelity)
+  long replayed = 0;                     ///< activities replayed from an identical one (reuse), not simulated
   int simulated_replicas = 0;            ///< data-parallel replicas run as actors
   int simulated_rails = 0;               ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
   std::string rail_note;                 ///< why every rail was simulated, when rails are not symmetric
@@ -76,8 +83,14 @@ struct SimResult {
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options = {});
 
-/// The fidelity a simulation of `s` with `options` uses.
-Fidelity resolve_fidelity(const scenario::Scenario& s, const SimOptions& options);
+/// The fidelity a simulation of `s` with `options` uses, and why.
+struct FidelityChoice {
+  Fidelity fidelity = Fidelity::reduced;
+  std::string reason;
+};
+/// The command line's choice, else the scenario's /simulation/fidelity, else (`auto`) reduced unless the
+/// scenario is structurally asymmetric (then full up to full_fidelity_max_accelerators).
+FidelityChoice choose_fidelity(const scenario::Scenario& s, const topology::Fabric& fabric, const SimOptions& options);
 
 /// Collectives on a bare platform, for model tests: `kind` (a collective::CollectiveKind) over every
 /// group at once with the named `algorithm` (collective registry); returns the simulated duration in seconds.

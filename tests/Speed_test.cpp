@@ -1,0 +1,110 @@
+// Simulation speed (issue 20): auto fidelity and its reason, reuse of identical activities, the platform
+// built for the accelerators the simulation touches.
+#include <catch2/catch.hpp>
+
+#include "../src/sim/FidelityChoice.hpp"
+#include "../src/sim/Reduction.hpp"
+#include "../src/sim/Reuse.hpp"
+#include "TestUtil.hpp"
+#include "trainsim/cli/Runner.hpp"
+#include "trainsim/sim/Simulator.hpp"
+#include "trainsim/topology/Fabric.hpp"
+
+using namespace trainsim;
+
+namespace {
+
+scenario::Scenario job(int tp, int pp, int dp, const nlohmann::json& fabric)
+{
+  return test::scenario_with([&](nlohmann::json& j) {
+    j["cluster"] = test::tiny_cluster(tp * pp * dp / 8, 8, "200Gbps", "1us");
+    j["cluster"]["fabric"] = fabric;
+    j["model"] = {{"preset", "gpt3-1.7b"}};
+    j["parallelism"] = {{"tp", tp}, {"pp", pp}, {"dp", dp}, {"vpp", 1}, {"zero_stage", 1}};
+    j["training"]["global_batch_size"] = dp * 8;
+    j["training"]["recompute"] = "full";
+  });
+}
+
+const nlohmann::json rail2 = {{"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2},
+                              {"latency", "1us"},         {"switch_radix", 16}};
+
+} // namespace
+
+TEST_CASE("auto fidelity is reduced where the reduction is exact, and says why", "[speed]")
+{
+  auto s = job(8, 2, 4, rail2);
+  auto f = topology::Fabric::build(s.cluster);
+  auto c = sim::choose_fidelity(s, f, {});
+  CHECK(c.fidelity == sim::Fidelity::reduced);
+  CHECK(c.reason.find("exact") != std::string::npos);
+  sim::SimOptions full;
+  full.fidelity = sim::Fidelity::full;
+  c = sim::choose_fidelity(s, f, full);
+  CHECK(c.fidelity == sim::Fidelity::full);
+  CHECK(c.reason == "requested by --fidelity");
+  s.simulation.fidelity = "full";
+  c = sim::choose_fidelity(s, f, {});
+  CHECK(c.fidelity == sim::Fidelity::full);
+  CHECK(c.reason == "requested by /simulation/fidelity");
+}
+
+TEST_CASE("tensor-parallel collectives are replayable only alone on their links", "[speed]")
+{
+  // tp 8 fills a node: the ring shares use scale-up links no other flow does.
+  auto s = job(8, 2, 4, rail2);
+  auto f = topology::Fabric::build(s.cluster);
+  topology::Placement pl(8, 4, 2);
+  auto plan = sim::plan_reduction(f, pl, false);
+  for (const auto& stages : sim::tp_alone(f, pl, plan, s))
+    for (char a : stages)
+      CHECK(a == 1);
+  // tp 4: the data-parallel ring of rail 0 leaves accelerator 0 on the same scale-up link as its
+  // tensor-parallel share, so that collective may be slowed by the ring and must be simulated.
+  auto s4 = job(4, 2, 4, rail2);
+  auto f4 = topology::Fabric::build(s4.cluster);
+  topology::Placement pl4(4, 4, 2);
+  auto plan4 = sim::plan_reduction(f4, pl4, false);
+  CHECK(sim::tp_alone(f4, pl4, plan4, s4)[0][0] == 0);
+}
+
+TEST_CASE("the platform is built for the accelerators the reduced simulation touches", "[speed]")
+{
+  auto s = job(8, 2, 4, rail2);
+  auto f = topology::Fabric::build(s.cluster);
+  topology::Placement pl(8, 4, 2);
+  auto used = sim::used_accelerators(pl, sim::plan_reduction(f, pl, false));
+  long n = 0;
+  for (char u : used)
+    n += u;
+  CHECK(n == 2 * (4 + 1)); // rail 0 of every replica and stage, and tensor rank 1 of the representative
+  auto all = sim::used_accelerators(pl, sim::plan_reduction(f, pl, true));
+  for (char u : all)
+    CHECK(u == 1);
+}
+
+TEST_CASE("reuse of identical activities gives the report of the simulation without it", "[speed][sim]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  for (auto fid : {sim::Fidelity::reduced, sim::Fidelity::full}) {
+    auto s = job(8, 2, 4, rail2);
+    sim::SimOptions on, off;
+    on.fidelity = off.fidelity = fid;
+    off.reuse = false;
+    auto a = cli::run_scenario(s, cat, off);
+    auto b = cli::run_scenario(s, cat, on);
+    CHECK(a.sim.replayed == 0);
+    CHECK(b.sim.replayed > 0);
+    CHECK(b.sim.executions < a.sim.executions);
+    CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(1e-9));
+    CHECK(b.sim.accelerator_energy_per_step_j == Approx(a.sim.accelerator_energy_per_step_j).epsilon(1e-9));
+    REQUIRE(a.sim.stages.size() == b.sim.stages.size());
+    for (size_t i = 0; i < a.sim.stages.size(); ++i) {
+      CHECK(b.sim.stages[i].compute == Approx(a.sim.stages[i].compute).epsilon(1e-9));
+      CHECK(b.sim.stages[i].tp_comm == Approx(a.sim.stages[i].tp_comm).epsilon(1e-9));
+      CHECK(b.sim.stages[i].bubble == Approx(a.sim.stages[i].bubble).epsilon(1e-9));
+      CHECK(b.sim.stages[i].comm_total.at("tp") == Approx(a.sim.stages[i].comm_total.at("tp")).epsilon(1e-9));
+    }
+    CHECK(b.sim.comm_bytes.at("tp") == Approx(a.sim.comm_bytes.at("tp")).epsilon(1e-12));
+  }
+}

@@ -88,6 +88,7 @@ TEST_CASE("reuse of identical activities gives the report of the simulation with
   const auto& cat = scenario::Catalog::instance();
   for (auto fid : {sim::Fidelity::reduced, sim::Fidelity::full}) {
     auto s = job(8, 2, 4, rail2);
+    s.simulation.reuse = true;
     sim::SimOptions on, off;
     on.fidelity = off.fidelity = fid;
     off.reuse = false;

@@ -10,15 +10,16 @@ scenario=$2
 fidelity=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$scenario" "$tmp/off.json" <<'PY' || { echo "FAIL: cannot write the reuse-off copy"; exit 1; }
+python3 - "$scenario" "$tmp/off.json" "$tmp/on.json" <<'PY' || { echo "FAIL: cannot write the reuse-off/on copies"; exit 1; }
 import json, sys
 s = json.load(open(sys.argv[1]))
-s.setdefault("simulation", {})["reuse"] = False
-json.dump(s, open(sys.argv[2], "w"), indent=2)
+for value, path in ((False, sys.argv[2]), (True, sys.argv[3])):
+    s.setdefault("simulation", {})["reuse"] = value
+    json.dump(s, open(path, "w"), indent=2)
 PY
 args=(-q)
 [ -n "$fidelity" ] && args+=(--fidelity "$fidelity")
-"$bin" run "$scenario" --json "$tmp/on.report.json" "${args[@]}" || { echo "FAIL: reuse-on run exited $?"; exit 1; }
+"$bin" run "$tmp/on.json" --json "$tmp/on.report.json" "${args[@]}" || { echo "FAIL: reuse-on run exited $?"; exit 1; }
 "$bin" run "$tmp/off.json" --json "$tmp/off.report.json" "${args[@]}" || { echo "FAIL: reuse-off run exited $?"; exit 1; }
 python3 - "$tmp/off.report.json" "$tmp/on.report.json" "$(basename "$scenario")" <<'PY'
 import json, math, sys

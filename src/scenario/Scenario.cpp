@@ -147,8 +147,8 @@ nlohmann::json to_json(const Scenario& s)
     j["simulation"] = {{"steps", s.simulation.steps}};
   j["simulation"]["seed"] = s.simulation.seed;
   j["simulation"]["fidelity"] = s.simulation.fidelity;
-  if (!s.simulation.reuse)
-    j["simulation"]["reuse"] = false;
+  if (s.simulation.reuse)
+    j["simulation"]["reuse"] = true;
   // Energy, carbon and failure options (docs/energy-carbon.md).
   const auto& c = s.site.carbon;
   j["site"]["green_share"] = c.green_share;

@@ -32,7 +32,7 @@ judge() {
   # SimGrid's context switches (docs/reliability.md, "SimGrid and ASan") is not trainsim's output; drop
   # exactly those lines. The Release pass judges stderr as it is.
   if [ -n "${ASAN_OPTIONS:-}" ]; then
-    grep -v -e '^==[0-9]*==WARNING: ASan is ignoring requested __asan_handle_no_return' \
+    grep -a -v -e '^==[0-9]*==WARNING: ASan is ignoring requested __asan_handle_no_return' \
       -e '^False positive error reports may follow$' -e '^For details see https://github.com/google/sanitizers/issues/189$' \
       "$err" >"$err.asan" || true
     mv "$err.asan" "$err"

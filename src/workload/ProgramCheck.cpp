@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <deque>
-#include <source_location>
 #include <unordered_map>
 #include <vector>
 
@@ -55,8 +54,18 @@ std::string describe(const Op& op)
 
 namespace {
 
+/// Where a check sits (std::source_location is not usable with clang 14 and libstdc++ 12, the fuzz tree's).
+struct SourceLoc {
+  const char* file = "";
+  unsigned ln = 0;
+  static constexpr SourceLoc current(const char* f = __builtin_FILE(), unsigned l = __builtin_LINE()) { return {f, l}; }
+  const char* file_name() const { return file; }
+  unsigned line() const { return ln; }
+};
+
+
 /// Throws the ProgramError of a failed check: where (stage and op), what, and the check's source line.
-[[noreturn]] void fail(const std::string& where, const std::string& what, const std::source_location& loc)
+[[noreturn]] void fail(const std::string& where, const std::string& what, const SourceLoc& loc)
 {
   std::string file = loc.file_name();
   if (const auto slash = file.find_last_of('/'); slash != std::string::npos)
@@ -66,7 +75,7 @@ namespace {
 }
 
 /// Checks the workload as a whole (TRAINSIM_ASSERT-style: the message is built only on failure).
-void require(bool ok, const char* what, const std::source_location loc = std::source_location::current())
+void require(bool ok, const char* what, const SourceLoc loc = SourceLoc::current())
 {
   if (!ok)
     fail("the workload", what, loc);
@@ -95,18 +104,18 @@ public:
   {
     if (!finite_nonnegative(prog_.compute_s))
       fail("stage " + std::to_string(stage_), "compute seconds not finite and non-negative",
-           std::source_location::current());
+           SourceLoc::current());
     for (i_ = 0; i_ < prog_.ops.size(); ++i_)
       check(prog_.ops[i_]);
     i_ = prog_.ops.empty() ? 0 : prog_.ops.size() - 1;
     if (prog_.ops.empty())
-      fail("stage " + std::to_string(stage_), "empty program (no optimizer step)", std::source_location::current());
+      fail("stage " + std::to_string(stage_), "empty program (no optimizer step)", SourceLoc::current());
     expect(!unwaited_bucket_, "a gradient bucket is handed to the data-parallel stream after the last grad_wait");
     expect(waited_ == issued_, "a parameter all-gather is prefetched but never waited");
   }
 
 private:
-  void expect(bool ok, const char* what, const std::source_location loc = std::source_location::current()) const
+  void expect(bool ok, const char* what, const SourceLoc loc = SourceLoc::current()) const
   {
     if (!ok)
       fail(where(stage_, i_, prog_), what, loc);
@@ -211,7 +220,7 @@ struct Message {
 std::unordered_map<std::string, Message> match_messages(const Workload& w)
 {
   std::unordered_map<std::string, Message> sends;
-  const auto here = std::source_location::current();
+  const auto here = SourceLoc::current();
   for (size_t st = 0; st < w.stages.size(); ++st)
     for (size_t i = 0; i < w.stages[st].ops.size(); ++i)
       if (w.stages[st].ops[i].kind == OpKind::send &&
@@ -280,7 +289,7 @@ void check_progress(const Workload& w, std::unordered_map<std::string, Message>&
     if (pos[st] < w.stages[st].ops.size())
       fail(where(static_cast<int>(st), pos[st], w.stages[st]),
            "waits for a message whose send comes after a receive that waits for this stage (deadlock)",
-           std::source_location::current());
+           SourceLoc::current());
 }
 
 void check_plan(const scenario::Scenario& s, const Workload& w)

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   try {
     const auto e = sweep::Expr::parse(text, "/constraints/0");
-    (void)sweep::to_json(e.eval(lookup)).dump();
+    (void)sweep::to_json(e.eval(lookup)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     (void)e.eval_bool(lookup);
   } catch (const core::Error&) {
     // Bad input, reported as such (exit 2 in the CLI): expected.

@@ -317,13 +317,13 @@ private:
   {
     if (const double* d = std::get_if<double>(&v))
       return *d;
-    fail("a number was expected, got " + nlohmann::json(to_json(v)).dump());
+    fail("a number was expected, got " + nlohmann::json(to_json(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   bool boolean(const Value& v) const
   {
     if (const bool* b = std::get_if<bool>(&v))
       return *b;
-    fail("a comparison or true/false was expected, got " + nlohmann::json(to_json(v)).dump());
+    fail("a comparison or true/false was expected, got " + nlohmann::json(to_json(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   Value binary(const Expr::Node& n) const
   {
@@ -336,7 +336,7 @@ private:
     const Value r = eval(*n.args[1]);
     if (op == "==" || op == "!=") {
       if (l.index() != r.index())
-        fail("cannot compare " + to_json(l).dump() + " with " + to_json(r).dump());
+        fail("cannot compare " + to_json(l).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + " with " + to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return (l == r) == (op == "==");
     }
     const double a = number(l), b = number(r);
@@ -408,7 +408,7 @@ bool Expr::eval_bool(const Lookup& lookup) const
   const Value v = eval(lookup);
   if (const bool* b = std::get_if<bool>(&v))
     return *b;
-  throw core::ConfigError(pointer_, "\"" + text_ + "\" is not a condition (it gives " + to_json(v).dump() +
+  throw core::ConfigError(pointer_, "\"" + text_ + "\" is not a condition (it gives " + to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                                         "); write a comparison such as \"tp <= 8\"");
 }
 

@@ -1,7 +1,7 @@
 #include "trainsim/sweep/Expr.hpp"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -19,6 +19,12 @@ struct Expr::Node {
 };
 
 namespace {
+
+/// A value as JSON text for a message; bytes that are not UTF-8 are replaced, never thrown on.
+std::string shown(const nlohmann::json& v)
+{
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 constexpr size_t max_expression_length = 1000;
 constexpr int max_expression_nesting = 64; ///< ( ), unary operators and calls
@@ -317,13 +323,13 @@ private:
   {
     if (const double* d = std::get_if<double>(&v))
       return *d;
-    fail("a number was expected, got " + nlohmann::json(to_json(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    fail("a number was expected, got " + shown(to_json(v)));
   }
   bool boolean(const Value& v) const
   {
     if (const bool* b = std::get_if<bool>(&v))
       return *b;
-    fail("a comparison or true/false was expected, got " + nlohmann::json(to_json(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    fail("a comparison or true/false was expected, got " + shown(to_json(v)));
   }
   Value binary(const Expr::Node& n) const
   {
@@ -336,7 +342,7 @@ private:
     const Value r = eval(*n.args[1]);
     if (op == "==" || op == "!=") {
       if (l.index() != r.index())
-        fail("cannot compare " + to_json(l).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + " with " + to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        fail("cannot compare " + shown(to_json(l)) + " with " + shown(to_json(r)));
       return (l == r) == (op == "==");
     }
     const double a = number(l), b = number(r);
@@ -408,7 +414,7 @@ bool Expr::eval_bool(const Lookup& lookup) const
   const Value v = eval(lookup);
   if (const bool* b = std::get_if<bool>(&v))
     return *b;
-  throw core::ConfigError(pointer_, "\"" + text_ + "\" is not a condition (it gives " + to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+  throw core::ConfigError(pointer_, "\"" + text_ + "\" is not a condition (it gives " + shown(to_json(v)) +
                                         "); write a comparison such as \"tp <= 8\"");
 }
 

@@ -193,5 +193,6 @@ TEST_CASE("plan: search counts pp 1 with vpp 2 as invalid, with the parser's rea
   CHECK(r.candidates > 0);
   CHECK(r.invalid == r.candidates);
   CHECK(r.no_fit == 0);
-  CHECK_THAT(r.first_invalid, Catch::StartsWith("/parallelism/vpp: 2 (the interleaved pipeline schedule) needs pp > 1"));
+  CHECK_THAT(r.first_invalid,
+             Catch::StartsWith("/parallelism/vpp: 2 (the interleaved pipeline schedule) needs pp > 1"));
 }

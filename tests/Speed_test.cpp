@@ -26,8 +26,8 @@ scenario::Scenario job(int tp, int pp, int dp, const nlohmann::json& fabric)
   });
 }
 
-const nlohmann::json rail2 = {{"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2},
-                              {"latency", "1us"},         {"switch_radix", 16}};
+const nlohmann::json rail2 = {
+    {"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2}, {"latency", "1us"}, {"switch_radix", 16}};
 
 } // namespace
 

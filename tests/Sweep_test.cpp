@@ -308,16 +308,20 @@ TEST_CASE("Slurm job array script")
 
 TEST_CASE("strict JSON loader: duplicate keys, 1e400, nesting, in linear time", "[inputs]")
 {
-  CHECK(error_of([] { scenario::parse_json_strict(R"({"a": {"b": 1, "b": 2}})", "f.json"); })
-            .rfind("/a/b: duplicate key", 0) == 0);
-  CHECK(error_of([] { scenario::parse_ordered_json_strict(R"({"a": [1, {"x~/": 1, "x~/": 1}]})", "f.json"); })
-            .rfind("/a/1/x~0~1: duplicate key", 0) == 0);
-  CHECK(error_of([] { scenario::parse_json_strict(R"({"a": [0, 1e400]})", "f.json"); })
-            .rfind("/a/1: number overflow parsing '1e400' in f.json", 0) == 0);
+  CHECK(error_of([] {
+          scenario::parse_json_strict(R"({"a": {"b": 1, "b": 2}})", "f.json");
+        }).rfind("/a/b: duplicate key", 0) == 0);
+  CHECK(error_of([] {
+          scenario::parse_ordered_json_strict(R"({"a": [1, {"x~/": 1, "x~/": 1}]})", "f.json");
+        }).rfind("/a/1/x~0~1: duplicate key", 0) == 0);
+  CHECK(error_of([] {
+          scenario::parse_json_strict(R"({"a": [0, 1e400]})", "f.json");
+        }).rfind("/a/1: number overflow parsing '1e400' in f.json", 0) == 0);
   CHECK(error_of([] { scenario::parse_json_strict(R"({"a": 1,})", "f.json"); }).find("f.json: malformed JSON") !=
         std::string::npos);
-  CHECK(error_of([] { scenario::parse_json_strict(std::string(300, '[') + std::string(300, ']'), "f.json"); })
-            .find("nested deeper than 200 levels") != std::string::npos);
+  CHECK(error_of([] {
+          scenario::parse_json_strict(std::string(300, '[') + std::string(300, ']'), "f.json");
+        }).find("nested deeper than 200 levels") != std::string::npos);
   // Order kept, values as the DOM parser builds them.
   const auto o = scenario::parse_ordered_json_strict(R"({"z": 1, "a": [true, null, "s", -2, 3.5, {}]})", "f");
   CHECK(o.dump() == R"({"z":1,"a":[true,null,"s",-2,3.5,{}]})");
@@ -337,8 +341,9 @@ TEST_CASE("strict JSON loader: duplicate keys, 1e400, nesting, in linear time", 
 
 TEST_CASE("sweep expressions: depth and length limits instead of a stack overflow", "[inputs]")
 {
-  CHECK(error_of([] { eval(std::string(100, '(') + "tp" + std::string(100, ')')); })
-            .find("nested deeper than 64 levels") != std::string::npos);
+  CHECK(error_of([] {
+          eval(std::string(100, '(') + "tp" + std::string(100, ')'));
+        }).find("nested deeper than 64 levels") != std::string::npos);
   CHECK(error_of([] { eval(std::string(100000, '!') + "true"); }).find("characters; at most 1000") !=
         std::string::npos);
   std::string chain = "1";
@@ -401,8 +406,7 @@ TEST_CASE("search objectives: extreme weights are normalised, bad ones refused",
   CHECK_THROWS_AS(sweep::Objective::parse("time=nan,carbon=1"), core::UsageError);
   CHECK_THROWS_AS(sweep::Objective::parse("time=1e400,carbon=1"), core::UsageError);
   CHECK_THROWS_AS(sweep::Objective::parse("time=0,carbon=0"), core::UsageError);
-  CHECK(error_of([] { sweep::Objective::parse("time=1e300,carbon=1e-300"); }).find("negligible") !=
-        std::string::npos);
+  CHECK(error_of([] { sweep::Objective::parse("time=1e300,carbon=1e-300"); }).find("negligible") != std::string::npos);
 }
 
 TEST_CASE("sweep merge: the job file is read strictly and checked against the disk", "[inputs]")
@@ -432,7 +436,7 @@ TEST_CASE("sweep merge: the job file is read strictly and checked against the di
   CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 2}")
             .find("is a shard of 4 but job.json says 2 shards") != std::string::npos);
   fs::remove(dir / "shard-0001-of-0004.jsonl");
-  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 2}")
-            .find("have no result") != std::string::npos);
+  CHECK(job("{\"trainsim_slurm_job\": 1, " + fp + ", \"points\": " + n + ", \"shards\": 2}").find("have no result") !=
+        std::string::npos);
   fs::remove_all(dir);
 }

@@ -4,8 +4,8 @@
 
 #include "trainsim/cli/Commands.hpp"
 #include "trainsim/core/Errors.hpp"
-#include "trainsim/core/Printable.hpp"
 #include "trainsim/core/Log.hpp"
+#include "trainsim/core/Printable.hpp"
 
 namespace trainsim::cli {
 

@@ -91,12 +91,12 @@ int cmd_search(const SearchArgs& a)
                                                     std::to_string(r.candidates) +
                                                     " tried); add accelerators or allow recompute");
   if (r.top.empty()) // say why: not every rejection is memory (issue 19: pp 1 with vpp 2 was blamed on it)
-    throw core::ConfigError("/parallelism", "no configuration of the search space runs (" + std::to_string(r.candidates) +
-                                                " tried: " + std::to_string(r.invalid) + " invalid, " +
-                                                std::to_string(r.no_fit) + " do not fit in memory, " +
-                                                std::to_string(r.failed) + " failed" +
-                                                (r.first_invalid.empty() ? "" : "; the first invalid: " + r.first_invalid) +
-                                                "); widen --space, drop --fix or change the scenario's parallelism");
+    throw core::ConfigError("/parallelism",
+                            "no configuration of the search space runs (" + std::to_string(r.candidates) +
+                                " tried: " + std::to_string(r.invalid) + " invalid, " + std::to_string(r.no_fit) +
+                                " do not fit in memory, " + std::to_string(r.failed) + " failed" +
+                                (r.first_invalid.empty() ? "" : "; the first invalid: " + r.first_invalid) +
+                                "); widen --space, drop --fix or change the scenario's parallelism");
   std::string dims;
   for (const auto& d : r.dimensions)
     dims += (dims.empty() ? "" : " ") + d;

@@ -174,7 +174,8 @@ FileLock::FileLock(const std::string& path, const std::string& what) : path_(pat
       throw IoError(path + ": cannot lock (" + std::strerror(err) + ")");
     }
     // The holder before us may have removed the file after we opened it: then lock the new one.
-    struct stat held {}, now {};
+    struct stat held {
+    }, now{};
     if (::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
         held.st_ino == now.st_ino)
       return;

@@ -1,8 +1,8 @@
 #include "trainsim/core/ChildProcess.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <sys/prctl.h>
 #include <sys/wait.h>

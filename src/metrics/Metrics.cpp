@@ -30,8 +30,8 @@ namespace {
                                 ", far longer than the job's mean time between failures (" + mtbf +
                                 "): the run would never finish; give the storage's real read bandwidth");
   throw core::ConfigError("/failures/restart_time", core::format_seconds(f.restart_s) +
-                                                         " is far longer than the job's mean time between failures (" +
-                                                         mtbf + "): the run would never finish; shorten it");
+                                                        " is far longer than the job's mean time between failures (" +
+                                                        mtbf + "): the run would never finish; shorten it");
 }
 
 } // namespace

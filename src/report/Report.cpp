@@ -216,7 +216,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   // Names come from the user's file: control characters are escaped, never sent to the terminal raw.
   out += b + "trainsim: " + core::printable(m.scenario) + e + "\n";
   out += row("cluster", std::to_string(m.accelerators) + " x " + core::printable(s.cluster.accelerator.id) + " (" +
-                            std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) + ")");
+                            std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) +
+                            ")");
   out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
@@ -249,7 +250,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                                   " tokens, " + num("%.0f", m.steps_to_train) + " steps)");
   out += row("energy", num("%.1f MWh", m.energy_mwh) + num(" (accelerators %.1f, ", m.energy_accelerators_mwh) +
                            num("hosts %.1f, ", m.energy_hosts_mwh) + num("facility %.1f)", m.energy_facility_mwh));
-  out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + core::printable(s.site.grid.id) + num(", %.4f kg/kWh)", m.grid_kg_per_kwh));
+  out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + core::printable(s.site.grid.id) +
+                           num(", %.4f kg/kWh)", m.grid_kg_per_kwh));
   out += energy_console(s, m);
   if (m.reference_step_time_s)
     out += row("published step time", core::format_seconds(*m.reference_step_time_s) +

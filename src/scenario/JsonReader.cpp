@@ -61,8 +61,7 @@ namespace {
 /// array after every object, quadratic in long arrays of objects) and rejects duplicate keys, excessive
 /// nesting and numbers beyond a double, naming the JSON pointer. Only open containers are pointed to, and
 /// a container grows only while it is the innermost open one, so the pointers stay valid.
-template <class J>
-class StrictSax {
+template <class J> class StrictSax {
 public:
   using string_t = typename J::string_t;
   StrictSax(J& root, const std::string& origin, const std::string& fix) : root_(root), origin_(origin), fix_(fix) {}
@@ -166,8 +165,7 @@ private:
   std::vector<Frame> frames_;
 };
 
-template <class J>
-J parse_strict(const std::string& text, const std::string& origin, const std::string& fix)
+template <class J> J parse_strict(const std::string& text, const std::string& origin, const std::string& fix)
 {
   J doc;
   StrictSax<J> sax(doc, origin, fix);

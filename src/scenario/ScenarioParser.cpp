@@ -409,7 +409,8 @@ Parallelism parse_parallelism(JsonReader r)
   if (p.fsdp)
     p.zero_stage = 3;
   if (p.overlap_param_gather && p.zero_stage < 1) // after fsdp, which is zero_stage 3
-    throw ConfigError(r.pointer_of("overlap_param_gather"), "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
+    throw ConfigError(r.pointer_of("overlap_param_gather"),
+                      "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
   if (prefetch_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("zero_prefetch"), "applies to the parameter all-gathers of zero_stage 3 / fsdp, but zero_stage is " +
                                                          std::to_string(p.zero_stage) + "; remove it or set zero_stage to 3");
@@ -459,7 +460,8 @@ void check_consistency(const Scenario& s)
   // Interleaving places a rank's model chunks between the other stages' chunks: with one stage there are no
   // others, and the chunks would hand activations to themselves (issue 19).
   if (p.vpp > 1 && p.pp < 2)
-    throw ConfigError("/parallelism/vpp", std::to_string(p.vpp) + " (the interleaved pipeline schedule) needs pp > 1, but pp is " +
+    throw ConfigError("/parallelism/vpp", std::to_string(p.vpp) +
+                                              " (the interleaved pipeline schedule) needs pp > 1, but pp is " +
                                               std::to_string(p.pp) + "; set vpp to 1 or raise pp");
   if (!uneven && m.layers % (p.pp * p.vpp) != 0)
     throw ConfigError("/parallelism/pp", "pp*vpp = " + std::to_string(p.pp * p.vpp) + " does not divide layers " +

@@ -66,12 +66,14 @@ FidelityChoice choose_fidelity(const scenario::Scenario& s, const topology::Fabr
   const topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
   const std::string asym = structural_asymmetry(fabric, placement, p.ep);
   if (asym.empty())
-    return {Fidelity::reduced, "auto: data-parallel replicas and rails are symmetric, so one replica and one rail stand "
-                               "for all (exact reduction)"};
+    return {Fidelity::reduced,
+            "auto: data-parallel replicas and rails are symmetric, so one replica and one rail stand "
+            "for all (exact reduction)"};
   const long n = s.cluster.total_accelerators();
   if (n <= full_fidelity_max_accelerators)
     return {Fidelity::full, "auto: " + asym};
-  return {Fidelity::reduced, "auto: " + asym + "; but " + std::to_string(n) + " accelerators are more than auto simulates in full (" +
+  return {Fidelity::reduced, "auto: " + asym + "; but " + std::to_string(n) +
+                                 " accelerators are more than auto simulates in full (" +
                                  std::to_string(full_fidelity_max_accelerators) + ")"};
 }
 

@@ -144,7 +144,8 @@ bool ReplayCache::replayable(const workload::Op& op, Key& key) const
   using workload::OpKind;
   if (!enabled_)
     return false;
-  const bool shape = op.kind == OpKind::compute || op.kind == OpKind::optimizer || (op.kind == OpKind::tp_comm && tp_alone_);
+  const bool shape =
+      op.kind == OpKind::compute || op.kind == OpKind::optimizer || (op.kind == OpKind::tp_comm && tp_alone_);
   if (shape)
     key = {static_cast<int>(op.kind), op.seconds, op.kind == OpKind::tp_comm ? op.bytes : 0.0,
            op.kind == OpKind::tp_comm ? op.steps : 0};

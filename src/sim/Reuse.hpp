@@ -39,13 +39,13 @@ class ReplayCache {
 public:
   /// What one simulated op did, relative to its start.
   struct Outcome {
-    double duration = 0, split = 0;     ///< end and trace split offsets
+    double duration = 0, split = 0; ///< end and trace split offsets
     double compute = 0, tp_comm = 0, optimizer = 0;
-    double dynamic_energy_j = 0;        ///< host energy above idle during the op
-    double tp_bytes = 0;                ///< payload counted by the collective runner
-    bool busy = false;                  ///< a "tp" busy interval [busy_a, busy_b) was recorded
+    double dynamic_energy_j = 0; ///< host energy above idle during the op
+    double tp_bytes = 0;         ///< payload counted by the collective runner
+    bool busy = false;           ///< a "tp" busy interval [busy_a, busy_b) was recorded
     double busy_a = 0, busy_b = 0;
-    long activities = 0;                ///< executions and transfers the op issued
+    long activities = 0; ///< executions and transfers the op issued
   };
   /// Before an op runs: the figures an outcome is measured from.
   struct Snapshot {

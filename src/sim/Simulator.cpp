@@ -28,10 +28,21 @@ nlohmann::json SimResult::to_json() const
     st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm, s.cp_comm});
     totals.push_back(s.comm_total);
   }
-  nlohmann::json j{{"step_time_s", step_time_s},     {"step_times_s", step_times_s}, {"stages", st},
-          {"energy", accelerator_energy_per_step_j}, {"transfers", transfers},   {"executions", executions},
-          {"simulated_seconds", simulated_seconds}, {"fidelity", fidelity}, {"replicas", simulated_replicas},
-          {"rails", simulated_rails}, {"rail_note", rail_note}, {"fidelity_reason", fidelity_reason}, {"replayed", replayed}, {"comm_total", totals}, {"comm_bytes", comm_bytes}};
+  nlohmann::json j{{"step_time_s", step_time_s},
+                   {"step_times_s", step_times_s},
+                   {"stages", st},
+                   {"energy", accelerator_energy_per_step_j},
+                   {"transfers", transfers},
+                   {"executions", executions},
+                   {"simulated_seconds", simulated_seconds},
+                   {"fidelity", fidelity},
+                   {"replicas", simulated_replicas},
+                   {"rails", simulated_rails},
+                   {"rail_note", rail_note},
+                   {"fidelity_reason", fidelity_reason},
+                   {"replayed", replayed},
+                   {"comm_total", totals},
+                   {"comm_bytes", comm_bytes}};
   if (trace.step >= 0)
     j["trace"] = sim::to_json(trace);
   return j;
@@ -117,9 +128,10 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   std::vector<char> used = used_accelerators(placement, plan);
   used.resize(static_cast<size_t>(fabric.accelerators()), 0);
   auto plat = platform::Platform::build(fabric, s, plan.link_scale, &used);
-  core::logger("sim")->info("platform of {} of {} hosts built in {:.3f} s; {} fidelity ({}), {} replicas, {} rails ({})",
-                            plat->built_hosts(), fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced", choice.reason,
-                            plan.replicas.size(), plan.rails.size(), plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
+  core::logger("sim")->info(
+      "platform of {} of {} hosts built in {:.3f} s; {} fidelity ({}), {} replicas, {} rails ({})", plat->built_hosts(),
+      fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced", choice.reason, plan.replicas.size(),
+      plan.rails.size(), plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
   const int replicas = static_cast<int>(plan.replicas.size());
   std::unique_ptr<TraceRecorder> trace;
   if (opt.trace_step >= 0) {

@@ -149,7 +149,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
   const auto grad_kind = ctx.workload.grad_collective == workload::GradCollective::all_reduce
                              ? collective::CollectiveKind::all_reduce
                              : collective::CollectiveKind::reduce_scatter;
-  ReplayCache reuse(host, ctx.reuse, !ctx.tp_alone.empty() && ctx.tp_alone[static_cast<size_t>(replica)][static_cast<size_t>(stage)]);
+  ReplayCache reuse(host, ctx.reuse,
+                    !ctx.tp_alone.empty() && ctx.tp_alone[static_cast<size_t>(replica)][static_cast<size_t>(stage)]);
   auto* tp_busy = rep ? &ctx.busy[static_cast<size_t>(stage)]["tp"] : nullptr;
   for (int step = 0; step < ctx.steps_to_run; ++step) {
     const double e0 = sg_host_get_consumed_energy(host);
@@ -330,7 +331,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
       }
       }
       if (shaped) {
-        const long issued = (op.seconds > 0 ? 1 : 0) + (op.kind == OpKind::tp_comm ? static_cast<long>(tp_pairs.size()) : 0);
+        const long issued =
+            (op.seconds > 0 ? 1 : 0) + (op.kind == OpKind::tp_comm ? static_cast<long>(tp_pairs.size()) : 0);
         const double tp_bytes = op.kind == OpKind::tp_comm ? op.bytes * static_cast<double>(tp_pairs.size()) : 0.0;
         reuse.store(key, measure(before, split, sum, tp_busy, host, reuse.idle_power_w(), issued, tp_bytes));
       }

@@ -217,8 +217,8 @@ std::map<size_t, Record> ResultStore::open(bool resume, bool overwrite)
   std::error_code ec;
   const bool exists = fs::exists(jsonl_path(), ec) || fs::exists(meta_path(), ec);
   if (resume && exists) {
-    const ordered_json meta =
-        scenario::load_ordered_json_file(meta_path(), "the metadata is damaged; remove the results or run without --resume");
+    const ordered_json meta = scenario::load_ordered_json_file(
+        meta_path(), "the metadata is damaged; remove the results or run without --resume");
     auto field = [&](const char* k) { return meta.is_object() && meta.contains(k) ? meta[k] : ordered_json(); };
     if (field("fingerprint") != meta_["fingerprint"] || field("shard") != meta_["shard"])
       throw core::IoError(prefix_ + ".*: the stored results come from a different sweep (or shard); resume only the "

@@ -110,8 +110,8 @@ int read_job(const std::string& dir, const SweepSpec& spec, size_t points)
     const long shards = r.get_int("shards", 1, std::max<long>(1, n));
     r.finish();
     if (fingerprint != spec.fingerprint() || static_cast<size_t>(n) != points)
-      throw core::IoError(path + " does not belong to " + dir + "/sweep.json (another sweep, or " +
-                          std::to_string(n) + " points instead of " + std::to_string(points) +
+      throw core::IoError(path + " does not belong to " + dir + "/sweep.json (another sweep, or " + std::to_string(n) +
+                          " points instead of " + std::to_string(points) +
                           "); write the folder again with trainsim sweep --slurm");
     return static_cast<int>(shards);
   } catch (const core::ConfigError& e) {

@@ -80,8 +80,7 @@ std::vector<json> axis_values(const ordered_json& v, const std::string& where)
         throw ConfigError(where + "/step", "must be positive");
       const double n = std::floor((*to - *from) / *step + 1e-9);
       if (!(n < max_range_values))
-        throw ConfigError(where, "range has more than " + std::to_string(max_range_values) +
-                                     " values; raise the step");
+        throw ConfigError(where, "range has more than " + std::to_string(max_range_values) + " values; raise the step");
       count = n < 0 ? 0 : static_cast<size_t>(n) + 1;
       for (size_t i = 0; i < count; ++i)
         push(*from + static_cast<double>(i) * *step);
@@ -91,8 +90,8 @@ std::vector<json> axis_values(const ordered_json& v, const std::string& where)
       // Counted before any value is made: a ratio near 1 would otherwise produce values without end.
       const double n = *to < *from ? 0 : std::floor(std::log(*to / *from) / std::log(*times) + 1e-9) + 1;
       if (!(n <= max_range_values))
-        throw ConfigError(where, "geometric range has more than " + std::to_string(max_range_values) +
-                                     " values; raise times");
+        throw ConfigError(where,
+                          "geometric range has more than " + std::to_string(max_range_values) + " values; raise times");
       for (double x = *from; x <= *to * (1 + 1e-12) && out.size() < max_range_values; x *= *times)
         push(x);
     }
@@ -367,10 +366,10 @@ Expansion expand(const SweepSpec& spec, const scenario::Catalog& catalog)
   out.catalog_ = &catalog;
   const size_t total = spec.product_size();
   if (total > max_sweep_points)
-    throw ConfigError("/axes", (total == std::numeric_limits<size_t>::max() ? std::string("more than 10^19")
-                                                                            : std::to_string(total)) +
-                                   " points; a sweep is limited to " + std::to_string(max_sweep_points) +
-                                   ", use constraints or fewer values");
+    throw ConfigError(
+        "/axes",
+        (total == std::numeric_limits<size_t>::max() ? std::string("more than 10^19") : std::to_string(total)) +
+            " points; a sweep is limited to " + std::to_string(max_sweep_points) + ", use constraints or fewer values");
   // Only the product index of each kept point is stored (8 bytes); a point's scenario is built when it runs.
   Point p;
   for (size_t n = 0; n < total; ++n) {

@@ -263,7 +263,8 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     std::vector<double> chunk_expert_grad_bytes;
     for (int c = 0; c < p.vpp; ++c)
       chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) * s.training.grad_reduce_bytes);
-    const int buckets = w.streams.grad ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
+    const int buckets =
+        w.streams.grad ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;
     for (const auto& st : one_f_one_b(p.pp, p.vpp, stage, m)) {
       const int v = st.chunk * p.pp + stage;

@@ -63,7 +63,6 @@ struct SourceLoc {
   unsigned line() const { return ln; }
 };
 
-
 /// Throws the ProgramError of a failed check: where (stage and op), what, and the check's source line.
 [[noreturn]] void fail(const std::string& where, const std::string& what, const SourceLoc& loc)
 {
@@ -103,8 +102,7 @@ public:
   void run()
   {
     if (!finite_nonnegative(prog_.compute_s))
-      fail("stage " + std::to_string(stage_), "compute seconds not finite and non-negative",
-           SourceLoc::current());
+      fail("stage " + std::to_string(stage_), "compute seconds not finite and non-negative", SourceLoc::current());
     for (i_ = 0; i_ < prog_.ops.size(); ++i_)
       check(prog_.ops[i_]);
     i_ = prog_.ops.empty() ? 0 : prog_.ops.size() - 1;

@@ -80,7 +80,7 @@ struct RunMetrics {
   long simulated_transfers = 0, simulated_executions = 0;
   int simulated_steps = 0;
   std::string fidelity;       ///< "full" or "reduced"
-  std::string fidelity_reason; ///< why (sim::choose_fidelity)
+  std::string fidelity_reason;  ///< why (sim::choose_fidelity)
   long replayed_activities = 0; ///< activities replayed from an identical one (sim reuse)
   int simulated_replicas = 0, simulated_rails = 0;
   std::string rail_note;      ///< empty when one rail stood for all

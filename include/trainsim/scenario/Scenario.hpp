@@ -224,7 +224,7 @@ struct Simulation {
   int steps = 1;            ///< steps to simulate; with steps_auto, the most to simulate
   bool steps_auto = false;  ///< simulate until two consecutive steps agree (steady state)
   std::string fidelity = "auto"; ///< "auto", "full" or "reduced" (see sim::Fidelity)
-  bool reuse = true;        ///< replay activities no other traffic can change (docs/performance.md)
+  bool reuse = true;             ///< replay activities no other traffic can change (docs/performance.md)
   std::uint64_t seed = 1;
   std::optional<double> max_memory_bytes; ///< resource guard (workload/ResourceGuard.hpp); default there
   std::optional<double> max_time_s;       ///< resource guard: estimated wall time allowed

@@ -87,10 +87,11 @@ void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
                                                     " (or 0 to derive it)");
   const long ports = static_cast<long>(l.a) * l.h;
   if (l.g > 1 && (ports < l.g - 1 || ports % (l.g - 1) != 0))
-    throw ConfigError("/cluster/fabric/global_links", str(l.h) + " global links per router x " + str(l.a) + " routers = " +
-                                                          str(ports) + " per group, which must be a positive multiple of groups - 1 = " +
-                                                          str(l.g - 1) + " so that every pair of groups gets the same number of cables; choose " +
-                                                          "global_links so that global_links x routers_per_group is a multiple of " + str(l.g - 1));
+    throw ConfigError("/cluster/fabric/global_links",
+                      str(l.h) + " global links per router x " + str(l.a) + " routers = " + str(ports) +
+                          " per group, which must be a positive multiple of groups - 1 = " + str(l.g - 1) +
+                          " so that every pair of groups gets the same number of cables; choose " +
+                          "global_links so that global_links x routers_per_group is a multiple of " + str(l.g - 1));
   l.cables = l.g > 1 ? static_cast<int>(ports / (l.g - 1)) : 0;
   if (l.cables > 1 && l.h % l.cables != 0)
     throw ConfigError("/cluster/fabric/global_links", str(l.h) + " is not a multiple of the " + str(l.cables) +

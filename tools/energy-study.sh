@@ -18,7 +18,7 @@ for f in sorted(os.listdir(d)):
     if not f.endswith('.json'): continue
     r = json.load(open(os.path.join(d, f)))
     s = r['resolved_scenario']
-    rows.append((s['site']['grid']['id'], s['power'].get('cap_w', 0), 'failures' in s, r))
+    rows.append((s['site']['grid']['id'], s['power'].get('cap_w', 0), s['failures']['enabled'], r))
 rows.sort(key=lambda x: (x[0], -x[1], x[2]))
 print('| site (grid) | cap | failures | step (s) | clock | days | goodput | interruptions | ckpt every (min) | PUE | MWh | tCO2e | coal tCO2e | t/B tokens |')
 print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')

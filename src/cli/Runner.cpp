@@ -12,6 +12,8 @@ namespace trainsim::cli {
 
 RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options)
 {
+  if (!s.phases.empty())
+    return run_phases(s, catalog, options); // PhaseRunner.cpp
   RunOutput out;
   // Fail in milliseconds, with an estimate, rather than exhaust the machine building or simulating.
   // The estimate is of the fidelity that will run (the command line may override the scenario's).

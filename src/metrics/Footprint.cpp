@@ -113,6 +113,20 @@ FailureRates failure_rates(const scenario::Failures& f, long accelerators, long 
   r.nics = static_cast<double>(ports.nic_ports) / f.nic_mtbf_s;
   r.links = static_cast<double>(ports.cables) / f.link_mtbf_s;
   r.switches = static_cast<double>(ports.switches) / f.switch_mtbf_s;
+  if (f.causes.empty()) {
+    r.replacing_rate = r.accelerators + r.nodes + r.nics;
+    return r;
+  }
+  for (const auto& c : f.causes) {
+    const double comp = c.component == "accelerator" ? r.accelerators
+                        : c.component == "node"      ? r.nodes
+                        : c.component == "nic"       ? r.nics
+                        : c.component == "link"      ? r.links
+                                                     : r.switches;
+    r.causes.push_back(comp * c.share);
+    if (c.replaces_node)
+      r.replacing_rate += comp * c.share;
+  }
   return r;
 }
 

@@ -6,35 +6,12 @@
 
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Units.hpp"
+#include "trainsim/metrics/FailureModel.hpp"
 #include "trainsim/metrics/Footprint.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/workload/Dvfs.hpp"
 
 namespace trainsim::metrics {
-
-namespace {
-
-/// The failure model gives an infinite time to train when checkpointing or restarting takes far longer than
-/// the job's mean time between failures: the run would never finish. Names the key that makes it so.
-[[noreturn]] void throw_unfinishable(const RunMetrics& m, const scenario::Failures& f, double write_s, double read_s)
-{
-  const std::string mtbf = core::format_seconds(m.job_mtbf_s);
-  if (write_s >= read_s && write_s >= f.restart_s)
-    throw core::ConfigError("/failures/checkpoint/write_bandwidth",
-                            "writing one checkpoint takes " + core::format_seconds(write_s) +
-                                ", far longer than the job's mean time between failures (" + mtbf +
-                                "): the run would never finish; give the storage's real write bandwidth");
-  if (read_s >= f.restart_s)
-    throw core::ConfigError("/failures/checkpoint/read_bandwidth",
-                            "reading the checkpoint at a restart takes " + core::format_seconds(read_s) +
-                                ", far longer than the job's mean time between failures (" + mtbf +
-                                "): the run would never finish; give the storage's real read bandwidth");
-  throw core::ConfigError("/failures/restart_time", core::format_seconds(f.restart_s) +
-                                                        " is far longer than the job's mean time between failures (" +
-                                                        mtbf + "): the run would never finish; shorten it");
-}
-
-} // namespace
 
 double energy_joules(const std::vector<std::pair<double, double>>& segments)
 {
@@ -51,6 +28,12 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
 
 RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, const sim::SimResult& r,
                    const topology::Fabric& fabric)
+{
+  return compute(s, w, r, fabric, 0.0);
+}
+
+RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, const sim::SimResult& r,
+                   const topology::Fabric& fabric, double start_offset_s)
 {
   constexpr double joules_per_mwh = 3.6e9;
   RunMetrics m;
@@ -110,44 +93,13 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   const double train_it_w = acc_j / m.step_time_s + fixed_w;
   m.average_it_power_w = train_it_w;
 
-  // ---- Failures, checkpoints and restarts (Daly's model; docs/energy-carbon.md).
+  // ---- Failures, checkpoints and restarts (Daly's model; FailureModel.cpp, docs/energy-carbon.md).
   const auto& f = s.failures;
-  const auto rates = failure_rates(f, m.accelerators, s.cluster.nodes, ports);
-  const double lambda = rates.total();
-  m.job_mtbf_s = lambda > 0 ? 1.0 / lambda : 0.0;
-  m.failure_rate_accelerators_per_h = rates.accelerators * 3600;
-  m.failure_rate_nodes_per_h = rates.nodes * 3600;
-  m.failure_rate_nics_per_h = rates.nics * 3600;
-  m.failure_rate_links_per_h = rates.links * 3600;
-  m.failure_rate_switches_per_h = rates.switches * 3600;
   m.total_params = w.shape.total_params;
   m.active_params = w.shape.active_params;
-  m.checkpoint_bytes = w.shape.total_params * f.bytes_per_parameter;
-  const double write_s = m.checkpoint_bytes / f.write_bandwidth;
-  const double read_s = m.checkpoint_bytes / f.read_bandwidth;
-  m.checkpoint_write_s = f.checkpoint_overhead_s + write_s;
-  const double in_repair = rates.replacing() * f.repair_s; // nodes out for repair on average (Little's law)
-  m.spare_unavailable_probability = lambda > 0 ? poisson_tail(in_repair, f.hot_spare_nodes) : 0.0;
-  const double replace_share = lambda > 0 ? rates.replacing() / lambda : 0.0;
-  m.restart_downtime_s = f.restart_s + read_s + replace_share * m.spare_unavailable_probability * f.requeue_s;
-  double interval = 0;
-  if (f.interval == "given")
-    interval = f.interval_s;
-  else if (lambda > 0)
-    interval = f.interval == "young" ? young_interval(m.checkpoint_write_s, m.job_mtbf_s)
-                                     : daly_interval(m.checkpoint_write_s, m.job_mtbf_s);
-  m.checkpoint_interval_s = interval;
-  const auto tl = expected_timeline(m.useful_time_s, m.checkpoint_write_s, interval, m.restart_downtime_s,
-                                    lambda > 0 ? m.job_mtbf_s : std::numeric_limits<double>::infinity());
-  if (!std::isfinite(tl.wall_s))
-    throw_unfinishable(m, f, write_s, read_s);
-  m.time_to_train_s = tl.wall_s;
-  m.interruptions = tl.interruptions;
-  m.checkpoints = tl.checkpoints;
-  m.time_checkpoint_s = tl.checkpoint_s;
-  m.time_lost_s = tl.lost_s;
-  m.time_restart_s = tl.restart_s;
-  m.goodput = tl.wall_s > 0 ? m.useful_time_s / tl.wall_s : 1.0;
+  const auto fr = apply_failures(m, s, w, ports);
+  const auto& tl = fr.timeline;
+  const double write_s = fr.write_s, read_s = fr.read_s;
 
   // ---- Energy over the run. Lost work is re-run at training power; checkpoint writes and restarts hold
   // the job's accelerators idle; storage draws power while it writes or reads checkpoints; hot spares
@@ -158,14 +110,14 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   const double storage_w_read = f.read_bandwidth * pw.storage_w_per_Bps;
   const double storage_j = tl.checkpoints * write_s * storage_w_write + tl.restarts * read_s * storage_w_read;
   const double wait_s = tl.checkpoint_s + tl.restart_s;
-  const double spare_w = f.enabled ? f.hot_spare_nodes * (s.cluster.accelerators_per_node * acc.idle_power_w + s.cluster.host_power_w) : 0.0;
+  const double spare_w = fr.spare_nodes * (s.cluster.accelerators_per_node * acc.idle_power_w + s.cluster.host_power_w);
   const double spare_j = spare_w * tl.wall_s;
   const double acc_run_j = acc_j * steps_run + n * acc.idle_power_w * wait_s;
   const double host_run_j = host_w * tl.wall_s, nic_run_j = nic_w * tl.wall_s, switch_run_j = switch_w * tl.wall_s;
   const double it_j = acc_run_j + host_run_j + nic_run_j + switch_run_j + storage_j + spare_j;
-  const double start_hour = s.site.carbon.start_date.empty()
-                                ? 0.0
-                                : scenario::hour_of_year(s.site.carbon.start_date, "/site/start_date");
+  double start_hour =
+      s.site.carbon.start_date.empty() ? 0.0 : scenario::hour_of_year(s.site.carbon.start_date, "/site/start_date");
+  start_hour += start_offset_s / 3600.0;
   const double hours = tl.wall_s / 3600.0;
   m.pue = average_pue(s.site, start_hour, hours);
   const double facility_j = it_j * (m.pue - 1.0);
@@ -213,7 +165,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.carbon_market_tco2e = carbon_tonnes(m.energy_mwh * (1.0 - cb.green_share), residual);
   const double tokens = m.steps_to_train * m.tokens_per_step;
   m.carbon_per_billion_tokens = tokens > 0 ? m.carbon_tco2e / (tokens / 1e9) : 0.0;
-  const double spare_acc = f.enabled ? static_cast<double>(f.hot_spare_nodes) * s.cluster.accelerators_per_node : 0.0;
+  const double spare_acc = fr.spare_nodes * s.cluster.accelerators_per_node;
   m.carbon_embodied_tco2e = (n + spare_acc) * cb.embodied_kg_per_accelerator / 1000.0 * tl.wall_s / cb.embodied_lifetime_s;
   m.carbon_total_tco2e = m.carbon_tco2e + m.carbon_embodied_tco2e;
 

@@ -77,6 +77,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["steps_to_train"] = m.steps_to_train;
   j["time_to_train_s"] = m.time_to_train_s;
   j["time_to_train_days"] = m.time_to_train_s / 86400.0;
+  j["accelerator_hours"] = m.accelerator_hours; // issue 15: accelerators x time_to_train_s, failures included
   j["energy_mwh"] = m.energy_mwh;
   j["energy_breakdown_mwh"] = {{"accelerators", m.energy_accelerators_mwh},
                                {"hosts", m.energy_hosts_mwh},
@@ -166,7 +167,7 @@ std::string csv_header()
   return "scenario,accelerators,step_time_s,tokens_per_s,mfu,tflops_per_accelerator,hw_tflops_per_accelerator,"
          "time_to_train_s,energy_mwh,carbon_tco2e,memory_gib_per_accelerator,compute_s,tp_comm_exposed_s,"
          "pp_comm_exposed_s,dp_comm_exposed_s,pipeline_bubble_s,optimizer_s,tp_comm_total_s,pp_comm_total_s,"
-         "dp_comm_total_s\n";
+         "dp_comm_total_s,accelerator_hours\n";
 }
 
 std::string csv_row(const metrics::RunMetrics& m)
@@ -189,6 +190,7 @@ std::string csv_row(const metrics::RunMetrics& m)
     const auto it = m.breakdown.comm_total.find(kind);
     ss << ',' << (it == m.breakdown.comm_total.end() ? 0.0 : it->second);
   }
+  ss << ',' << m.accelerator_hours;
   ss << '\n';
   return ss.str();
 }
@@ -248,6 +250,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                                            num("%.1f GiB usable", m.memory.capacity / 1073741824.0));
   out += row("time to train", num("%.2f days", m.time_to_train_s / 86400) + " (" + num("%.4g", s.training.tokens) +
                                   " tokens, " + num("%.0f", m.steps_to_train) + " steps)");
+  out += row("accelerator-hours", num("%.4g", m.accelerator_hours) + num(" (%.4g M)", m.accelerator_hours / 1e6));
   out += row("energy", num("%.1f MWh", m.energy_mwh) + num(" (accelerators %.1f, ", m.energy_accelerators_mwh) +
                            num("hosts %.1f, ", m.energy_hosts_mwh) + num("facility %.1f)", m.energy_facility_mwh));
   out += row("carbon", num("%.1f tCO2e", m.carbon_tco2e) + " (" + core::printable(s.site.grid.id) +

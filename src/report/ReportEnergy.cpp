@@ -35,7 +35,40 @@ void append_energy_fields(ordered_json& j, const metrics::RunMetrics& m)
                     {{"useful", m.useful_time_s},
                      {"checkpoint", m.time_checkpoint_s},
                      {"lost_work", m.time_lost_s},
-                     {"restart", m.time_restart_s}}}};
+                     {"restart", m.time_restart_s},
+                     {"requeue", m.time_requeue_s}}}};
+  // Failures on by default (issue 15): where the model came from, spares, and interruptions by root cause.
+  auto& fj = j["failures"];
+  fj["source"] = m.failures_source;
+  fj["hot_spare_nodes"] = m.hot_spare_nodes;
+  fj["checkpoint_storage_write_s"] = m.checkpoint_storage_write_s;
+  fj["by_cause"] = ordered_json::array();
+  for (const auto& c : m.causes)
+    fj["by_cause"].push_back({{"cause", c.id},
+                              {"component", c.component},
+                              {"rate_per_hour", c.rate_per_h},
+                              {"interruptions", c.interruptions},
+                              {"downtime_s", c.downtime_s},
+                              {"requeue_s", c.requeue_s},
+                              {"lost_work_s", c.lost_work_s}});
+  if (!m.phases.empty()) {
+    auto& ph = j["phases"] = ordered_json::array();
+    for (const auto& p : m.phases)
+      ph.push_back({{"name", p.name},
+                    {"tokens", p.tokens},
+                    {"seq_length", p.seq_length},
+                    {"global_batch_size", p.global_batch_size},
+                    {"accelerators", p.accelerators},
+                    {"steps", p.steps},
+                    {"step_time_s", p.step_time_s},
+                    {"step_simulated", p.simulated},
+                    {"time_to_train_s", p.time_to_train_s},
+                    {"accelerator_hours", p.accelerator_hours},
+                    {"energy_mwh", p.energy_mwh},
+                    {"carbon_tco2e", p.carbon_tco2e},
+                    {"interruptions", p.interruptions},
+                    {"goodput", p.goodput}});
+  }
   j["energy_by_phase_mwh"] = {{"useful", m.energy_useful_mwh},
                               {"lost_work", m.energy_lost_work_mwh},
                               {"checkpoint", m.energy_checkpoint_mwh},
@@ -78,9 +111,25 @@ std::string energy_console(const scenario::Scenario& s, const metrics::RunMetric
   row("  network, storage, spares", fmt("NICs %.1f, switches %.1f, storage %.2f, spares %.1f MWh", m.energy_nics_mwh,
                                         m.energy_switches_mwh, m.energy_storage_mwh, m.energy_spares_mwh));
   row("  PUE (time-averaged)", fmt("%.3f", m.pue));
-  if (s.failures.enabled)
-    row("failures", fmt("goodput %.1f%%, %.0f interruptions, job MTBF %.2f h, checkpoint every %.0f s",
-                        100 * m.goodput, m.interruptions, m.job_mtbf_s / 3600, m.checkpoint_interval_s));
+  if (s.failures.enabled) {
+    row("failures", fmt("goodput %.1f%%, %.0f interruptions, job MTBF %.2f h, checkpoint every %.0f s", 100 * m.goodput,
+                        m.interruptions, m.job_mtbf_s / 3600, m.checkpoint_interval_s) +
+                        " (" + m.failures_source + ")");
+    row("  time lost",
+        fmt("restart %.1f h (re-queue %.1f h), lost work %.1f h, checkpoints %.1f h", m.time_restart_s / 3600,
+            m.time_requeue_s / 3600, m.time_lost_s / 3600, m.time_checkpoint_s / 3600));
+    std::string causes;
+    for (const auto& c : m.causes)
+      causes += (causes.empty() ? "" : ", ") + c.id + fmt(" %.1f", c.interruptions);
+    if (!causes.empty())
+      row("  interruptions by cause", causes);
+  } else {
+    row("failures", "off (failures.enabled false)");
+  }
+  for (const auto& p : m.phases)
+    row(("  phase " + p.name).c_str(),
+        fmt("%.4g tokens, step %.3f s, %.2f days, ", p.tokens, p.step_time_s, p.time_to_train_s / 86400) +
+            fmt("%.4g accelerator-hours, %.1f MWh, %.1f tCO2e", p.accelerator_hours, p.energy_mwh, p.carbon_tco2e));
   row("carbon (coal / market)", (m.coal_known ? fmt("%.1f", m.carbon_coal_tco2e) : std::string("unknown")) +
                                     fmt(" / %.1f tCO2e; %.3f t per billion tokens", m.carbon_market_tco2e,
                                         m.carbon_per_billion_tokens));

@@ -5,6 +5,7 @@
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::scenario {
@@ -79,6 +80,7 @@ Catalog Catalog::load(const std::string& dir)
   c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"));
   if (std::filesystem::exists(dir + "/fabrics.json"))
     c.fabrics_ = load_json(dir + "/fabrics.json").at("fabrics");
+  c.failure_defaults_ = parse_failure_defaults(load_json(dir + "/failures.json"), "/catalog/failures");
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "trainsim/core/AtomicFile.hpp"
@@ -47,39 +48,121 @@ PowerOptions parse_power(JsonReader r)
   return p;
 }
 
-Failures parse_failures(JsonReader r)
+namespace {
+
+const char* const failure_components[] = {"accelerator", "node", "nic", "link", "switch"};
+
+double* component_mtbf(Failures& f, const std::string& component)
 {
-  Failures f;
-  f.enabled = r.get_bool("enabled", true);
-  if (r.has("mtbf")) {
-    auto m = r.child("mtbf");
-    f.accelerator_mtbf_s = mtbf(m, "accelerator", f.accelerator_mtbf_s);
-    f.node_mtbf_s = mtbf(m, "node", f.node_mtbf_s);
-    f.nic_mtbf_s = mtbf(m, "nic", f.nic_mtbf_s);
-    f.link_mtbf_s = mtbf(m, "link", f.link_mtbf_s);
-    f.switch_mtbf_s = mtbf(m, "switch", f.switch_mtbf_s);
-    m.finish();
+  if (component == "accelerator")
+    return &f.accelerator_mtbf_s;
+  if (component == "node")
+    return &f.node_mtbf_s;
+  if (component == "nic")
+    return &f.nic_mtbf_s;
+  if (component == "link")
+    return &f.link_mtbf_s;
+  return &f.switch_mtbf_s;
+}
+
+/// The `checkpoint` object of the defaults file and of a scenario's `failures` block.
+void parse_checkpoint(JsonReader c, Failures& f, const std::vector<std::string>& also_valid)
+{
+  if (c.has("interval") && c.raw("interval").is_string() &&
+      (c.raw("interval") == "daly" || c.raw("interval") == "young")) {
+    f.interval = c.get_string("interval");
+  } else if (c.has("interval")) {
+    f.interval_s = c.get_quantity("interval", Dimension::time, 1.0, 1e9);
+    f.interval = "given";
   }
-  if (r.has("checkpoint")) {
-    auto c = r.child("checkpoint");
-    if (c.has("interval") && c.raw("interval").is_string() &&
-        (c.raw("interval") == "daly" || c.raw("interval") == "young")) {
-      f.interval = c.get_string("interval");
-    } else if (c.has("interval")) {
-      f.interval_s = c.get_quantity("interval", Dimension::time, 1.0, 1e9);
-      f.interval = "given";
-    }
-    f.bytes_per_parameter = c.get_number("bytes_per_parameter", 0.1, 1000, f.bytes_per_parameter);
-    // At least 1 MB/s: a unit typo ("1B/s") would make one checkpoint take years and the run never finish.
-    f.write_bandwidth = c.get_quantity("write_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.write_bandwidth, true);
-    f.read_bandwidth = c.get_quantity("read_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.read_bandwidth, true);
-    f.checkpoint_overhead_s = c.get_nonnegative_quantity("overhead", Dimension::time, 1e6, f.checkpoint_overhead_s);
-    c.finish();
-  }
+  f.bytes_per_parameter = c.get_number("bytes_per_parameter", 0.1, 1000, f.bytes_per_parameter);
+  // At least 1 MB/s: a unit typo ("1B/s") would make one checkpoint take years and the run never finish.
+  f.write_bandwidth = c.get_quantity("write_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.write_bandwidth, true);
+  f.read_bandwidth = c.get_quantity("read_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.read_bandwidth, true);
+  f.checkpoint_overhead_s = c.get_nonnegative_quantity("overhead", Dimension::time, 1e6, f.checkpoint_overhead_s);
+  f.async_checkpoint = c.get_bool("async", f.async_checkpoint);
+  f.snapshot_bandwidth =
+      c.get_quantity("snapshot_bandwidth", Dimension::bandwidth, 1e6, 1e16, f.snapshot_bandwidth, true);
+  c.finish(also_valid);
+}
+
+/// Restart, re-queue, repair and spare keys shared by the defaults file and a scenario's block.
+void parse_restart_keys(JsonReader& r, Failures& f)
+{
   f.restart_s = r.get_nonnegative_quantity("restart_time", Dimension::time, 1e7, f.restart_s);
   f.requeue_s = r.get_nonnegative_quantity("requeue_time", Dimension::time, 1e7, f.requeue_s);
   f.repair_s = r.get_nonnegative_quantity("repair_time", Dimension::time, 1e8, f.repair_s);
-  f.hot_spare_nodes = static_cast<int>(r.get_int("hot_spare_nodes", 0, 1'000'000, 0));
+  if (r.has("hot_spare_fraction"))
+    f.hot_spare_fraction = r.get_number("hot_spare_fraction", 0.0, 1.0);
+}
+
+} // namespace
+
+Failures parse_failure_defaults(const nlohmann::json& file, const std::string& pointer)
+{
+  JsonReader r(file, pointer);
+  Failures f;
+  f.enabled = true;
+  f.source = "defaults";
+  const auto& list = r.raw("causes");
+  if (!list.is_array() || list.empty())
+    throw ConfigError(pointer + "/causes", "must be a non-empty list of causes; restore platforms/failures.json");
+  std::map<std::string, double> rate; // per component, per second
+  std::vector<double> cause_rate;
+  for (size_t i = 0; i < list.size(); ++i) {
+    JsonReader c(list[i], pointer + "/causes/" + std::to_string(i));
+    Failures::Cause cause;
+    cause.id = c.get_string("id");
+    cause.component = c.get_enum("component", {std::begin(failure_components), std::end(failure_components)});
+    const double m = c.get_quantity("mtbf", Dimension::time, 60.0, 1e15);
+    cause.replaces_node = c.get_bool("replaces_node");
+    cause.detection_s = c.get_nonnegative_quantity("detection_time", Dimension::time, 1e6);
+    c.finish({"source"});
+    rate[cause.component] += 1.0 / m;
+    cause_rate.push_back(1.0 / m);
+    f.causes.push_back(cause);
+  }
+  for (size_t i = 0; i < f.causes.size(); ++i)
+    f.causes[i].share = cause_rate[i] / rate[f.causes[i].component];
+  for (const char* comp : failure_components) {
+    if (!rate.count(comp))
+      throw ConfigError(pointer + "/causes",
+                        std::string("no cause for component \"") + comp + "\"; every component needs at least one");
+    *component_mtbf(f, comp) = 1.0 / rate[comp];
+  }
+  parse_restart_keys(r, f);
+  parse_checkpoint(r.child("checkpoint"), f,
+                   {"bytes_source", "bandwidth_source", "overhead_source", "snapshot_source"});
+  r.finish({"description", "calibration", "detection_source", "restart_source", "requeue_source", "repair_source",
+            "hot_spare_source"});
+  return f;
+}
+
+Failures parse_failures(JsonReader r, const Failures& defaults)
+{
+  Failures f = defaults;
+  f.enabled = r.get_bool("enabled", true);
+  f.source = f.enabled ? "scenario" : "disabled";
+  if (r.has("mtbf")) {
+    auto m = r.child("mtbf");
+    for (const char* comp : failure_components)
+      *component_mtbf(f, comp) = mtbf(m, comp, *component_mtbf(f, comp));
+    m.finish(); // the causes keep their shares of a component's (new) rate
+  }
+  if (r.has("detection_time")) {
+    const double d = r.get_nonnegative_quantity("detection_time", Dimension::time, 1e6);
+    for (auto& c : f.causes)
+      c.detection_s = d;
+  }
+  if (r.has("checkpoint"))
+    parse_checkpoint(r.child("checkpoint"), f, {});
+  parse_restart_keys(r, f);
+  if (r.has("hot_spare_nodes")) {
+    if (r.has("hot_spare_fraction"))
+      throw ConfigError(r.pointer_of("hot_spare_nodes"), "given together with hot_spare_fraction; give one of them");
+    f.hot_spare_nodes = static_cast<int>(r.get_int("hot_spare_nodes", 0, 1'000'000, 0));
+    f.hot_spare_fraction = 0;
+  }
   r.finish({"note"});
   return f;
 }

@@ -206,6 +206,27 @@ nlohmann::json to_json(const Scenario& s)
                      {"repair_time_s", f.repair_s},
                      {"hot_spare_nodes", f.hot_spare_nodes}};
   }
+  // Issue 15: failures on by default (platforms/failures.json), causes, async checkpoints; training.phases.
+  j["failures"]["enabled"] = f.enabled;
+  j["failures"]["source"] = f.source;
+  if (f.enabled) {
+    j["failures"]["hot_spare_fraction"] = f.hot_spare_fraction;
+    j["failures"]["checkpoint"]["async"] = f.async_checkpoint;
+    j["failures"]["checkpoint"]["snapshot_bandwidth_Bps"] = f.snapshot_bandwidth;
+    for (const auto& c : f.causes)
+      j["failures"]["causes"].push_back({{"id", c.id},
+                                         {"component", c.component},
+                                         {"share_of_component", c.share},
+                                         {"replaces_node", c.replaces_node},
+                                         {"detection_time_s", c.detection_s}});
+  }
+  for (const auto& ph : s.phases)
+    j["training"]["phases"].push_back({{"name", ph.name},
+                                       {"tokens", ph.tokens},
+                                       {"seq_length", ph.scenario->model.seq_length},
+                                       {"global_batch_size", ph.scenario->training.global_batch_size},
+                                       {"micro_batch_size", ph.scenario->training.micro_batch_size},
+                                       {"parallelism", to_json(*ph.scenario)["parallelism"]}});
   return j;
 }
 

@@ -298,7 +298,8 @@ Training parse_training(JsonReader r)
   Training t;
   t.global_batch_size = r.get_int("global_batch_size", 1, 1L << 40);
   t.micro_batch_size = static_cast<int>(r.get_int("micro_batch_size", 1, 1 << 20, 1));
-  t.tokens = r.get_quantity("tokens", Dimension::count, 0, 1e18);
+  t.tokens =
+      r.get_quantity("tokens", Dimension::count, 0, 1e18, r.has("phases") ? std::optional<double>(0) : std::nullopt);
   std::string p = r.get_enum("precision", {"bf16", "fp16", "fp8"}, std::string("bf16"));
   t.precision = p == "bf16" ? Precision::bf16 : p == "fp16" ? Precision::fp16 : Precision::fp8;
   std::string rc = r.get_enum("recompute", {"none", "selective", "full"}, std::string("none"));
@@ -309,7 +310,7 @@ Training parse_training(JsonReader r)
   t.fp8_params = r.get_bool("fp8_params", false);
   if (t.fp8_params && t.precision != Precision::fp8)
     throw ConfigError(r.pointer_of("fp8_params"), "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
-  r.finish();
+  r.finish({"phases"}); // training.phases: parse_phases (Phases.cpp)
   return t;
 }
 
@@ -583,10 +584,13 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
       throw ConfigError("/power/cap", watts(*s.power.cap_w) + " W is not above the accelerator's idle power (" +
                                           watts(s.cluster.accelerator.idle_power_w) + " W); raise the cap or remove it");
   }
+  s.failures = cat.failure_defaults(); // failures on by default (platforms/failures.json)
   if (r.has("failures"))
-    s.failures = parse_failures(r.child("failures"));
+    s.failures = parse_failures(r.child("failures"), cat.failure_defaults());
   r.finish({"description"});
   check_consistency(s);
+  if (document.contains("training") && document["training"].is_object() && document["training"].contains("phases"))
+    parse_phases(document, cat, base_dir, s); // Phases.cpp: one scenario per phase
   return s;
 }
 

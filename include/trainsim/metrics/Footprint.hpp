@@ -40,8 +40,11 @@ double average_intensity(const scenario::Site& site, double start_hour, double h
 struct FailureRates {
   double accelerators = 0, nodes = 0, nics = 0, links = 0, switches = 0;
   double total() const { return accelerators + nodes + nics + links + switches; }
-  /// Failures that take a node out of the job (accelerator, node, NIC): it needs a spare or a re-queue.
-  double replacing() const { return accelerators + nodes + nics; }
+  /// Failures that take a node out of the job (the causes that replace a node; without causes accelerator,
+  /// node, NIC): it needs a spare or a re-queue.
+  double replacing() const { return replacing_rate; }
+  double replacing_rate = 0;
+  std::vector<double> causes; ///< per scenario::Failures::Cause, same order (empty without causes)
 };
 FailureRates failure_rates(const scenario::Failures& f, long accelerators, long nodes, const NetworkPorts& ports);
 

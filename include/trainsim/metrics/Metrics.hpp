@@ -86,6 +86,27 @@ struct RunMetrics {
   std::string rail_note;      ///< empty when one rail stood for all
   std::optional<double> reference_step_time_s;
   std::string reference_source;
+  // Failures on by default, by cause; accelerator-hours; training phases (issue 15, docs/energy-carbon.md).
+  double accelerator_hours = 0;             ///< accelerators x time_to_train_s / 3600 (the job's, spares excluded)
+  std::string failures_source = "disabled"; ///< scenario::Failures::source
+  double hot_spare_nodes = 0;               ///< spares held (given, or the fraction of the job's nodes)
+  double time_requeue_s = 0;                ///< the part of time_restart_s spent waiting for a replacement
+  double checkpoint_storage_write_s = 0;    ///< size / write bandwidth (overlaps training when async)
+  struct CauseOutcome {
+    std::string id, component;
+    double rate_per_h = 0, interruptions = 0, downtime_s = 0, requeue_s = 0, lost_work_s = 0;
+  };
+  std::vector<CauseOutcome> causes;
+  /// One stage of training.phases; empty for a single-phase scenario.
+  struct Phase {
+    std::string name;
+    double tokens = 0, steps = 0, step_time_s = 0, time_to_train_s = 0, accelerator_hours = 0;
+    double energy_mwh = 0, carbon_tco2e = 0, interruptions = 0, goodput = 1;
+    long accelerators = 0, global_batch_size = 0;
+    int seq_length = 0;
+    bool simulated = true; ///< false: the step of an earlier phase with the same step config was reused
+  };
+  std::vector<Phase> phases;
 };
 
 /// Derives the report figures from the scenario, the workload and the simulated step (builds the fabric
@@ -94,6 +115,15 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
 /// The same with the fabric already built.
 RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, const sim::SimResult& r,
                    const topology::Fabric& fabric);
+
+/// The same for a run (or phase) starting `start_offset_s` after the scenario's start date (carbon profile
+/// and cooling follow the calendar).
+RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, const sim::SimResult& r,
+                   const topology::Fabric& fabric, double start_offset_s);
+/// training.phases (Phases.cpp): the run's figures from each phase's, in order. Times, energy, carbon,
+/// interruptions and accelerator-hours add up; the step-level figures are those of the phase with the most
+/// tokens; `phases` lists each.
+RunMetrics combine_phases(const std::vector<RunMetrics>& per_phase, const std::vector<RunMetrics::Phase>& info);
 
 /// Carbon in tonnes CO2e for an energy in MWh at a grid intensity in kg/kWh (= t/MWh).
 inline double carbon_tonnes(double mwh, double kg_per_kwh) { return mwh * kg_per_kwh; }

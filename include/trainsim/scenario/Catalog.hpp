@@ -44,6 +44,8 @@ public:
   /// Fabric presets (platforms/fabrics.json): id -> {fabric, reference_cluster, sources}.
   const nlohmann::json& fabrics() const { return fabrics_; }
   const Calibration& calibration() const { return calibration_; }
+  /// The failure model of a scenario without a `failures` block (platforms/failures.json).
+  const Failures& failure_defaults() const { return failure_defaults_; }
 
   std::vector<std::string> accelerator_ids() const;
   std::vector<std::string> grid_ids() const;
@@ -54,6 +56,7 @@ private:
   nlohmann::json accelerators_, grids_, models_;
   nlohmann::json fabrics_ = nlohmann::json::object();
   Calibration calibration_;
+  Failures failure_defaults_;
 };
 
 /// Parses one accelerator object in the catalogue schema (also used for inline objects in scenarios).

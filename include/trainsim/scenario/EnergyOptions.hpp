@@ -9,8 +9,12 @@ namespace trainsim::scenario {
 
 /// The optional `power` block (power caps, DVFS state, activity per power state, network gear power).
 PowerOptions parse_power(JsonReader r);
-/// The optional `failures` block (failure rates, checkpoints, restarts, hot spares).
-Failures parse_failures(JsonReader r);
+/// The optional `failures` block (failure rates, checkpoints, restarts, hot spares) over `defaults`
+/// (the catalogue's platforms/failures.json): keys not given keep the default; `"enabled": false` turns
+/// failures off.
+Failures parse_failures(JsonReader r, const Failures& defaults);
+/// The default failure model (platforms/failures.json): per-cause rates, detection, restart, spares, checkpoints.
+Failures parse_failure_defaults(const nlohmann::json& file, const std::string& pointer);
 /// The energy and carbon keys of `site` besides `pue` and `grid`: `cooling`, `green_share`,
 /// `residual_co2_kg_per_kwh`, `intensity_profile`, `start_date`, `embodied`, `coal`. Relative profile
 /// paths resolve against `base_dir` (the scenario file's folder).

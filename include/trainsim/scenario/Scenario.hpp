@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -214,6 +215,20 @@ struct Failures {
   double requeue_s = 3600;           ///< wait for a replacement node when no hot spare is free
   double repair_s = 48 * 3600.0;     ///< a failed node's time to return to the spare pool
   int hot_spare_nodes = 0;
+  // Failures on by default (issue 15; platforms/failures.json, docs/energy-carbon.md).
+  std::string source = "disabled"; ///< "defaults" (no `failures` block), "scenario", or "disabled"
+  /// A root cause (Llama 3 Table 5 groups): its share of its component's failure rate, whether it takes a
+  /// node out of the job (needs a hot spare or a re-queue), and the time to detect it.
+  struct Cause {
+    std::string id, component; ///< component: "accelerator", "node", "nic", "link" or "switch"
+    double share = 1.0;
+    bool replaces_node = false;
+    double detection_s = 0;
+  };
+  std::vector<Cause> causes;        ///< empty: one cause per component (accelerator, node, NIC replace a node)
+  double hot_spare_fraction = 0;    ///< spares as a fraction of the job's nodes (floor) unless hot_spare_nodes given
+  bool async_checkpoint = false;    ///< snapshot to host memory, write to storage while training goes on
+  double snapshot_bandwidth = 25e9; ///< device-to-host bytes/s per accelerator (async snapshot)
 };
 
 /// `auto` fidelity simulates a structurally asymmetric scenario in full up to this many accelerators
@@ -236,6 +251,15 @@ struct Reference {
   std::string source;
 };
 
+struct Scenario;
+/// One stage of `training.phases` (issue 15): its token budget and the whole scenario of its step (the
+/// top-level keys with the phase's seq_length, global_batch_size, micro_batch_size and parallelism).
+struct TrainingPhase {
+  std::string name;
+  double tokens = 0;
+  std::shared_ptr<const Scenario> scenario;
+};
+
 struct Scenario {
   int schema_version = 1;
   std::string name;
@@ -248,6 +272,7 @@ struct Scenario {
   std::optional<Reference> reference;
   PowerOptions power;
   Failures failures;
+  std::vector<TrainingPhase> phases; ///< training.phases; empty: one phase, the scenario itself
 
   /// Layers of model chunk `chunk` of pipeline stage `stage` (virtual stage chunk*pp + stage): the first
   /// layer's index and the count. Even split unless /parallelism/first_stage_layers or last_stage_layers.

@@ -23,6 +23,10 @@ Cluster parse_cluster_object(const nlohmann::json& object, const std::string& po
 /// The built-in default scenario (scenarios/default.json, compiled in).
 const char* default_scenario_text();
 Scenario default_scenario(const Catalog& catalog);
+/// training.phases (Phases.cpp): parses each phase into its own scenario (the document with the phase's
+/// tokens, seq_length, global_batch_size, micro_batch_size and parallelism keys) into `s.phases`; sets
+/// s.training.tokens to their sum (a given top-level tokens must equal it).
+void parse_phases(const nlohmann::json& document, const Catalog& catalog, const std::string& base_dir, Scenario& s);
 /// The resolved scenario (presets expanded, SI units), for reports and `validate --dump`.
 nlohmann::json to_json(const Scenario& s);
 

@@ -132,6 +132,7 @@ TEST_CASE("accelerator energy integrates power by state: compute, communication,
 {
   auto s = test::scenario_with([](nlohmann::json& j) {
     j["power"] = {{"compute_activity", 0.9}, {"comm_activity", 0.3}, {"bubble_activity", 0.1}, {"memory_activity", 0.5}};
+    j["failures"] = {{"enabled", false}}; // the training steps alone (failures are on by default)
   });
   const auto r = synthetic_step(s.parallelism.pp, 4.0, 3.0, 2.0, 1.0);
   const auto m = run_metrics(s, r);
@@ -533,7 +534,7 @@ TEST_CASE("training.phases: each phase is a scenario; errors name the phase key"
   CHECK_THAT(phase_error(nlohmann::json::array()), Catch::Contains("/training/phases: must be a list"));
   CHECK_THAT(phase_error({{{"tokens", "1T"}}}), Catch::Contains("/training/tokens: is not the sum")); // 15.6T given
   CHECK_THAT(phase_error({{{"tokens", "1T"}, {"parallelism", {{"tp", 3}}}}}),
-             Catch::Contains("/training/phases/0/parallelism/tp"));
+             Catch::Contains("/training/phases/0/parallelism: tp*pp*dp = 3*4*16"));
 }
 
 TEST_CASE("training.phases: one simulation per distinct step; times, energy, carbon and accelerator-hours add up",

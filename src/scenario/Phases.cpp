@@ -53,6 +53,8 @@ json phase_document(const json& document, const json& phase)
   for (const auto& o : overrides)
     if (phase.contains(o.key) && p == std::string("/") + o.section + "/" + o.key)
       throw_like(e, at + "/" + o.key, message);
+  if (phase.contains("parallelism") && p == "/parallelism") // the world size: the phase's parallelism
+    throw_like(e, at + p, message);
   if (phase.contains("parallelism") && p.rfind("/parallelism/", 0) == 0) {
     const std::string key =
         p.substr(13, p.find('/', 13) == std::string::npos ? std::string::npos : p.find('/', 13) - 13);

@@ -354,6 +354,10 @@ TEST_CASE("activation memory follows the schedule's in-flight micro-batches", "[
   auto a = workload::build_workload(clean(4, 2, 8), cal);
   auto b =
       workload::build_workload(clean(4, 2, 8, [](nlohmann::json& j) { j["parallelism"]["schedule"] = "zb-h1"; }), cal);
-  // The busiest stage is stage 0 either way, with pp = 4 micro-batches in flight.
-  CHECK(b.memory.activations == Approx(a.memory.activations));
+  // 1F1B's busiest stage is stage 0 with pp = 4 micro-batches in flight; zb-h1 holds 4 on every stage, so the
+  // last one (with the logits, tiny here) becomes the busiest: a little more, never less.
+  CHECK(a.memory.stage == 0);
+  CHECK(b.memory.stage == 3);
+  CHECK(b.memory.activations > a.memory.activations);
+  CHECK(b.memory.activations < a.memory.activations * 1.01);
 }

@@ -170,6 +170,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.carbon_total_tco2e = m.carbon_tco2e + m.carbon_embodied_tco2e;
 
   m.memory = w.memory;
+  m.pipeline = w.pipeline;
   m.memory_gib_per_accelerator = w.memory.total() / 1073741824.0;
   const double stages = static_cast<double>(r.stages.size());
   for (const auto& st : r.stages) {

@@ -117,6 +117,17 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                 {"ep", s.parallelism.ep},
                 {"busiest_expert_load", s.model.moe.busiest_load()}};
   }
+  if (s.parallelism.pp > 1) { // the pipeline schedule, split and bubble (docs/pipeline.md)
+    const auto& pl = m.pipeline;
+    j["pipeline"] = {{"schedule", pl.schedule},
+                     {"layers_per_stage", pl.layers_per_stage},
+                     {"layers_per_virtual_stage", pl.layers_per_virtual_stage},
+                     {"bubble_fraction", m.step_time_s > 0 ? m.breakdown.bubble / m.step_time_s : 0.0},
+                     {"bubble_fraction_closed_form", pl.bubble_closed_form},
+                     {"forward_s", pl.forward_s},
+                     {"backward_input_s", pl.backward_input_s},
+                     {"backward_weight_s", pl.backward_weight_s}};
+  }
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
   if (s.parallelism.cp > 1)
     j["breakdown"]["cp_comm_exposed_s"] = m.breakdown.cp_comm;
@@ -233,6 +244,9 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   out += row("  exposed PP communication", share(m.breakdown.pp_comm));
   out += row("  exposed DP communication", share(m.breakdown.dp_comm));
   out += row("  pipeline bubble", share(m.breakdown.bubble));
+  if (p.pp > 1)
+    out += row("  pipeline schedule", core::printable(m.pipeline.schedule) +
+                                          num(", closed-form bubble %.1f%%", 100.0 * m.pipeline.bubble_closed_form));
   if (s.model.moe.enabled())
     out += row("  expert all-to-all (EP)", share(m.breakdown.ep_comm));
   out += row("  optimizer", share(m.breakdown.optimizer));

@@ -122,6 +122,13 @@ nlohmann::json to_json(const Scenario& s)
     j["parallelism"]["first_stage_layers"] = p.first_stage_layers;
   if (p.last_stage_layers > 0)
     j["parallelism"]["last_stage_layers"] = p.last_stage_layers;
+  // Pipeline schedule and layer split (docs/pipeline.md): beside the defaults only.
+  if (p.schedule_given)
+    j["parallelism"]["schedule"] = p.schedule;
+  if (!p.layer_split.empty()) {
+    j["parallelism"]["layer_split"] = p.split == "list" ? nlohmann::json(p.layer_split) : nlohmann::json(p.split);
+    j["parallelism"]["layers_per_virtual_stage"] = p.layer_split;
+  }
   if (m.moe.enabled()) {
     const auto& e = m.moe;
     j["model"]["moe"] = {{"experts", e.experts},

@@ -8,6 +8,7 @@
 #include <vector>
 #include <map>
 
+#include "LayerSplit.hpp"
 #include "trainsim/collective/Collective.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
@@ -403,6 +404,7 @@ Parallelism parse_parallelism(JsonReader r)
   p.fsdp = r.get_bool("fsdp", false);
   p.zero_prefetch = static_cast<int>(r.get_int("zero_prefetch", 0, 64, 1));
   p.tp_comm_overlap = r.get_bool("tp_comm_overlap", false);
+  parse_pipeline_keys(r, p); // schedule, layer_split (LayerSplit.cpp)
   r.finish();
   if (p.fsdp && stage_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("fsdp"), "true (full-shard, the ZeRO-3 schedule) contradicts zero_stage " +
@@ -418,7 +420,7 @@ Parallelism parse_parallelism(JsonReader r)
   return p;
 }
 
-void check_consistency(const Scenario& s)
+void check_consistency(Scenario& s)
 {
   const auto& p = s.parallelism;
   const auto& m = s.model;
@@ -445,28 +447,13 @@ void check_consistency(const Scenario& s)
   if (m.ffn_hidden_size % p.tp != 0)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide ffn_hidden_size " +
                                              std::to_string(m.ffn_hidden_size) + "; use a divisor of it");
-  const bool uneven = p.first_stage_layers > 0 || p.last_stage_layers > 0;
-  if (uneven) {
-    const std::string ptr = p.first_stage_layers > 0 ? "/parallelism/first_stage_layers" : "/parallelism/last_stage_layers";
-    if (p.vpp > 1)
-      throw ConfigError(ptr, "an uneven pipeline split needs vpp 1; drop it or set vpp to 1");
-    if (p.pp < 2)
-      throw ConfigError(ptr, "an uneven pipeline split needs pp >= 2; drop it or raise pp");
-    const int fixed = (p.first_stage_layers > 0 ? 1 : 0) + (p.last_stage_layers > 0 ? 1 : 0);
-    const int rest = m.layers - p.first_stage_layers - p.last_stage_layers, others = p.pp - fixed;
-    if (rest < 0 || (others == 0 && rest != 0) || (others > 0 && (rest < others || rest % others != 0)))
-      throw ConfigError(ptr, "leaves " + std::to_string(rest) + " of the " + std::to_string(m.layers) + " layers for " +
-                                 std::to_string(others) + " other stages; choose it so that the rest splits evenly, at least one layer each");
-  }
   // Interleaving places a rank's model chunks between the other stages' chunks: with one stage there are no
   // others, and the chunks would hand activations to themselves (issue 19).
   if (p.vpp > 1 && p.pp < 2)
     throw ConfigError("/parallelism/vpp", std::to_string(p.vpp) +
                                               " (the interleaved pipeline schedule) needs pp > 1, but pp is " +
                                               std::to_string(p.pp) + "; set vpp to 1 or raise pp");
-  if (!uneven && m.layers % (p.pp * p.vpp) != 0)
-    throw ConfigError("/parallelism/pp", "pp*vpp = " + std::to_string(p.pp * p.vpp) + " does not divide layers " +
-                                             std::to_string(m.layers) + "; choose pp and vpp whose product divides the layer count");
+  resolve_pipeline(s); // the schedule and the layers of every virtual stage (LayerSplit.cpp)
   if (p.sequence_parallel && p.tp == 1)
     throw ConfigError("/parallelism/sequence_parallel", "true needs tp > 1; set it to false or raise tp");
   if (p.ep > 1 && !m.moe.enabled())
@@ -492,7 +479,7 @@ void check_consistency(const Scenario& s)
                       std::to_string(s.training.global_batch_size) + " is not a multiple of dp*micro_batch_size = " +
                           std::to_string(per_step) + "; choose a multiple of it");
   long mb = s.micro_batches_per_replica();
-  if (p.vpp > 1 && mb % p.pp != 0)
+  if (p.vpp > 1 && p.schedule == "interleaved" && mb % p.pp != 0)
     throw ConfigError("/parallelism/vpp", "the interleaved schedule (vpp > 1) needs micro-batches per replica (" +
                                               std::to_string(mb) + ") to be a multiple of pp (" + std::to_string(p.pp) +
                                               "); change global_batch_size or set vpp to 1");

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/workload/PipelineSchedule.hpp"
 
 namespace trainsim::workload {
 
@@ -40,11 +41,15 @@ double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shap
   double params = (layers - moe) * shape.layer_params / p.tp;
   params += moe * (shape.moe_layer_params - shape.expert_params) / p.tp;
   params += stage_expert_params_per_rank(s, shape, stage, chunk);
-  const bool first_chunk = chunk <= 0, last_chunk = chunk < 0 || chunk == p.vpp - 1;
-  if (stage == 0 && first_chunk)
-    params += shape.embedding_params / p.tp;
-  if (stage == p.pp - 1 && p.pp > 1 && last_chunk)
-    params += shape.embedding_params / p.tp; // tied output layer, a copy on the last stage
+  for (int c = 0; c < p.vpp; ++c) { // the virtual stages holding the embedding and the output layer
+    if (chunk >= 0 && c != chunk)
+      continue;
+    const int v = s.virtual_stage(stage, c);
+    if (v == 0)
+      params += shape.embedding_params / p.tp;
+    if (v == p.pp * p.vpp - 1 && p.pp > 1)
+      params += shape.embedding_params / p.tp; // tied output layer, a copy on the last stage
+  }
   return params;
 }
 
@@ -59,7 +64,7 @@ std::vector<double> zero3_units(const scenario::Scenario& s, const ModelShape& s
                                             : shape.layer_params / p.tp);
   if (units.empty())
     units.push_back(0.0);
-  const int v = chunk * p.pp + stage;
+  const int v = s.virtual_stage(stage, chunk);
   if (v == 0)
     units.front() += shape.embedding_params / p.tp;
   if (v == p.pp * p.vpp - 1 && p.pp > 1)
@@ -121,8 +126,9 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     // FP8: Transformer Engine caches an FP8 copy of each linear layer's weights and its transpose (1 + 1
     // bytes) beside the 16-bit weights; with FP8 primary weights that cache is all there is of them.
     if (s.training.precision == scenario::Precision::fp8 && !s.training.fp8_params)
-      mb.weights += 2.0 * (params - (stage == 0 ? shape.embedding_params / p.tp : 0.0) -
-                           (stage == p.pp - 1 && p.pp > 1 ? shape.embedding_params / p.tp : 0.0));
+      mb.weights +=
+          2.0 * (params - (stage == 0 ? shape.embedding_params / p.tp : 0.0) -
+                 (s.stage_of_virtual(p.pp * p.vpp - 1) == stage && p.pp > 1 ? shape.embedding_params / p.tp : 0.0));
     mb.gradients = 4.0 * params; // fp32 main gradients (accumulated across micro-batches)
     // fp32 master weights, Adam m and v; the distributed optimizer shards the routed experts' states over
     // their expert-data-parallel group (dp / ep ranks hold copies of the same experts).
@@ -155,10 +161,9 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
         mb.weights = 2.0 * params / replicas + std::min(gathered, 2.0 * params * (1.0 - 1.0 / replicas));
       }
     }
-    // 1F1B: stage s holds min(pp - s, m) micro-batches; interleaving adds (pp-1)/(pp*vpp) of a round.
-    double in_flight = std::min<double>(p.pp - stage, static_cast<double>(m));
-    if (p.vpp > 1)
-      in_flight = std::min<double>(static_cast<double>(m), (p.pp - stage) + (p.pp - 1.0) / p.vpp);
+    // 1F1B: stage s holds min(pp - s, m) micro-batches; interleaving adds (pp-1)/(pp*vpp) of a round;
+    // the zero-bubble schedules hold pp on every stage (PipelineSchedule.hpp).
+    const double in_flight = in_flight_microbatches(p.schedule, p.pp, p.vpp, stage, m);
     const int moe_layers = stage_moe_layers(s, stage);
     const double layers_per_stage = s.stage_layers(stage);
     mb.activations = (per_layer * (layers_per_stage - moe_layers) + per_moe_layer * moe_layers) * in_flight;
@@ -168,7 +173,7 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
       none.training.recompute = Recompute::none;
       mb.activations += layer_activation_bytes(none, shape, moe_layers > 0);
     }
-    if (stage == p.pp - 1) // fp32 logits and their gradient
+    if (s.stage_of_virtual(p.pp * p.vpp - 1) == stage) // fp32 logits and their gradient
       mb.activations += 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length / p.cp *
                         static_cast<double>(s.model.vocab_size) / p.tp;
     mb.workspace = cal.workspace_bytes;

@@ -28,7 +28,7 @@ std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int m)
     int mb = (k / group) * pp + k % pp;
     if (vpp == 1)
       mb = k;
-    return PipelineStep{fwd, mb, chunk};
+    return PipelineStep{fwd, mb, chunk, fwd ? StepKind::forward : StepKind::backward};
   };
   std::vector<PipelineStep> out;
   out.reserve(static_cast<size_t>(2 * total));
@@ -41,6 +41,82 @@ std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int m)
   for (int i = total - warmup; i < total; ++i)
     out.push_back(step(i, false));
   return out;
+}
+
+const std::vector<std::string>& schedule_names()
+{
+  static const std::vector<std::string> names{"1f1b", "interleaved", "zb-h1"};
+  return names;
+}
+
+bool splits_backward(const std::string& schedule)
+{
+  return schedule == "zb-h1";
+}
+
+std::vector<PipelineStep> zb_h1(int pp, int stage, int m)
+{
+  if (pp < 1 || stage < 0 || stage >= pp || m < 1)
+    throw std::invalid_argument("zb_h1: bad arguments");
+  // Qi et al. 2024, sec. 2.1 (ZB-H1): 1F1B's forwards and input-gradient backwards, each stage's W
+  // passes lagging its B passes by `stage`, so every stage holds pp micro-batches at its peak and the
+  // deferred W passes fill the cool-down.
+  std::vector<PipelineStep> out;
+  out.reserve(static_cast<size_t>(3 * m));
+  const int warmup = std::min(pp - 1 - stage, m);
+  int w = 0;
+  auto push = [&](StepKind k, int mb) { out.push_back(PipelineStep{k == StepKind::forward, mb, 0, k}); };
+  for (int k = 0; k < warmup; ++k)
+    push(StepKind::forward, k);
+  for (int j = 0; j < m - warmup; ++j) {
+    push(StepKind::forward, j + warmup);
+    push(StepKind::backward_input, j);
+    if (j >= stage)
+      push(StepKind::backward_weight, w++);
+  }
+  for (int j = m - warmup; j < m; ++j) {
+    push(StepKind::backward_input, j);
+    if (w <= j - stage)
+      push(StepKind::backward_weight, w++);
+  }
+  while (w < m)
+    push(StepKind::backward_weight, w++);
+  return out;
+}
+
+std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedule, int pp, int vpp, int m)
+{
+  std::vector<std::vector<PipelineStep>> out;
+  for (int s = 0; s < pp; ++s) {
+    if (schedule == "1f1b" || schedule == "interleaved")
+      out.push_back(one_f_one_b(pp, vpp, s, m));
+    else if (schedule == "zb-h1" && vpp == 1)
+      out.push_back(zb_h1(pp, s, m));
+    else
+      throw std::invalid_argument("schedule_orders: unknown schedule " + schedule + " or bad vpp");
+  }
+  return out;
+}
+
+double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int stage, long m)
+{
+  const double md = static_cast<double>(m);
+  if (schedule == "zb-h1")
+    return std::min<double>(md, pp);
+  if (vpp > 1)
+    return std::min<double>(md, (pp - stage) + (pp - 1.0) / vpp);
+  return std::min<double>(pp - stage, md);
+}
+
+double bubble_closed_form(const std::string& schedule, int pp, int vpp, long m, double f, double b, double w)
+{
+  const double p1 = pp - 1.0;
+  double bubble = p1 * (f + b + w) / vpp;
+  if (schedule == "zb-h1")
+    bubble = p1 * (f + b - w);
+  bubble = std::max(0.0, bubble);
+  const double busy = static_cast<double>(m) * (f + b + w);
+  return bubble + busy > 0 ? bubble / (bubble + busy) : 0.0;
 }
 
 } // namespace trainsim::workload

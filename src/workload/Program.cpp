@@ -67,7 +67,7 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     add_traffic(cc.backward.ep, ep, moe * recompute_passes);
     cc.forward.cp = {cp_f.bytes * layers, cp_f.steps * layers, cp_f.attention_s * layers};
     cc.backward.cp = {cp_b.bytes * layers, cp_b.steps * layers, cp_b.attention_s * layers};
-    const int virtual_stage = c * p.pp + stage;
+    const int virtual_stage = s.virtual_stage(stage, c);
     if (virtual_stage == 0) {
       add_kernels(cc.forward, ops.embedding_forward(), eff);
       add_kernels(cc.backward, ops.embedding_backward(), eff);
@@ -79,6 +79,55 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     cc.forward.gemm_s = layer_f.gemm_s * layers; // the GEMMs next to the layers' TP collectives
     cc.backward.gemm_s = layer_b.gemm_s * layers;
   }
+  return out;
+}
+
+/// Zero-bubble schedules: the weight-gradient part W of each chunk's backward, per micro-batch. Every
+/// linear layer's backward is a data-gradient and a weight-gradient GEMM of its forward GEMM's size
+/// (LayerOps doubled()); W is the second of each (the output layer's too), the rest of the backward is B.
+std::vector<double> chunk_weight_grad_s(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff,
+                                        int stage)
+{
+  auto gemms = [&](const std::vector<Kernel>& ks) {
+    double t = 0;
+    for (const auto& k : ks)
+      if (k.cls == KernelClass::gemm || k.cls == KernelClass::fp8_gemm)
+        t += eff.time(k);
+    return t;
+  };
+  const double layer = gemms(ops.forward()), moe = s.model.moe.enabled() ? gemms(ops.moe_forward()) : 0.0;
+  const double logits = gemms(ops.logits_forward());
+  std::vector<double> out;
+  const auto& p = s.parallelism;
+  for (int c = 0; c < p.vpp; ++c) {
+    const int layers = s.chunk_layers(stage, c).second, moe_layers = stage_moe_layers(s, stage, c);
+    double w = layer * (layers - moe_layers) + moe * moe_layers;
+    if (s.virtual_stage(stage, c) == p.pp * p.vpp - 1)
+      w += logits;
+    out.push_back(w);
+  }
+  return out;
+}
+
+PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff, int m)
+{
+  const auto& p = s.parallelism;
+  PipelineSummary out;
+  out.schedule = p.schedule;
+  for (int v = 0; v < p.pp * p.vpp; ++v)
+    out.layers_per_virtual_stage.push_back(s.chunk_layers(s.stage_of_virtual(v), s.chunk_of_virtual(v)).second);
+  for (int stage = 0; stage < p.pp; ++stage) {
+    out.layers_per_stage.push_back(s.stage_layers(stage));
+    const auto costs = chunk_costs(s, ops, eff, stage);
+    const auto w = chunk_weight_grad_s(s, ops, eff, stage);
+    for (size_t c = 0; c < costs.size(); ++c) {
+      out.forward_s += costs[c].forward.compute_s / p.pp;
+      out.backward_input_s += std::max(0.0, costs[c].backward.compute_s - w[c]) / p.pp;
+      out.backward_weight_s += w[c] / p.pp;
+    }
+  }
+  out.bubble_closed_form =
+      bubble_closed_form(p.schedule, p.pp, p.vpp, m, out.forward_s, out.backward_input_s, out.backward_weight_s);
   return out;
 }
 
@@ -225,6 +274,8 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const bool ovl = p.tp_comm_overlap;
   w.streams = plan_streams(s);
   const bool zero3 = w.streams.params;
+  const auto orders = schedule_orders(p.schedule, p.pp, p.vpp, m);
+  w.pipeline = summarise_pipeline(s, ops, eff, m);
   for (int stage = 0; stage < p.pp; ++stage) {
     StageProgram prog;
     prog.stage = stage;
@@ -266,62 +317,69 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     const int buckets =
         w.streams.grad ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;
-    for (const auto& st : one_f_one_b(p.pp, p.vpp, stage, m)) {
-      const int v = st.chunk * p.pp + stage;
-      const ChunkCost& cost = costs[static_cast<size_t>(st.chunk)];
-      if (st.forward) {
-        if (v > 0) {
-          const int src = (v - 1) % p.pp;
-          prog.ops.push_back(Op{OpKind::recv, Pass::forward, 0, act_bytes, 0, src, st.microbatch, st.chunk,
-                                tag('f', st.microbatch, st.chunk, stage)});
+    // The backward's gradient buckets: they fill as the pass walks the chunk's layers (zero-bubble
+    // schedules: as its W step does, which produces the weight gradients).
+    auto push_with_buckets = [&](const PassCost& cost, int mb, int chunk) {
+      std::vector<Op> pass_buckets;
+      for (int b = 0; b < buckets; ++b) {
+        push_compute_and_tp(prog, cost, Pass::backward, mb, chunk, 1.0 / buckets, ovl);
+        Op g{OpKind::grad_bucket, Pass::backward, 0, chunk_grad_bytes / buckets};
+        g.chunk = chunk;
+        auto& into = p.overlap_grad_reduce ? prog.ops : (p.zero_stage == 2 ? pass_buckets : deferred_buckets);
+        into.push_back(g);
+        if (expert_dp && chunk_expert_grad_bytes[static_cast<size_t>(chunk)] > 0) {
+          Op x = g;
+          x.bytes = chunk_expert_grad_bytes[static_cast<size_t>(chunk)] / buckets;
+          x.expert = true;
+          into.push_back(x);
         }
-        if (zero3)
-          push_units(cost.forward, Pass::forward, st.microbatch, st.chunk);
+      }
+      prog.ops.insert(prog.ops.end(), pass_buckets.begin(), pass_buckets.end());
+    };
+    const auto w_s = chunk_weight_grad_s(s, ops, eff, stage);
+    auto step_cost = [&](const PipelineStep& st) {
+      PassCost cost =
+          st.forward ? costs[static_cast<size_t>(st.chunk)].forward : costs[static_cast<size_t>(st.chunk)].backward;
+      const double w_part = w_s[static_cast<size_t>(st.chunk)];
+      if (st.kind == StepKind::backward_input) { // B: the backward without its weight-gradient GEMMs
+        cost.compute_s = std::max(0.0, cost.compute_s - w_part);
+        cost.gemm_s = std::max(0.0, cost.gemm_s - w_part);
+      } else if (st.kind == StepKind::backward_weight) { // W: local GEMMs, no communication
+        cost = PassCost{};
+        cost.compute_s = w_part;
+      }
+      return cost;
+    };
+    for (const auto& st : orders[static_cast<size_t>(stage)]) {
+      const int v = s.virtual_stage(stage, st.chunk);
+      const PassCost cost = step_cost(st);
+      // ZeRO-0/1 reduce the accumulated gradients once, after the chunk's last micro-batch; ZeRO-2 keeps
+      // only a shard of them, so every micro-batch's backward reduce-scatters its buckets.
+      const bool reduce_now = (st.microbatch == m - 1 || p.zero_stage == 2) && buckets > 0;
+      if (st.kind == StepKind::backward_weight) {
+        if (reduce_now)
+          push_with_buckets(cost, st.microbatch, st.chunk);
         else
-          push_compute_and_tp(prog, cost.forward, Pass::forward, st.microbatch, st.chunk, 1.0, ovl);
-        if (v < vstages - 1) {
-          const int dst = (v + 1) % p.pp;
-          const int dst_chunk = (v + 1) / p.pp;
-          prog.ops.push_back(Op{OpKind::send, Pass::forward, 0, act_bytes, 0, dst, st.microbatch, st.chunk,
-                                tag('f', st.microbatch, dst_chunk, dst)});
-        }
-      } else {
-        if (v < vstages - 1) {
-          const int src = (v + 1) % p.pp;
-          prog.ops.push_back(Op{OpKind::recv, Pass::backward, 0, act_bytes, 0, src, st.microbatch, st.chunk,
-                                tag('b', st.microbatch, st.chunk, stage)});
-        }
-        // ZeRO-0/1 reduce the accumulated gradients once, after the chunk's last micro-batch; ZeRO-2 keeps
-        // only a shard of them, so every micro-batch's backward reduce-scatters its buckets.
-        const bool reduce_now = st.microbatch == m - 1 || p.zero_stage == 2;
-        if (zero3) {
-          push_units(cost.backward, Pass::backward, st.microbatch, st.chunk);
-        } else if (reduce_now && buckets > 0) {
-          // Buckets fill as the backward pass walks the chunk's layers.
-          std::vector<Op> pass_buckets;
-          for (int b = 0; b < buckets; ++b) {
-            push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0 / buckets, ovl);
-            Op g{OpKind::grad_bucket, Pass::backward, 0, chunk_grad_bytes / buckets};
-            g.chunk = st.chunk;
-            auto& into = p.overlap_grad_reduce ? prog.ops : (p.zero_stage == 2 ? pass_buckets : deferred_buckets);
-            into.push_back(g);
-            if (expert_dp && chunk_expert_grad_bytes[static_cast<size_t>(st.chunk)] > 0) {
-              Op x = g;
-              x.bytes = chunk_expert_grad_bytes[static_cast<size_t>(st.chunk)] / buckets;
-              x.expert = true;
-              into.push_back(x);
-            }
-          }
-          prog.ops.insert(prog.ops.end(), pass_buckets.begin(), pass_buckets.end());
-        } else {
-          push_compute_and_tp(prog, cost.backward, Pass::backward, st.microbatch, st.chunk, 1.0, ovl);
-        }
-        if (v > 0) {
-          const int dst = (v - 1) % p.pp;
-          const int dst_chunk = (v - 1) / p.pp;
-          prog.ops.push_back(Op{OpKind::send, Pass::backward, 0, act_bytes, 0, dst, st.microbatch, st.chunk,
-                                tag('b', st.microbatch, dst_chunk, dst)});
-        }
+          push_compute_and_tp(prog, cost, Pass::backward, st.microbatch, st.chunk, 1.0, ovl);
+        continue;
+      }
+      const int from = st.forward ? v - 1 : v + 1, to = st.forward ? v + 1 : v - 1;
+      const char dir = st.forward ? 'f' : 'b';
+      const Pass pass = st.forward ? Pass::forward : Pass::backward;
+      // A neighbouring virtual stage on this same rank (the turn of a V placement) hands over in memory.
+      if (from >= 0 && from < vstages && s.stage_of_virtual(from) != stage)
+        prog.ops.push_back(Op{OpKind::recv, pass, 0, act_bytes, 0, s.stage_of_virtual(from), st.microbatch, st.chunk,
+                              tag(dir, st.microbatch, st.chunk, stage)});
+      if (zero3)
+        push_units(cost, pass, st.microbatch, st.chunk);
+      else if (st.kind == StepKind::backward && reduce_now)
+        push_with_buckets(cost, st.microbatch, st.chunk);
+      else
+        push_compute_and_tp(prog, cost, pass, st.microbatch, st.chunk, 1.0, ovl);
+      if (to >= 0 && to < vstages && s.stage_of_virtual(to) != stage) {
+        const int dst = s.stage_of_virtual(to);
+        prog.ops.push_back(Op{OpKind::send, pass, 0, act_bytes, 0, dst, st.microbatch, st.chunk,
+                              tag(dir, st.microbatch, s.chunk_of_virtual(to), dst)});
       }
     }
     for (const auto& g : deferred_buckets)

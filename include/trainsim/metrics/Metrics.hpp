@@ -75,6 +75,7 @@ struct RunMetrics {
   double spare_unavailable_probability = 0;
   double memory_gib_per_accelerator = 0;
   workload::MemoryBreakdown memory;
+  workload::PipelineSummary pipeline; ///< schedule, layer split, closed-form bubble (docs/pipeline.md)
   Breakdown breakdown;
   std::vector<sim::StageBreakdown> stages;
   long simulated_transfers = 0, simulated_executions = 0;

@@ -140,6 +140,16 @@ struct Parallelism {
   bool fsdp = false;          ///< FSDP full-shard: the ZeRO-3 schedule (zero_stage is 3 when set)
   int zero_prefetch = 1;      ///< ZeRO-3/FSDP: parameter all-gathers in flight ahead of the unit computing
   bool tp_comm_overlap = false; ///< TP all-gather/reduce-scatter pipelined with the adjacent GEMMs (userbuffers)
+  // Pipeline schedules and layer splits (docs/pipeline.md).
+  std::string schedule = "1f1b"; ///< a name of workload/PipelineSchedule.hpp's registry (vpp > 1: "interleaved")
+  bool schedule_given = false;   ///< /parallelism/schedule was in the file (else derived from vpp)
+  std::vector<int> layer_split;  ///< layers per virtual stage, resolved at parse (empty: even split)
+  std::string split = "even";    ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
+  /// Placement of virtual stages (interleaved: chunk c of stage s is virtual stage c*pp + s); the one
+  /// place a schedule with another placement (a V, DualPipe's two directions) would change.
+  int virtual_stage(int stage, int chunk) const { return chunk * pp + stage; }
+  int stage_of_virtual(int v) const { return v % pp; }
+  int chunk_of_virtual(int v) const { return v / pp; }
 };
 
 struct Grid {
@@ -280,6 +290,13 @@ struct Scenario {
   {
     const auto& p = parallelism;
     const int L = model.layers;
+    if (!p.layer_split.empty()) { // resolved split (first/last stage layers with vpp, balanced, V placement)
+      const int v = p.virtual_stage(stage, chunk);
+      int first = 0;
+      for (int i = 0; i < v; ++i)
+        first += p.layer_split[static_cast<size_t>(i)];
+      return {first, p.layer_split[static_cast<size_t>(v)]};
+    }
     if (p.vpp > 1 || (p.first_stage_layers == 0 && p.last_stage_layers == 0)) {
       const int per = L / (p.pp * p.vpp);
       return {(chunk * p.pp + stage) * per, per};
@@ -296,6 +313,9 @@ struct Scenario {
       return {L - (last > 0 ? last : mid), last > 0 ? last : mid};
     return {f + (stage - 1) * mid, mid};
   }
+  int virtual_stage(int stage, int chunk) const { return parallelism.virtual_stage(stage, chunk); }
+  int stage_of_virtual(int v) const { return parallelism.stage_of_virtual(v); }
+  int chunk_of_virtual(int v) const { return parallelism.chunk_of_virtual(v); }
   /// Layers of every chunk of a stage.
   int stage_layers(int stage) const
   {

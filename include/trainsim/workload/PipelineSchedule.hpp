@@ -1,17 +1,50 @@
 #pragma once
+#include <string>
 #include <vector>
 
 namespace trainsim::workload {
+
+/// What a pipeline step computes: a forward pass, a whole backward pass, or (zero-bubble schedules, Qi et
+/// al. 2024) the backward split into its input-gradient part B and its weight-gradient part W.
+enum class StepKind { forward, backward, backward_input, backward_weight };
 
 /// One pass of one micro-batch through one model chunk on a pipeline rank.
 struct PipelineStep {
   bool forward = true;
   int microbatch = 0;
   int chunk = 0; ///< model chunk (virtual stage = chunk * pp + stage)
+  StepKind kind = StepKind::forward;
 };
 
 /// Megatron-LM's 1F1B order for `stage` (warm-up forwards, steady one-forward-one-backward, cool-down
 /// backwards); the interleaved variant when vpp > 1. Throws std::invalid_argument on bad arguments.
 std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int microbatches);
+
+/// The pipeline schedules by name (/parallelism/schedule): 1f1b, interleaved, zb-h1.
+const std::vector<std::string>& schedule_names();
+/// Whether a schedule splits the backward into B and W steps.
+bool splits_backward(const std::string& schedule);
+
+/// Qi et al. 2024's ZB-H1 order for `stage` (vpp 1): 1F1B's warm-up forwards and F/B alternation with the
+/// backward split into B (input gradient) and W (weight gradient), stage s's W passes lagging its B passes
+/// by s and filling the cool-down. Throws std::invalid_argument on bad arguments.
+std::vector<PipelineStep> zb_h1(int pp, int stage, int microbatches);
+
+/// The step order of every stage under `schedule`. Throws std::invalid_argument on an unknown schedule.
+std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedule, int pp, int vpp, int microbatches);
+
+/// Micro-batch activations a stage holds at its peak under the schedule, in units of one micro-batch's
+/// activations of the whole stage (all its chunks): 1F1B min(pp - stage, m); interleaved adds
+/// (pp - 1) / vpp; zb-h1 pp on every stage (the first stage's 1F1B peak, Qi et al. 2024 sec. 2.1).
+double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int stage, long microbatches);
+
+/// The bubble fraction of a step the schedule's closed form predicts, for equal stages with per-stage,
+/// per-micro-batch forward `f`, input-gradient backward `b` and weight-gradient backward `w` (a chunk's
+/// share with vpp > 1 is f/vpp, ...): bubble / (bubble + m (f + b + w)), with bubble
+///   1f1b, interleaved: (p - 1)(f + b + w) / vpp   (interleaved, equal passes: (p-1)/(v m + p - 1))
+///   zb-h1:             (p - 1)(f + b - w)          (Qi et al. 2024 Table 2; DeepSeek-V3 Table 2's ZB1P)
+/// each at least 0.
+double bubble_closed_form(const std::string& schedule, int pp, int vpp, long microbatches, double f, double b,
+                          double w);
 
 } // namespace trainsim::workload

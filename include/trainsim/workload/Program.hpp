@@ -61,6 +61,17 @@ struct StreamPlan {
   int expert_dp = 1;   ///< members of an expert-data-parallel group (dp*cp / ep); expert jobs need > 1
 };
 
+/// The pipeline schedule as laid out (docs/pipeline.md): for the report and the closed-form bubble.
+struct PipelineSummary {
+  std::string schedule;
+  std::vector<int> layers_per_virtual_stage; ///< in virtual-stage order (the chain a micro-batch walks)
+  std::vector<int> layers_per_stage;         ///< per pipeline rank, all its chunks
+  /// Per micro-batch and stage (all chunks), mean over the stages: forward, input-gradient backward (with
+  /// recompute) and weight-gradient backward seconds.
+  double forward_s = 0, backward_input_s = 0, backward_weight_s = 0;
+  double bubble_closed_form = 0; ///< the schedule's closed-form bubble fraction (bubble_closed_form())
+};
+
 /// Everything the simulator needs, derived from the scenario: no SimGrid here.
 struct Workload {
   ModelShape shape;
@@ -73,6 +84,7 @@ struct Workload {
   double clock = 1.0;            ///< DVFS state compute runs at (power.clock, lowered under power.cap)
   double compute_activity = 1.0; ///< fraction of the accelerator's dynamic power range while computing
   StreamPlan streams;            ///< the communication streams the programs use (read by the simulator)
+  PipelineSummary pipeline;      ///< schedule, layer split and closed-form bubble
 };
 
 /// The streams a scenario's programs use (Workload::streams).

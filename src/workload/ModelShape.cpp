@@ -70,8 +70,9 @@ double ModelShape::model_flops_per_step(const scenario::Scenario& sc) const
 double ModelShape::hardware_flops_per_step(const scenario::Scenario& sc) const
 {
   double extra = 0;
-  if (sc.training.recompute == Recompute::full)
-    extra = layers_forward_flops();
+  if (sc.training.recompute == Recompute::full) // MTP: its block's forward too (not its head's)
+    extra = layers_forward_flops() +
+            sc.model.mtp_depth * (sc.model.moe.enabled() ? moe_layer_forward_flops : layer_forward_flops);
   else if (sc.training.recompute == Recompute::selective) {
     const auto& mods = sc.training.recompute_modules;
     if (mods.core_attn && sc.training.attention == scenario::Attention::standard)

@@ -140,8 +140,35 @@ nlohmann::json to_json(const Scenario& s)
                          {"dispatch_precision", e.dispatch_bytes == 1 ? "fp8" : "bf16"}};
     if (e.capacity_factor)
       j["model"]["moe"]["capacity_factor"] = *e.capacity_factor;
+    if (e.max_nodes_per_token)
+      j["model"]["moe"]["max_nodes_per_token"] = *e.max_nodes_per_token;
     j["parallelism"]["ep"] = p.ep;
   }
+  // DeepSeek-V3 model features (docs/moe.md), beside the defaults only.
+  if (m.mla) {
+    j["model"]["attention_type"] = "mla";
+    j["model"]["mla"] = {{"q_lora_rank", m.mla->q_lora_rank},
+                         {"kv_lora_rank", m.mla->kv_lora_rank},
+                         {"qk_nope_head_dim", m.mla->qk_nope_head_dim},
+                         {"qk_rope_head_dim", m.mla->qk_rope_head_dim},
+                         {"v_head_dim", m.mla->v_head_dim}};
+  }
+  if (m.mtp_depth > 0)
+    j["model"]["mtp_depth"] = m.mtp_depth;
+  if (t.recompute == Recompute::selective) {
+    const auto& rm = t.recompute_modules;
+    if (!rm.core_attn || rm.layernorm || rm.mla_up_proj) {
+      std::vector<std::string> mods;
+      for (auto [on, name] : {std::pair<bool, const char*>{rm.core_attn, "core_attn"},
+                              {rm.layernorm, "layernorm"},
+                              {rm.mla_up_proj, "mla_up_proj"}})
+        if (on)
+          mods.emplace_back(name);
+      j["training"]["recompute_modules"] = mods;
+    }
+  }
+  if (t.fp8_blockwise)
+    j["training"]["fp8_recipe"] = "blockwise";
   if (s.cluster.fabric.in_network_reduction)
     j["cluster"]["fabric"]["in_network_reduction"] = true;
   j["site"] = {{"pue", s.site.pue},

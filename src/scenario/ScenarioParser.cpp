@@ -15,6 +15,7 @@
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
+#include "trainsim/scenario/ModelFeatures.hpp"
 #include "trainsim/topology/Placement.hpp"
 
 namespace trainsim::scenario {
@@ -221,6 +222,10 @@ Moe parse_moe(JsonReader r, const json* preset, const Model& m)
       fb = preset->at("dispatch_precision").get<std::string>();
     e.dispatch_bytes = r.get_enum("dispatch_precision", {"bf16", "fp8"}, fb) == "fp8" ? 1 : 2;
   }
+  if (r.has("max_nodes_per_token") || (preset && preset->contains("max_nodes_per_token")))
+    if (const long n = r.get_int("max_nodes_per_token", 0, 1'000'000, fb_int("max_nodes_per_token", std::nullopt));
+        n > 0)
+      e.max_nodes_per_token = static_cast<int>(n); // 0: no limit (overrides a preset's)
   r.finish({"source"});
   if (e.top_k > e.experts)
     throw ConfigError(r.pointer_of("top_k"), std::to_string(e.top_k) + " exceeds experts " + std::to_string(e.experts) +
@@ -283,6 +288,7 @@ Model parse_model(JsonReader r, const Catalog& cat)
     else if (preset_moe)
       m.moe = parse_moe(JsonReader(*preset_moe, r.pointer_of("moe")), nullptr, m);
   }
+  parse_model_features(r, preset, m);
   r.finish({"source"});
   if (m.hidden_size % m.attention_heads != 0)
     throw ConfigError(r.pointer_of("attention_heads"), std::to_string(m.attention_heads) +
@@ -311,6 +317,7 @@ Training parse_training(JsonReader r)
   t.fp8_params = r.get_bool("fp8_params", false);
   if (t.fp8_params && t.precision != Precision::fp8)
     throw ConfigError(r.pointer_of("fp8_params"), "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
+  parse_training_features(r, t);
   r.finish({"phases"}); // training.phases: parse_phases (Phases.cpp)
   return t;
 }
@@ -438,6 +445,7 @@ void check_consistency(Scenario& s)
                                           " accelerators; make tp*cp*pp*dp equal nodes*accelerators_per_node");
   }
   check_context_parallel(s);
+  check_model_features(s);
   if (m.attention_heads % p.tp != 0)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide attention_heads " +
                                              std::to_string(m.attention_heads) + "; use a divisor of the head count");

@@ -113,6 +113,24 @@ void run_stage(SimContext& ctx, int stage, int replica)
           ep_latency = std::max(ep_latency, ctx.platform.route_latency(from, to));
         }
   }
+  // Node-limited routing (moe.max_nodes_per_token, docs/moe.md): the NIC share goes to the member of the same
+  // local index on each other node of the group, the scale-up share to the other members of this node.
+  std::vector<std::pair<int, int>> ep_nic_pairs, ep_local_pairs;
+  if (ep > 1 && ctx.scenario.model.moe.max_nodes_per_token) {
+    const int apn = ctx.scenario.cluster.accelerators_per_node, first = d / ep * ep;
+    for (int t = 0; t < (ctx.plan.full ? tp : 1); ++t) {
+      const int from = pl.accelerator({t, d, stage});
+      for (int j = first; j < first + ep; ++j) {
+        const int to = pl.accelerator({t, j, stage});
+        if (j == d)
+          continue;
+        if (to / apn == from / apn)
+          ep_local_pairs.emplace_back(from, to);
+        else if (to % apn == from % apn)
+          ep_nic_pairs.emplace_back(from, to);
+      }
+    }
+  }
   // Context parallel: the combined data-parallel index d is dp_index*cp + cp_index (cp fastest); each rank
   // sends its K/V chunks to the next rank of its CP ring. Full fidelity: every tensor-parallel rank of the
   // replica sends to its counterpart (every simulated replica does, so the whole ring is loaded); reduced:
@@ -215,7 +233,20 @@ void run_stage(SimContext& ctx, int stage, int replica)
         }
         break;
       case OpKind::ep_comm:
-        ctx.runner.ring_shares(ep_pairs, op.bytes / (ep - 1), op.steps, ep_latency);
+        if (op.nic_bytes >= 0) {
+          const double ranks = ctx.plan.full ? tp : 1; // every pair list holds each sending rank's pairs
+          auto comms = ctx.runner.ring_shares_start(
+              ep_nic_pairs,
+              ep_nic_pairs.empty() ? 0.0 : op.nic_bytes * ranks / static_cast<double>(ep_nic_pairs.size()));
+          auto local = ctx.runner.ring_shares_start(
+              ep_local_pairs, ep_local_pairs.empty()
+                                  ? 0.0
+                                  : (op.bytes - op.nic_bytes) * ranks / static_cast<double>(ep_local_pairs.size()));
+          comms.insert(comms.end(), local.begin(), local.end());
+          ctx.runner.ring_shares_finish(comms, op.steps, ep_latency);
+        } else {
+          ctx.runner.ring_shares(ep_pairs, op.bytes / (ep - 1), op.steps, ep_latency);
+        }
         sum.ep_comm += now() - t0;
         busy("ep", t0, now());
         break;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "trainsim/workload/Mla.hpp"
+
 namespace trainsim::workload {
 
 using scenario::Attention;
@@ -61,6 +63,8 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   const double h = s_.model.hidden_size;
   const double heads = s_.model.attention_heads / t;
   const double score_elems = b * heads * sq * sq;
+  if (s_.model.mla)
+    return mla_core_forward();
   if (s_.training.attention == Attention::flash) {
     // Fused causal attention skips the masked half of the score matrix; reads Q, K, V, writes O. With
     // context parallelism each rank's queries (seq/cp tokens, causally load-balanced chunks) meet the
@@ -87,11 +91,15 @@ std::vector<Kernel> LayerOps::attention_block(bool fp8_casts) const
   std::vector<Kernel> k;
   k.push_back(memory(2 * Tsp * h * e)); // input norm
   cast(k, T * h, fp8_casts);
-  k.push_back(linear(T, h, h / t + 2 * kv_per_rank));
-  for (const auto& a : attention_core_forward())
-    k.push_back(a);
-  cast(k, T * h / t, fp8_casts);
-  k.push_back(linear(T, h / t, h));
+  if (s_.model.mla) {
+    mla_projections(k, fp8_casts);
+  } else {
+    k.push_back(linear(T, h, h / t + 2 * kv_per_rank));
+    for (const auto& a : attention_core_forward())
+      k.push_back(a);
+    cast(k, T * h / t, fp8_casts);
+    k.push_back(linear(T, h / t, h));
+  }
   // dropout (with its mask) and residual add
   k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   k.push_back(memory(2 * Tsp * h * e)); // post-attention norm
@@ -103,7 +111,13 @@ void LayerOps::cast(std::vector<Kernel>& k, double elems, bool fp8_casts) const
   // FP8 (Transformer Engine): each FP8 GEMM's input is cast to FP8 with its amax, writing a row-major
   // and a transposed copy (the latter for the weight-gradient GEMM): read 2 bytes, write 2 per element.
   if (fp8_casts && fp8_)
-    k.push_back(memory(elems * (bytes_ + 2.0)));
+    k.push_back(memory(cast_bytes(elems)));
+}
+
+double LayerOps::cast_bytes(double elems) const
+{
+  // Fine-grained (blockwise) scaling, DeepSeek-V3 section 3.3.2: one fp32 scale per 1x128 tile of each copy.
+  return elems * (bytes_ + 2.0 + (s_.training.fp8_blockwise ? 2.0 * 4.0 / 128.0 : 0.0));
 }
 
 void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts) const
@@ -137,9 +151,10 @@ std::vector<Kernel> LayerOps::backward() const
     // The output gradient of each FP8 GEMM is cast (with its transpose) before the data- and
     // weight-gradient GEMMs.
     const double t = s_.parallelism.tp, h = s_.model.hidden_size, f = s_.model.ffn_hidden_size;
-    const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
-    for (double n : {h / t + 2 * kv_per_rank, h, (shape_.mlp_matrices - 1) * f / t, h})
-      out.push_back(memory(tokens_ * n * (bytes_ + 2.0)));
+    std::vector<double> outs = attention_gemm_outputs();
+    outs.insert(outs.end(), {(shape_.mlp_matrices - 1) * f / t, h});
+    for (double n : outs)
+      out.push_back(memory(cast_bytes(tokens_ * n)));
   }
   // Fused attention backward recomputes the scores: about 2.5x its forward FLOPs, not 2x.
   if (s_.training.attention == Attention::flash) {
@@ -186,13 +201,12 @@ std::vector<Kernel> LayerOps::moe_backward() const
     // Output-gradient casts before each FP8 GEMM's backward: attention's two, the routed and shared experts'.
     const auto& moe = s_.model.moe;
     const double t = s_.parallelism.tp, h = s_.model.hidden_size, fe = moe.expert_ffn_hidden_size;
-    const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
-    for (double n : {h / t + 2 * kv_per_rank, h})
-      out.push_back(memory(tokens_ * n * (bytes_ + 2.0)));
+    for (double n : attention_gemm_outputs())
+      out.push_back(memory(cast_bytes(tokens_ * n)));
     for (auto [tokens, ffn] : {std::pair<double, double>{routed_tokens(), fe}, {tokens_, moe.shared_experts * fe}})
       if (tokens > 0 && ffn > 0)
         for (double n : {(shape_.mlp_matrices - 1) * ffn / t, h})
-          out.push_back(memory(tokens * n * (bytes_ + 2.0)));
+          out.push_back(memory(cast_bytes(tokens * n)));
   }
   if (s_.training.attention == Attention::flash) {
     Kernel fa = attention_core_forward().front();
@@ -220,7 +234,27 @@ EpTraffic LayerOps::moe_ep_traffic() const
   const double local = (ep - 1.0) / ep;
   tr.all_to_alls = 2;
   tr.bytes = copies * s_.model.hidden_size * (moe.dispatch_bytes + bytes_) * local;
+  if (moe.max_nodes_per_token)
+    node_limited_traffic(tr);
   return tr;
+}
+
+void LayerOps::node_limited_traffic(EpTraffic& tr) const
+{
+  // DeepSeek-V3 section 3.2.2: a token's experts lie on at most M nodes; its dispatch crosses the NIC once
+  // per remote target node (to the member of the same local index), which forwards it over NVLink to the
+  // experts there; combine reverses it. Balanced routing, N nodes of G members each, D = min(M, N, top_k)
+  // target nodes per token, the own node among them with probability D/N: per token D (N-1)/N copies over
+  // the NIC and top_k (G-1)/G over NVLink (the own node's top_k/N and the forwarded (N-1)/N top_k of them).
+  const auto& moe = s_.model.moe;
+  const double ep = s_.parallelism.ep, span = ep * s_.parallelism.tp;
+  const double N = std::max(1.0, span / s_.cluster.accelerators_per_node), G = ep / N;
+  const double D = std::min({static_cast<double>(*moe.max_nodes_per_token), N, static_cast<double>(moe.top_k)});
+  const double per_copy =
+      s_.model.hidden_size * (moe.dispatch_bytes + bytes_) * moe.busiest_load() * tokens_ / s_.parallelism.tp;
+  tr.node_limited = true;
+  tr.nic_bytes = per_copy * D * (N - 1) / N;
+  tr.bytes = tr.nic_bytes + per_copy * moe.top_k * (G - 1) / G;
 }
 
 std::vector<Kernel> LayerOps::attention_forward() const
@@ -251,9 +285,14 @@ std::vector<Kernel> LayerOps::recompute() const
   switch (s_.training.recompute) {
   case Recompute::none: return {};
   case Recompute::full: return forward();
-  case Recompute::selective:
-    // Flash attention already recomputes its core in backward: selective recompute adds nothing.
-    return s_.training.attention == Attention::flash ? std::vector<Kernel>{} : attention_core_forward();
+  case Recompute::selective: {
+    // Flash attention already recomputes its core in backward: recomputing core_attn adds nothing.
+    std::vector<Kernel> k;
+    if (s_.training.recompute_modules.core_attn && s_.training.attention != Attention::flash)
+      k = attention_core_forward();
+    selective_modules(k);
+    return k;
+  }
   }
   return {};
 }
@@ -316,6 +355,8 @@ void add_traffic(EpTraffic& into, const EpTraffic& t, int times)
 {
   into.all_to_alls += t.all_to_alls * times;
   into.bytes += t.bytes * times;
+  into.nic_bytes += t.nic_bytes * times;
+  into.node_limited = into.node_limited || t.node_limited;
 }
 
 void add_traffic(TpTraffic& into, const TpTraffic& t, int times)

@@ -5,6 +5,7 @@
 
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
+#include "trainsim/workload/Mla.hpp"
 
 namespace trainsim::workload {
 
@@ -30,7 +31,9 @@ int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk)
 double stage_expert_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk)
 {
   const auto& p = s.parallelism;
-  return stage_moe_layers(s, stage, chunk) * shape.expert_params / (static_cast<double>(p.ep) * p.tp);
+  const bool mtp = stage == p.pp - 1 && (chunk < 0 || chunk == p.vpp - 1) && s.model.moe.enabled();
+  const double layers = stage_moe_layers(s, stage, chunk) + (mtp ? s.model.mtp_depth : 0); // MTP: a MoE block each
+  return layers * shape.expert_params / (static_cast<double>(p.ep) * p.tp);
 }
 
 double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk)
@@ -49,6 +52,8 @@ double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shap
       params += shape.embedding_params / p.tp;
     if (v == p.pp * p.vpp - 1 && p.pp > 1)
       params += shape.embedding_params / p.tp; // tied output layer, a copy on the last stage
+    if (v == p.pp * p.vpp - 1 && s.model.mtp_depth > 0) // MTP modules (their routed experts above)
+      params += (shape.mtp_params - (s.model.moe.enabled() ? s.model.mtp_depth * shape.expert_params : 0.0)) / p.tp;
   }
   return params;
 }
@@ -88,10 +93,18 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
   const double kv = shape.kv_dim / h;
   // FP8 (Transformer Engine): the inputs of the FP8 GEMMs are saved for the weight gradient as FP8, 1 byte.
   const double g = s.training.precision == scenario::Precision::fp8 ? 1 : 2;
-  const double attn_sharded = 2 /*Q*/ + 2 * kv /*K*/ + 2 * kv /*V*/ + g /*proj input*/;
+  double attn_sharded = 2 /*Q*/ + 2 * kv /*K*/ + 2 * kv /*V*/ + g /*proj input*/;
   auto mlp_units = [&](double ffn) { return (shape.mlp_matrices == 2) ? 2 * ffn / h + g * ffn / h : 4 * ffn / h + g * ffn / h; };
   double mlp_sharded = mlp_units(f);
   double replicated = 4 /*norm inputs*/ + g /*QKV input*/ + g /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
+  // DeepSeek-V3 features (docs/moe.md): MLA's latents instead of per-head K and V; recomputed norms.
+  if (s.model.mla) {
+    const MlaActivations mla = mla_activation_units(s);
+    attn_sharded = mla.sharded;
+    replicated += mla.replicated;
+  }
+  if (s.training.recompute == Recompute::selective && s.training.recompute_modules.layernorm)
+    replicated -= 2 * g; // the norms' outputs (the QKV and fc1 inputs) are recomputed
   if (moe) {
     // Every token's copy routed to each of its top-k experts (on the busiest rank, load_imbalance times
     // the mean) keeps its permuted input and the expert's intermediate activations; shared experts are
@@ -173,9 +186,12 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
       none.training.recompute = Recompute::none;
       mb.activations += layer_activation_bytes(none, shape, moe_layers > 0);
     }
-    if (s.stage_of_virtual(p.pp * p.vpp - 1) == stage) // fp32 logits and their gradient
-      mb.activations += 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length / p.cp *
-                        static_cast<double>(s.model.vocab_size) / p.tp;
+    if (s.stage_of_virtual(p.pp * p.vpp - 1) == stage) { // fp32 logits and their gradient (and the MTP modules')
+      mb.activations += (1.0 + s.model.mtp_depth) * 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length /
+                        p.cp * static_cast<double>(s.model.vocab_size) / p.tp;
+      if (s.model.mtp_depth > 0) // the MTP blocks of the micro-batch in flight
+        mb.activations += s.model.mtp_depth * (s.model.moe.enabled() ? per_moe_layer : per_layer);
+    }
     mb.workspace = cal.workspace_bytes;
     mb.capacity = s.cluster.accelerator.memory_bytes * cal.memory_usable_fraction;
     if (stage == 0 || mb.total() > worst.total())

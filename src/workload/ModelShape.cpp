@@ -1,5 +1,7 @@
 #include "trainsim/workload/ModelShape.hpp"
 
+#include "trainsim/workload/Mla.hpp"
+
 namespace trainsim::workload {
 
 using scenario::Activation;
@@ -13,15 +15,21 @@ ModelShape ModelShape::of(const scenario::Model& m)
   s.kv_dim = m.kv_heads * s.head_dim;
   const bool gelu = m.activation == Activation::gelu;
   s.mlp_matrices = m.activation == Activation::swiglu ? 3 : 2; // GELU and squared ReLU: fc1, fc2
-  const double attn_w = h * (h + 2 * s.kv_dim) + h * h;
+  double attn_w = h * (h + 2 * s.kv_dim) + h * h;
+  double attn_extras = 0; // MLA: the latents' RMSNorm weights
+  s.attention_core_forward_flops = 4.0 * seq * seq * h;
+  if (m.mla) { // multi-head latent attention: its projections and its per-head dimensions
+    attn_w = mla_attention_weights(*m.mla, h, m.attention_heads);
+    attn_extras = m.mla->q_lora_rank + m.mla->kv_lora_rank;
+    s.attention_core_forward_flops = mla_core_forward_flops(*m.mla, m.attention_heads, seq);
+  }
   const double mlp_w = s.mlp_matrices * h * f;
   // GPT (GELU) layers carry biases and two LayerNorms (weight+bias); Llama layers two RMSNorm weights.
   // Nemotron (squared ReLU): no biases, two LayerNorms with weight and bias.
   const double extras = gelu ? (h + 2 * s.kv_dim) + h + f + h + 4 * h : m.activation == Activation::swiglu ? 2 * h : 4 * h;
-  s.layer_params = attn_w + mlp_w + extras;
+  s.layer_params = attn_w + mlp_w + extras + attn_extras;
   s.embedding_params = static_cast<double>(m.vocab_size) * h;
   s.total_params = m.layers * s.layer_params + s.embedding_params + (gelu ? seq * h + 2 * h : h);
-  s.attention_core_forward_flops = 4.0 * seq * seq * h;
   s.layer_forward_flops = 2.0 * seq * (attn_w + mlp_w) + s.attention_core_forward_flops;
   s.logits_forward_flops = 2.0 * seq * h * m.vocab_size;
   s.dense_layers = m.layers;
@@ -40,22 +48,43 @@ ModelShape ModelShape::of(const scenario::Model& m)
     s.moe_layer_forward_flops = 2.0 * seq * (attn_w + router_w + (e.top_k + e.shared_experts) * expert_w) +
                                 s.attention_core_forward_flops;
   }
+  if (m.mtp_depth > 0) {
+    // Multi-token prediction (DeepSeek-V3 section 2.2): per depth one more transformer block (a MoE layer
+    // in a MoE model), two RMSNorms and the projection of [h; embedding] (2h -> h), a final norm, and the
+    // embedding and output head shared with the main model; not in total_params (671B excludes it).
+    const bool moe = m.moe.enabled();
+    const double proj = 2.0 * h * h;
+    s.mtp_params = m.mtp_depth * ((moe ? s.moe_layer_params : s.layer_params) + proj + 3 * h);
+    s.mtp_forward_flops = m.mtp_depth * ((moe ? s.moe_layer_forward_flops : s.layer_forward_flops) + 2.0 * seq * proj +
+                                         s.logits_forward_flops);
+  }
   return s;
 }
 
 double ModelShape::model_flops_per_step(const scenario::Scenario& sc) const
 {
-  const double per_seq = layers_forward_flops() + logits_forward_flops;
+  const double per_seq = layers_forward_flops() + logits_forward_flops + mtp_forward_flops;
   return 3.0 * per_seq * static_cast<double>(sc.training.global_batch_size);
 }
 
 double ModelShape::hardware_flops_per_step(const scenario::Scenario& sc) const
 {
   double extra = 0;
-  if (sc.training.recompute == Recompute::full)
-    extra = layers_forward_flops();
-  else if (sc.training.recompute == Recompute::selective && sc.training.attention == scenario::Attention::standard)
-    extra = sc.model.layers * attention_core_forward_flops;
+  if (sc.training.recompute == Recompute::full) // MTP: its block's forward too (not its head's)
+    extra = layers_forward_flops() +
+            sc.model.mtp_depth * (sc.model.moe.enabled() ? moe_layer_forward_flops : layer_forward_flops);
+  else if (sc.training.recompute == Recompute::selective) {
+    const auto& mods = sc.training.recompute_modules;
+    if (mods.core_attn && sc.training.attention == scenario::Attention::standard)
+      extra = sc.model.layers * attention_core_forward_flops;
+    if (mods.mla_up_proj && sc.model.mla) { // the query and key/value up-projections' GEMMs
+      const auto& a = *sc.model.mla;
+      const double heads = sc.model.attention_heads;
+      const double up = (a.q_lora_rank > 0 ? a.q_lora_rank * heads * mla_qk_head_dim(a) : 0.0) +
+                        a.kv_lora_rank * heads * (a.qk_nope_head_dim + a.v_head_dim);
+      extra += sc.model.layers * 2.0 * sc.model.seq_length * up;
+    }
+  }
   return model_flops_per_step(sc) + extra * static_cast<double>(sc.training.global_batch_size);
 }
 

@@ -75,6 +75,7 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     if (virtual_stage == p.pp * p.vpp - 1) {
       add_kernels(cc.forward, ops.logits_forward(), eff);
       add_kernels(cc.backward, ops.logits_backward(), eff);
+      add_mtp(cc, s, ops, eff);
     }
     cc.forward.gemm_s = layer_f.gemm_s * layers; // the GEMMs next to the layers' TP collectives
     cc.backward.gemm_s = layer_b.gemm_s * layers;
@@ -162,6 +163,7 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
   if (cost.ep.bytes > 0) {
     Op a{OpKind::ep_comm, pass};
     a.bytes = cost.ep.bytes * fraction;
+    a.nic_bytes = cost.ep.node_limited ? cost.ep.nic_bytes * fraction : -1.0;
     a.steps = static_cast<int>(std::lround(cost.ep.all_to_alls * fraction));
     a.microbatch = mb;
     a.chunk = chunk;

@@ -85,9 +85,21 @@ struct Moe {
   double load_imbalance = 1.0;   ///< tokens of the busiest expert rank over the mean (>= 1)
   std::optional<double> capacity_factor; ///< tokens beyond factor x mean are dropped (absent: dropless)
   int dispatch_bytes = 2;        ///< bytes per element of the dispatch all-to-all (1: FP8 dispatch)
+  /// Node-limited routing (DeepSeek-V3): a token's experts lie on at most this many nodes, and dispatch sends
+  /// one copy per target node over the NIC, forwarded inside the node over the scale-up fabric (absent: no limit).
+  std::optional<int> max_nodes_per_token;
   bool enabled() const { return experts > 0; }
   /// Busiest expert rank's load over the mean, after capacity dropping.
   double busiest_load() const { return capacity_factor ? std::min(load_imbalance, *capacity_factor) : load_imbalance; }
+};
+
+/// Multi-head latent attention (DeepSeek-V2/V3): low-rank query and joint KV compression. docs/moe.md.
+struct Mla {
+  int q_lora_rank = 0;      ///< query latent (0: no query compression, a full-rank query projection)
+  int kv_lora_rank = 0;     ///< joint key/value latent, the compressed KV
+  int qk_nope_head_dim = 0; ///< per-head query/key dimensions without rotary embedding
+  int qk_rope_head_dim = 0; ///< per-head query/key dimensions with rotary embedding (the key's shared by all heads)
+  int v_head_dim = 0;       ///< per-head value dimension
 };
 
 struct Model {
@@ -102,6 +114,8 @@ struct Model {
   Activation activation = Activation::gelu;
   double dropout = 0.0; ///< hidden/attention dropout probability (adds memory-bound kernels when > 0)
   Moe moe;
+  std::optional<Mla> mla; ///< attention_type "mla" (absent: multi-head / grouped-query attention)
+  int mtp_depth = 0;      ///< multi-token prediction modules on the last stage (DeepSeek-V3: 1)
   bool is_moe_layer(int layer) const { return moe.enabled() && layer >= moe.first_dense_layers; }
 };
 
@@ -116,6 +130,13 @@ struct Training {
   /// FP8 primary weights (NeMo fp8_params, Megatron --fp8-param-gather): the linear layers' weights are kept
   /// in FP8 (with Transformer Engine's transpose cache) instead of 16-bit plus an FP8 cache; precision fp8 only.
   bool fp8_params = false;
+  /// Selective recompute: what is recomputed (Megatron-core --recompute-modules); default core_attn only.
+  struct RecomputeModules {
+    bool core_attn = true;    ///< the attention core (scores, softmax; fused attention does it anyway)
+    bool layernorm = false;   ///< the normalisations (their outputs, the GEMM inputs, are not kept)
+    bool mla_up_proj = false; ///< MLA's query and key/value up-projections (Q, K, V are not kept)
+  } recompute_modules;
+  bool fp8_blockwise = false; ///< fp8_recipe "blockwise": 1x128 activation tiles, 128x128 weight blocks (DeepSeek-V3)
 };
 
 struct Parallelism {

@@ -18,6 +18,11 @@ struct TpTraffic {
 struct EpTraffic {
   int all_to_alls = 0; ///< number of all-to-alls (each costs a latency)
   double bytes = 0;    ///< bytes one rank sends to the other members of its expert-parallel group, summed
+  /// Node-limited routing (moe.max_nodes_per_token): of `bytes`, those sent over the NIC, one copy per
+  /// target node to the member of the same local index there; the rest goes over the scale-up fabric (the
+  /// node's own copies and the forwarding of the received ones). 0 with every copy sent directly.
+  double nic_bytes = 0;
+  bool node_limited = false;
 };
 
 /// Context-parallel ring exchange of one pass: K/V (and in backward dK/dV) chunks sent to the CP ring
@@ -64,6 +69,9 @@ public:
   std::vector<Kernel> moe_forward() const;
   std::vector<Kernel> moe_backward() const;
   std::vector<Kernel> moe_recompute() const;
+  /// One multi-token prediction module (src/workload/Mtp.cpp): block, projection and shared head.
+  std::vector<Kernel> mtp_forward() const;
+  std::vector<Kernel> mtp_backward() const; ///< with its recompute
   /// All-to-all traffic of one MoE layer forward (backward moves the same volume).
   EpTraffic moe_ep_traffic() const;
   /// The fused attention kernels of one layer (part of forward() and backward()), which context-parallel
@@ -80,9 +88,22 @@ private:
   /// FP8: the cast of a GEMM input of `elems` elements (when `fp8_casts` and precision fp8).
   void cast(std::vector<Kernel>& k, double elems, bool fp8_casts) const;
   std::vector<Kernel> moe_layer(bool fp8_casts) const;
+  /// moe.max_nodes_per_token: the all-to-all's NIC and scale-up shares (EpTraffic::nic_bytes).
+  void node_limited_traffic(EpTraffic& tr) const;
   /// Token copies the busiest expert-parallel rank's experts process per micro-batch.
   double routed_tokens() const;
   std::vector<Kernel> attention_core_forward() const;
+  /// Bytes an FP8 cast of `elems` 16-bit elements moves (with the transposed copy; blockwise: the scales).
+  double cast_bytes(double elems) const;
+  /// Output widths of the attention block's FP8 GEMMs (their output gradients are cast in backward).
+  std::vector<double> attention_gemm_outputs() const;
+  /// Multi-head latent attention (src/workload/Mla.cpp): the projections and core, after the input norm's cast.
+  void mla_projections(std::vector<Kernel>& k, bool fp8_casts) const;
+  /// MLA's up-projections (and the rope/assembly of Q and K they feed).
+  void mla_up_projections(std::vector<Kernel>& k, bool fp8_casts) const;
+  std::vector<Kernel> mla_core_forward() const;
+  /// Selective recompute's layernorm and mla_up_proj modules (training.recompute_modules).
+  void selective_modules(std::vector<Kernel>& k) const;
   std::vector<Kernel> layer_forward(bool fp8_casts) const;
   /// A linear layer's GEMM: FP8 (Transformer Engine) with precision fp8, else 16-bit.
   Kernel linear(double m, double k, double n) const;
@@ -96,5 +117,7 @@ private:
 void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Efficiency& eff);
 void add_traffic(TpTraffic& into, const TpTraffic& t, int times = 1);
 void add_traffic(EpTraffic& into, const EpTraffic& t, int times = 1);
+/// The last stage's multi-token prediction modules (model.mtp_depth), their all-to-alls and TP traffic.
+void add_mtp(ChunkCost& cc, const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff);
 
 } // namespace trainsim::workload

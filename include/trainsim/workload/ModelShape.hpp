@@ -20,6 +20,10 @@ struct ModelShape {
   int moe_layers = 0;            ///< layers with a MoE FFN
   /// Active forward FLOPs of one MoE layer for one sequence (attention, router, shared and top-k experts).
   double moe_layer_forward_flops = 0;
+  /// Multi-token prediction modules (model.mtp_depth): their own weights (block, projection, norms; the
+  /// embedding and head are shared) and their forward FLOPs for one sequence, head included.
+  double mtp_params = 0;
+  double mtp_forward_flops = 0;
   /// Forward FLOPs of every layer for one sequence.
   double layers_forward_flops() const { return dense_layers * layer_forward_flops + moe_layers * moe_layer_forward_flops; }
 

@@ -40,6 +40,7 @@ struct Op {
   int chunk = 0;
   std::string tag;
   bool expert = false; ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
+  double nic_bytes = -1; ///< ep_comm, node-limited routing: of `bytes`, those over the NIC (-1: direct to every member)
   // tp_comm with `seconds` > 0 (tp_comm_overlap): the ring traffic runs concurrently with these seconds of
   // the GEMMs it is pipelined with (taken out of the preceding compute op), both sharing the time.
 };

@@ -83,6 +83,7 @@ TEST_CASE("accelerator energy integrates power states: E = P_idle t + (P_peak - 
     j["parallelism"] = {{"tp", 1}, {"pp", 1}, {"dp", 1}};
     j["training"]["global_batch_size"] = 4;
     j["simulation"]["steps"] = 2;
+    j["failures"] = {{"enabled", false}}; // the closed form is for the training steps alone
   });
   auto out = cli::run_scenario(s, scenario::Catalog::instance());
   const auto& acc = s.cluster.accelerator;

@@ -570,6 +570,14 @@ TEST_CASE("training.phases: one simulation per distinct step; times, energy, car
   const auto j = report::to_json(phased, m);
   CHECK(j["phases"].size() == 3);
   CHECK(j["phases"][2]["step_simulated"] == false);
+  // Reduced fidelity (one representative replica and rail) stays within 1% of full for a phased run.
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  const auto mf = cli::run_phases(phased, cat, full).metrics, mr = cli::run_phases(phased, cat, reduced).metrics;
+  CHECK(std::fabs(mr.time_to_train_s / mf.time_to_train_s - 1) < 0.01);
+  CHECK(std::fabs(mr.accelerator_hours / mf.accelerator_hours - 1) < 0.01);
+  CHECK(std::fabs(mr.energy_mwh / mf.energy_mwh - 1) < 0.01);
   // A single phase is the scenario as today: the same report figures.
   const auto one = scenario::parse_scenario(small_phased({{{"name", "all"}, {"tokens", "10B"}}}), cat);
   const auto plain = scenario::parse_scenario(small_phased(nullptr), cat);

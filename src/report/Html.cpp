@@ -68,12 +68,12 @@ std::string summary_section(const ordered_json& r)
            {"mfu", "model FLOPs utilisation"},
            {"tflops_per_accelerator", "TFLOP/s per accelerator"},
            {"time_to_train_days", "days to train"},
-           {"accelerator_hours", "accelerator-hours"},
            {"energy_mwh", "energy, whole run (MWh)"},
            {"carbon_tco2e", "carbon, whole run"},
            {"memory_gib_per_accelerator", "memory per accelerator"},
            {"accelerators", "accelerators"}})
     out += card(r, key, label);
+  out += card(r, "accelerator_hours", "accelerator-hours, whole run"); // issue 15
   out += "</div></section>\n";
   return out;
 }

@@ -535,7 +535,24 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     s.site.grid = parse_grid(lookup(cat.grids(), "cn-national-2023", "/site/grid", "grid", cat.grid_ids()),
                              "/catalog/grids/cn-national-2023", "cn-national-2023");
   } else {
-    auto site = r.child("site");
+    // A site preset (platforms/sites.json) gives the keys the scenario does not: the scenario's win.
+    (void)r.child("site"); // an object, or the error says so
+    const json given = r.raw("site");
+    json merged = given;
+    if (given.contains("preset")) {
+      JsonReader pr(given, "/site");
+      const std::string id = pr.get_string("preset");
+      const json& entry = lookup(cat.sites(), id, "/site/preset", "site preset", cat.site_ids());
+      merged = json::object();
+      for (const auto& [k, v] : entry.items())
+        if (k != "name" && k != "source" && k != "note")
+          merged[k] = v;
+      for (const auto& [k, v] : given.items())
+        merged[k] = v;
+    }
+    JsonReader site(merged, "/site");
+    if (site.has("preset"))
+      s.site.preset = site.get_string("preset");
     s.site.pue = site.get_number("pue", 1.0, 3.0, 1.0);
     std::string ptr = site.pointer_of("grid");
     const json& g = site.has("grid") ? site.raw("grid") : json("cn-national-2023");

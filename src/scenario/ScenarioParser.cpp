@@ -13,6 +13,7 @@
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/FabricSchema.hpp"
+#include "trainsim/scenario/HfConfig.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/topology/Placement.hpp"
 
@@ -231,11 +232,22 @@ Moe parse_moe(JsonReader r, const json* preset, const Model& m)
   return e;
 }
 
-Model parse_model(JsonReader r, const Catalog& cat)
+Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
 {
   Model m;
   const json* preset = nullptr;
-  if (r.has("preset")) {
+  json from_hf; // model.hf_config: a Hugging Face config.json read as a preset
+  if (r.has("hf_config")) {
+    if (r.has("preset"))
+      throw ConfigError(r.pointer_of("hf_config"), "given with /model/preset; name the model by one of them");
+    std::filesystem::path p(r.get_string("hf_config"));
+    if (p.is_relative() && !base_dir.empty())
+      p = std::filesystem::path(base_dir) / p;
+    from_hf = preset_from_hf_config(p.string(), r.pointer_of("hf_config"));
+    preset = &from_hf;
+    const auto folder = p.parent_path().filename().string();
+    m.name = r.get_string("name", p.filename() == "config.json" && !folder.empty() ? folder : p.stem().string());
+  } else if (r.has("preset")) {
     const std::string id = r.get_string("preset");
     preset = &lookup(cat.models(), id, r.pointer_of("preset"), "model preset", cat.model_ids());
     m.name = r.get_string("name", id);
@@ -528,7 +540,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
   s.schema_version = static_cast<int>(r.get_int("schema_version", 1, 1));
   s.name = r.get_string("name");
   s.cluster = parse_cluster(r.child("cluster"), cat);
-  s.model = parse_model(r.child("model"), cat);
+  s.model = parse_model(r.child("model"), cat, base_dir);
   s.training = parse_training(r.child("training"));
   s.parallelism = parse_parallelism(r.child("parallelism"));
   if (!r.has("site")) {

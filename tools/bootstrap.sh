@@ -5,7 +5,7 @@
 set -euo pipefail
 
 TRAINSIM_PACKAGES=(cmake g++ make pkg-config python3 libsimgrid-dev libboost-graph-dev nlohmann-json3-dev
-                   libspdlog-dev catch2 libcli11-dev ccache)
+                   libspdlog-dev catch2 libcli11-dev ccache python3-dev pybind11-dev)
 
 trainsim_missing_packages() {
   local missing=()

@@ -58,7 +58,7 @@ namespace {
 
 const std::vector<std::string>& list_categories()
 {
-  static const std::vector<std::string> c{"accelerators", "fabrics", "grids", "models", "collectives"};
+  static const std::vector<std::string> c{"accelerators", "fabrics", "grids", "sites", "models", "collectives"};
   return c;
 }
 
@@ -163,6 +163,12 @@ std::vector<report::Table> tables_of(const std::string& category)
     t.intro = "Presets for `/site/grid`; `co2_kg_per_kwh` is the average emission factor (kg/kWh = t/MWh).";
     return {t};
   }
+  if (category == "sites") {
+    auto t = report::catalogue_table("Sites (platforms/sites.json)", cat.sites());
+    t.intro = "Presets for `/site/preset`: a grid and the climate of the outdoor cooling model (monthly means, "
+              "January first); the scenario's own site keys win. `search --space site=...` compares them.";
+    return {t};
+  }
   if (category == "models") {
     auto t = report::catalogue_table("Model presets (platforms/models.json)", cat.models());
     t.intro = "Presets for `/model/preset`; any field can be overridden in the scenario.";
@@ -224,9 +230,9 @@ void add_report_commands(CLI::App& app, CommandTable& table)
 {
   auto category = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
-  auto* list = app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, "
+  auto* list = app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, sites, "
                                           "models, collectives (all without an argument)");
-  list->add_option("category", *category, "accelerators, fabrics, grids, models or collectives");
+  list->add_option("category", *category, "accelerators, fabrics, grids, sites, models or collectives");
   list->add_flag("--markdown", *markdown, "print Markdown (the docs/reference/ pages are this output)");
   table.add(list, [=] { return cmd_list(*category, *markdown); });
 

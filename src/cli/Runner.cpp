@@ -44,4 +44,20 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
   return out;
 }
 
+std::vector<metrics::RunMetrics> run_site_group(const std::vector<scenario::Scenario>& group,
+                                                const scenario::Catalog& catalog)
+{
+  std::vector<metrics::RunMetrics> out;
+  if (group.empty())
+    return out;
+  auto first = run_scenario(group.front(), catalog);
+  const auto fabric = topology::Fabric::build(group.front().cluster);
+  out.push_back(std::move(first.metrics));
+  for (size_t i = 1; i < group.size(); ++i) {
+    out.push_back(metrics::compute(group[i], first.workload, first.sim, fabric));
+    report::check_finite(report::to_json(group[i], out.back()));
+  }
+  return out;
+}
+
 } // namespace trainsim::cli

@@ -11,6 +11,7 @@
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/report/Html.hpp"
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
@@ -21,6 +22,18 @@ namespace trainsim::cli {
 
 namespace {
 
+/// One simulation per group of plans that differ only in their site; a report for each.
+sweep::EvaluateGroup group_pipeline()
+{
+  return [](const std::vector<scenario::Scenario>& group) {
+    const auto ms = run_site_group(group, scenario::Catalog::instance());
+    std::vector<nlohmann::ordered_json> reports;
+    for (size_t i = 0; i < group.size(); ++i)
+      reports.push_back(report::to_json(group[i], ms[i]));
+    return reports;
+  };
+}
+
 sweep::Evaluate pipeline()
 {
   return [](const scenario::Scenario& s) {
@@ -30,11 +43,21 @@ sweep::Evaluate pipeline()
 }
 
 struct SearchArgs {
-  std::string scenario, objective = "time", json_out;
+  std::string scenario, objective = "time", json_out, rows_out, html_out, html_y = "coal";
   int top = 5, jobs = 0, max_tp = 0;
   bool exhaustive = false, quiet = false;
-  std::vector<std::string> fix, space;
+  std::vector<std::string> fix, space, constraints;
 };
+
+/// The report field of an objective figure, for tables and plots.
+std::string field_of(const std::string& figure)
+{
+  return figure == "time"     ? "time_to_train_days"
+         : figure == "energy" ? "energy_mwh"
+         : figure == "carbon" ? "carbon_tco2e"
+         : figure == "coal"   ? "carbon_coal_tco2e"
+                              : "cost_rmb";
+}
 
 nlohmann::json parse_value(const std::string& v)
 {
@@ -48,6 +71,81 @@ nlohmann::json parse_value(const std::string& v)
 std::string cell(const nlohmann::json& v)
 {
   return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string header_of(const std::string& d)
+{
+  return d == "micro_batch_size" ? "mbs" : d == "sequence_parallel" ? "sp" : d == "zero_stage" ? "zero" : d;
+}
+
+std::string figure_cell(const nlohmann::ordered_json& report, const char* key, const char* format)
+{
+  if (!report.contains(key) || report.at(key).is_null())
+    return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, report.at(key).get<double>());
+  return buf;
+}
+
+/// The best plans: their dimensions (widths from the values), then the figures a planner signs off.
+void print_top(const sweep::SearchResult& r)
+{
+  std::vector<size_t> width;
+  for (const auto& d : r.dimensions) {
+    size_t w = std::max<size_t>(4, header_of(d).size());
+    for (const auto& e : r.top)
+      w = std::max(w, cell(e.config.at(d)).size());
+    width.push_back(w);
+  }
+  std::printf("%-4s", "rank");
+  for (size_t i = 0; i < r.dimensions.size(); ++i)
+    std::printf(" %*s", static_cast<int>(width[i]), header_of(r.dimensions[i]).c_str());
+  std::printf(" %12s %8s %10s %6s %10s %10s %10s %12s\n", "score", "step_s", "tokens/s", "mfu", "days", "MWh",
+              "coal_tCO2e", "cost_RMB");
+  for (size_t k = 0; k < r.top.size(); ++k) {
+    const auto& e = r.top[k];
+    std::printf("%-4zu", k + 1);
+    for (size_t i = 0; i < r.dimensions.size(); ++i)
+      std::printf(" %*s", static_cast<int>(width[i]), cell(e.config.at(r.dimensions[i])).c_str());
+    std::printf(" %12.6g %8.4f %10.4g %6.3f %10.2f %10.1f %10s %12s\n", e.score,
+                e.report.at("step_time_s").get<double>(), e.report.at("tokens_per_s").get<double>(),
+                e.report.at("mfu").get<double>(), e.report.at("time_to_train_days").get<double>(),
+                e.report.at("energy_mwh").get<double>(), figure_cell(e.report, "carbon_coal_tco2e", "%.1f").c_str(),
+                figure_cell(e.report, "cost_rmb", "%.4g").c_str());
+  }
+}
+
+/// --rows: every evaluated plan as a result row (its dimensions, then the report's figures), in candidate
+/// order, for `trainsim html-sweep`; --html: time to train against a figure with the Pareto front.
+void write_search_files(const SearchArgs& a, const sweep::SearchResult& r, const std::string& html_field)
+{
+  if (a.rows_out.empty() && a.html_out.empty())
+    return;
+  std::vector<nlohmann::ordered_json> rows;
+  for (const auto& e : r.evaluated_plans) {
+    nlohmann::ordered_json row;
+    row["candidate"] = e.candidate;
+    for (const auto& d : r.dimensions)
+      row[d] = e.config.at(d);
+    row["meets_constraints"] = e.meets;
+    for (const auto& [k, v] : e.report.items())
+      if (v.is_number() || v.is_null())
+        row[k] = v;
+    rows.push_back(std::move(row));
+  }
+  core::OutputFiles files;
+  if (!a.rows_out.empty()) {
+    std::string text;
+    for (const auto& row : rows)
+      text += row.dump() + "\n";
+    files.add(a.rows_out, text);
+  }
+  if (!a.html_out.empty()) {
+    report::SweepPlot plot{"time_to_train_days", html_field, false, false,
+                           "search: time to train against " + html_field + " (every evaluated plan)"};
+    files.add(a.html_out, report::sweep_to_html(rows, plot));
+  }
+  files.commit();
 }
 
 int cmd_search(const SearchArgs& a)
@@ -82,10 +180,19 @@ int cmd_search(const SearchArgs& a)
       pos = c == std::string::npos ? s.size() + 1 : c + 1;
     }
   }
+  for (const auto& c : a.constraints)
+    o.constraints.push_back(sweep::Constraint::parse(c));
+  const std::string html_field = field_of(a.html_y);
+  core::check_outputs({{"scenario", a.scenario}},
+                      {{"--json", a.json_out}, {"--rows", a.rows_out}, {"--html", a.html_out}});
   o.progress = a.quiet ? sweep::Progress::Mode::off : sweep::Progress::auto_mode(stderr, false);
   if (o.progress == sweep::Progress::Mode::lines)
     o.progress = sweep::Progress::Mode::off; // one line per simulation is noise in logs; the summary says it all
-  const auto r = sweep::search(base, cat, o, pipeline());
+  const auto r = sweep::search(base, cat, o, group_pipeline());
+  if (r.top.empty() && (r.constrained > 0 || r.violated > 0))
+    throw core::InfeasibleError("--constraint", "no plan meets the constraints (" + std::to_string(r.constrained) +
+                                                    " break them by their lower bound, " + std::to_string(r.violated) +
+                                                    " when simulated); relax --constraint or widen --space");
   if (r.top.empty() && r.invalid == 0 && r.failed == 0)
     throw core::InfeasibleError("/parallelism", "no configuration of the search space fits in memory (" +
                                                     std::to_string(r.candidates) +
@@ -108,31 +215,22 @@ int cmd_search(const SearchArgs& a)
     std::printf("not searched (not in the scenario format yet): %s\n", d.c_str());
   }
   std::printf("%zu configurations: %zu invalid, %zu do not fit in memory (not simulated), %zu pruned by the lower "
-              "bound, %zu simulated%s\n\n",
+              "bound, %zu simulated%s\n",
               r.candidates, r.invalid, r.no_fit, r.pruned, r.simulated,
               r.failed ? (", " + std::to_string(r.failed) + " failed").c_str() : "");
-  std::printf("%-4s", "rank");
-  for (const auto& d : r.dimensions)
-    std::printf(" %*s",
-                d == "micro_batch_size"    ? 4
-                : d == "sequence_parallel" ? 5
-                : d == "recompute"         ? 9
-                : d == "zero_stage"        ? 4
-                                           : 4,
-                d == "micro_batch_size"    ? "mbs"
-                : d == "sequence_parallel" ? "sp"
-                : d == "zero_stage"        ? "zero"
-                                           : d.c_str());
-  std::printf(" %12s %8s %10s %6s %10s %10s\n", "score", "step_s", "tokens/s", "mfu", "days", "MWh");
-  for (size_t i = 0; i < r.top.size(); ++i) {
-    const auto& e = r.top[i];
-    std::printf("%-4zu", i + 1);
-    for (const auto& d : r.dimensions)
-      std::printf(" %*s", d == "recompute" ? 9 : d == "sequence_parallel" ? 5 : 4, cell(e.config.at(d)).c_str());
-    std::printf(" %12.6g %8.4f %10.4g %6.3f %10.2f %10.1f\n", e.score, e.report.at("step_time_s").get<double>(),
-                e.report.at("tokens_per_s").get<double>(), e.report.at("mfu").get<double>(),
-                e.report.at("time_to_train_days").get<double>(), e.report.at("energy_mwh").get<double>());
+  if (r.evaluated != r.simulated)
+    std::printf("%zu plans evaluated by %zu simulations (plans that differ only in their site share one)\n",
+                r.evaluated, r.simulated);
+  if (!o.constraints.empty()) {
+    std::string c;
+    for (const auto& k : o.constraints)
+      c += (c.empty() ? "" : ", ") + k.text;
+    std::printf("constraints %s: %zu plans break them by their lower bound (not simulated), %zu when evaluated\n",
+                c.c_str(), r.constrained, r.violated);
   }
+  std::printf("\n");
+  print_top(r);
+  write_search_files(a, r, html_field);
   if (!a.json_out.empty()) {
     nlohmann::ordered_json j;
     j["objective"] = a.objective;
@@ -142,6 +240,10 @@ int cmd_search(const SearchArgs& a)
     j["no_fit"] = r.no_fit;
     j["pruned_by_bound"] = r.pruned;
     j["simulated"] = r.simulated;
+    j["evaluated"] = r.evaluated;
+    j["constraints"] = a.constraints;
+    j["constrained_by_bound"] = r.constrained;
+    j["violated"] = r.violated;
     j["exhaustive"] = a.exhaustive;
     j["top"] = nlohmann::ordered_json::array();
     for (const auto& e : r.top) {
@@ -247,7 +349,7 @@ void add_search_commands(CLI::App& app, CommandTable& table)
   auto* search =
       app.add_subcommand("search", "find the best parallelism for a scenario's model and cluster (docs/sweep.md)");
   search->add_option("scenario", s->scenario, "scenario JSON file (its parallelism is the starting point)")->required();
-  search->add_option("--objective", s->objective, "time, energy, carbon, or a weighted mix such as time=0.7,carbon=0.3")
+  search->add_option("--objective", s->objective, "time, energy, carbon, coal, cost, or a weighted mix such as time=0.7,coal=0.3")
       ->capture_default_str();
   search->add_option("--top", s->top, "how many configurations to print")->capture_default_str();
   search->add_option("-j,--jobs", s->jobs, "simulations at once (default 0: every core)");
@@ -258,6 +360,13 @@ void add_search_commands(CLI::App& app, CommandTable& table)
   search->add_option("--space", s->space, "only these values of a dimension, e.g. --space tp=2,4 (repeatable)");
   search->add_option("--json", s->json_out, "write the top configurations with their scenarios and reports to FILE");
   search->add_flag("-q,--quiet", s->quiet, "no progress bar");
+  search->add_option("--constraint", s->constraints,
+                     "a bound every plan must meet, e.g. time_to_train<=60d, energy<=5000MWh, coal<=2000t, "
+                     "cost<=2e8RMB (repeatable)");
+  search->add_option("--rows", s->rows_out, "write every evaluated plan as JSON Lines (for html-sweep) to FILE");
+  search->add_option("--html", s->html_out, "write an HTML page: time to train against --html-y, Pareto front");
+  search->add_option("--html-y", s->html_y, "the figure --html plots against time: coal (default), carbon, energy, cost")
+      ->check(CLI::IsMember({"coal", "carbon", "energy", "cost"}));
   table.add(search, [s] { return cmd_search(*s); });
 
   auto r = std::make_shared<RegressArgs>();

@@ -168,6 +168,9 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   const double spare_acc = fr.spare_nodes * s.cluster.accelerators_per_node;
   m.carbon_embodied_tco2e = (n + spare_acc) * cb.embodied_kg_per_accelerator / 1000.0 * tl.wall_s / cb.embodied_lifetime_s;
   m.carbon_total_tco2e = m.carbon_tco2e + m.carbon_embodied_tco2e;
+  m.cost_known = s.site.electricity_rmb_per_kwh || s.site.accelerator_rmb_per_hour;
+  m.cost_rmb = (n + spare_acc) * tl.wall_s / 3600.0 * s.site.accelerator_rmb_per_hour.value_or(0.0) +
+               m.energy_mwh * 1000.0 * s.site.electricity_rmb_per_kwh.value_or(0.0);
 
   m.memory = w.memory;
   m.pipeline = w.pipeline;

@@ -13,6 +13,7 @@ void append_energy_fields(ordered_json& j, const metrics::RunMetrics& m)
   j["carbon_tco2e_per_billion_tokens"] = m.carbon_per_billion_tokens;
   j["carbon_embodied_tco2e"] = m.carbon_embodied_tco2e;
   j["carbon_total_tco2e"] = m.carbon_total_tco2e;
+  j["cost_rmb"] = m.cost_known ? ordered_json(m.cost_rmb) : ordered_json(nullptr);
   j["carbon_detail"] = {{"intensity_kg_per_kwh", m.carbon_intensity_kg_per_kwh},
                         {"coal_kg_per_kwh", m.coal_known ? ordered_json(m.coal_kg_per_kwh) : ordered_json(nullptr)},
                         {"coal_basis", m.coal_basis}};

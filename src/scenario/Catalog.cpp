@@ -81,6 +81,8 @@ Catalog Catalog::load(const std::string& dir)
   if (std::filesystem::exists(dir + "/fabrics.json"))
     c.fabrics_ = load_json(dir + "/fabrics.json").at("fabrics");
   c.failure_defaults_ = parse_failure_defaults(load_json(dir + "/failures.json"), "/catalog/failures");
+  if (std::filesystem::exists(dir + "/sites.json"))
+    c.sites_ = load_json(dir + "/sites.json").at("sites");
   return c;
 }
 
@@ -94,6 +96,7 @@ std::vector<std::string> Catalog::accelerator_ids() const { return keys_of(accel
 std::vector<std::string> Catalog::grid_ids() const { return keys_of(grids_); }
 std::vector<std::string> Catalog::model_ids() const { return keys_of(models_); }
 std::vector<std::string> Catalog::fabric_ids() const { return keys_of(fabrics_); }
+std::vector<std::string> Catalog::site_ids() const { return keys_of(sites_); }
 
 Accelerator parse_accelerator(const json& object, const std::string& pointer, const std::string& id,
                               const Accelerator* base)

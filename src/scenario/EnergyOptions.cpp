@@ -231,6 +231,10 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
 {
   auto& c = out.carbon;
   c.green_share = site.get_number("green_share", 0.0, 1.0, 0.0);
+  if (site.has("electricity_rmb_per_kwh"))
+    out.electricity_rmb_per_kwh = site.get_number("electricity_rmb_per_kwh", 0.0, 1e6);
+  if (site.has("accelerator_rmb_per_hour"))
+    out.accelerator_rmb_per_hour = site.get_number("accelerator_rmb_per_hour", 0.0, 1e9);
   if (site.has("residual_co2_kg_per_kwh"))
     c.residual_kg_per_kwh = site.get_number("residual_co2_kg_per_kwh", 0.0, 5.0);
   if (site.has("coal_share"))

@@ -175,6 +175,12 @@ nlohmann::json to_json(const Scenario& s)
                {"grid", {{"id", s.site.grid.id}, {"co2_kg_per_kwh", s.site.grid.co2_kg_per_kwh}}}};
   if (s.site.grid.coal_share)
     j["site"]["grid"]["coal_share"] = *s.site.grid.coal_share;
+  if (!s.site.preset.empty())
+    j["site"]["preset"] = s.site.preset;
+  if (s.site.electricity_rmb_per_kwh)
+    j["site"]["electricity_rmb_per_kwh"] = *s.site.electricity_rmb_per_kwh;
+  if (s.site.accelerator_rmb_per_hour)
+    j["site"]["accelerator_rmb_per_hour"] = *s.site.accelerator_rmb_per_hour;
   if (s.simulation.steps_auto)
     j["simulation"] = {{"steps", "auto"}, {"max_steps", s.simulation.steps}};
   else

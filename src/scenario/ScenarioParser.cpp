@@ -14,6 +14,7 @@
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/scenario/FabricSchema.hpp"
+#include "trainsim/scenario/HfConfig.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ModelFeatures.hpp"
 #include "trainsim/topology/Placement.hpp"
@@ -237,11 +238,22 @@ Moe parse_moe(JsonReader r, const json* preset, const Model& m)
   return e;
 }
 
-Model parse_model(JsonReader r, const Catalog& cat)
+Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
 {
   Model m;
   const json* preset = nullptr;
-  if (r.has("preset")) {
+  json from_hf; // model.hf_config: a Hugging Face config.json read as a preset
+  if (r.has("hf_config")) {
+    if (r.has("preset"))
+      throw ConfigError(r.pointer_of("hf_config"), "given with /model/preset; name the model by one of them");
+    std::filesystem::path p(r.get_string("hf_config"));
+    if (p.is_relative() && !base_dir.empty())
+      p = std::filesystem::path(base_dir) / p;
+    from_hf = preset_from_hf_config(p.string(), r.pointer_of("hf_config"));
+    preset = &from_hf;
+    const auto folder = p.parent_path().filename().string();
+    m.name = r.get_string("name", p.filename() == "config.json" && !folder.empty() ? folder : p.stem().string());
+  } else if (r.has("preset")) {
     const std::string id = r.get_string("preset");
     preset = &lookup(cat.models(), id, r.pointer_of("preset"), "model preset", cat.model_ids());
     m.name = r.get_string("name", id);
@@ -524,14 +536,31 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
   s.schema_version = static_cast<int>(r.get_int("schema_version", 1, 1));
   s.name = r.get_string("name");
   s.cluster = parse_cluster(r.child("cluster"), cat);
-  s.model = parse_model(r.child("model"), cat);
+  s.model = parse_model(r.child("model"), cat, base_dir);
   s.training = parse_training(r.child("training"));
   s.parallelism = parse_parallelism(r.child("parallelism"));
   if (!r.has("site")) {
     s.site.grid = parse_grid(lookup(cat.grids(), "cn-national-2023", "/site/grid", "grid", cat.grid_ids()),
                              "/catalog/grids/cn-national-2023", "cn-national-2023");
   } else {
-    auto site = r.child("site");
+    // A site preset (platforms/sites.json) gives the keys the scenario does not: the scenario's win.
+    (void)r.child("site"); // an object, or the error says so
+    const json given = r.raw("site");
+    json merged = given;
+    if (given.contains("preset")) {
+      JsonReader pr(given, "/site");
+      const std::string id = pr.get_string("preset");
+      const json& entry = lookup(cat.sites(), id, "/site/preset", "site preset", cat.site_ids());
+      merged = json::object();
+      for (const auto& [k, v] : entry.items())
+        if (k != "name" && k != "source" && k != "note")
+          merged[k] = v;
+      for (const auto& [k, v] : given.items())
+        merged[k] = v;
+    }
+    JsonReader site(merged, "/site");
+    if (site.has("preset"))
+      s.site.preset = site.get_string("preset");
     s.site.pue = site.get_number("pue", 1.0, 3.0, 1.0);
     std::string ptr = site.pointer_of("grid");
     const json& g = site.has("grid") ? site.raw("grid") : json("cn-national-2023");

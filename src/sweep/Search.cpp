@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/core/Units.hpp"
 #include "trainsim/metrics/Metrics.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
@@ -18,13 +19,17 @@ namespace {
 
 const std::vector<std::string>& figure_names()
 {
-  static const std::vector<std::string> n{"time", "energy", "carbon"};
+  static const std::vector<std::string> n{"time", "energy", "carbon", "coal", "cost"};
   return n;
 }
 
 double figure(const Figures& f, const std::string& name)
 {
-  return name == "time" ? f.time_to_train_s : name == "energy" ? f.energy_mwh : f.carbon_tco2e;
+  return name == "time"     ? f.time_to_train_s
+         : name == "energy" ? f.energy_mwh
+         : name == "carbon" ? f.carbon_tco2e
+         : name == "coal"   ? f.coal_tco2e
+                            : f.cost_rmb;
 }
 
 std::vector<json> divisors(long n, long max)
@@ -73,7 +78,7 @@ Objective Objective::parse(const std::string& text)
     }
     if (std::find(figure_names().begin(), figure_names().end(), name) == figure_names().end())
       throw core::UsageError("--objective: \"" + name +
-                             "\" is not an objective; valid: time, energy, carbon, or a "
+                             "\" is not an objective; valid: time, energy, carbon, coal, cost, or a "
                              "weighted mix such as time=0.7,carbon=0.3");
     for (const auto& [n, x] : o.terms)
       if (n == name)
@@ -102,7 +107,9 @@ std::string Objective::describe() const
   if (!mixed())
     return terms[0].first == "time"     ? "time to train (s)"
            : terms[0].first == "energy" ? "energy (MWh)"
-                                        : "carbon (t CO2e)";
+           : terms[0].first == "carbon" ? "carbon (t CO2e)"
+           : terms[0].first == "coal"   ? "coal carbon (t CO2e)"
+                                        : "cost (RMB)";
   std::string s = "weighted geometric mean of";
   for (const auto& [n, w] : terms)
     s += " " + n + "^" + std::to_string(w).substr(0, 4);
@@ -119,6 +126,61 @@ double score(const Objective& o, const Figures& f)
     wsum += w;
   }
   return std::exp(total / wsum);
+}
+
+Constraint Constraint::parse(const std::string& text)
+{
+  const auto usage = [&text](const std::string& why) {
+    return core::UsageError("--constraint \"" + text + "\": " + why +
+                            "; write FIGURE<=VALUE, e.g. time_to_train<=60d, energy<=5000MWh, carbon<=3000t, "
+                            "coal<=2000t, cost<=2e8RMB");
+  };
+  const size_t le = text.find("<=");
+  if (le == std::string::npos || le == 0 || le + 2 >= text.size())
+    throw usage("no FIGURE<=VALUE");
+  Constraint c;
+  c.text = text;
+  std::string name = text.substr(0, le);
+  if (name == "time_to_train")
+    name = "time";
+  if (std::find(figure_names().begin(), figure_names().end(), name) == figure_names().end())
+    throw usage("\"" + name + "\" is not a figure (time_to_train, energy, carbon, coal, cost)");
+  c.figure = name;
+  const std::string value = text.substr(le + 2);
+  try {
+    if (name == "time") {
+      c.max = core::parse_quantity(value, core::Dimension::time);
+    } else {
+      size_t used = 0;
+      c.max = std::stod(value, &used);
+      const std::string unit = value.substr(used);
+      const std::string want = name == "energy" ? "MWh" : name == "cost" ? "RMB" : "t";
+      if (!unit.empty() && unit != want)
+        throw usage("the unit of " + name + " is " + want + ", got \"" + unit + "\"");
+    }
+  } catch (const core::UsageError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw usage(name == "time" ? "the value must be a time such as 60d, 1440h" : "the value must be a number");
+  }
+  if (!(c.max > 0) || !std::isfinite(c.max))
+    throw usage("the bound must be a positive, finite number");
+  return c;
+}
+
+std::vector<SearchDimension> plan_search_space()
+{
+  using Chosen = std::map<std::string, json>;
+  const auto none = [](const json&, const Chosen&) { return std::vector<json>{}; }; // --space gives the values
+  std::vector<SearchDimension> d;
+  d.push_back({"site", "/site", json(), none});
+  d.push_back({"grid", "/site/grid", json(), none});
+  d.push_back({"power_cap", "/power/cap", json(), none});
+  d.push_back({"start_date", "/site/start_date", json(), none});
+  d.push_back({"accelerator", "/cluster/accelerator", json(), none});
+  d.push_back({"nodes", "/cluster/nodes", json(), none});
+  d.push_back({"fabric", "/cluster/fabric", json(), none});
+  return d;
 }
 
 std::vector<SearchDimension> default_search_space(int max_tp)
@@ -190,15 +252,40 @@ struct Candidate {
   scenario::Scenario parsed;
   Figures bound;
   double bound_score = 0;
+  size_t group = 0; ///< plans that differ only in their site share one simulation
 };
+
+const std::vector<std::string> plan_names{"site", "grid", "power_cap", "start_date", "accelerator", "nodes", "fabric"};
+bool is_plan(const std::string& name)
+{
+  return std::find(plan_names.begin(), plan_names.end(), name) != plan_names.end();
+}
+
+/// Sets a dimension's value in a plan: a fabric is named by its preset; a site preset replaces the keys it
+/// defines (grid, cooling, PUE) and keeps the scenario's others (start date, prices, green share).
+void apply(json& doc, const SearchDimension& d, const json& v)
+{
+  if (d.name == "site") {
+    json site = doc.contains("site") && doc["site"].is_object() ? doc["site"] : json::object();
+    for (const char* k : {"grid", "cooling", "pue"})
+      site.erase(k);
+    site["preset"] = v;
+    doc["site"] = site;
+    return;
+  }
+  set_at(doc, d.pointer, d.name == "fabric" ? json{{"preset", v}} : v, d.pointer);
+}
 
 /// Analytic lower bounds of the figures (see search()). No rank's step is shorter than the busiest
 /// stage's compute (and optimizer) time `t`, and every second a rank does not compute it spends in a
 /// state whose power is at least the pipeline-bubble (idle) power; so the metrics of a step of length `t`
 /// in which each stage computes for its compute time and idles for the rest bound every energy and
-/// carbon figure from below (time-to-train, energy and carbon all grow with the step time). The same
-/// metrics code computes them, so the bound follows the energy model (docs/energy-carbon.md).
-Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric)
+/// carbon figure from below (time-to-train, energy, carbon and cost all grow with the step time). The same
+/// metrics code computes them, so the bound follows the energy model (docs/energy-carbon.md). With an hourly
+/// intensity profile a longer run may reach cleaner hours, so carbon is bounded by the energy bound times the
+/// profile's cleanest hour instead.
+Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
+                    const std::vector<std::string>& needed)
 {
   double t = 0;
   for (const auto& st : w.stages)
@@ -218,10 +305,27 @@ Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, co
     r.stages.push_back(b);
   }
   const auto m = metrics::compute(s, w, r, fabric);
+  for (const auto& n : needed) {
+    if (n == "coal" && !m.coal_known)
+      throw core::ConfigError("/site/coal_share", "the coal share of grid " + s.site.grid.id +
+                                                      " is not known, so coal carbon cannot be ranked; give "
+                                                      "/site/coal_share and /site/fossil_co2_kg_per_kwh");
+    if (n == "cost" && !m.cost_known)
+      throw core::ConfigError("/site", "no price at this site, so cost cannot be ranked; give "
+                                       "/site/electricity_rmb_per_kwh and/or /site/accelerator_rmb_per_hour");
+  }
   Figures f;
   f.time_to_train_s = m.time_to_train_s;
   f.energy_mwh = m.energy_mwh;
   f.carbon_tco2e = m.carbon_tco2e;
+  f.coal_tco2e = m.coal_known ? m.carbon_coal_tco2e : 0.0;
+  f.cost_rmb = m.cost_rmb;
+  if (const auto& prof = s.site.carbon.profile_kg_per_kwh; !prof.empty()) {
+    const double lo = *std::min_element(prof.begin(), prof.end());
+    f.carbon_tco2e = m.energy_mwh * lo;
+    if (m.coal_known && m.carbon_intensity_kg_per_kwh > 0) // coal's factor grows with the hourly intensity
+      f.coal_tco2e = m.energy_mwh * m.coal_kg_per_kwh * lo / m.carbon_intensity_kg_per_kwh;
+  }
   return f;
 }
 
@@ -234,7 +338,12 @@ void check_space_values(const std::string& name, const std::vector<json>& values
       want = "none, selective or full";
     else if (name == "sequence_parallel" && !v.is_boolean())
       want = "true or false";
-    else if (name != "recompute" && name != "sequence_parallel") {
+    else if ((name == "site" || name == "grid" || name == "accelerator" || name == "fabric" || name == "start_date") && !v.is_string())
+      want = "names (grids, accelerators and fabric presets of trainsim list; dates as 2025-03-01)";
+    else if (name == "power_cap" && !v.is_string() && !v.is_null())
+      want = "powers such as 500W (or null: no cap)";
+    else if (name != "recompute" && name != "sequence_parallel" && name != "power_cap" &&
+             (!is_plan(name) || name == "nodes")) { // whole numbers: the parallelism degrees and nodes
       const double lo = name == "zero_stage" ? 0 : 1;
       if (!v.is_number_integer() || v.get<double>() < lo || v.get<double>() > 1048576)
         want = std::string("whole numbers from ") + (lo == 0 ? "0" : "1") + " to 1048576";
@@ -249,6 +358,7 @@ void check_space_values(const std::string& name, const std::vector<json>& values
   }
 }
 
+/// The plan dimensions first: a chosen node count reaches the parallelism dimensions' divisors.
 void enumerate(const std::vector<SearchDimension>& dims, size_t at, const json& resolved,
                std::map<std::string, json>& chosen, const std::function<void()>& leaf)
 {
@@ -258,20 +368,38 @@ void enumerate(const std::vector<SearchDimension>& dims, size_t at, const json& 
   }
   for (const auto& v : dims[at].values(resolved, chosen)) {
     chosen[dims[at].name] = v;
-    enumerate(dims, at + 1, resolved, chosen, leaf);
+    if (dims[at].name == "nodes") {
+      json patched = resolved;
+      patched["cluster"]["nodes"] = v;
+      enumerate(dims, at + 1, patched, chosen, leaf);
+    } else {
+      enumerate(dims, at + 1, resolved, chosen, leaf);
+    }
   }
   chosen.erase(dims[at].name);
 }
 
-} // namespace
-
-SearchResult search(const json& base, const scenario::Catalog& catalog, const SearchOptions& o,
-                    const Evaluate& evaluate)
+std::string valid_dimensions()
 {
-  SearchResult res;
-  const json resolved = scenario::to_json(scenario::parse_scenario(base, catalog));
-  // The space: drop dimensions the scenario format does not know yet; apply --fix and --space.
+  return "tp, cp, pp, vpp, ep, micro_batch_size, zero_stage, recompute, sequence_parallel (those this scenario "
+         "format supports), and with --space: site, grid, power_cap, start_date, accelerator, nodes, fabric";
+}
+
+/// The space: plan dimensions named by --space, then the parallelism dimensions the scenario format knows
+/// (others dropped), with --fix and --space applied.
+std::vector<SearchDimension> search_space(const json& base, const json& resolved, const scenario::Catalog& catalog,
+                                          const SearchOptions& o, SearchResult& res)
+{
   std::vector<SearchDimension> dims;
+  for (auto d : plan_search_space()) {
+    const auto r = o.restrict.find(d.name);
+    if (r == o.restrict.end())
+      continue; // the scenario's own value
+    const auto values = r->second;
+    d.values = [values](const json&, const std::map<std::string, json>&) { return values; };
+    res.dimensions.push_back(d.name);
+    dims.push_back(std::move(d));
+  }
   for (auto d : default_search_space(o.max_tp)) {
     if (!d.neutral.is_null()) {
       json probe = base;
@@ -301,21 +429,31 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
     dims.push_back(std::move(d));
   }
   for (const auto& f : o.fixed)
-    if (std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
-      throw core::UsageError("--fix " + f +
-                             ": not a search dimension; valid: tp, cp, pp, vpp, ep, micro_batch_size, "
-                             "zero_stage, recompute, sequence_parallel (those this scenario format supports)");
+    if (is_plan(f) || std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
+      throw core::UsageError("--fix " + f + ": not a search dimension (plan dimensions are fixed unless --space "
+                                            "names them); valid: " + valid_dimensions());
   for (const auto& [f, v] : o.restrict)
     if (f == "dp" || std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
-      throw core::UsageError("--space " + f +
-                             "=...: not a search dimension (dp follows from the others); valid: tp, "
-                             "cp, pp, vpp, ep, micro_batch_size, zero_stage, recompute, sequence_parallel");
+      throw core::UsageError("--space " + f + "=...: not a search dimension (dp follows from the others); valid: " +
+                             valid_dimensions());
   for (const auto& [f, v] : o.restrict)
     check_space_values(f, v);
+  return dims;
+}
 
-  // Enumerate, reject what the parser rejects, prune what does not fit, bound the rest.
+/// Every plan that parses and fits, with its lower bound and its group (the plan without its site: the
+/// simulation does not depend on the site).
+std::vector<Candidate> candidates(const json& base, const json& resolved, const scenario::Catalog& catalog,
+                                  const SearchOptions& o, const std::vector<SearchDimension>& dims, SearchResult& res)
+{
+  std::vector<std::string> needed;
+  for (const auto& [n, w] : o.objective.terms)
+    needed.push_back(n);
+  for (const auto& c : o.constraints)
+    needed.push_back(c.figure);
   std::vector<Candidate> cands;
-  std::unique_ptr<topology::Fabric> fabric;
+  std::map<std::string, std::unique_ptr<topology::Fabric>> fabrics; // by cluster
+  std::map<std::string, size_t> groups;
   std::map<std::string, json> chosen;
   enumerate(dims, 0, resolved, chosen, [&] {
     Candidate c;
@@ -323,7 +461,7 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
     c.config = chosen;
     c.doc = base;
     for (const auto& d : dims)
-      set_at(c.doc, d.pointer, chosen.at(d.name), d.pointer);
+      apply(c.doc, d, chosen.at(d.name));
     if (auto pre = precheck(c.doc, catalog, &c.parsed)) {
       ++(pre->status == Status::infeasible ? res.no_fit : res.invalid);
       if (pre->status != Status::infeasible && res.first_invalid.empty())
@@ -332,9 +470,10 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
     }
     try {
       const auto w = workload::build_workload(c.parsed, catalog.calibration());
-      if (!fabric) // every candidate runs on the same cluster
+      auto& fabric = fabrics[scenario::to_json(c.parsed)["cluster"].dump()];
+      if (!fabric)
         fabric = std::make_unique<topology::Fabric>(topology::Fabric::build(c.parsed.cluster));
-      c.bound = lower_bound(c.parsed, w, *fabric);
+      c.bound = lower_bound(c.parsed, w, *fabric, needed);
     } catch (const core::InfeasibleError&) {
       ++res.no_fit;
       return;
@@ -343,52 +482,103 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
         res.first_invalid = e.what();
       return;
     }
+    for (const auto& k : o.constraints)
+      if (figure(c.bound, k.figure) > k.max) {
+        ++res.constrained;
+        return;
+      }
     c.bound_score = score(o.objective, c.bound);
+    json step = c.doc;
+    step.erase("site");
+    c.group = groups.emplace(step.dump(), groups.size()).first->second;
     cands.push_back(std::move(c));
   });
+  return cands;
+}
+
+Figures figures_of(const nlohmann::ordered_json& report)
+{
+  const auto num = [&](const char* k) { return report.at(k).is_null() ? 0.0 : report.at(k).get<double>(); };
+  return {num("time_to_train_s"), num("energy_mwh"), num("carbon_tco2e"), num("carbon_coal_tco2e"),
+          report.contains("cost_rmb") ? num("cost_rmb") : 0.0};
+}
+
+} // namespace
+
+SearchResult search(const json& base, const scenario::Catalog& catalog, const SearchOptions& o,
+                    const EvaluateGroup& evaluate)
+{
+  SearchResult res;
+  const json resolved = scenario::to_json(scenario::parse_scenario(base, catalog));
+  const auto dims = search_space(base, resolved, catalog, o, res);
+  auto cands = candidates(base, resolved, catalog, o, dims, res);
   std::stable_sort(cands.begin(), cands.end(),
                    [](const Candidate& a, const Candidate& b) { return a.bound_score < b.bound_score; });
+  std::map<size_t, std::vector<size_t>> members; // group -> candidates, in bound order
+  for (size_t k = 0; k < cands.size(); ++k)
+    members[cands[k].group].push_back(k);
 
-  // Branch and bound over the sorted candidates: simulate in order, stop once the next bound cannot
-  // enter the top N.
+  // Branch and bound over the sorted candidates: simulate in order (a plan's whole group at once: one
+  // simulation, a report per site), stop once the next bound cannot enter the top N.
   std::vector<SearchResult::Entry> done;
-  std::vector<double> best; // sorted simulated scores
+  std::vector<double> best; // sorted scores of the evaluated plans that meet every constraint
+  std::vector<bool> started(members.size(), false);
   const size_t top = static_cast<size_t>(std::max(1, o.top));
   size_t next = 0;
-  Progress progress(stderr, o.progress, cands.size(), 0, "search");
+  Progress progress(stderr, o.progress, members.size(), 0, "search");
   auto cutoff = [&] { return best.size() >= top ? best[top - 1] : INFINITY; };
   run_pool(
       o.jobs > 0 ? o.jobs : available_cores(),
       [&]() -> std::optional<Task> {
+        while (next < cands.size() && started[cands[next].group])
+          ++next; // evaluated with its group
         if (next >= cands.size())
           return std::nullopt;
         const double kth = cutoff();
         if (!o.exhaustive && cands[next].bound_score > kth + 1e-12 * std::fabs(kth)) {
-          res.pruned = cands.size() - next; // sorted: every later bound is at least as high
-          next = cands.size();
+          next = cands.size(); // sorted: every later bound is at least as high
           return std::nullopt;
         }
-        const size_t k = next++;
-        const scenario::Scenario* s = &cands[k].parsed;
-        return Task{k, [&evaluate, s] { return slim_report(evaluate(*s)); }};
+        const size_t g = cands[next++].group;
+        started[g] = true;
+        std::vector<scenario::Scenario> group;
+        for (size_t k : members[g])
+          group.push_back(cands[k].parsed);
+        return Task{g, [&evaluate, group] {
+                      nlohmann::ordered_json reports = nlohmann::ordered_json::array();
+                      for (auto& r : evaluate(group))
+                        reports.push_back(slim_report(std::move(r)));
+                      return reports;
+                    }};
       },
-      [&](size_t k, Outcome out) {
-        progress.tick(to_string(out.status), "#" + std::to_string(cands[k].index));
-        if (out.status != Status::ok) {
+      [&](size_t g, Outcome out) {
+        progress.tick(to_string(out.status), "#" + std::to_string(cands[members[g].front()].index));
+        if (out.status != Status::ok || out.result.size() != members[g].size()) {
           ++res.failed;
           return;
         }
         ++res.simulated;
-        const auto& c = cands[k];
-        SearchResult::Entry e{c.index, c.config, c.doc, 0, c.bound_score, {}, std::move(out.result)};
-        e.figures = {e.report.at("time_to_train_s").get<double>(), e.report.at("energy_mwh").get<double>(),
-                     e.report.at("carbon_tco2e").get<double>()};
-        e.score = score(o.objective, e.figures);
-        for (const auto& [n, w] : o.objective.terms)
-          res.max_bound_ratio = std::max(res.max_bound_ratio, figure(c.bound, n) / figure(e.figures, n));
-        best.insert(std::upper_bound(best.begin(), best.end(), e.score), e.score);
-        done.push_back(std::move(e));
+        for (size_t i = 0; i < members[g].size(); ++i) {
+          const auto& c = cands[members[g][i]];
+          ++res.evaluated;
+          SearchResult::Entry e{c.index, c.config, c.doc, 0, c.bound_score, {}, std::move(out.result[i])};
+          e.figures = figures_of(e.report);
+          e.score = score(o.objective, e.figures);
+          for (const auto& [n, w] : o.objective.terms)
+            res.max_bound_ratio = std::max(res.max_bound_ratio, figure(c.bound, n) / figure(e.figures, n));
+          e.meets = std::all_of(o.constraints.begin(), o.constraints.end(),
+                                [&](const Constraint& k) { return figure(e.figures, k.figure) <= k.max; });
+          res.evaluated_plans.push_back(e);
+          res.evaluated_plans.back().scenario = json();
+          if (!e.meets) {
+            ++res.violated;
+            continue;
+          }
+          best.insert(std::upper_bound(best.begin(), best.end(), e.score), e.score);
+          done.push_back(std::move(e));
+        }
       });
+  res.pruned = cands.size() - res.evaluated;
   progress.finish(std::to_string(res.simulated) + " simulated, " + std::to_string(res.pruned) + " pruned by the bound");
   if (res.max_bound_ratio > 1 + 1e-9)
     throw core::Error("internal: a lower bound exceeded its simulated figure (ratio " +
@@ -399,7 +589,20 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
   if (done.size() > top)
     done.resize(top);
   res.top = std::move(done);
+  std::sort(res.evaluated_plans.begin(), res.evaluated_plans.end(),
+            [](const auto& a, const auto& b) { return a.candidate < b.candidate; });
   return res;
+}
+
+SearchResult search(const json& base, const scenario::Catalog& catalog, const SearchOptions& o,
+                    const Evaluate& evaluate)
+{
+  return search(base, catalog, o, [&evaluate](const std::vector<scenario::Scenario>& group) {
+    std::vector<nlohmann::ordered_json> reports;
+    for (const auto& s : group)
+      reports.push_back(evaluate(s));
+    return reports;
+  });
 }
 
 } // namespace trainsim::sweep

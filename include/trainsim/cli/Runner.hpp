@@ -19,4 +19,10 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
 /// (metrics::combine_phases); workload and sim are those of the phase with the most tokens.
 RunOutput run_phases(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options);
 
+/// Scenarios that differ only in their site (grid, start date, prices, PUE: nothing the simulation reads):
+/// the first is simulated once, and every one gets its own metrics from that simulation, exactly as its own
+/// run_scenario would give them.
+std::vector<metrics::RunMetrics> run_site_group(const std::vector<scenario::Scenario>& group,
+                                                const scenario::Catalog& catalog);
+
 } // namespace trainsim::cli

@@ -60,6 +60,10 @@ struct RunMetrics {
   double carbon_per_billion_tokens = 0;
   double carbon_embodied_tco2e = 0;
   double carbon_total_tco2e = 0;
+  /// Cost in RMB: accelerator-hours (spares included) at /site/accelerator_rmb_per_hour plus the facility's
+  /// energy at /site/electricity_rmb_per_kwh; known only when the site gives at least one price.
+  bool cost_known = false;
+  double cost_rmb = 0;
   // Failures and checkpoints.
   double useful_time_s = 0;
   double goodput = 1.0;

@@ -43,6 +43,8 @@ public:
   const nlohmann::json& models() const { return models_; }
   /// Fabric presets (platforms/fabrics.json): id -> {fabric, reference_cluster, sources}.
   const nlohmann::json& fabrics() const { return fabrics_; }
+  /// Site presets (platforms/sites.json): id -> site keys (grid, cooling, ...) with their sources.
+  const nlohmann::json& sites() const { return sites_; }
   const Calibration& calibration() const { return calibration_; }
   /// The failure model of a scenario without a `failures` block (platforms/failures.json).
   const Failures& failure_defaults() const { return failure_defaults_; }
@@ -51,10 +53,12 @@ public:
   std::vector<std::string> grid_ids() const;
   std::vector<std::string> model_ids() const;
   std::vector<std::string> fabric_ids() const;
+  std::vector<std::string> site_ids() const;
 
 private:
   nlohmann::json accelerators_, grids_, models_;
   nlohmann::json fabrics_ = nlohmann::json::object();
+  nlohmann::json sites_ = nlohmann::json::object();
   Calibration calibration_;
   Failures failure_defaults_;
 };

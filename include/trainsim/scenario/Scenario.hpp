@@ -208,10 +208,14 @@ struct CarbonOptions {
 };
 
 struct Site {
+  std::string preset; ///< a key of platforms/sites.json, or empty
   double pue = 1.0;
   Grid grid;
   Cooling cooling;
   CarbonOptions carbon;
+  /// Prices at the site (search objective `cost`, report `cost_rmb`); absent: the cost is unknown.
+  std::optional<double> electricity_rmb_per_kwh;  ///< facility electricity, per kWh (PUE included)
+  std::optional<double> accelerator_rmb_per_hour; ///< rent or amortisation of one accelerator, per hour
 };
 
 /// Accelerator power states, power caps, DVFS and non-accelerator IT power (docs/energy-carbon.md).

@@ -96,6 +96,8 @@ const json deepseek_v3{{"architectures", {"DeepseekV3ForCausalLM"}},
                        {"qk_nope_head_dim", 128},
                        {"v_head_dim", 128},
                        {"num_nextn_predict_layers", 1},
+                       {"n_group", 8},
+                       {"topk_group", 4},
                        {"max_position_embeddings", 163840},
                        {"vocab_size", 129280}};
 

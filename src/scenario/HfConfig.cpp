@@ -84,8 +84,30 @@ json moe_of(const Reader& r, const std::string& family)
            {"first_dense_layers", r.integer_or("first_k_dense_replace", 0)}};
     if (r.integer_or("moe_layer_freq", 1, 1) != 1)
       r.fail("moe_layer_freq", "other than 1 (MoE every k-th layer) is not modelled");
+    // Group-limited routing: experts in n_group groups, a token's experts in at most topk_group of them. The
+    // groups are the nodes of the expert-parallel group in DeepSeek's deployment (V3 section 3.2.2: M = 4).
+    const long groups = r.integer_or("n_group", 1, 1), limit = r.integer_or("topk_group", groups, 1);
+    if (groups > 1 && limit < groups)
+      moe["max_nodes_per_token"] = limit;
   }
   return moe;
+}
+
+/// DeepSeek-V2/V3's multi-head latent attention and multi-token prediction, in the model keys' names.
+void deepseek_attention(const Reader& r, json& m)
+{
+  if (r.cfg.contains("kv_lora_rank") && !r.cfg.at("kv_lora_rank").is_null()) {
+    m["attention_type"] = "mla";
+    json mla{{"kv_lora_rank", r.integer("kv_lora_rank")},
+             {"qk_nope_head_dim", r.integer("qk_nope_head_dim")},
+             {"qk_rope_head_dim", r.integer("qk_rope_head_dim")},
+             {"v_head_dim", r.integer("v_head_dim")}};
+    if (r.cfg.contains("q_lora_rank") && !r.cfg.at("q_lora_rank").is_null()) // null: no query compression (V2-Lite)
+      mla["q_lora_rank"] = r.integer("q_lora_rank");
+    m["mla"] = mla;
+  }
+  if (const long mtp = r.integer_or("num_nextn_predict_layers", 0); mtp > 0)
+    m["mtp_depth"] = mtp;
 }
 
 } // namespace
@@ -135,6 +157,8 @@ json preset_from_hf_config(const std::string& path, const std::string& pointer)
     r.fail("sliding_window", "(sliding-window attention) is not mapped yet");
   if (const json moe = moe_of(r, family); !moe.is_null())
     m["moe"] = moe;
+  if (family == "deepseek_v2" || family == "deepseek_v3")
+    deepseek_attention(r, m);
   m["source"] = "Hugging Face config.json: " + path;
   return m;
 }

@@ -119,7 +119,7 @@ json preset_from_hf_config(const std::string& path, const std::string& pointer)
     cfg = load_json_file(path);
   } catch (const core::ConfigError& e) { // the file's own pointer ("/") says nothing here
     std::string why = e.what();
-    for (const std::string prefix : {e.pointer() + ": ", std::string("/: ")})
+    for (const std::string& prefix : {e.pointer() + ": ", std::string("/: ")})
       if (why.rfind(prefix, 0) == 0)
         why = why.substr(prefix.size());
     throw core::ConfigError(pointer, why + " (the file hf_config names)");

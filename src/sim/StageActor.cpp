@@ -203,10 +203,18 @@ void run_stage(SimContext& ctx, int stage, int replica)
     for (const auto& original : prog.ops) {
       const workload::Op& op = at.slowed(original);
       if (const double host_s = at.host_before(op, ctx.host_overhead); host_s > 0) {
-        if (ctx.reuse && rec == nullptr) // joins the next replayed time (sim/Reuse.hpp)
+        if (ctx.reuse && rec == nullptr) { // joins the next replayed time (sim/Reuse.hpp)
           reuse.defer(host_s);
-        else
+        } else {
+          const double h0 = now();
           sg4::this_actor::sleep_for(host_s);
+          if (rec)
+            rec->add({stage, 0, "host", "host overhead", op.pass == workload::Pass::step      ? "step"
+                                            : op.pass == workload::Pass::forward ? "forward"
+                                                                                 : "backward",
+                      h0, now(),
+                      op.microbatch, op.chunk, 0});
+        }
         sum.host += host_s;
       }
       // Reuse: an op of a shape already measured is replayed at the virtual clock (sim/Reuse.hpp); the

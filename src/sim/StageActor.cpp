@@ -209,11 +209,11 @@ void run_stage(SimContext& ctx, int stage, int replica)
           const double h0 = now();
           sg4::this_actor::sleep_for(host_s);
           if (rec)
-            rec->add({stage, 0, "host", "host overhead", op.pass == workload::Pass::step      ? "step"
-                                            : op.pass == workload::Pass::forward ? "forward"
-                                                                                 : "backward",
-                      h0, now(),
-                      op.microbatch, op.chunk, 0});
+            rec->add({stage, 0, "host", "host overhead",
+                      op.pass == workload::Pass::step      ? "step"
+                      : op.pass == workload::Pass::forward ? "forward"
+                                                           : "backward",
+                      h0, now(), op.microbatch, op.chunk, 0});
         }
         sum.host += host_s;
       }

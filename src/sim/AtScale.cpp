@@ -117,4 +117,26 @@ HostOverhead host_overhead(const scenario::Scenario& s, const scenario::Calibrat
   return h;
 }
 
+double host_seconds(const workload::StageProgram& prog, const HostOverhead& h)
+{
+  using workload::OpKind;
+  double total = 0;
+  int mb = -2, chunk = -1;
+  auto pass = workload::Pass::step;
+  bool step_done = false;
+  for (const auto& op : prog.ops) {
+    if (op.kind == OpKind::compute && op.pass != workload::Pass::step &&
+        (op.microbatch != mb || op.chunk != chunk || op.pass != pass)) {
+      mb = op.microbatch;
+      chunk = op.chunk;
+      pass = op.pass;
+      total += h.pass_s;
+    } else if (op.kind == OpKind::optimizer && !step_done) {
+      step_done = true;
+      total += h.step_s;
+    }
+  }
+  return total;
+}
+
 } // namespace trainsim::sim

@@ -6,8 +6,9 @@
 
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/metrics/Metrics.hpp"
-#include "trainsim/topology/Fabric.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
+#include "trainsim/sim/AtScale.hpp"
+#include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
 namespace trainsim::sweep {
@@ -198,11 +199,16 @@ struct Candidate {
 /// in which each stage computes for its compute time and idles for the rest bound every energy and
 /// carbon figure from below (time-to-train, energy and carbon all grow with the step time). The same
 /// metrics code computes them, so the bound follows the energy model (docs/energy-carbon.md).
-Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric)
+Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
+                    const scenario::Calibration& cal)
 {
+  // At-scale mechanisms (docs/at-scale.md): each stage's compute runs at its seeded slowdown factor and its
+  // host time is serial with it, so neither lets a stage's step be shorter than their sum.
+  const sim::ComputeVariability slow(s, cal);
+  const sim::HostOverhead host = sim::host_overhead(s, cal);
   double t = 0;
-  for (const auto& st : w.stages)
-    t = std::max(t, st.compute_s);
+  for (size_t i = 0; i < w.stages.size(); ++i)
+    t = std::max(t, w.stages[i].compute_s * slow.factor(0, static_cast<int>(i)) + sim::host_seconds(w.stages[i], host));
   sim::SimResult r;
   r.step_time_s = t;
   r.step_times_s = {t};
@@ -214,7 +220,10 @@ Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, co
         b.compute += op.seconds;
       else if (op.kind == workload::OpKind::optimizer)
         b.optimizer += op.seconds;
-    b.bubble = std::max(0.0, t - b.compute - b.optimizer);
+    const double f = slow.factor(0, static_cast<int>(r.stages.size()));
+    b.straggler = (f - 1) * (b.compute + b.optimizer);
+    b.host = sim::host_seconds(st, host);
+    b.bubble = std::max(0.0, t - b.compute - b.optimizer - b.straggler - b.host);
     r.stages.push_back(b);
   }
   const auto m = metrics::compute(s, w, r, fabric);
@@ -334,7 +343,7 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
       const auto w = workload::build_workload(c.parsed, catalog.calibration());
       if (!fabric) // every candidate runs on the same cluster
         fabric = std::make_unique<topology::Fabric>(topology::Fabric::build(c.parsed.cluster));
-      c.bound = lower_bound(c.parsed, w, *fabric);
+      c.bound = lower_bound(c.parsed, w, *fabric, catalog.calibration());
     } catch (const core::InfeasibleError&) {
       ++res.no_fit;
       return;

@@ -4,6 +4,7 @@
 
 #include "trainsim/scenario/Catalog.hpp"
 #include "trainsim/scenario/Scenario.hpp"
+#include "trainsim/workload/Program.hpp"
 
 /// What a real cluster loses at scale that an ideal machine does not (docs/at-scale.md): per-rank
 /// compute variability with its order statistics, injected stragglers, and host/framework overhead.
@@ -54,5 +55,8 @@ struct HostOverhead {
 };
 /// Zero when /simulation/host_overhead is false.
 HostOverhead host_overhead(const scenario::Scenario& s, const scenario::Calibration& cal);
+/// The host time one step of `prog` spends: pass_s per forward or backward pass of a micro-batch and chunk
+/// (a run of compute ops of one pass), step_s once before the optimizer (as sim/StageActor.cpp applies them).
+double host_seconds(const workload::StageProgram& prog, const HostOverhead& h);
 
 } // namespace trainsim::sim

@@ -6,9 +6,9 @@
 
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/metrics/Metrics.hpp"
+#include "trainsim/topology/Fabric.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/sim/AtScale.hpp"
-#include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
 namespace trainsim::sweep {

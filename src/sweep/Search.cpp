@@ -8,8 +8,9 @@
 #include "trainsim/metrics/Metrics.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
-#include "trainsim/sim/AtScale.hpp"
 #include "trainsim/workload/Program.hpp"
+
+#include "trainsim/sim/AtScale.hpp" // the at-scale mechanisms in the lower bound
 
 namespace trainsim::sweep {
 

@@ -88,14 +88,15 @@ TEST_CASE("accelerator energy integrates power states: E = P_idle t + (P_peak - 
   auto out = cli::run_scenario(s, scenario::Catalog::instance());
   const auto& acc = s.cluster.accelerator;
   const auto& st = out.sim.stages.at(0);
-  const double t = out.sim.step_time_s, busy = st.compute + st.optimizer;
+  const double t = out.sim.step_time_s, busy = st.compute + st.optimizer + st.straggler; // straggler: slowed compute
   CHECK(out.sim.step_times_s.size() == 2);
   CHECK(st.energy_j == Approx(acc.idle_power_w * t + (acc.peak_power_w - acc.idle_power_w) * busy).epsilon(1e-6));
   // Whole-run bookkeeping: (accelerator power by state + hosts + NIC and switch ports) x PUE x steps;
   // carbon = energy x grid factor. (The NICs are split out of host_power, not added to it.)
   const auto& m = out.metrics;
   const double acc_j = st.compute * m.power_compute_w + st.optimizer * m.power_memory_bound_w +
-                       (st.tp_comm + st.pp_comm + st.dp_comm) * m.power_communication_w + st.bubble * m.power_bubble_w;
+                       (st.tp_comm + st.pp_comm + st.dp_comm) * m.power_communication_w + st.bubble * m.power_bubble_w +
+                       st.straggler * m.power_compute_w + st.host * m.power_bubble_w; // at-scale (docs/at-scale.md)
   CHECK(m.power_compute_w == Approx(acc.idle_power_w + (acc.peak_power_w - acc.idle_power_w) * m.compute_activity));
   const double per_step = (acc_j + s.cluster.host_power_w * t + m.switch_ports * s.power.switch_port_power_w * t) * s.site.pue;
   CHECK(m.energy_mwh == Approx(per_step * m.steps_to_train / 3.6e9).epsilon(1e-9));
@@ -116,7 +117,8 @@ TEST_CASE("step time breakdown sums to the step time on every stage", "[model][s
   for (const auto& st : out.sim.stages)
     CHECK(st.total() == Approx(out.sim.step_time_s).epsilon(1e-9));
   const auto& b = out.metrics.breakdown;
-  CHECK(b.compute + b.tp_comm + b.pp_comm + b.dp_comm + b.bubble + b.optimizer == Approx(out.metrics.step_time_s));
+  CHECK(b.compute + b.tp_comm + b.pp_comm + b.dp_comm + b.bubble + b.optimizer + b.host + b.straggler ==
+        Approx(out.metrics.step_time_s));
   CHECK(out.metrics.mfu > 0.05);
   CHECK(out.metrics.mfu < 0.8);
 }

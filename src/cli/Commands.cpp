@@ -141,19 +141,23 @@ int cmd_reproduce(const std::string& dir, bool markdown, const std::string& json
     const auto out = run_scenario(s, cat);
     rows.push_back({fs::path(f).filename().string(), s.name, out.metrics.step_time_s, s.reference->step_time_s,
                     out.metrics.mfu, s.reference->source});
+    rows.back().accelerators = out.metrics.accelerators;
     cases.push_back({{"file", rows.back().file},
                      {"name", s.name},
                      {"predicted_step_time_s", rows.back().predicted_s},
                      {"published_step_time_s", rows.back().published_s},
                      {"error", rows.back().error()},
                      {"mfu", out.metrics.mfu},
-                     {"source", s.reference->source}});
+                     {"source", s.reference->source},
+                     {"accelerators", rows.back().accelerators}});
   }
   if (rows.empty())
     throw core::IoError(dir + ": no scenario with a \"reference\" block; add /reference/step_time_s to the cases");
   std::cout << report::reproduce_table(rows, markdown);
   if (!json_out.empty()) {
     nlohmann::ordered_json j{{"cases", cases}, {"mape_percent", report::mean_absolute_percentage_error(rows)}};
+    for (const auto& c : report::mape_by_size(rows)) // issue 13: MAPE by GPU-count class
+      j["mape_by_size_percent"][c.label] = {{"mape_percent", c.mape_percent}, {"cases", c.cases}};
     core::write_file_atomically(json_out, j.dump(2) + "\n");
   }
   return 0;

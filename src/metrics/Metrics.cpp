@@ -72,7 +72,11 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   for (auto& st : m.stages) {
     const double c = st.compute * m.power_compute_w, o = st.optimizer * m.power_memory_bound_w;
     const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm + st.cp_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
-    st.energy_j = c + o + k + b;
+    // At-scale: the slowed compute draws compute power, host overhead leaves the accelerator waiting.
+    const double c_at = st.straggler * m.power_compute_w, b_at = st.host * m.power_bubble_w;
+    st.energy_j = c + o + k + b + c_at + b_at;
+    compute_j += c_at * replicas;
+    bubble_j += b_at * replicas;
     compute_j += c * replicas;
     memory_j += o * replicas;
     comm_j += k * replicas;
@@ -187,6 +191,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
     for (const auto& [kind, t] : st.comm_total)
       m.breakdown.comm_total[kind] += t / stages;
     m.breakdown.cp_comm += st.cp_comm / stages;
+    m.breakdown.host += st.host / stages;
+    m.breakdown.straggler += st.straggler / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

@@ -131,6 +131,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
   if (s.parallelism.cp > 1)
     j["breakdown"]["cp_comm_exposed_s"] = m.breakdown.cp_comm;
+  j["breakdown"]["host_overhead_s"] = m.breakdown.host; // at-scale mechanisms (docs/at-scale.md)
+  j["breakdown"]["straggler_s"] = m.breakdown.straggler;
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
@@ -147,6 +149,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
       stages.back()["ep_comm_exposed_s"] = st.ep_comm;
     if (s.parallelism.cp > 1)
       stages.back()["cp_comm_exposed_s"] = st.cp_comm;
+    stages.back()["host_overhead_s"] = st.host;
+    stages.back()["straggler_s"] = st.straggler;
   }
   j["stages"] = stages;
   j["simulation"] = {{"steps", m.simulated_steps},
@@ -250,6 +254,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   if (s.model.moe.enabled())
     out += row("  expert all-to-all (EP)", share(m.breakdown.ep_comm));
   out += row("  optimizer", share(m.breakdown.optimizer));
+  out += row("  host overhead", share(m.breakdown.host)); // at-scale mechanisms (docs/at-scale.md)
+  out += row("  stragglers and variability", share(m.breakdown.straggler));
   if (!m.breakdown.comm_total.empty()) {
     std::string busy;
     for (const auto& [kind, t] : m.breakdown.comm_total)
@@ -289,6 +295,19 @@ double mean_absolute_percentage_error(const std::vector<ReproduceRow>& rows)
   return 100.0 * sum / static_cast<double>(rows.size());
 }
 
+std::vector<SizeClassError> mape_by_size(const std::vector<ReproduceRow>& rows)
+{
+  std::vector<SizeClassError> out{{"<1k"}, {"1k-4k"}, {">4k"}};
+  for (const auto& r : rows) {
+    auto& c = out[r.accelerators < 1024 ? 0 : r.accelerators <= 4096 ? 1 : 2];
+    c.mape_percent += 100.0 * std::fabs(r.error());
+    ++c.cases;
+  }
+  for (auto& c : out)
+    c.mape_percent = c.cases > 0 ? c.mape_percent / static_cast<double>(c.cases) : 0.0;
+  return out;
+}
+
 std::string reproduce_table(const std::vector<ReproduceRow>& rows, bool markdown)
 {
   std::string out;
@@ -312,6 +331,13 @@ std::string reproduce_table(const std::vector<ReproduceRow>& rows, bool markdown
   std::snprintf(buf, sizeof buf, "%sMAPE over %zu cases: %.2f%%\n", markdown ? "\n" : "", rows.size(),
                 mean_absolute_percentage_error(rows));
   out += buf;
+  std::string by_size = "MAPE by GPU count:";
+  for (const auto& c : mape_by_size(rows)) {
+    std::snprintf(buf, sizeof buf, " %s %.2f%% (%ld cases)%s", c.label.c_str(), c.mape_percent, c.cases,
+                  c.label == ">4k" ? "" : ",");
+    by_size += buf;
+  }
+  out += (markdown ? "\n" : "") + by_size + "\n";
   return out;
 }
 

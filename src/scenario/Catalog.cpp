@@ -54,6 +54,14 @@ Calibration parse_calibration(const json& j)
   c.memory_usable_fraction = mem.get_number("usable_fraction", 0.1, 1);
   c.workspace_bytes = mem.get_nonnegative_quantity("workspace", Dimension::bytes, 1e12);
   mem.finish();
+  if (r.has("at_scale")) {
+    auto a = r.child("at_scale");
+    c.compute_jitter_mean = a.get_number("compute_jitter_mean", 0, 0.5);
+    c.host_pass_overhead_s = a.get_nonnegative_quantity("host_pass_overhead", Dimension::time, 1);
+    c.host_step_overhead_s = a.get_nonnegative_quantity("host_step_overhead", Dimension::time, 10);
+    c.step_small_allreduces = a.get_number("step_small_allreduces", 0, 100);
+    a.finish({"sources"});
+  }
   c.network_model = r.raw("network_model");
   r.finish();
   return c;

@@ -189,6 +189,11 @@ nlohmann::json to_json(const Scenario& s)
   j["simulation"]["fidelity"] = s.simulation.fidelity;
   if (s.simulation.reuse)
     j["simulation"]["reuse"] = true;
+  j["simulation"]["variability"] = s.simulation.variability; // at-scale mechanisms (docs/at-scale.md)
+  j["simulation"]["host_overhead"] = s.simulation.host_overhead;
+  if (s.simulation.stragglers.fraction > 0)
+    j["simulation"]["stragglers"] = {{"fraction", s.simulation.stragglers.fraction},
+                                     {"slowdown", s.simulation.stragglers.slowdown}};
   // Energy, carbon and failure options (docs/energy-carbon.md).
   const auto& c = s.site.carbon;
   j["site"]["green_share"] = c.green_share;

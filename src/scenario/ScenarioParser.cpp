@@ -595,6 +595,14 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
       s.simulation.max_memory_bytes = sim.get_quantity("max_memory", Dimension::bytes, 0, 1e18);
     if (sim.has("max_time"))
       s.simulation.max_time_s = sim.get_quantity("max_time", Dimension::time, 0, 1e9);
+    s.simulation.variability = sim.get_bool("variability", true); // at-scale mechanisms, docs/at-scale.md
+    s.simulation.host_overhead = sim.get_bool("host_overhead", true);
+    if (sim.has("stragglers")) {
+      auto st = sim.child("stragglers");
+      s.simulation.stragglers.fraction = st.get_number("fraction", 0, 1);
+      s.simulation.stragglers.slowdown = st.get_number("slowdown", 0, 10);
+      st.finish();
+    }
     sim.finish();
   }
   if (r.has("reference")) {

@@ -25,7 +25,8 @@ nlohmann::json SimResult::to_json() const
   nlohmann::json st = nlohmann::json::array();
   nlohmann::json totals = nlohmann::json::array();
   for (const auto& s : stages) {
-    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm, s.cp_comm});
+    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm, s.cp_comm,
+                  s.host, s.straggler});
     totals.push_back(s.comm_total);
   }
   nlohmann::json j{{"step_time_s", step_time_s},
@@ -61,6 +62,10 @@ SimResult SimResult::from_json(const nlohmann::json& j)
       b.ep_comm = s[7].get<double>();
     if (s.size() > 8)
       b.cp_comm = s[8].get<double>();
+    if (s.size() > 10) {
+      b.host = s[9].get<double>();
+      b.straggler = s[10].get<double>();
+    }
     r.stages.push_back(b);
   }
   if (j.contains("comm_total"))
@@ -146,6 +151,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
                  std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
                  s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
   ctx.runner.set_algorithm(s.parallelism.collectives.at("dp"), s);
+  ctx.variability = ComputeVariability(s, cal); // at-scale mechanisms (docs/at-scale.md)
+  ctx.host_overhead = host_overhead(s, cal);
   ctx.reuse = s.simulation.reuse && opt.reuse;
   if (ctx.reuse)
     ctx.tp_alone = tp_alone(fabric, placement, plan, s);
@@ -221,7 +228,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   r.step_time_s = steps > 0 ? prev / steps : 0;
   for (size_t i = 0; i < ctx.sums.size(); ++i) {
     auto b = ctx.sums[i];
-    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm, &b.cp_comm})
+    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm,
+                      &b.cp_comm, &b.host, &b.straggler})
       *x /= steps;
     // Busy time of each kind of communication: every kind this scenario has, even when 0.
     b.comm_total = {{"tp", 0.0}, {"pp", 0.0}, {"dp", 0.0}};

@@ -52,6 +52,48 @@ template <class Busy> void retire_finished(std::vector<sg4::CommPtr>& sends, Bus
   sends.resize(w);
 }
 
+/// The at-scale mechanisms within one step of one stage (docs/at-scale.md): the stage's compute slowdown
+/// (its slowest rank), whose share of compute and optimizer time is reported apart as straggler time, and
+/// the host overhead before each pass and before the optimizer.
+struct AtScaleStep {
+  double slow = 1.0;
+  double slow_compute = 0, slow_optimizer = 0; ///< seconds the slowdown added to compute and optimizer ops
+  int mb = -2, chunk = -1;
+  workload::Pass pass = workload::Pass::step;
+  bool step_done = false;
+  workload::Op scaled;
+
+  /// The op as run: compute-carrying ops take `slow` times their seconds.
+  const workload::Op& slowed(const workload::Op& op)
+  {
+    const bool compute = op.kind == OpKind::compute || op.kind == OpKind::optimizer;
+    if (slow == 1.0 || op.seconds <= 0 || !(compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm))
+      return op;
+    if (compute)
+      (op.kind == OpKind::optimizer ? slow_optimizer : slow_compute) += op.seconds * (slow - 1);
+    scaled = op;
+    scaled.seconds *= slow;
+    return scaled;
+  }
+  /// Host time before `op`: at the first compute op of a pass (the host launches it after the pipeline
+  /// exchange synchronised it) and before the optimizer (the step's framework work and small all-reduces).
+  double host_before(const workload::Op& op, const HostOverhead& h)
+  {
+    if (op.kind == OpKind::compute && op.pass != workload::Pass::step &&
+        (op.microbatch != mb || op.chunk != chunk || op.pass != pass)) {
+      mb = op.microbatch;
+      chunk = op.chunk;
+      pass = op.pass;
+      return h.pass_s;
+    }
+    if (op.kind == OpKind::optimizer && !step_done) {
+      step_done = true;
+      return h.step_s;
+    }
+    return 0.0;
+  }
+};
+
 } // namespace
 
 double union_length(std::vector<std::pair<double, double>>& v)
@@ -175,7 +217,24 @@ void run_stage(SimContext& ctx, int stage, int replica)
     TraceRecorder* rec = rep && ctx.trace != nullptr && ctx.trace->records(step) ? ctx.trace : nullptr;
     if (rec)
       rec->begin_step(stage, self, now());
-    for (const auto& op : prog.ops) {
+    AtScaleStep at{ctx.variability.factor(step, stage)}; // docs/at-scale.md
+    for (const auto& original : prog.ops) {
+      const workload::Op& op = at.slowed(original);
+      if (const double host_s = at.host_before(op, ctx.host_overhead); host_s > 0) {
+        if (ctx.reuse && rec == nullptr) { // joins the next replayed time (sim/Reuse.hpp)
+          reuse.defer(host_s);
+        } else {
+          const double h0 = now();
+          sg4::this_actor::sleep_for(host_s);
+          if (rec)
+            rec->add({stage, 0, "host", "host overhead",
+                      op.pass == workload::Pass::step      ? "step"
+                      : op.pass == workload::Pass::forward ? "forward"
+                                                           : "backward",
+                      h0, now(), op.microbatch, op.chunk, 0});
+        }
+        sum.host += host_s;
+      }
       // Reuse: an op of a shape already measured is replayed at the virtual clock (sim/Reuse.hpp); the
       // first of its shape is simulated and measured. The traced step simulates every op.
       ReplayCache::Key key;
@@ -371,6 +430,9 @@ void run_stage(SimContext& ctx, int stage, int replica)
         rec->op(stage, op, t0, split, now());
     }
     reuse.flush();
+    sum.compute -= at.slow_compute; // measured including the slowdown: report it apart
+    sum.optimizer -= at.slow_optimizer;
+    sum.straggler += at.slow_compute + at.slow_optimizer;
     const double t_sends = now();
     sg4::Comm::wait_all(sends);
     for (const auto& c : sends)

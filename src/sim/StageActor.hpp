@@ -12,6 +12,7 @@
 #include "CollectiveRunner.hpp"
 #include "Reduction.hpp"
 #include "TraceRecorder.hpp"
+#include "trainsim/sim/AtScale.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Placement.hpp"
 
@@ -74,6 +75,9 @@ struct SimContext {
   bool reuse = false;
   std::vector<std::vector<char>> tp_alone;
   long replayed = 0;
+  /// At-scale mechanisms (docs/at-scale.md): per-stage, per-step compute slowdown; host overhead.
+  ComputeVariability variability;
+  HostOverhead host_overhead;
 };
 
 /// Length of the union of intervals (sorts them).

@@ -11,6 +11,8 @@
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/workload/Program.hpp"
 
+#include "trainsim/sim/AtScale.hpp" // the at-scale mechanisms in the lower bound
+
 namespace trainsim::sweep {
 
 using nlohmann::json;
@@ -285,11 +287,15 @@ void apply(json& doc, const SearchDimension& d, const json& v)
 /// intensity profile a longer run may reach cleaner hours, so carbon is bounded by the energy bound times the
 /// profile's cleanest hour instead.
 Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
-                    const std::vector<std::string>& needed)
+                    const scenario::Calibration& cal, const std::vector<std::string>& needed)
 {
+  // At-scale mechanisms (docs/at-scale.md): each stage's compute runs at its seeded slowdown factor and its
+  // host time is serial with it, so neither lets a stage's step be shorter than their sum.
+  const sim::ComputeVariability slow(s, cal);
+  const sim::HostOverhead host = sim::host_overhead(s, cal);
   double t = 0;
-  for (const auto& st : w.stages)
-    t = std::max(t, st.compute_s);
+  for (size_t i = 0; i < w.stages.size(); ++i)
+    t = std::max(t, w.stages[i].compute_s * slow.factor(0, static_cast<int>(i)) + sim::host_seconds(w.stages[i], host));
   sim::SimResult r;
   r.step_time_s = t;
   r.step_times_s = {t};
@@ -301,7 +307,10 @@ Figures lower_bound(const scenario::Scenario& s, const workload::Workload& w, co
         b.compute += op.seconds;
       else if (op.kind == workload::OpKind::optimizer)
         b.optimizer += op.seconds;
-    b.bubble = std::max(0.0, t - b.compute - b.optimizer);
+    const double f = slow.factor(0, static_cast<int>(r.stages.size()));
+    b.straggler = (f - 1) * (b.compute + b.optimizer);
+    b.host = sim::host_seconds(st, host);
+    b.bubble = std::max(0.0, t - b.compute - b.optimizer - b.straggler - b.host);
     r.stages.push_back(b);
   }
   const auto m = metrics::compute(s, w, r, fabric);
@@ -473,7 +482,7 @@ std::vector<Candidate> candidates(const json& base, const json& resolved, const 
       auto& fabric = fabrics[scenario::to_json(c.parsed)["cluster"].dump()];
       if (!fabric)
         fabric = std::make_unique<topology::Fabric>(topology::Fabric::build(c.parsed.cluster));
-      c.bound = lower_bound(c.parsed, w, *fabric, needed);
+      c.bound = lower_bound(c.parsed, w, *fabric, catalog.calibration(), needed);
     } catch (const core::InfeasibleError&) {
       ++res.no_fit;
       return;

@@ -18,6 +18,7 @@ struct Breakdown {
   /// Busy time per kind of communication ("tp", "pp", "dp", ...), hidden or not (sim::StageBreakdown).
   std::map<std::string, double> comm_total;
   double cp_comm = 0; ///< exposed context-parallel KV exchange (reported when cp > 1)
+  double host = 0, straggler = 0; ///< at-scale mechanisms (sim::StageBreakdown, docs/at-scale.md)
 };
 
 /// Everything a run reports; the JSON report is this structure.

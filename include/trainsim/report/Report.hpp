@@ -39,8 +39,17 @@ struct ReproduceRow {
   double mfu = 0;
   std::string source;
   double error() const { return (predicted_s - published_s) / published_s; }
+  long accelerators = 0; ///< the case's accelerators, for the MAPE by size class
 };
 std::string reproduce_table(const std::vector<ReproduceRow>& rows, bool markdown);
 double mean_absolute_percentage_error(const std::vector<ReproduceRow>& rows);
+/// MAPE by GPU-count class (issue 13): "<1k" (under 1,024), "1k-4k" (1,024 to 4,096), ">4k"; each with
+/// its case count (classes without cases have count 0 and MAPE 0).
+struct SizeClassError {
+  std::string label;
+  double mape_percent = 0;
+  long cases = 0;
+};
+std::vector<SizeClassError> mape_by_size(const std::vector<ReproduceRow>& rows);
 
 } // namespace trainsim::report

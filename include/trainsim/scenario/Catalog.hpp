@@ -27,6 +27,11 @@ struct Calibration {
   /// tp_comm_overlap: GEMMs run this much slower while a pipelined TP collective shares the SMs
   /// (time x (1 + slowdown)); docs/calibration.md.
   double tp_overlap_gemm_slowdown = 0.1;
+  // At-scale mechanisms (calibration.json "at_scale"; docs/at-scale.md).
+  double compute_jitter_mean = 0.0077; ///< mean per-rank, per-step compute slowdown (exponential), fraction
+  double host_pass_overhead_s = 20e-6; ///< exposed host time per forward/backward pass of a micro-batch
+  double host_step_overhead_s = 10e-3; ///< framework work per step outside the schedule
+  double step_small_allreduces = 3;    ///< latency-bound all-reduces per step (grad norm, overflow, loss)
 };
 
 /// Catalogue of accelerators, grids, model presets and the calibration, read from platforms/.

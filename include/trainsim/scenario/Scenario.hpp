@@ -278,6 +278,13 @@ struct Simulation {
   std::uint64_t seed = 1;
   std::optional<double> max_memory_bytes; ///< resource guard (workload/ResourceGuard.hpp); default there
   std::optional<double> max_time_s;       ///< resource guard: estimated wall time allowed
+  // At-scale mechanisms (docs/at-scale.md), on by default.
+  bool variability = true;   ///< per-rank, per-step compute variability (calibration at_scale.compute_jitter_mean)
+  bool host_overhead = true; ///< host and framework time per pass and per step (calibration at_scale)
+  struct Stragglers {
+    double fraction = 0; ///< of the job's nodes, chosen by the seed
+    double slowdown = 0; ///< their compute takes (1 + slowdown) x as long
+  } stragglers;
 };
 
 /// A published measurement the scenario reproduces (validation cases).

@@ -26,7 +26,12 @@ struct StageBreakdown {
   /// kind in flight or was blocked on it (union of the simulated start-to-end intervals), hidden or not.
   std::map<std::string, double> comm_total;
   double cp_comm = 0;  ///< exposed context-parallel KV exchange (beyond the attention it overlaps)
-  double total() const { return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + ep_comm + cp_comm; }
+  double host = 0;     ///< host and framework overhead with the accelerator idle (docs/at-scale.md)
+  double straggler = 0; ///< compute and optimizer time added by variability and stragglers (docs/at-scale.md)
+  double total() const
+  {
+    return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + ep_comm + cp_comm + host + straggler;
+  }
 };
 
 /// How much of the cluster a simulation runs in detail (docs/performance.md).

@@ -79,6 +79,8 @@ Catalog Catalog::load(const std::string& dir)
   c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"));
   if (std::filesystem::exists(dir + "/fabrics.json"))
     c.fabrics_ = load_json(dir + "/fabrics.json").at("fabrics");
+  if (std::filesystem::exists(dir + "/frameworks.json"))
+    c.frameworks_ = load_json(dir + "/frameworks.json").at("frameworks");
   return c;
 }
 

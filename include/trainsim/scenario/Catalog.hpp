@@ -43,6 +43,8 @@ public:
   const nlohmann::json& models() const { return models_; }
   /// Fabric presets (platforms/fabrics.json): id -> {fabric, reference_cluster, sources}.
   const nlohmann::json& fabrics() const { return fabrics_; }
+  /// Framework presets (platforms/frameworks.json): id -> {name, training, parallelism, zero3, sources}.
+  const nlohmann::json& frameworks() const { return frameworks_; }
   const Calibration& calibration() const { return calibration_; }
 
   std::vector<std::string> accelerator_ids() const;
@@ -53,6 +55,7 @@ public:
 private:
   nlohmann::json accelerators_, grids_, models_;
   nlohmann::json fabrics_ = nlohmann::json::object();
+  nlohmann::json frameworks_ = nlohmann::json::object();
   Calibration calibration_;
 };
 

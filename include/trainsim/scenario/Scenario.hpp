@@ -115,6 +115,8 @@ struct Training {
   /// FP8 primary weights (NeMo fp8_params, Megatron --fp8-param-gather): the linear layers' weights are kept
   /// in FP8 (with Transformer Engine's transpose cache) instead of 16-bit plus an FP8 cache; precision fp8 only.
   bool fp8_params = false;
+  /// training.framework: the stack whose defaults apply (platforms/frameworks.json); empty: none.
+  std::string framework;
 };
 
 struct Parallelism {
@@ -139,6 +141,17 @@ struct Parallelism {
   bool fsdp = false;          ///< FSDP full-shard: the ZeRO-3 schedule (zero_stage is 3 when set)
   int zero_prefetch = 1;      ///< ZeRO-3/FSDP: parameter all-gathers in flight ahead of the unit computing
   bool tp_comm_overlap = false; ///< TP all-gather/reduce-scatter pipelined with the adjacent GEMMs (userbuffers)
+  // ZeRO-3 / FSDP as the frameworks run them (docs/sharding.md).
+  struct DeepSpeedZero {              ///< parallelism.zero: DeepSpeed's ZeRO-3 engine; counts in parameters
+    double prefetch_bucket = 5e7;     ///< stage3_prefetch_bucket_size: parameters fetched ahead of the module computing
+    double reduce_bucket = 5e8;       ///< reduce_bucket_size: gradient elements reduce-scattered at a time
+    double max_live_parameters = 1e9; ///< stage3_max_live_parameters: gathered parameters resident before releasing
+    double max_reuse_distance = 1e9;  ///< stage3_max_reuse_distance: kept gathered if reused within this many
+  };
+  std::optional<DeepSpeedZero> zero; ///< absent: whole layers gathered (FSDP units)
+  bool reshard_after_forward = true; ///< FSDP: FULL_SHARD (true) or SHARD_GRAD_OP (false: kept to backward)
+  int fsdp_shard_group = 0;          ///< HSDP: ranks a parameter is sharded over (0: all dp*cp ranks)
+  int shard_ranks() const { return fsdp_shard_group > 0 ? fsdp_shard_group : dp * cp; }
 };
 
 struct Grid {

@@ -455,6 +455,13 @@ TEST_CASE("framework presets fill the keys a scenario leaves out; explicit keys 
   CHECK(!ds1.parallelism.zero);
   CHECK(!ds1.parallelism.overlap_grad_reduce);
   CHECK(ds1.parallelism.grad_bucket_bytes == 1e9);
+  const auto layers = dp_ranks(8, "100Gbps", [](nlohmann::json& j) {
+    j["training"]["framework"] = "deepspeed";
+    j["parallelism"]["zero_stage"] = 3;
+    j["parallelism"]["zero_prefetch"] = 2; // whole-layer gathers chosen: no DeepSpeed buckets
+  });
+  CHECK(!layers.parallelism.zero);
+  CHECK(layers.parallelism.zero_prefetch == 2);
   const auto fsdp = dp_ranks(8, "100Gbps", [](nlohmann::json& j) { j["training"]["framework"] = "pytorch-fsdp"; });
   CHECK(fsdp.parallelism.fsdp);
   CHECK(fsdp.parallelism.zero_stage == 3);

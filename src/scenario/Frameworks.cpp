@@ -16,8 +16,9 @@ void fill(json& into, const json& preset, const json& given)
   for (const auto& [key, value] : preset.items()) {
     if (into.contains(key))
       continue;
-    if ((key == "zero_stage" && given.contains("fsdp")) || (key == "fsdp" && given.contains("zero_stage")))
-      continue; // the scenario chose its sharding
+    if ((key == "zero_stage" && given.contains("fsdp")) || (key == "fsdp" && given.contains("zero_stage")) ||
+        (key == "zero" && given.contains("zero_prefetch")))
+      continue; // the scenario chose its sharding (zero_prefetch: whole-layer gathers, not DeepSpeed's buckets)
     into[key] = value;
   }
 }

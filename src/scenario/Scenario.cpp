@@ -124,6 +124,8 @@ nlohmann::json to_json(const Scenario& s)
                                 {"reduce_bucket_size", p.zero->reduce_bucket},
                                 {"max_live_parameters", p.zero->max_live_parameters},
                                 {"max_reuse_distance", p.zero->max_reuse_distance}};
+  if (p.zero) // DeepSpeed prefetches by its bucket, not zero_prefetch units
+    j["parallelism"].erase("zero_prefetch");
   if (!p.reshard_after_forward)
     j["parallelism"]["reshard_after_forward"] = false;
   if (p.fsdp_shard_group > 0)

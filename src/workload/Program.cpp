@@ -121,6 +121,49 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
   }
 }
 
+/// ZeRO-3/FSDP: a pass runs piece by piece (ShardPlan: a unit, or a DeepSpeed bucket); each piece's
+/// parameters are all-gathered first unless kept from forward (param_wait marks where; the prefetches are
+/// placed below) and, in backward, its gradients reduce-scattered right after (DeepSpeed: once a reduce
+/// bucket is full, and at the end of the pass; HSDP: then all-reduced across the shard's replicas).
+void push_units(StageProgram& prog, const scenario::Scenario& s, const ShardPlan& shards, const PassCost& cost,
+                Pass pass, int mb, int chunk, bool ovl)
+{
+  const auto& u = shards.pieces[static_cast<size_t>(chunk)];
+  const auto& again = shards.backward_gather[static_cast<size_t>(chunk)];
+  std::vector<Op> reduce;
+  double pending = 0; // DeepSpeed: gradient elements in the reduce bucket
+  auto reduce_grads = [&](double params) {
+    Op g{OpKind::grad_bucket, Pass::backward, 0, params * s.training.grad_reduce_bytes};
+    g.microbatch = mb;
+    g.chunk = chunk;
+    g.group = shards.shard_replicas > 1 ? DpGroup::shard : DpGroup::all;
+    (s.parallelism.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
+    if (shards.shard_replicas > 1) { // HSDP: the shard's gradients across its replicas
+      g.group = DpGroup::replica;
+      g.bytes /= shards.shard;
+      (s.parallelism.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
+    }
+  };
+  for (size_t i = 0; i < u.size(); ++i) {
+    const size_t k = pass == Pass::forward ? i : u.size() - 1 - i; // backward walks the units in reverse
+    if (pass == Pass::forward || again[k]) {
+      Op wait{OpKind::param_wait, pass, 0, u[k] * 2.0};
+      wait.microbatch = mb;
+      wait.chunk = chunk;
+      prog.ops.push_back(wait);
+    }
+    push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), ovl);
+    if (pass == Pass::backward) {
+      pending += u[k];
+      if (shards.reduce_bucket <= 0 || pending >= shards.reduce_bucket || i + 1 == u.size()) {
+        reduce_grads(pending);
+        pending = 0;
+      }
+    }
+  }
+  prog.ops.insert(prog.ops.end(), reduce.begin(), reduce.end());
+}
+
 /// ZeRO-3 prefetch: the all-gather of the k-th unit execution of the step is issued before the compute of
 /// execution k - depth (across passes and micro-batches, in program order, as DeepSpeed's recorded fetch
 /// order or FSDP's forward/backward prefetch do); each param_wait then waits for its own all-gather.
@@ -232,46 +275,6 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     prog.stage = stage;
     const auto costs = chunk_costs(s, ops, eff, stage);
     const ShardPlan shards = zero3 ? shard_plan(s, w.shape, stage) : ShardPlan{};
-    // ZeRO-3/FSDP: a pass runs piece by piece (ShardPlan: a unit, or a DeepSpeed bucket); each piece's
-    // parameters are all-gathered first unless kept from forward (param_wait marks where; the prefetches are
-    // placed below) and, in backward, its gradients reduce-scattered right after (DeepSpeed: once a reduce
-    // bucket is full, and at the end of the pass; HSDP: then all-reduced across the shard's replicas).
-    auto push_units = [&](const PassCost& cost, Pass pass, int mb, int chunk) {
-      const auto& u = shards.pieces[static_cast<size_t>(chunk)];
-      const auto& again = shards.backward_gather[static_cast<size_t>(chunk)];
-      std::vector<Op> reduce;
-      double pending = 0; // DeepSpeed: gradient elements in the reduce bucket
-      auto reduce_grads = [&](double params) {
-        Op g{OpKind::grad_bucket, Pass::backward, 0, params * s.training.grad_reduce_bytes};
-        g.microbatch = mb;
-        g.chunk = chunk;
-        g.group = shards.shard_replicas > 1 ? DpGroup::shard : DpGroup::all;
-        (p.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
-        if (shards.shard_replicas > 1) { // HSDP: the shard's gradients across its replicas
-          g.group = DpGroup::replica;
-          g.bytes /= shards.shard;
-          (p.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
-        }
-      };
-      for (size_t i = 0; i < u.size(); ++i) {
-        const size_t k = pass == Pass::forward ? i : u.size() - 1 - i; // backward walks the units in reverse
-        if (pass == Pass::forward || again[k]) {
-          Op wait{OpKind::param_wait, pass, 0, u[k] * 2.0};
-          wait.microbatch = mb;
-          wait.chunk = chunk;
-          prog.ops.push_back(wait);
-        }
-        push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), ovl);
-        if (pass == Pass::backward) {
-          pending += u[k];
-          if (shards.reduce_bucket <= 0 || pending >= shards.reduce_bucket || i + 1 == u.size()) {
-            reduce_grads(pending);
-            pending = 0;
-          }
-        }
-      }
-      prog.ops.insert(prog.ops.end(), reduce.begin(), reduce.end());
-    };
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
     const double stage_expert = stage_expert_params_per_rank(s, w.shape, stage);
     const double stage_params = stage_params_per_rank(s, w.shape, stage);
@@ -295,7 +298,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
                                 tag('f', st.microbatch, st.chunk, stage)});
         }
         if (zero3)
-          push_units(cost.forward, Pass::forward, st.microbatch, st.chunk);
+          push_units(prog, s, shards, cost.forward, Pass::forward, st.microbatch, st.chunk, ovl);
         else
           push_compute_and_tp(prog, cost.forward, Pass::forward, st.microbatch, st.chunk, 1.0, ovl);
         if (v < vstages - 1) {
@@ -314,7 +317,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
         // only a shard of them, so every micro-batch's backward reduce-scatters its buckets.
         const bool reduce_now = st.microbatch == m - 1 || p.zero_stage == 2;
         if (zero3) {
-          push_units(cost.backward, Pass::backward, st.microbatch, st.chunk);
+          push_units(prog, s, shards, cost.backward, Pass::backward, st.microbatch, st.chunk, ovl);
         } else if (reduce_now && buckets > 0) {
           // Buckets fill as the backward pass walks the chunk's layers.
           std::vector<Op> pass_buckets;

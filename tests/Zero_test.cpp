@@ -5,7 +5,9 @@
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/Frameworks.hpp"
 #include "trainsim/workload/Memory.hpp"
+#include "trainsim/workload/Sharding.hpp"
 
 using namespace trainsim;
 
@@ -197,4 +199,279 @@ TEST_CASE("exposed communication never exceeds total communication", "[model][si
     j["parallelism"]["fsdp"] = true;
     j["parallelism"]["tp_comm_overlap"] = true;
   })));
+}
+
+// ---- ZeRO-3 / FSDP as frameworks run them, framework presets (issue 14, docs/sharding.md) ----
+
+namespace {
+
+/// dp_ranks at full fidelity (every flow issued, so that bytes count every group's traffic).
+scenario::Scenario sharded(int dp, const std::function<void(nlohmann::json&)>& more)
+{
+  return dp_ranks(dp, "400Gbps", [&](nlohmann::json& j) {
+    j["simulation"] = {{"steps", 1}, {"seed", 1}, {"fidelity", "full"}};
+    more(j);
+  });
+}
+
+/// Sum of the parameters a ShardPlan gathers and of those it keeps from forward to backward.
+std::pair<double, double> total_and_kept(const workload::ShardPlan& plan)
+{
+  double total = 0, kept = 0;
+  for (size_t c = 0; c < plan.pieces.size(); ++c)
+    for (size_t i = 0; i < plan.pieces[c].size(); ++i) {
+      total += plan.pieces[c][i];
+      kept += plan.backward_gather[c][i] ? 0.0 : plan.pieces[c][i];
+    }
+  return {total, kept};
+}
+
+void expect_error(const std::function<void(nlohmann::json&)>& edit, const std::string& fragment)
+{
+  try {
+    sharded(8, edit);
+    FAIL("accepted");
+  } catch (const core::ConfigError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains(fragment));
+  }
+}
+
+} // namespace
+
+TEST_CASE("ZeRO-3 / FSDP keys parse with DeepSpeed's and PyTorch's defaults; contradictions name their path",
+          "[scenario][zero]")
+{
+  const auto d = sharded(8, [](nlohmann::json& j) {
+    j["parallelism"]["zero_stage"] = 3;
+    j["parallelism"]["zero"] = nlohmann::json::object();
+  });
+  REQUIRE(d.parallelism.zero);
+  CHECK(d.parallelism.zero->prefetch_bucket == 5e7); // stage3_prefetch_bucket_size
+  CHECK(d.parallelism.zero->reduce_bucket == 5e8);   // reduce_bucket_size
+  CHECK(d.parallelism.zero->max_live_parameters == 1e9);
+  CHECK(d.parallelism.zero->max_reuse_distance == 1e9);
+  CHECK(scenario::to_json(d)["parallelism"]["zero"]["prefetch_bucket_size"] == 5e7);
+  const auto f = sharded(8, [](nlohmann::json& j) {
+    j["parallelism"]["fsdp"] = true;
+    j["parallelism"]["reshard_after_forward"] = false;
+    j["parallelism"]["fsdp_shard_group"] = 4;
+  });
+  CHECK(!f.parallelism.reshard_after_forward);
+  CHECK(f.parallelism.shard_ranks() == 4);
+  CHECK(scenario::to_json(f)["parallelism"]["fsdp_shard_group"] == 4);
+  expect_error([](nlohmann::json& j) { j["parallelism"]["zero"] = nlohmann::json::object(); }, "/parallelism/zero");
+  expect_error([](nlohmann::json& j) { j["parallelism"]["reshard_after_forward"] = false; },
+               "/parallelism/reshard_after_forward");
+  expect_error(
+      [](nlohmann::json& j) {
+        j["parallelism"]["fsdp"] = true;
+        j["parallelism"]["fsdp_shard_group"] = 3;
+      },
+      "/parallelism/fsdp_shard_group: 3 does not divide");
+  expect_error(
+      [](nlohmann::json& j) {
+        j["parallelism"]["zero_stage"] = 3;
+        j["parallelism"]["zero"] = {{"prefetch_bucket_size", "0"}};
+      },
+      "/parallelism/zero/prefetch_bucket_size");
+}
+
+TEST_CASE("bytes moved per step: FULL_SHARD 1.5x DDP, SHARD_GRAD_OP 1x, HSDP and DeepSpeed's reuse by formula",
+          "[model][sim][zero]")
+{
+  const int n = 8;
+  auto bytes = [](const scenario::Scenario& s) {
+    auto o = run(s);
+    REQUIRE(o.workload.microbatches == 1);
+    check_exposed_within_total(o);
+    return o.sim.comm_bytes.at("dp");
+  };
+  const double ddp = bytes(sharded(n, [](nlohmann::json&) {}));
+  REQUIRE(ddp > 0);
+  // ZeRO paper (Rajbhandari et al. 2020, sec. 7.2.2): stage 3 moves 3 Psi (two all-gathers and a
+  // reduce-scatter) against DDP's all-reduce 2 Psi: 1.5x.
+  const double full = bytes(sharded(n, [](nlohmann::json& j) { j["parallelism"]["fsdp"] = true; }));
+  CHECK(full == Approx(1.5 * ddp).epsilon(1e-9));
+  // SHARD_GRAD_OP keeps the gathered weights to backward: one all-gather and one reduce-scatter, DDP's volume.
+  const double grad_op = bytes(sharded(n, [](nlohmann::json& j) {
+    j["parallelism"]["fsdp"] = true;
+    j["parallelism"]["reshard_after_forward"] = false;
+  }));
+  CHECK(grad_op == Approx(ddp).epsilon(1e-9));
+  // HSDP, shard groups of S, R = n/S replicas: ring all-gathers and reduce-scatter inside each group move
+  // R (S-1) P each; the shard's all-reduce across replicas S * 2 (R-1) P/S. DDP: 2 (n-1) P.
+  for (int shard : {2, 4}) {
+    const int r = n / shard;
+    const double hsdp = bytes(sharded(n, [&](nlohmann::json& j) {
+      j["parallelism"]["fsdp"] = true;
+      j["parallelism"]["fsdp_shard_group"] = shard;
+    }));
+    CHECK(hsdp == Approx(ddp * (3.0 * r * (shard - 1) + 2.0 * (r - 1)) / (2.0 * (n - 1))).epsilon(1e-9));
+  }
+  // DeepSpeed ZeRO-3: with max_reuse_distance 0 nothing is kept (1.5x); with its default the last pieces
+  // of the forward pass stay gathered for backward and are not all-gathered again.
+  auto deepspeed = [&](const std::string& reuse) {
+    return sharded(n, [&](nlohmann::json& j) {
+      j["parallelism"]["zero_stage"] = 3;
+      j["parallelism"]["zero"] = {{"max_reuse_distance", reuse}};
+    });
+  };
+  CHECK(bytes(deepspeed("0")) == Approx(1.5 * ddp).epsilon(1e-9));
+  const auto s = deepspeed("1B");
+  const auto [total, kept] = total_and_kept(workload::shard_plan(s, workload::ModelShape::of(s.model), 0));
+  CHECK(kept > 0);
+  CHECK(kept <= 0.5e9 + workload::shard_plan(s, workload::ModelShape::of(s.model), 0).largest); // 2 x after < 1e9
+  CHECK(bytes(s) == Approx(ddp * (3.0 * total - kept) / (2.0 * total)).epsilon(1e-9));
+}
+
+TEST_CASE("memory per rank: what FSDP and DeepSpeed hold gathered, HSDP's shard group", "[workload][zero]")
+{
+  const auto& cal = scenario::Catalog::instance().calibration();
+  const int n = 8;
+  auto mem = [&](const std::function<void(nlohmann::json&)>& edit) {
+    const auto s = sharded(n, edit);
+    return std::make_pair(workload::estimate_memory(s, workload::ModelShape::of(s.model), cal), s);
+  };
+  auto fsdp = [](bool reshard, int shard) {
+    return [=](nlohmann::json& j) {
+      j["training"]["grad_reduce_precision"] = "fp32";
+      j["parallelism"]["fsdp"] = true;
+      j["parallelism"]["reshard_after_forward"] = reshard;
+      if (shard > 0)
+        j["parallelism"]["fsdp_shard_group"] = shard;
+    };
+  };
+  const auto [full, s] = mem(fsdp(true, 0));
+  const auto shape = workload::ModelShape::of(s.model);
+  const double params = workload::stage_params_per_rank(s, shape, 0);
+  const auto plan = workload::shard_plan(s, shape, 0);
+  // FULL_SHARD: the shard (P/n) plus the unit computing and the one prefetched, 16-bit.
+  CHECK(full.weights == Approx(2.0 * params / n + 2.0 * 2.0 * plan.largest));
+  CHECK(full.optimizer == Approx(12.0 * params / n));
+  // SHARD_GRAD_OP: every unit gathered from forward to backward, the whole 16-bit model (as ZeRO-2).
+  const auto grad_op = mem(fsdp(false, 0)).first;
+  CHECK(grad_op.weights == Approx(2.0 * params));
+  CHECK(grad_op.optimizer == Approx(full.optimizer));
+  // HSDP: states sharded over the shard group only.
+  const auto hsdp = mem(fsdp(true, 4)).first;
+  CHECK(hsdp.optimizer == Approx(12.0 * params / 4));
+  CHECK(hsdp.weights == Approx(2.0 * params / 4 + 2.0 * 2.0 * plan.largest));
+  CHECK(hsdp.gradients > full.gradients);
+  // DeepSpeed: the prefetch window plus the pieces kept for reuse, capped by stage3_max_live_parameters.
+  auto ds = [&](const std::string& live) {
+    return mem([&](nlohmann::json& j) {
+      j["training"]["grad_reduce_precision"] = "fp32";
+      j["parallelism"]["zero_stage"] = 3;
+      j["parallelism"]["zero"] = {{"max_live_parameters", live}};
+    });
+  };
+  const auto [big, sb] = ds("1B");
+  const auto [small, ss] = ds("100M");
+  const auto pb = workload::shard_plan(sb, shape, 0), ps = workload::shard_plan(ss, shape, 0);
+  CHECK(big.weights == Approx(2.0 * params / n + 2.0 * std::min(pb.held, params * (1.0 - 1.0 / n))));
+  CHECK(pb.held > ps.held);
+  CHECK(ps.held <= std::max(1e8, (1.0 + ps.prefetch) * ps.largest));
+  CHECK(small.weights < big.weights);
+  // The reduce bucket (5e8 elements) and the piece being produced, in the reduce precision.
+  CHECK(big.gradients == Approx(4.0 * params / n + std::min((5e8 + pb.largest) * 4.0, 4.0 * params * (1.0 - 1.0 / n))));
+  // Prefetch bucket 5e7 parameters: the layer (gpt3-1.7b: 12 h^2 ~ 50M) splits into buckets no larger.
+  for (double x : pb.pieces.front())
+    CHECK(x <= std::max(5e7, shape.embedding_params + shape.layer_params));
+}
+
+TEST_CASE("SHARD_GRAD_OP and DeepSpeed's reuse save the backward all-gathers' time on a slow network",
+          "[model][sim][zero]")
+{
+  auto step = [](const std::function<void(nlohmann::json&)>& edit) {
+    return run(dp_ranks(8, "25Gbps", edit)).metrics.step_time_s;
+  };
+  const double full = step([](nlohmann::json& j) { j["parallelism"]["fsdp"] = true; });
+  const double grad_op = step([](nlohmann::json& j) {
+    j["parallelism"]["fsdp"] = true;
+    j["parallelism"]["reshard_after_forward"] = false;
+  });
+  CHECK(grad_op < full);
+}
+
+TEST_CASE("framework presets fill the keys a scenario leaves out; explicit keys win; unknown names list the valid ones",
+          "[scenario][zero]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  const auto ids = scenario::framework_ids(cat);
+  REQUIRE(ids.size() >= 7);
+  // Every preset resolves on a tensor-parallel scenario and on a data-parallel-only one.
+  for (const auto& id : ids) {
+    INFO(id);
+    const auto s = test::scenario_with([&](nlohmann::json& j) {
+      j["training"]["framework"] = id;
+      j["parallelism"].erase("zero_stage");
+    });
+    CHECK(s.training.framework == id);
+    CHECK(scenario::to_json(s)["training"]["framework"] == id);
+    CHECK_NOTHROW(dp_ranks(8, "100Gbps", [&](nlohmann::json& j) { j["training"]["framework"] = id; }));
+  }
+  auto with = [](const std::string& fw, const std::function<void(nlohmann::json&)>& more = {}) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["training"]["framework"] = fw;
+      j["parallelism"].erase("zero_stage");
+      j["parallelism"].erase("overlap_grad_reduce");
+      if (more)
+        more(j);
+    });
+  };
+  const auto nemo2 = with("nemo-2");
+  CHECK(nemo2.parallelism.zero_stage == 1);
+  CHECK(nemo2.parallelism.overlap_grad_reduce);
+  CHECK(nemo2.parallelism.overlap_param_gather);
+  CHECK(nemo2.training.grad_reduce_bytes == 4);
+  const auto perf = with("nemo-2-performance");
+  CHECK(perf.training.grad_reduce_bytes == 2);
+  CHECK(perf.parallelism.tp_comm_overlap == (perf.parallelism.tp > 1 && perf.parallelism.sequence_parallel));
+  const auto legacy = with("megatron-lm-local");
+  CHECK(legacy.training.attention == scenario::Attention::standard);
+  CHECK(!legacy.parallelism.overlap_grad_reduce);
+  CHECK(legacy.parallelism.zero_stage == 0);
+  // Explicit keys override; fsdp given: the preset's zero_stage is not applied.
+  const auto own = with("nemo-2", [](nlohmann::json& j) {
+    j["parallelism"]["overlap_param_gather"] = false;
+    j["training"]["attention"] = "standard";
+  });
+  CHECK(!own.parallelism.overlap_param_gather);
+  CHECK(own.training.attention == scenario::Attention::standard);
+  const auto f = with("nemo-2", [](nlohmann::json& j) { j["parallelism"]["fsdp"] = true; });
+  CHECK(f.parallelism.zero_stage == 3);
+  // DeepSpeed: its ZeRO-3 engine and overlap_comm with zero_stage 3 only.
+  const auto ds3 = dp_ranks(8, "100Gbps", [](nlohmann::json& j) {
+    j["training"]["framework"] = "deepspeed";
+    j["parallelism"]["zero_stage"] = 3;
+  });
+  REQUIRE(ds3.parallelism.zero);
+  CHECK(ds3.parallelism.zero->prefetch_bucket == 5e7);
+  CHECK(ds3.parallelism.overlap_grad_reduce);
+  const auto ds1 = dp_ranks(8, "100Gbps", [](nlohmann::json& j) {
+    j["training"]["framework"] = "deepspeed";
+    j["parallelism"]["zero_stage"] = 1;
+  });
+  CHECK(!ds1.parallelism.zero);
+  CHECK(!ds1.parallelism.overlap_grad_reduce);
+  CHECK(ds1.parallelism.grad_bucket_bytes == 1e9);
+  const auto layers = dp_ranks(8, "100Gbps", [](nlohmann::json& j) {
+    j["training"]["framework"] = "deepspeed";
+    j["parallelism"]["zero_stage"] = 3;
+    j["parallelism"]["zero_prefetch"] = 2; // whole-layer gathers chosen: no DeepSpeed buckets
+  });
+  CHECK(!layers.parallelism.zero);
+  CHECK(layers.parallelism.zero_prefetch == 2);
+  const auto fsdp = dp_ranks(8, "100Gbps", [](nlohmann::json& j) { j["training"]["framework"] = "pytorch-fsdp"; });
+  CHECK(fsdp.parallelism.fsdp);
+  CHECK(fsdp.parallelism.zero_stage == 3);
+  try {
+    with("megatron");
+    FAIL("accepted");
+  } catch (const core::ConfigError& e) {
+    const std::string what = e.what();
+    CHECK_THAT(what, Catch::Contains("/training/framework"));
+    for (const auto& id : ids)
+      CHECK_THAT(what, Catch::Contains(id));
+  }
 }

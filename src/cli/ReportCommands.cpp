@@ -58,7 +58,7 @@ namespace {
 
 const std::vector<std::string>& list_categories()
 {
-  static const std::vector<std::string> c{"accelerators", "fabrics", "grids", "sites", "models", "collectives"};
+  static const std::vector<std::string> c{"accelerators", "fabrics", "grids", "sites", "models", "collectives", "frameworks"};
   return c;
 }
 
@@ -176,6 +176,13 @@ std::vector<report::Table> tables_of(const std::string& category)
   }
   if (category == "fabrics")
     return fabric_tables();
+  if (category == "frameworks") { // issue 14: platforms/frameworks.json, docs/frameworks.md
+    auto t = report::catalogue_table("Framework presets (platforms/frameworks.json)", cat.frameworks());
+    t.intro =
+        "Presets for `/training/framework`: the defaults a software stack applies to the keys a scenario "
+        "leaves out (`zero3.*`: only with zero_stage 3); any key given in the scenario wins (docs/frameworks.md).";
+    return {t};
+  }
   if (category == "collectives")
     return {collective_table()};
   std::string valid;
@@ -231,8 +238,8 @@ void add_report_commands(CLI::App& app, CommandTable& table)
   auto category = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
   auto* list = app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, sites, "
-                                          "models, collectives (all without an argument)");
-  list->add_option("category", *category, "accelerators, fabrics, grids, sites, models or collectives");
+                                          "models, collectives, frameworks (all without an argument)");
+  list->add_option("category", *category, "accelerators, fabrics, grids, sites, models, collectives or frameworks");
   list->add_flag("--markdown", *markdown, "print Markdown (the docs/reference/ pages are this output)");
   table.add(list, [=] { return cmd_list(*category, *markdown); });
 

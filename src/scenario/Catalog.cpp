@@ -91,6 +91,8 @@ Catalog Catalog::load(const std::string& dir)
   c.failure_defaults_ = parse_failure_defaults(load_json(dir + "/failures.json"), "/catalog/failures");
   if (std::filesystem::exists(dir + "/sites.json"))
     c.sites_ = load_json(dir + "/sites.json").at("sites");
+  if (std::filesystem::exists(dir + "/frameworks.json"))
+    c.frameworks_ = load_json(dir + "/frameworks.json").at("frameworks");
   return c;
 }
 

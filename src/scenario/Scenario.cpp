@@ -116,6 +116,20 @@ nlohmann::json to_json(const Scenario& s)
     j["parallelism"]["overlap_param_gather"] = true;
   if (s.training.fp8_params)
     j["training"]["fp8_params"] = true;
+  // Framework presets and ZeRO-3 / FSDP as frameworks run them (issue 14), beside their defaults only.
+  if (!s.training.framework.empty())
+    j["training"]["framework"] = s.training.framework;
+  if (p.zero)
+    j["parallelism"]["zero"] = {{"prefetch_bucket_size", p.zero->prefetch_bucket},
+                                {"reduce_bucket_size", p.zero->reduce_bucket},
+                                {"max_live_parameters", p.zero->max_live_parameters},
+                                {"max_reuse_distance", p.zero->max_reuse_distance}};
+  if (p.zero) // DeepSpeed prefetches by its bucket, not zero_prefetch units
+    j["parallelism"].erase("zero_prefetch");
+  if (!p.reshard_after_forward)
+    j["parallelism"]["reshard_after_forward"] = false;
+  if (p.fsdp_shard_group > 0)
+    j["parallelism"]["fsdp_shard_group"] = p.fsdp_shard_group;
   if (s.cluster.scale_up.nvls)
     j["cluster"]["scale_up"]["nvls"] = true;
   if (p.first_stage_layers > 0)

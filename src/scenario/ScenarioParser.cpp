@@ -19,6 +19,9 @@
 #include "trainsim/scenario/ModelFeatures.hpp"
 #include "trainsim/topology/Placement.hpp"
 
+#include "trainsim/scenario/Frameworks.hpp" // issue 14: framework presets, ZeRO-3 / FSDP keys
+#include "trainsim/scenario/Sharding.hpp"
+
 namespace trainsim::scenario {
 
 using core::ConfigError;
@@ -327,6 +330,7 @@ Training parse_training(JsonReader r)
                                                                                                   : Attention::standard;
   t.grad_reduce_bytes = r.get_enum("grad_reduce_precision", {"bf16", "fp16", "fp32"}, std::string("bf16")) == "fp32" ? 4 : 2;
   t.fp8_params = r.get_bool("fp8_params", false);
+  t.framework = r.get_string("framework", std::string()); // its defaults are filled in (apply_framework)
   if (t.fp8_params && t.precision != Precision::fp8)
     throw ConfigError(r.pointer_of("fp8_params"), "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
   parse_training_features(r, t);
@@ -424,6 +428,7 @@ Parallelism parse_parallelism(JsonReader r)
   p.zero_prefetch = static_cast<int>(r.get_int("zero_prefetch", 0, 64, 1));
   p.tp_comm_overlap = r.get_bool("tp_comm_overlap", false);
   parse_pipeline_keys(r, p); // schedule, layer_split (LayerSplit.cpp)
+  parse_sharding(r, p); // zero, reshard_after_forward, fsdp_shard_group (Sharding.cpp)
   r.finish();
   if (p.fsdp && stage_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("fsdp"), "true (full-shard, the ZeRO-3 schedule) contradicts zero_stage " +
@@ -436,6 +441,7 @@ Parallelism parse_parallelism(JsonReader r)
   if (prefetch_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("zero_prefetch"), "applies to the parameter all-gathers of zero_stage 3 / fsdp, but zero_stage is " +
                                                          std::to_string(p.zero_stage) + "; remove it or set zero_stage to 3");
+  check_sharding(r, p);
   return p;
 }
 
@@ -513,6 +519,7 @@ void check_consistency(Scenario& s)
   if (p.tp_comm_overlap && (p.tp == 1 || !p.sequence_parallel))
     throw ConfigError("/parallelism/tp_comm_overlap", "true overlaps the all-gathers and reduce-scatters of sequence "
                                                       "parallelism with the GEMMs, so it needs tp > 1 and sequence_parallel true; set them or set it to false");
+  check_sharding(s);
 }
 
 std::string watts(double w)
@@ -531,7 +538,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
 
 Scenario parse_scenario(const json& document, const Catalog& cat, const std::string& base_dir)
 {
-  JsonReader r(document, "");
+  const json resolved = apply_framework(document, cat); // /training/framework's defaults (Frameworks.cpp)
+  JsonReader r(resolved, "");
   Scenario s;
   s.schema_version = static_cast<int>(r.get_int("schema_version", 1, 1));
   s.name = r.get_string("name");

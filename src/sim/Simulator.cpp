@@ -104,6 +104,29 @@ std::unique_ptr<sg4::Engine> make_engine(const scenario::Calibration& cal)
 }
 
 /// Runs `body` in a child process (core::run_in_child); an exception there is an internal error.
+/// HSDP (fsdp_shard_group): per simulated rail, the shard groups (members r*shard .. r*shard+shard-1 of the
+/// combined data-parallel index) and the replica groups (members j, j+shard, ...), all of them.
+void hsdp_groups(DpStream& stream, const topology::Placement& placement, const std::vector<int>& rails, int replicas,
+                 int shard, int stage, const CollectiveRunner& runner)
+{
+  for (int t : rails) {
+    for (int r = 0; r < replicas / shard; ++r) {
+      std::vector<int> group;
+      for (int j = 0; j < shard; ++j)
+        group.push_back(placement.accelerator({t, r * shard + j, stage}));
+      stream.shard_groups.push_back(std::move(group));
+    }
+    for (int j = 0; j < shard; ++j) {
+      std::vector<int> group;
+      for (int r = 0; r < replicas / shard; ++r)
+        group.push_back(placement.accelerator({t, r * shard + j, stage}));
+      stream.replica_groups.push_back(std::move(group));
+    }
+  }
+  stream.shard_ring_latency = runner.ring_latency(stream.shard_groups);
+  stream.replica_ring_latency = runner.ring_latency(stream.replica_groups);
+}
+
 nlohmann::json in_child(const std::function<nlohmann::json()>& body)
 {
   auto j = core::run_in_child(body, "the simulation process");
@@ -181,6 +204,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
         }
       stream.expert_ring_latency = ctx.runner.ring_latency(stream.expert_groups);
     }
+    if (w.streams.shard > 0) // HSDP: shard groups of consecutive ranks, replica groups across them
+      hsdp_groups(stream, placement, plan.rails, s.grad_replicas(), w.streams.shard, stage, ctx.runner);
     if (!plan.keep.empty())
       stream.keep = plan.keep[static_cast<size_t>(stage)];
     for (int r = 0; r < replicas; ++r) {
@@ -201,6 +226,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
       g.groups = stream.groups;
       g.ring_latency = stream.ring_latency;
       g.keep = stream.keep;
+      g.shard_groups = stream.shard_groups;
+      g.shard_ring_latency = stream.shard_ring_latency;
       for (int r = 0; r < replicas; ++r) {
         g.work.push_back(sg4::Semaphore::create(0));
         g.done.push_back(sg4::Semaphore::create(0));

@@ -190,9 +190,10 @@ void run_stage(SimContext& ctx, int stage, int replica)
   std::vector<sg4::CommPtr> sends;
   static int token = 0; // mailbox payload when nothing travels with the message
   int pending_jobs = 0;
-  auto hand_over = [&](collective::CollectiveKind kind, double bytes, bool expert) {
+  auto hand_over = [&](collective::CollectiveKind kind, double bytes, bool expert,
+                       workload::DpGroup group = workload::DpGroup::all) {
     if (rep)
-      stream.jobs.push_back({kind, bytes, expert});
+      stream.jobs.push_back({kind, bytes, expert, group});
     stream.work[static_cast<size_t>(replica)]->release();
     ++pending_jobs;
   };
@@ -389,7 +390,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
         break;
       }
       case OpKind::grad_bucket:
-        hand_over(grad_kind, op.bytes, op.expert);
+        hand_over(op.group == workload::DpGroup::replica ? collective::CollectiveKind::all_reduce : grad_kind, op.bytes,
+                  op.expert, op.group);
         break;
       case OpKind::grad_wait:
         wait_jobs();
@@ -406,7 +408,8 @@ void run_stage(SimContext& ctx, int stage, int replica)
       case OpKind::param_prefetch: {
         DpStream& g = ctx.gather_streams[static_cast<size_t>(stage)];
         if (rep)
-          g.jobs.push_back({collective::CollectiveKind::all_gather, op.bytes});
+          g.jobs.push_back({collective::CollectiveKind::all_gather, op.bytes, false,
+                            ctx.workload.streams.shard > 0 ? workload::DpGroup::shard : workload::DpGroup::all});
         g.work[static_cast<size_t>(replica)]->release();
         ++gathers_issued;
         break;
@@ -483,6 +486,10 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     const double t0 = now();
     if (job.expert)
       ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency);
+    else if (job.group == workload::DpGroup::shard)
+      ctx.runner.run(stream.shard_groups, job.kind, job.bytes, stream.shard_ring_latency);
+    else if (job.group == workload::DpGroup::replica)
+      ctx.runner.run(stream.replica_groups, job.kind, job.bytes, stream.replica_ring_latency);
     else
       ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
     if (now() > t0)

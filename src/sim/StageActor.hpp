@@ -23,6 +23,7 @@ struct DpJob {
   collective::CollectiveKind kind = collective::CollectiveKind::all_reduce;
   double bytes = 0;
   bool expert = false; ///< over the expert-data-parallel groups (routed experts' gradients/parameters)
+  workload::DpGroup group = workload::DpGroup::all; ///< HSDP: over the shard or the replica groups
 };
 
 /// The data-parallel communication stream of one stage (NCCL runs its collectives in order on one
@@ -39,6 +40,10 @@ struct DpStream {
   /// (they run at once and share links), and their largest neighbour route latency.
   std::vector<std::vector<int>> expert_groups;
   double expert_ring_latency = 0;
+  /// HSDP (workload::StreamPlan::shard): the shard groups (consecutive ranks) and the replica groups (the
+  /// ranks holding the same shard) of every simulated rail, all of them, and their latencies.
+  std::vector<std::vector<int>> shard_groups, replica_groups;
+  double shard_ring_latency = 0, replica_ring_latency = 0;
 };
 
 /// Tensor-parallel transfers that travel with a pipeline message in full fidelity (one per extra rank).

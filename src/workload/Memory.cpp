@@ -6,6 +6,7 @@
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/Mla.hpp"
+#include "trainsim/workload/Sharding.hpp"
 
 namespace trainsim::workload {
 
@@ -146,7 +147,8 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     // fp32 master weights, Adam m and v; the distributed optimizer shards the routed experts' states over
     // their expert-data-parallel group (dp / ep ranks hold copies of the same experts).
     const double expert = stage_expert_params_per_rank(s, shape, stage);
-    const double replicas = s.grad_replicas();
+    // HSDP: a parameter's states are sharded over its shard group only (replicated across the groups).
+    const double replicas = p.zero_stage == 3 ? p.shard_ranks() : s.grad_replicas();
     mb.optimizer = 12.0 * (params - expert) / (p.zero_stage >= 1 ? replicas : 1) +
                    12.0 * expert / (p.zero_stage >= 1 ? replicas / p.ep : 1);
     if (p.zero_stage >= 1 && s.training.grad_reduce_bytes < 4) {
@@ -159,19 +161,15 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
       // ZeRO-2/3: each rank accumulates only its shard of the fp32 gradients; the unsharded gradients of
       // the buckets (ZeRO-3: units) being produced and reduce-scattered live only until reduced: two.
       double in_flight = 2.0 * p.grad_bucket_bytes;
-      double largest = 0;
-      if (p.zero_stage == 3)
-        for (int c = 0; c < p.vpp; ++c)
-          for (double u : zero3_units(s, shape, stage, c))
-            largest = std::max(largest, u);
-      if (p.zero_stage == 3)
-        in_flight = 2.0 * largest * s.training.grad_reduce_bytes;
+      const ShardPlan sp = p.zero_stage == 3 ? shard_plan(s, shape, stage) : ShardPlan{};
+      if (p.zero_stage == 3) // DeepSpeed: its reduce bucket and the gradients of the piece being produced
+        in_flight =
+            (sp.reduce_bucket > 0 ? sp.reduce_bucket + sp.largest : 2.0 * sp.largest) * s.training.grad_reduce_bytes;
       mb.gradients = 4.0 * params / replicas + std::min(in_flight, 4.0 * params * (1.0 - 1.0 / replicas));
       if (p.zero_stage == 3) {
-        // ZeRO-3: the weights are sharded too; the unit computing and the `zero_prefetch` units gathered
-        // ahead of it are held whole.
-        const double gathered = (1.0 + p.zero_prefetch) * largest * 2.0;
-        mb.weights = 2.0 * params / replicas + std::min(gathered, 2.0 * params * (1.0 - 1.0 / replicas));
+        // ZeRO-3: the weights are sharded too; what the framework holds gathered (ShardPlan::held: the unit
+        // or bucket computing, those prefetched, and those kept from forward to backward) is whole.
+        mb.weights = 2.0 * params / replicas + std::min(2.0 * sp.held, 2.0 * params * (1.0 - 1.0 / replicas));
       }
     }
     // 1F1B: stage s holds min(pp - s, m) micro-batches; interleaving adds (pp-1)/(pp*vpp) of a round;

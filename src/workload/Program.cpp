@@ -6,6 +6,7 @@
 #include "trainsim/workload/Dvfs.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/ProgramCheck.hpp"
+#include "trainsim/workload/Sharding.hpp"
 
 namespace trainsim::workload {
 
@@ -171,6 +172,49 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
   }
 }
 
+/// ZeRO-3/FSDP: a pass runs piece by piece (ShardPlan: a unit, or a DeepSpeed bucket); each piece's
+/// parameters are all-gathered first unless kept from forward (param_wait marks where; the prefetches are
+/// placed below) and, in backward, its gradients reduce-scattered right after (DeepSpeed: once a reduce
+/// bucket is full, and at the end of the pass; HSDP: then all-reduced across the shard's replicas).
+void push_units(StageProgram& prog, const scenario::Scenario& s, const ShardPlan& shards, const PassCost& cost,
+                Pass pass, int mb, int chunk, bool ovl)
+{
+  const auto& u = shards.pieces[static_cast<size_t>(chunk)];
+  const auto& again = shards.backward_gather[static_cast<size_t>(chunk)];
+  std::vector<Op> reduce;
+  double pending = 0; // DeepSpeed: gradient elements in the reduce bucket
+  auto reduce_grads = [&](double params) {
+    Op g{OpKind::grad_bucket, Pass::backward, 0, params * s.training.grad_reduce_bytes};
+    g.microbatch = mb;
+    g.chunk = chunk;
+    g.group = shards.shard_replicas > 1 ? DpGroup::shard : DpGroup::all;
+    (s.parallelism.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
+    if (shards.shard_replicas > 1) { // HSDP: the shard's gradients across its replicas
+      g.group = DpGroup::replica;
+      g.bytes /= shards.shard;
+      (s.parallelism.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
+    }
+  };
+  for (size_t i = 0; i < u.size(); ++i) {
+    const size_t k = pass == Pass::forward ? i : u.size() - 1 - i; // backward walks the units in reverse
+    if (pass == Pass::forward || again[k]) {
+      Op wait{OpKind::param_wait, pass, 0, u[k] * 2.0};
+      wait.microbatch = mb;
+      wait.chunk = chunk;
+      prog.ops.push_back(wait);
+    }
+    push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), ovl);
+    if (pass == Pass::backward) {
+      pending += u[k];
+      if (shards.reduce_bucket <= 0 || pending >= shards.reduce_bucket || i + 1 == u.size()) {
+        reduce_grads(pending);
+        pending = 0;
+      }
+    }
+  }
+  prog.ops.insert(prog.ops.end(), reduce.begin(), reduce.end());
+}
+
 /// ZeRO-3 prefetch: the all-gather of the k-th unit execution of the step is issued before the compute of
 /// execution k - depth (across passes and micro-batches, in program order, as DeepSpeed's recorded fetch
 /// order or FSDP's forward/backward prefetch do); each param_wait then waits for its own all-gather.
@@ -215,7 +259,8 @@ void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Worklo
   const auto& p = s.parallelism;
   const bool expert_dp = w.streams.expert_dp > 1;
   // Adam, memory-bound: fp32 params, grads, m, v read and written, a bf16 copy written, grad-norm pass.
-  const double opt_params = (stage_params - stage_expert) / (p.zero_stage >= 1 ? s.grad_replicas() : 1) +
+  const double shards = p.zero_stage == 3 ? p.shard_ranks() : s.grad_replicas(); // HSDP: its shard group
+  const double opt_params = (stage_params - stage_expert) / (p.zero_stage >= 1 ? shards : 1) +
                             stage_expert / (p.zero_stage >= 1 ? s.grad_replicas() / p.ep : 1);
   const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
   prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
@@ -282,30 +327,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     StageProgram prog;
     prog.stage = stage;
     const auto costs = chunk_costs(s, ops, eff, stage);
-    std::vector<std::vector<double>> units; // ZeRO-3: parameters per unit of each chunk
-    for (int c = 0; c < p.vpp; ++c)
-      units.push_back(zero3_units(s, w.shape, stage, c));
-    // ZeRO-3/FSDP: a pass runs unit by unit; each unit's parameters are all-gathered first (param_wait marks
-    // where; the prefetches are placed below) and, in backward, its gradients reduce-scattered right after.
-    auto push_units = [&](const PassCost& cost, Pass pass, int mb, int chunk) {
-      const auto& u = units[static_cast<size_t>(chunk)];
-      std::vector<Op> reduce;
-      for (size_t i = 0; i < u.size(); ++i) {
-        const size_t k = pass == Pass::forward ? i : u.size() - 1 - i; // backward walks the units in reverse
-        Op wait{OpKind::param_wait, pass, 0, u[k] * 2.0};
-        wait.microbatch = mb;
-        wait.chunk = chunk;
-        prog.ops.push_back(wait);
-        push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), ovl);
-        if (pass == Pass::backward) {
-          Op g{OpKind::grad_bucket, Pass::backward, 0, u[k] * s.training.grad_reduce_bytes};
-          g.microbatch = mb;
-          g.chunk = chunk;
-          (p.overlap_grad_reduce ? prog.ops : reduce).push_back(g);
-        }
-      }
-      prog.ops.insert(prog.ops.end(), reduce.begin(), reduce.end());
-    };
+    const ShardPlan shards = zero3 ? shard_plan(s, w.shape, stage) : ShardPlan{};
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
     const double stage_expert = stage_expert_params_per_rank(s, w.shape, stage);
     const double stage_params = stage_params_per_rank(s, w.shape, stage);
@@ -373,7 +395,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
         prog.ops.push_back(Op{OpKind::recv, pass, 0, act_bytes, 0, s.stage_of_virtual(from), st.microbatch, st.chunk,
                               tag(dir, st.microbatch, st.chunk, stage)});
       if (zero3)
-        push_units(cost, pass, st.microbatch, st.chunk);
+        push_units(prog, s, shards, cost, pass, st.microbatch, st.chunk, ovl);
       else if (st.kind == StepKind::backward && reduce_now)
         push_with_buckets(cost, st.microbatch, st.chunk);
       else
@@ -387,7 +409,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     for (const auto& g : deferred_buckets)
       prog.ops.push_back(g);
     if (zero3)
-      place_prefetches(prog, p.zero_prefetch);
+      place_prefetches(prog, shards.prefetch);
     if (buckets > 0 || zero3)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     push_step_ops(prog, s, w, cal, stage, stage_params, stage_expert);
@@ -406,6 +428,8 @@ StreamPlan plan_streams(const scenario::Scenario& s)
   plan.grad = s.grad_replicas() > 1;
   plan.params = s.parallelism.zero_stage == 3 && plan.grad;
   plan.expert_dp = s.grad_replicas() / s.parallelism.ep;
+  if (plan.params && s.parallelism.fsdp_shard_group > 0 && s.parallelism.fsdp_shard_group < s.grad_replicas())
+    plan.shard = s.parallelism.fsdp_shard_group; // HSDP
   return plan;
 }
 

@@ -169,6 +169,8 @@ private:
     const auto& streams = w_.streams;
     if (op.expert)
       expect(streams.expert_dp > 1, "expert job without an expert-data-parallel group of two or more members");
+    if (op.group != DpGroup::all)
+      expect(op.kind == OpKind::grad_bucket && streams.shard > 1, "HSDP shard/replica job without HSDP shard groups");
     switch (op.kind) {
     case OpKind::grad_bucket:
       expect(streams.grad, "gradient bucket without a data-parallel stream");

@@ -50,6 +50,8 @@ public:
   const nlohmann::json& fabrics() const { return fabrics_; }
   /// Site presets (platforms/sites.json): id -> site keys (grid, cooling, ...) with their sources.
   const nlohmann::json& sites() const { return sites_; }
+  /// Framework presets (platforms/frameworks.json): id -> {name, training, parallelism, zero3, sources}.
+  const nlohmann::json& frameworks() const { return frameworks_; }
   const Calibration& calibration() const { return calibration_; }
   /// The failure model of a scenario without a `failures` block (platforms/failures.json).
   const Failures& failure_defaults() const { return failure_defaults_; }
@@ -64,6 +66,7 @@ private:
   nlohmann::json accelerators_, grids_, models_;
   nlohmann::json fabrics_ = nlohmann::json::object();
   nlohmann::json sites_ = nlohmann::json::object();
+  nlohmann::json frameworks_ = nlohmann::json::object();
   Calibration calibration_;
   Failures failure_defaults_;
 };

@@ -137,6 +137,8 @@ struct Training {
     bool mla_up_proj = false; ///< MLA's query and key/value up-projections (Q, K, V are not kept)
   } recompute_modules;
   bool fp8_blockwise = false; ///< fp8_recipe "blockwise": 1x128 activation tiles, 128x128 weight blocks (DeepSeek-V3)
+  /// training.framework: the stack whose defaults apply (platforms/frameworks.json); empty: none.
+  std::string framework;
 };
 
 struct Parallelism {
@@ -171,6 +173,17 @@ struct Parallelism {
   int virtual_stage(int stage, int chunk) const { return chunk * pp + stage; }
   int stage_of_virtual(int v) const { return v % pp; }
   int chunk_of_virtual(int v) const { return v / pp; }
+  // ZeRO-3 / FSDP as the frameworks run them (docs/sharding.md).
+  struct DeepSpeedZero {              ///< parallelism.zero: DeepSpeed's ZeRO-3 engine; counts in parameters
+    double prefetch_bucket = 5e7;     ///< stage3_prefetch_bucket_size: parameters fetched ahead of the module computing
+    double reduce_bucket = 5e8;       ///< reduce_bucket_size: gradient elements reduce-scattered at a time
+    double max_live_parameters = 1e9; ///< stage3_max_live_parameters: gathered parameters resident before releasing
+    double max_reuse_distance = 1e9;  ///< stage3_max_reuse_distance: kept gathered if reused within this many
+  };
+  std::optional<DeepSpeedZero> zero; ///< absent: whole layers gathered (FSDP units)
+  bool reshard_after_forward = true; ///< FSDP: FULL_SHARD (true) or SHARD_GRAD_OP (false: kept to backward)
+  int fsdp_shard_group = 0;          ///< HSDP: ranks a parameter is sharded over (0: all dp*cp ranks)
+  int shard_ranks() const { return fsdp_shard_group > 0 ? fsdp_shard_group : dp * cp; }
 };
 
 struct Grid {

@@ -26,6 +26,13 @@ enum class OpKind {
                 ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
 };
 
+/// HSDP (fsdp_shard_group): which data-parallel groups a grad_bucket or parameter all-gather runs over.
+enum class DpGroup {
+  all,    ///< every dp*cp rank of the stage (and rail)
+  shard,  ///< the fsdp_shard_group consecutive ranks a parameter is sharded over
+  replica ///< the ranks holding the same shard, one per shard group (an all-reduce)
+};
+
 /// Which pass an op belongs to (for the breakdown and traces).
 enum class Pass { forward, backward, step };
 
@@ -41,6 +48,7 @@ struct Op {
   std::string tag;
   bool expert = false; ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
   double nic_bytes = -1; ///< ep_comm, node-limited routing: of `bytes`, those over the NIC (-1: direct to every member)
+  DpGroup group = DpGroup::all; ///< grad_bucket: HSDP's shard or replica groups (param_prefetch: StreamPlan)
   // tp_comm with `seconds` > 0 (tp_comm_overlap): the ring traffic runs concurrently with these seconds of
   // the GEMMs it is pipelined with (taken out of the preceding compute op), both sharing the time.
 };
@@ -60,6 +68,7 @@ struct StreamPlan {
   bool grad = false;   ///< the data-parallel stream (gradient buckets, parameter all-gathers) over dp*cp ranks
   bool params = false; ///< ZeRO-3/FSDP: the parameter all-gather stream (param_prefetch, param_wait)
   int expert_dp = 1;   ///< members of an expert-data-parallel group (dp*cp / ep); expert jobs need > 1
+  int shard = 0; ///< HSDP: members of a shard group (fsdp_shard_group; parameter all-gathers run over them); 0: none
 };
 
 /// The pipeline schedule as laid out (docs/pipeline.md): for the report and the closed-form bubble.

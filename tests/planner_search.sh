@@ -74,8 +74,7 @@ python3 - priced-report.json <<'PY' && ok "cost_rmb = accelerator-hours x rate +
 import json, sys
 r = json.load(open(sys.argv[1]))
 rs = r["resolved_scenario"]
-f = rs.get("failures") or {}
-spares = (f.get("hot_spare_nodes", 0) if f.get("enabled", False) else 0) * rs["cluster"]["accelerators_per_node"]
+spares = r["failures"].get("hot_spare_nodes", 0) * rs["cluster"]["accelerators_per_node"] # paid for, idle
 acc = r["accelerators"]
 hours = (acc + spares) * r["time_to_train_s"] / 3600
 want = hours * 12.0 + r["energy_mwh"] * 1000 * 0.45

@@ -146,8 +146,8 @@ TEST_CASE("hf_config: Llama 3 and Mixtral config.json give their presets' models
 TEST_CASE("hf_config: the scenario's keys override the file; the name comes from its folder", "[hf]")
 {
   ConfigDir d("qwen-override", qwen25_72b);
-  const auto s = scenario::parse_scenario(base_scenario({{"hf_config", d.path()}, {"seq_length", 4096}, {"layers", 40}}),
-                                          scenario::Catalog::instance());
+  const auto s = scenario::parse_scenario(
+      base_scenario({{"hf_config", d.path()}, {"seq_length", 4096}, {"layers", 40}}), scenario::Catalog::instance());
   CHECK(s.model.layers == 40);
   CHECK(s.model.hidden_size == 8192);
   CHECK(s.model.name == d.dir.filename().string());
@@ -189,7 +189,9 @@ TEST_CASE("hf_config: fields the model cannot represent name the file and the fi
     CHECK(error_of({{"hf_config", d.path()}, {"seq_length", 4096}}).find("\"sliding_window\"") != std::string::npos);
   }
   ConfigDir d("both", qwen25_72b);
-  CHECK(error_of({{"hf_config", d.path()}, {"preset", "llama3-8b"}, {"seq_length", 4096}}).rfind("/model/hf_config", 0) == 0);
+  CHECK(
+      error_of({{"hf_config", d.path()}, {"preset", "llama3-8b"}, {"seq_length", 4096}}).rfind("/model/hf_config", 0) ==
+      0);
   CHECK(error_of({{"hf_config", "/nonexistent/config.json"}, {"seq_length", 4096}}).rfind("/model/hf_config", 0) == 0);
   CHECK(error_of({{"hf_config", d.path()}}).rfind("/model/seq_length", 0) == 0);
 }

@@ -58,7 +58,8 @@ namespace {
 
 const std::vector<std::string>& list_categories()
 {
-  static const std::vector<std::string> c{"accelerators", "fabrics", "grids", "sites", "models", "collectives", "frameworks"};
+  static const std::vector<std::string> c{"accelerators", "fabrics",     "grids",     "sites",
+                                          "models",       "collectives", "frameworks"};
   return c;
 }
 
@@ -237,8 +238,9 @@ void add_report_commands(CLI::App& app, CommandTable& table)
 {
   auto category = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
-  auto* list = app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, sites, "
-                                          "models, collectives, frameworks (all without an argument)");
+  auto* list =
+      app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, sites, "
+                                 "models, collectives, frameworks (all without an argument)");
   list->add_option("category", *category, "accelerators, fabrics, grids, sites, models, collectives or frameworks");
   list->add_flag("--markdown", *markdown, "print Markdown (the docs/reference/ pages are this output)");
   table.add(list, [=] { return cmd_list(*category, *markdown); });

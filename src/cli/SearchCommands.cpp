@@ -349,7 +349,9 @@ void add_search_commands(CLI::App& app, CommandTable& table)
   auto* search =
       app.add_subcommand("search", "find the best parallelism for a scenario's model and cluster (docs/sweep.md)");
   search->add_option("scenario", s->scenario, "scenario JSON file (its parallelism is the starting point)")->required();
-  search->add_option("--objective", s->objective, "time, energy, carbon, coal, cost, or a weighted mix such as time=0.7,coal=0.3")
+  search
+      ->add_option("--objective", s->objective,
+                   "time, energy, carbon, coal, cost, or a weighted mix such as time=0.7,coal=0.3")
       ->capture_default_str();
   search->add_option("--top", s->top, "how many configurations to print")->capture_default_str();
   search->add_option("-j,--jobs", s->jobs, "simulations at once (default 0: every core)");
@@ -365,7 +367,8 @@ void add_search_commands(CLI::App& app, CommandTable& table)
                      "cost<=2e8RMB (repeatable)");
   search->add_option("--rows", s->rows_out, "write every evaluated plan as JSON Lines (for html-sweep) to FILE");
   search->add_option("--html", s->html_out, "write an HTML page: time to train against --html-y, Pareto front");
-  search->add_option("--html-y", s->html_y, "the figure --html plots against time: coal (default), carbon, energy, cost")
+  search
+      ->add_option("--html-y", s->html_y, "the figure --html plots against time: coal (default), carbon, energy, cost")
       ->check(CLI::IsMember({"coal", "carbon", "energy", "cost"}));
   table.add(search, [s] { return cmd_search(*s); });
 

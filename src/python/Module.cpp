@@ -67,7 +67,9 @@ std::string run_text(const py::object& scenario_arg, const std::string& fidelity
   {
     py::gil_scoped_release unlocked;
     out = core::run_in_child(
-        [&] { return nlohmann::json{{"text", report::to_json_text(s, cli::run_scenario(s, cat, options).metrics)}}; },
+        [&] {
+          return nlohmann::json{{"text", report::to_json_text(s, cli::run_scenario(s, cat, options).metrics)}};
+        },
         "the simulation process");
   }
   if (out.contains("error"))

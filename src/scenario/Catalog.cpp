@@ -106,7 +106,10 @@ std::vector<std::string> Catalog::accelerator_ids() const { return keys_of(accel
 std::vector<std::string> Catalog::grid_ids() const { return keys_of(grids_); }
 std::vector<std::string> Catalog::model_ids() const { return keys_of(models_); }
 std::vector<std::string> Catalog::fabric_ids() const { return keys_of(fabrics_); }
-std::vector<std::string> Catalog::site_ids() const { return keys_of(sites_); }
+std::vector<std::string> Catalog::site_ids() const
+{
+  return keys_of(sites_);
+}
 
 Accelerator parse_accelerator(const json& object, const std::string& pointer, const std::string& id,
                               const Accelerator* base)

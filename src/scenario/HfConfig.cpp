@@ -17,8 +17,8 @@ namespace {
 // FLOPs and weights are the same).
 const std::vector<std::string>& gated_families()
 {
-  static const std::vector<std::string> f{"llama",   "mistral", "mixtral",     "qwen2",       "qwen2_moe", "qwen3",
-                                          "qwen3_moe", "gemma",   "gemma2",      "deepseek_v2", "deepseek_v3"};
+  static const std::vector<std::string> f{"llama",     "mistral", "mixtral", "qwen2",       "qwen2_moe",  "qwen3",
+                                          "qwen3_moe", "gemma",   "gemma2",  "deepseek_v2", "deepseek_v3"};
   return f;
 }
 
@@ -70,8 +70,8 @@ json moe_of(const Reader& r, const std::string& family)
       const long width = moe["expert_ffn_hidden_size"].get<long>();
       if (shared % width != 0)
         r.fail("shared_expert_intermediate_size",
-               "(" + std::to_string(shared) + ") is not a multiple of moe_intermediate_size (" +
-                   std::to_string(width) + "), so it is not a whole number of experts");
+               "(" + std::to_string(shared) + ") is not a multiple of moe_intermediate_size (" + std::to_string(width) +
+                   "), so it is not a whole number of experts");
       moe["shared_experts"] = shared / width;
     }
     if (r.integer_or("decoder_sparse_step", 1, 1) != 1)
@@ -146,8 +146,8 @@ json preset_from_hf_config(const std::string& path, const std::string& pointer)
   m["activation"] = "swiglu";
   m["dropout"] = 0.0; // attention_dropout is 0 in every family above; pre-training runs without dropout
   const long heads = m["attention_heads"].get<long>(), hidden = m["hidden_size"].get<long>();
-  if (cfg.contains("head_dim") && !cfg.at("head_dim").is_null() && family != "deepseek_v2" &&
-      family != "deepseek_v3" && r.integer("head_dim") * heads != hidden)
+  if (cfg.contains("head_dim") && !cfg.at("head_dim").is_null() && family != "deepseek_v2" && family != "deepseek_v3" &&
+      r.integer("head_dim") * heads != hidden)
     r.fail("head_dim", "(" + std::to_string(r.integer("head_dim")) + ") times num_attention_heads (" +
                            std::to_string(heads) + ") is not hidden_size (" + std::to_string(hidden) +
                            "): attention wider than the residual stream is not modelled");

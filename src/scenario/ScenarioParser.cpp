@@ -428,7 +428,7 @@ Parallelism parse_parallelism(JsonReader r)
   p.zero_prefetch = static_cast<int>(r.get_int("zero_prefetch", 0, 64, 1));
   p.tp_comm_overlap = r.get_bool("tp_comm_overlap", false);
   parse_pipeline_keys(r, p); // schedule, layer_split (LayerSplit.cpp)
-  parse_sharding(r, p); // zero, reshard_after_forward, fsdp_shard_group (Sharding.cpp)
+  parse_sharding(r, p);      // zero, reshard_after_forward, fsdp_shard_group (Sharding.cpp)
   r.finish();
   if (p.fsdp && stage_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("fsdp"), "true (full-shard, the ZeRO-3 schedule) contradicts zero_stage " +

@@ -7,8 +7,8 @@
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Units.hpp"
 #include "trainsim/metrics/Metrics.hpp"
-#include "trainsim/topology/Fabric.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
+#include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
 #include "trainsim/sim/AtScale.hpp" // the at-scale mechanisms in the lower bound
@@ -347,7 +347,8 @@ void check_space_values(const std::string& name, const std::vector<json>& values
       want = "none, selective or full";
     else if (name == "sequence_parallel" && !v.is_boolean())
       want = "true or false";
-    else if ((name == "site" || name == "grid" || name == "accelerator" || name == "fabric" || name == "start_date") && !v.is_string())
+    else if ((name == "site" || name == "grid" || name == "accelerator" || name == "fabric" || name == "start_date") &&
+             !v.is_string())
       want = "names (grids, accelerators and fabric presets of trainsim list; dates as 2025-03-01)";
     else if (name == "power_cap" && !v.is_string() && !v.is_null())
       want = "powers such as 500W (or null: no cap)";
@@ -439,12 +440,14 @@ std::vector<SearchDimension> search_space(const json& base, const json& resolved
   }
   for (const auto& f : o.fixed)
     if (is_plan(f) || std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
-      throw core::UsageError("--fix " + f + ": not a search dimension (plan dimensions are fixed unless --space "
-                                            "names them); valid: " + valid_dimensions());
+      throw core::UsageError("--fix " + f +
+                             ": not a search dimension (plan dimensions are fixed unless --space "
+                             "names them); valid: " +
+                             valid_dimensions());
   for (const auto& [f, v] : o.restrict)
     if (f == "dp" || std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
-      throw core::UsageError("--space " + f + "=...: not a search dimension (dp follows from the others); valid: " +
-                             valid_dimensions());
+      throw core::UsageError("--space " + f +
+                             "=...: not a search dimension (dp follows from the others); valid: " + valid_dimensions());
   for (const auto& [f, v] : o.restrict)
     check_space_values(f, v);
   return dims;

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "trainsim/core/Errors.hpp"
-#include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/Mla.hpp"
+#include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/Sharding.hpp"
 
 namespace trainsim::workload {
@@ -52,7 +52,7 @@ double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shap
     if (v == 0)
       params += shape.embedding_params / p.tp;
     if (v == p.pp * p.vpp - 1 && p.pp > 1)
-      params += shape.embedding_params / p.tp; // tied output layer, a copy on the last stage
+      params += shape.embedding_params / p.tp;          // tied output layer, a copy on the last stage
     if (v == p.pp * p.vpp - 1 && s.model.mtp_depth > 0) // MTP modules (their routed experts above)
       params += (shape.mtp_params - (s.model.moe.enabled() ? s.model.mtp_depth * shape.expert_params : 0.0)) / p.tp;
   }

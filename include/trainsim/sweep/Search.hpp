@@ -14,8 +14,8 @@
 namespace trainsim::sweep {
 
 /// What to minimise: one figure (time: time_to_train_s, energy: energy_mwh, carbon: carbon_tco2e, coal:
-/// carbon_coal_tco2e, cost: cost_rmb) or a weighted mix "time=0.6,carbon=0.4", scored as the weighted geometric mean prod f_i^w_i (that is,
-/// sum w_i ln f_i): unit-free, and monotone in every figure, so lower bounds carry over.
+/// carbon_coal_tco2e, cost: cost_rmb) or a weighted mix "time=0.6,carbon=0.4", scored as the weighted geometric mean
+/// prod f_i^w_i (that is, sum w_i ln f_i): unit-free, and monotone in every figure, so lower bounds carry over.
 struct Objective {
   std::vector<std::pair<std::string, double>> terms; ///< figure name -> weight
   /// Throws UsageError for an unknown figure or a bad weight.
@@ -56,8 +56,8 @@ struct SearchDimension {
 /// zero_stage, recompute, sequence_parallel. Adding a parallelism key is one entry here.
 std::vector<SearchDimension> default_search_space(int max_tp);
 /// The plan's dimensions beyond parallelism, searched only when --space names them (otherwise the scenario's
-/// value): site (a preset of platforms/sites.json), grid, power_cap, start_date, accelerator, nodes, fabric. They come first in the enumeration, so the
-/// parallelism dimensions divide the accelerators of the chosen cluster.
+/// value): site (a preset of platforms/sites.json), grid, power_cap, start_date, accelerator, nodes, fabric. They come
+/// first in the enumeration, so the parallelism dimensions divide the accelerators of the chosen cluster.
 std::vector<SearchDimension> plan_search_space();
 
 /// Simulates the first scenario of a group whose members differ only in their site (grid, start date, prices:
@@ -73,7 +73,7 @@ struct SearchOptions {
   int max_tp = 0;                 ///< 0: accelerators per node (tensor parallelism within the scale-up domain)
   std::vector<std::string> fixed; ///< dimension names kept at the base scenario's value
   std::map<std::string, std::vector<nlohmann::json>> restrict; ///< dimension name -> only these values
-  std::vector<Constraint> constraints; ///< every one must hold for a plan to rank
+  std::vector<Constraint> constraints;                         ///< every one must hold for a plan to rank
   Progress::Mode progress = Progress::Mode::off;
 };
 

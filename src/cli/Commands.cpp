@@ -57,17 +57,6 @@ struct LimitOptions {
   }
 };
 
-sim::Fidelity parse_fidelity(const std::string& f)
-{
-  if (f.empty())
-    return sim::Fidelity::automatic;
-  if (f == "full")
-    return sim::Fidelity::full;
-  if (f == "reduced")
-    return sim::Fidelity::reduced;
-  throw core::UsageError("--fidelity must be full or reduced, got \"" + f + "\"");
-}
-
 int cmd_run(const std::string& path, const std::string& json_out, const std::string& csv_out, bool quiet,
             const std::string& fidelity, const ReportOutputs& extra, const LimitOptions& limits)
 {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Log.hpp"
 #include "trainsim/report/Report.hpp"
 #include "trainsim/topology/Fabric.hpp"
@@ -9,6 +10,17 @@
 #include "trainsim/workload/ResourceGuard.hpp"
 
 namespace trainsim::cli {
+
+sim::Fidelity parse_fidelity(const std::string& f)
+{
+  if (f.empty() || f == "auto")
+    return sim::Fidelity::automatic;
+  if (f == "full")
+    return sim::Fidelity::full;
+  if (f == "reduced")
+    return sim::Fidelity::reduced;
+  throw core::UsageError("--fidelity must be auto, full or reduced, got \"" + f + "\"");
+}
 
 RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options)
 {

@@ -41,15 +41,12 @@ scenario::Scenario parse_argument(const py::object& scenario_arg, const scenario
   return scenario::parse_scenario_text(text, "<dict>", cat);
 }
 
-sim::Fidelity parse_fidelity(const std::string& f)
+/// What `validate` decides, decided here, before anything is simulated: the error carries its JSON pointer.
+void check_runnable(const scenario::Scenario& s, const scenario::Catalog& cat)
 {
-  if (f.empty() || f == "auto")
-    return sim::Fidelity::automatic;
-  if (f == "full")
-    return sim::Fidelity::full;
-  if (f == "reduced")
-    return sim::Fidelity::reduced;
-  throw core::UsageError("fidelity must be \"auto\", \"full\" or \"reduced\", got \"" + f + "\"");
+  workload::check_resources(s, workload::limits_of(s));
+  topology::Fabric::build(s.cluster);
+  workload::build_workload(s, cat.calibration());
 }
 
 /// The JSON report, byte for byte what `trainsim run SCENARIO --json FILE` writes.
@@ -58,11 +55,8 @@ std::string run_text(const py::object& scenario_arg, const std::string& fidelity
   const auto& cat = scenario::Catalog::instance();
   const auto s = parse_argument(scenario_arg, cat);
   sim::SimOptions options;
-  options.fidelity = parse_fidelity(fidelity);
-  // What `validate` decides, decided here: the error carries its JSON pointer back to Python.
-  workload::check_resources(s, workload::limits_of(s));
-  topology::Fabric::build(s.cluster);
-  workload::build_workload(s, cat.calibration());
+  options.fidelity = cli::parse_fidelity(fidelity);
+  check_runnable(s, cat);
   nlohmann::json out;
   {
     py::gil_scoped_release unlocked;
@@ -169,9 +163,7 @@ PYBIND11_MODULE(trainsim, m)
       [](const py::object& s) {
         const auto& cat = scenario::Catalog::instance();
         const auto parsed = parse_argument(s, cat);
-        workload::check_resources(parsed, workload::limits_of(parsed));
-        topology::Fabric::build(parsed.cluster);
-        workload::build_workload(parsed, cat.calibration());
+        check_runnable(parsed, cat);
         return from_json_text(scenario::to_json(parsed).dump());
       },
       py::arg("scenario"), "Check a scenario and return it resolved (what `trainsim validate --dump` prints).");

@@ -11,6 +11,10 @@ struct RunOutput {
   metrics::RunMetrics metrics;
 };
 
+/// The --fidelity option (and the Python module's fidelity argument): "" or "auto", "full", "reduced";
+/// anything else is a core::UsageError.
+sim::Fidelity parse_fidelity(const std::string& f);
+
 /// The whole pipeline for one parsed scenario: topology, workload, simulation, metrics. With
 /// training.phases, run_phases.
 RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options = {});

@@ -218,6 +218,53 @@ TEST_CASE("coal attribution, market-based carbon and per-billion-token carbon", 
   CHECK_FALSE(us.site.carbon.coal_share);
 }
 
+TEST_CASE("every province has a 2022 grid; coal share implied from the generation mix of the nearest year", "[energy]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  // The 31 provinces of the mainland: 10 with their published 2022 factor, 21 with their regional grid's.
+  int provincial = 0, regional = 0;
+  for (const auto& [id, entry] : cat.grids().items()) {
+    if (!entry.contains("basis"))
+      continue;
+    const std::string basis = entry.at("basis");
+    const std::string region = entry.at("regional_grid");
+    REQUIRE(cat.grids().contains(region));
+    if (basis == "provincial") {
+      ++provincial;
+    } else {
+      ++regional;
+      CHECK(entry.at("co2_kg_per_kwh").get<double>() == cat.grids().at(region).at("co2_kg_per_kwh").get<double>());
+    }
+  }
+  CHECK(provincial == 10);
+  CHECK(regional == 21);
+  auto gz = test::scenario_with([](nlohmann::json& j) { j["site"] = {{"grid", "cn-guizhou-2022"}}; });
+  CHECK(gz.site.grid.basis == "regional");
+  CHECK(gz.site.grid.regional_grid == "cn-south-2022");
+  CHECK(gz.site.grid.co2_kg_per_kwh == Approx(0.3869));
+  // The generation mix: a 2022 grid takes the nearest year (2023: coal 60, fossil 65%); 2024 on request.
+  REQUIRE(cat.generation_mix_for(2022));
+  CHECK(cat.generation_mix_for(2022)->year == 2023);
+  CHECK(cat.generation_mix_for(2030)->year == 2024);
+  auto im24 = test::scenario_with([](nlohmann::json& j) {
+    j["site"] = {{"grid", "cn-inner-mongolia-2022"}, {"generation_mix_year", 2024}};
+  });
+  REQUIRE(im24.site.carbon.coal_share);
+  CHECK(*im24.site.carbon.coal_share == Approx(0.6849 / 0.8325 * 0.596 / 0.627));
+  CHECK(im24.site.carbon.coal_basis.find("2024") != std::string::npos);
+  CHECK_THROWS_WITH(test::scenario_with([](nlohmann::json& j) {
+                      j["site"] = {{"grid", "cn-sichuan-2022"}, {"generation_mix_year", 2019}};
+                    }),
+                    Catch::Contains("/site/generation_mix_year") && Catch::Contains("2023, 2024"));
+  // A hub site carries its PUE target (1.25), reported beside the PUE reached.
+  auto hub = test::scenario_with([](nlohmann::json& j) {
+    j["site"] = {{"preset", "hub-guian"}, {"start_date", "2025-03-01"}};
+  });
+  REQUIRE(hub.site.pue_target);
+  CHECK(*hub.site.pue_target == Approx(1.25));
+  CHECK(hub.site.grid.id == "cn-guizhou-2022");
+}
+
 TEST_CASE("hourly intensity profile applied over the run's calendar span from the start date", "[energy]")
 {
   scenario::Site site;

@@ -90,7 +90,15 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["average_accelerator_power_w"] = m.average_accelerator_power_w;
   j["carbon_tco2e"] = m.carbon_tco2e;
   j["grid"] = {{"id", s.site.grid.id}, {"co2_kg_per_kwh", m.grid_kg_per_kwh}};
+  if (!s.site.grid.basis.empty())
+    j["grid"]["basis"] = s.site.grid.basis;
+  if (!s.site.grid.regional_grid.empty())
+    j["grid"]["regional_grid"] = s.site.grid.regional_grid;
   append_energy_fields(j, m); // ReportEnergy.cpp: carbon_coal_tco2e, carbon_market_tco2e, goodput, ...
+  if (s.site.pue_target) {    // a site's PUE target (sites.json: the hub nodes' 1.25), beside the PUE reached
+    j["power"]["pue_target"] = *s.site.pue_target;
+    j["power"]["pue_meets_target"] = m.pue <= *s.site.pue_target;
+  }
   j["memory_gib_per_accelerator"] = m.memory_gib_per_accelerator;
   const double g = 1073741824.0;
   j["memory_breakdown_gib"] = {{"stage", m.memory.stage},

@@ -111,7 +111,9 @@ std::string energy_console(const scenario::Scenario& s, const metrics::RunMetric
                                          m.power_communication_w, m.power_bubble_w, m.clock));
   row("  network, storage, spares", fmt("NICs %.1f, switches %.1f, storage %.2f, spares %.1f MWh", m.energy_nics_mwh,
                                         m.energy_switches_mwh, m.energy_storage_mwh, m.energy_spares_mwh));
-  row("  PUE (time-averaged)", fmt("%.3f", m.pue));
+  row("  PUE (time-averaged)", s.site.pue_target ? fmt("%.3f (target %.2f: ", m.pue, *s.site.pue_target) +
+                                                       (m.pue <= *s.site.pue_target ? "met)" : "missed)")
+                                                 : fmt("%.3f", m.pue));
   if (s.failures.enabled) {
     row("failures", fmt("goodput %.1f%%, %.0f interruptions, job MTBF %.2f h, checkpoint every %.0f s", 100 * m.goodput,
                         m.interruptions, m.job_mtbf_s / 3600, m.checkpoint_interval_s) +

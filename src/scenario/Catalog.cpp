@@ -1,5 +1,8 @@
 #include "trainsim/scenario/Catalog.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -79,11 +82,47 @@ std::string Catalog::default_dir()
   return "platforms";
 }
 
+static std::vector<GenerationMix> parse_generation_mix(const json& object, const std::string& pointer)
+{
+  JsonReader r(object, pointer);
+  std::vector<GenerationMix> out;
+  for (const auto& [key, value] : object.items()) {
+    if (key == "note")
+      continue;
+    GenerationMix m;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), m.year);
+    if (ec != std::errc() || end != key.data() + key.size() || m.year < 1900 || m.year > 2200)
+      throw core::ConfigError(r.pointer_of(key), "not a year; give rows keyed by year, such as \"2024\"");
+    auto row = r.child(key);
+    m.coal_share = row.get_number("coal_share", 0, 1);
+    m.fossil_share = row.get_number("fossil_share", 0, 1);
+    if (m.coal_share > m.fossil_share)
+      throw core::ConfigError(row.pointer_of("coal_share"), "exceeds fossil_share; coal is part of fossil generation");
+    row.finish({"source", "note"});
+    out.push_back(m);
+  }
+  r.finish({"note"});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.year < b.year; });
+  return out;
+}
+
+const GenerationMix* Catalog::generation_mix_for(int year) const
+{
+  const GenerationMix* best = nullptr;
+  for (const auto& m : generation_mix_)
+    if (!best || std::abs(m.year - year) <= std::abs(best->year - year))
+      best = &m;
+  return best;
+}
+
 Catalog Catalog::load(const std::string& dir)
 {
   Catalog c;
   c.accelerators_ = load_json(dir + "/accelerators.json").at("accelerators");
-  c.grids_ = load_json(dir + "/grids.json").at("grids");
+  const json grids_file = load_json(dir + "/grids.json");
+  c.grids_ = grids_file.at("grids");
+  if (grids_file.contains("china_generation_mix"))
+    c.generation_mix_ = parse_generation_mix(grids_file.at("china_generation_mix"), "/catalog/china_generation_mix");
   c.models_ = load_json(dir + "/models.json").at("models");
   c.calibration_ = parse_calibration(load_json(dir + "/calibration.json"));
   if (std::filesystem::exists(dir + "/fabrics.json"))
@@ -185,6 +224,13 @@ Grid parse_grid(const json& object, const std::string& pointer, const std::strin
     g.coal_share = r.get_number("coal_share", 0, 1);
   if (r.has("fossil_co2_kg_per_kwh") && !r.raw("fossil_co2_kg_per_kwh").is_null())
     g.fossil_co2_kg_per_kwh = r.get_number("fossil_co2_kg_per_kwh", 0, 5);
+  if (r.has("basis")) {
+    g.basis = r.get_string("basis");
+    if (g.basis != "provincial" && g.basis != "regional")
+      throw core::ConfigError(r.pointer_of("basis"), "unknown basis \"" + g.basis + "\"; valid: provincial, regional");
+  }
+  if (r.has("regional_grid"))
+    g.regional_grid = r.get_string("regional_grid");
   r.finish({"region", "year", "source", "note", "coal_share", "fossil_co2_kg_per_kwh"});
   return g;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -241,6 +242,8 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
     c.coal_share = site.get_number("coal_share", 0.0, 1.0);
   if (site.has("fossil_co2_kg_per_kwh"))
     c.fossil_kg_per_kwh = site.get_number("fossil_co2_kg_per_kwh", 0.0, 5.0);
+  if (site.has("generation_mix_year"))
+    c.generation_mix_year = static_cast<int>(site.get_int("generation_mix_year", 1900, 2200));
   if (site.has("start_date"))
     c.start_date = site.get_string("start_date");
   if (!c.start_date.empty())
@@ -311,9 +314,31 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
   }
 }
 
+static std::string mix_years(const Catalog& cat)
+{
+  std::string out;
+  for (const auto& m : cat.generation_mix())
+    out += (out.empty() ? "" : ", ") + std::to_string(m.year);
+  return out.empty() ? "none" : out;
+}
+
+static std::string shown(double v)
+{
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 void resolve_coal(Site& site, const Catalog& cat)
 {
   auto& c = site.carbon;
+  if (c.generation_mix_year) {
+    const GenerationMix* mix = cat.generation_mix_for(*c.generation_mix_year);
+    if (!mix || mix->year != *c.generation_mix_year)
+      throw core::ConfigError("/site/generation_mix_year", "no generation mix for " +
+                                                               std::to_string(*c.generation_mix_year) +
+                                                               " in platforms/grids.json; valid: " + mix_years(cat));
+  }
   const auto& g = site.grid;
   std::string basis;
   if (!c.fossil_kg_per_kwh && g.fossil_co2_kg_per_kwh) {
@@ -343,9 +368,18 @@ void resolve_coal(Site& site, const Catalog& cat)
     basis += "; site.coal_share";
   } else if (c.fossil_kg_per_kwh && chinese && *c.fossil_kg_per_kwh > 0) {
     // Non-fossil generation emits ~0 at the point of generation, so the fossil share of the grid is
-    // about factor / fossil factor; coal is 60/65 of fossil generation in China (Ember 2023).
-    c.coal_share = std::min(1.0, g.co2_kg_per_kwh / *c.fossil_kg_per_kwh) * china_coal_share_of_fossil;
-    basis += "; coal share implied: (grid factor / fossil factor) x 0.60/0.65";
+    // about factor / fossil factor; coal's part of fossil generation comes from China's generation mix of
+    // the grid's year, else the nearest year (platforms/grids.json china_generation_mix), or the year the
+    // scenario names.
+    const auto& entry = cat.grids().at(g.id);
+    const int grid_year =
+        entry.contains("year") && entry.at("year").is_number_integer() ? entry.at("year").get<int>() : 0;
+    const GenerationMix* mix = cat.generation_mix_for(c.generation_mix_year.value_or(grid_year));
+    if (mix && mix->fossil_share > 0) {
+      c.coal_share = std::min(1.0, g.co2_kg_per_kwh / *c.fossil_kg_per_kwh) * (mix->coal_share / mix->fossil_share);
+      basis += "; coal share implied: (grid factor / fossil factor) x coal/fossil generation " +
+               std::to_string(mix->year) + " (" + shown(mix->coal_share) + "/" + shown(mix->fossil_share) + ")";
+    }
   }
   if (!c.coal_share || !c.fossil_kg_per_kwh)
     basis = "unknown: give site.coal_share and site.fossil_co2_kg_per_kwh";

@@ -189,6 +189,10 @@ nlohmann::json to_json(const Scenario& s)
                {"grid", {{"id", s.site.grid.id}, {"co2_kg_per_kwh", s.site.grid.co2_kg_per_kwh}}}};
   if (s.site.grid.coal_share)
     j["site"]["grid"]["coal_share"] = *s.site.grid.coal_share;
+  if (!s.site.grid.basis.empty())
+    j["site"]["grid"]["basis"] = s.site.grid.basis;
+  if (s.site.carbon.generation_mix_year)
+    j["site"]["generation_mix_year"] = *s.site.carbon.generation_mix_year;
   if (!s.site.preset.empty())
     j["site"]["preset"] = s.site.preset;
   if (s.site.electricity_rmb_per_kwh)

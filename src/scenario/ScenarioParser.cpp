@@ -570,6 +570,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     if (site.has("preset"))
       s.site.preset = site.get_string("preset");
     s.site.pue = site.get_number("pue", 1.0, 3.0, 1.0);
+    if (site.has("pue_target"))
+      s.site.pue_target = site.get_number("pue_target", 1.0, 3.0);
     std::string ptr = site.pointer_of("grid");
     const json& g = site.has("grid") ? site.raw("grid") : json("cn-national-2023");
     if (g.is_string()) {

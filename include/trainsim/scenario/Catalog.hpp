@@ -34,6 +34,13 @@ struct Calibration {
   double step_small_allreduces = 3;    ///< latency-bound all-reduces per step (grad norm, overflow, loss)
 };
 
+/// One year of China's generation mix (platforms/grids.json `china_generation_mix`): shares of generation.
+struct GenerationMix {
+  int year = 0;
+  double coal_share = 0;   ///< coal's share of generation
+  double fossil_share = 0; ///< all fossil generation's share
+};
+
 /// Catalogue of accelerators, grids, model presets and the calibration, read from platforms/.
 class Catalog {
 public:
@@ -55,6 +62,10 @@ public:
   const Calibration& calibration() const { return calibration_; }
   /// The failure model of a scenario without a `failures` block (platforms/failures.json).
   const Failures& failure_defaults() const { return failure_defaults_; }
+  /// China's generation mix by year, ascending (empty when grids.json has none).
+  const std::vector<GenerationMix>& generation_mix() const { return generation_mix_; }
+  /// The row for `year`, else the nearest year (the later on a tie); nullptr when there is none.
+  const GenerationMix* generation_mix_for(int year) const;
 
   std::vector<std::string> accelerator_ids() const;
   std::vector<std::string> grid_ids() const;
@@ -69,6 +80,7 @@ private:
   nlohmann::json frameworks_ = nlohmann::json::object();
   Calibration calibration_;
   Failures failure_defaults_;
+  std::vector<GenerationMix> generation_mix_;
 };
 
 /// Parses one accelerator object in the catalogue schema (also used for inline objects in scenarios).

@@ -23,8 +23,6 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
 /// the grid, or for Chinese grids (ids "cn-...") the national factors of the grid's year; see
 /// docs/energy-carbon.md. Leaves them unset where nothing applies.
 void resolve_coal(Site& site, const Catalog& cat);
-/// Coal share of fossil generation in China, 2023 (Ember: coal 60%, fossil 65% of generation).
-constexpr double china_coal_share_of_fossil = 0.60 / 0.65;
 /// Hourly carbon-intensity CSV: a header line, then one row per hour whose last column is kg CO2e/kWh.
 std::vector<double> load_intensity_profile(const std::string& path, const std::string& pointer);
 /// Hours since 1 January 00:00 of its year for "YYYY-MM-DD" or "YYYY-MM-DDTHH"; throws at `pointer`.

@@ -192,6 +192,8 @@ struct Grid {
   double co2_kg_per_kwh = 0;
   std::optional<double> coal_share;
   std::optional<double> fossil_co2_kg_per_kwh;
+  std::string basis;         ///< catalogue grids: "provincial", "regional" (a province's regional stand-in), or empty
+  std::string regional_grid; ///< catalogue provinces: the id of their regional grid, or empty
 };
 
 /// Outdoor-temperature cooling model (docs/energy-carbon.md): free cooling below the supply temperature,
@@ -218,11 +220,13 @@ struct CarbonOptions {
   std::optional<double> fossil_kg_per_kwh;      ///< coal attribution: factor of fossil power (default: grid, else national)
   std::optional<double> coal_share;             ///< coal share of generation (default: grid, else implied)
   std::string coal_basis;                       ///< how the coal attribution was resolved (for the report)
+  std::optional<int> generation_mix_year;  ///< which year of China's generation mix implies a coal share
 };
 
 struct Site {
   std::string preset; ///< a key of platforms/sites.json, or empty
   double pue = 1.0;
+  std::optional<double> pue_target; ///< the site's PUE target (hub nodes: 1.25), reported beside the PUE reached
   Grid grid;
   Cooling cooling;
   CarbonOptions carbon;

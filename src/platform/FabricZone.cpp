@@ -1,6 +1,10 @@
 #include "FabricZone.hpp"
 
+#include <string>
+
 #include <simgrid/s4u/Host.hpp>
+
+#include "trainsim/core/Errors.hpp"
 
 namespace trainsim::platform {
 
@@ -30,9 +34,14 @@ void FabricZone::get_local_route(const simgrid::kernel::routing::NetPoint* src,
   scratch_.clear();
   fabric_.route(a, b, scratch_);
   in_route_.clear();
-  for (const auto& hop : scratch_)
-    in_route_.emplace_back(links_[static_cast<size_t>(hop.link)],
-                           hop.up ? sg4::LinkInRoute::Direction::UP : sg4::LinkInRoute::Direction::DOWN);
+  for (const auto& hop : scratch_) {
+    auto* link = static_cast<size_t>(hop.link) < links_.size() ? links_[static_cast<size_t>(hop.link)] : nullptr;
+    if (link == nullptr) // Platform::build's routable_links missed a link this route needs
+      throw core::Error("internal: the route from accelerator " + std::to_string(a) + " to " + std::to_string(b) +
+                        " uses fabric link " + fabric_.links()[static_cast<size_t>(hop.link)].name +
+                        ", which the platform did not build");
+    in_route_.emplace_back(link, hop.up ? sg4::LinkInRoute::Direction::UP : sg4::LinkInRoute::Direction::DOWN);
+  }
   auto impl = get_link_list_impl(in_route_, false);
   into->link_list_.insert(into->link_list_.end(), impl.begin(), impl.end());
   if (latency)

@@ -16,7 +16,13 @@ class FabricZone final : public simgrid::kernel::routing::NetZoneImpl {
 public:
   FabricZone(const std::string& name, const topology::Fabric& fabric);
   void add_accelerator_host(simgrid::s4u::Host* h, int accelerator);
-  void add_link(simgrid::s4u::Link* l) { links_.push_back(l); }
+  /// The SimGrid link of fabric link `index`; links left unbuilt (Platform::build's `used`) stay null.
+  void add_link(simgrid::s4u::Link* l, size_t index)
+  {
+    if (links_.size() <= index)
+      links_.resize(index + 1, nullptr);
+    links_[index] = l;
+  }
 
   void get_local_route(const simgrid::kernel::routing::NetPoint* src, const simgrid::kernel::routing::NetPoint* dst,
                        simgrid::kernel::routing::Route* into, double* latency) override;

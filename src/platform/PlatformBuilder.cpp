@@ -21,6 +21,43 @@ void apply_network_model(const nlohmann::json& options)
   }
 }
 
+std::vector<char> routable_links(const topology::Fabric& fabric, const std::vector<char>& used)
+{
+  using topology::VertexKind;
+  const auto& g = fabric.graph();
+  std::vector<char> links(fabric.links().size(), 0), seen(boost::num_vertices(g), 0);
+  std::vector<size_t> stack;
+  // An accelerator's own links (its scale-up port, its NICs), then upwards: from a switch, the links to
+  // switches of its tier or above. A link down to an accelerator is that accelerator's own link.
+  for (size_t a = 0; a < used.size() && a < seen.size(); ++a) {
+    if (!used[a])
+      continue;
+    for (auto e : boost::make_iterator_range(boost::out_edges(a, g))) {
+      links[static_cast<size_t>(g[e].link)] = 1;
+      const size_t w = boost::target(e, g);
+      if (g[w].kind != VertexKind::accelerator && !seen[w]) {
+        seen[w] = 1;
+        stack.push_back(w);
+      }
+    }
+  }
+  while (!stack.empty()) {
+    const size_t v = stack.back();
+    stack.pop_back();
+    for (auto e : boost::make_iterator_range(boost::out_edges(v, g))) {
+      const size_t w = boost::target(e, g);
+      if (g[w].kind == VertexKind::accelerator || g[w].tier < g[v].tier)
+        continue;
+      links[static_cast<size_t>(g[e].link)] = 1;
+      if (!seen[w]) {
+        seen[w] = 1;
+        stack.push_back(w);
+      }
+    }
+  }
+  return links;
+}
+
 std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const scenario::Scenario& s,
                                           const std::vector<std::pair<int, double>>& link_scale,
                                           const std::vector<char>* used)
@@ -47,11 +84,15 @@ std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const 
   std::vector<double> scale(fabric.links().size(), 1.0);
   for (const auto& [l, f] : link_scale)
     scale[static_cast<size_t>(l)] = f;
-  size_t index = 0;
-  for (const auto& l : fabric.links()) {
-    auto* link = zone->create_split_duplex_link(l.name, {l.bandwidth * scale[index++]});
+  const std::vector<char> built = used != nullptr ? routable_links(fabric, *used) : std::vector<char>();
+  for (size_t index = 0; index < fabric.links().size(); ++index) {
+    if (!built.empty() && !built[index])
+      continue;
+    const auto& l = fabric.links()[index];
+    auto* link = zone->create_split_duplex_link(l.name, {l.bandwidth * scale[index]});
     link->set_latency(l.latency);
-    zone->add_link(link);
+    zone->add_link(link, index);
+    ++p->built_links_;
   }
   zone->seal();
   root->seal();

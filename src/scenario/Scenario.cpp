@@ -205,8 +205,8 @@ nlohmann::json to_json(const Scenario& s)
     j["simulation"] = {{"steps", s.simulation.steps}};
   j["simulation"]["seed"] = s.simulation.seed;
   j["simulation"]["fidelity"] = s.simulation.fidelity;
-  if (s.simulation.reuse)
-    j["simulation"]["reuse"] = true;
+  if (!s.simulation.reuse) // on by default
+    j["simulation"]["reuse"] = false;
   j["simulation"]["variability"] = s.simulation.variability; // at-scale mechanisms (docs/at-scale.md)
   j["simulation"]["host_overhead"] = s.simulation.host_overhead;
   if (s.simulation.stragglers.fraction > 0)

@@ -600,7 +600,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
       throw ConfigError("/simulation/fidelity", "unknown fidelity \"" + s.simulation.fidelity +
                                                     "\"; valid: auto, full, reduced");
     s.simulation.seed = static_cast<std::uint64_t>(sim.get_int("seed", 0, (1L << 62), 1));
-    s.simulation.reuse = sim.get_bool("reuse", false);
+    s.simulation.reuse = sim.get_bool("reuse", true);
     if (sim.has("max_memory"))
       s.simulation.max_memory_bytes = sim.get_quantity("max_memory", Dimension::bytes, 0, 1e18);
     if (sim.has("max_time"))

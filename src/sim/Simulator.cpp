@@ -152,14 +152,16 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   auto engine = make_engine(cal);
   if (opt.trace_step >= 0)
     TraceRecorder::init_plugin(); // before the platform exists
-  // Hosts for the accelerators the simulation touches alone (every link: routing sees the whole fabric).
+  // Hosts for the accelerators the simulation touches alone, and the links their routes can take (routing and
+  // the fabric checks see the whole fabric model).
   std::vector<char> used = used_accelerators(placement, plan);
   used.resize(static_cast<size_t>(fabric.accelerators()), 0);
   auto plat = platform::Platform::build(fabric, s, plan.link_scale, &used);
   core::logger("sim")->info(
-      "platform of {} of {} hosts built in {:.3f} s; {} fidelity ({}), {} replicas, {} rails ({})", plat->built_hosts(),
-      fabric.accelerators(), seconds_since(t_start), full ? "full" : "reduced", choice.reason, plan.replicas.size(),
-      plan.rails.size(), plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
+      "platform of {} of {} hosts and {} of {} links built in {:.3f} s; {} fidelity ({}), {} replicas, {} rails ({})",
+      plat->built_hosts(), fabric.accelerators(), plat->built_links(), fabric.links().size(), seconds_since(t_start),
+      full ? "full" : "reduced", choice.reason, plan.replicas.size(), plan.rails.size(),
+      plan.rail_note.empty() ? "rails symmetric" : plan.rail_note);
   const int replicas = static_cast<int>(plan.replicas.size());
   std::unique_ptr<TraceRecorder> trace;
   if (opt.trace_step >= 0) {

@@ -34,8 +34,8 @@ std::string mailbox_name(int replica, const std::string& tag)
 }
 
 /// Sends already received leave the pending list (their busy interval recorded): SimGrid 3.32 pays for
-/// every unfinished-but-unwaited activity on each completion, so a step's thousands of pipeline sends
-/// kept until the step's end made each later activity slower.
+/// every finished-but-unwaited activity on each completion of the actor (a linear scan of its list), so a
+/// step's thousands of pipeline sends kept until the step's end made each later activity slower.
 template <class Busy> void retire_finished(std::vector<sg4::CommPtr>& sends, Busy&& busy)
 {
   constexpr size_t keep = 16; // look only once a few have piled up
@@ -44,6 +44,10 @@ template <class Busy> void retire_finished(std::vector<sg4::CommPtr>& sends, Bus
   size_t w = 0;
   for (size_t i = 0; i < sends.size(); ++i) {
     if (sends[i]->test()) {
+      // SimGrid 3.32's test() finishes the activity without taking it off the actor's list of activities,
+      // which every later completion of this actor then scans (the cost grew with the step's length);
+      // waiting for it, already finished, takes it off at no simulated time.
+      sends[i]->wait();
       busy(sends[i]->get_start_time(), sends[i]->get_finish_time());
       continue;
     }
@@ -93,6 +97,11 @@ struct AtScaleStep {
     return 0.0;
   }
 };
+
+const char* pass_label(workload::Pass p)
+{
+  return p == workload::Pass::step ? "step" : p == workload::Pass::forward ? "forward" : "backward";
+}
 
 } // namespace
 
@@ -222,28 +231,32 @@ void run_stage(SimContext& ctx, int stage, int replica)
     for (const auto& original : prog.ops) {
       const workload::Op& op = at.slowed(original);
       if (const double host_s = at.host_before(op, ctx.host_overhead); host_s > 0) {
-        if (ctx.reuse && rec == nullptr) { // joins the next replayed time (sim/Reuse.hpp)
+        if (ctx.reuse) { // joins the next replayed time (sim/Reuse.hpp)
+          const double h0 = now() + reuse.pending();
           reuse.defer(host_s);
+          if (rec)
+            rec->add(
+                {stage, 0, "host", "host overhead", pass_label(op.pass), h0, h0 + host_s, op.microbatch, op.chunk, 0});
         } else {
           const double h0 = now();
           sg4::this_actor::sleep_for(host_s);
           if (rec)
-            rec->add({stage, 0, "host", "host overhead",
-                      op.pass == workload::Pass::step      ? "step"
-                      : op.pass == workload::Pass::forward ? "forward"
-                                                           : "backward",
-                      h0, now(), op.microbatch, op.chunk, 0});
+            rec->add({stage, 0, "host", "host overhead", pass_label(op.pass), h0, now(), op.microbatch, op.chunk, 0});
         }
         sum.host += host_s;
       }
       // Reuse: an op of a shape already measured is replayed at the virtual clock (sim/Reuse.hpp); the
-      // first of its shape is simulated and measured. The traced step simulates every op.
+      // first of its shape is simulated and measured. The traced step replays too, and records the replayed
+      // op at its virtual times, so that a traced run reports what an untraced one does.
       ReplayCache::Key key;
-      const bool shaped = rec == nullptr && reuse.replayable(op, key);
+      const bool shaped = reuse.replayable(op, key);
       if (shaped)
         if (const auto* o = reuse.find(key)) {
-          replay(*o, now() + reuse.pending(), sum, ctx.runner, tp_busy);
+          const double v0 = now() + reuse.pending();
+          replay(*o, v0, sum, ctx.runner, tp_busy);
           reuse.advance(*o);
+          if (rec)
+            rec->op(stage, op, v0, v0 + o->split, v0 + o->duration);
           continue;
         }
       reuse.flush();
@@ -374,7 +387,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
           }
         }
         if (ctx.cal.p2p_latency_s > 0) {
-          if (ctx.reuse && rec == nullptr) // the software latency joins the next replayed time (sim/Reuse.hpp)
+          if (ctx.reuse) // the software latency joins the next replayed time (sim/Reuse.hpp)
             reuse.defer(ctx.cal.p2p_latency_s);
           else
             sg4::this_actor::sleep_for(ctx.cal.p2p_latency_s);
@@ -430,7 +443,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
         reuse.store(key, measure(before, split, sum, tp_busy, host, reuse.idle_power_w(), issued, tp_bytes));
       }
       if (rec)
-        rec->op(stage, op, t0, split, now());
+        rec->op(stage, op, t0, split, now() + reuse.pending()); // a receive's deferred latency included
     }
     reuse.flush();
     sum.compute -= at.slow_compute; // measured including the slowdown: report it apart
@@ -491,7 +504,8 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     else if (job.group == workload::DpGroup::replica)
       ctx.runner.run(stream.replica_groups, job.kind, job.bytes, stream.replica_ring_latency);
     else
-      ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency, stream.keep.empty() ? nullptr : &stream.keep);
+      ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency,
+                     stream.keep.empty() ? nullptr : &stream.keep);
     if (now() > t0)
       ctx.busy[static_cast<size_t>(stage)]["dp"].emplace_back(t0, now());
     if (ctx.trace != nullptr && ctx.trace->active())

@@ -5,6 +5,7 @@
 #include <map>
 
 #include <simgrid/plugins/load.h>
+#include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Link.hpp>
 
 namespace trainsim::sim {
@@ -88,7 +89,9 @@ void TraceRecorder::add(TraceEvent e)
 {
   if (e.end_s < e.start_s)
     e.end_s = e.start_s;
-  sample(e.end_s);
+  // A replayed op (sim/Reuse.hpp) is recorded at its virtual times, which may lie ahead of the engine's
+  // clock; the links' cumulative loads are those at the clock.
+  sample(std::min(e.end_s, sg4::Engine::get_clock()));
   trace_.events.push_back(std::move(e));
 }
 
@@ -168,7 +171,8 @@ void TraceRecorder::step_end(int stage, double t_sends, double t_barrier, double
 
 void TraceRecorder::dp_collective(int stage, const char* kind, double bytes, double t0, double t1)
 {
-  add({stage, 1, "dp_stream", std::string("DP ") + kind + " (" + megabytes(bytes) + ")", "backward", t0, t1, -1, -1, bytes});
+  add({stage, 1, "dp_stream", std::string("DP ") + kind + " (" + megabytes(bytes) + ")", "backward", t0, t1, -1, -1,
+       bytes});
 }
 
 } // namespace trainsim::sim

@@ -25,8 +25,9 @@ public:
   /// `link_scale` lists (link, factor) pairs whose capacity is multiplied by factor: the share of a link
   /// that a symmetry-reduced simulation gives to the part of the traffic it simulates.
   /// `used`, when given, marks the accelerators the simulation touches: only their hosts are built (a
-  /// reduced simulation of 98,304 accelerators touches about one in eight); every link is built, so the
-  /// fabric model stays whole for routing.
+  /// reduced simulation of 98,304 accelerators touches about one in eight), and only the links a route
+  /// between two of them can take (routable_links). The fabric model (topology::Fabric) stays whole:
+  /// routes and checks are computed on it.
   static std::unique_ptr<Platform> build(const topology::Fabric& fabric, const scenario::Scenario& s,
                                          const std::vector<std::pair<int, double>>& link_scale = {},
                                          const std::vector<char>* used = nullptr);
@@ -40,6 +41,8 @@ public:
   }
   /// Hosts built (all accelerators unless build() was given `used`).
   long built_hosts() const { return built_; }
+  /// Fabric links built as SimGrid links (all unless build() was given `used`).
+  long built_links() const { return built_links_; }
   /// Sum of link latencies along the route.
   double route_latency(int src, int dst) const;
   const topology::Fabric& fabric() const { return fabric_; }
@@ -50,7 +53,15 @@ private:
   const topology::Fabric& fabric_;
   std::vector<simgrid::s4u::Host*> hosts_;
   long built_ = 0;
+  long built_links_ = 0;
 };
+
+/// The fabric links that a route between two `used` accelerators can take: each used accelerator's own
+/// links, and every link reachable from its switches going up (to switches of the same tier or above).
+/// Routes are up then down (valley-free) on every fabric model: a route never passes through an
+/// accelerator, nor descends to a lower tier before climbing again, so its links are its source's upward
+/// links and its destination's. A route outside this set is an internal error when it is first taken.
+std::vector<char> routable_links(const topology::Fabric& fabric, const std::vector<char>& used);
 
 /// Applies the calibrated network-model options (SimGrid configuration items) before the platform exists.
 void apply_network_model(const nlohmann::json& options);

@@ -220,7 +220,7 @@ struct CarbonOptions {
   std::optional<double> fossil_kg_per_kwh;      ///< coal attribution: factor of fossil power (default: grid, else national)
   std::optional<double> coal_share;             ///< coal share of generation (default: grid, else implied)
   std::string coal_basis;                       ///< how the coal attribution was resolved (for the report)
-  std::optional<int> generation_mix_year;  ///< which year of China's generation mix implies a coal share
+  std::optional<int> generation_mix_year;       ///< which year of China's generation mix implies a coal share
 };
 
 struct Site {

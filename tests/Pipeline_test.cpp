@@ -75,8 +75,8 @@ TEST_CASE("schedule registry: every schedule runs each pass once, in dependency 
       if (m % pp == 0 && pp > 1)
         check_complete(workload::schedule_orders("interleaved", pp, 2, m), 2, m, false);
     }
-  CHECK_THROWS_AS(workload::schedule_orders("gpipe", 4, 1, 8), std::invalid_argument);
-  CHECK_THROWS_AS(workload::schedule_orders("zb-h1", 4, 2, 8), std::invalid_argument);
+  CHECK_THROWS_AS(workload::schedule_orders("gpipe", 4, 1, 8), trainsim::core::InvalidArgument);
+  CHECK_THROWS_AS(workload::schedule_orders("zb-h1", 4, 2, 8), trainsim::core::InvalidArgument);
 }
 
 TEST_CASE("ZB-H1: bubble of its order on unit passes against the closed form", "[pipeline]")

@@ -38,7 +38,7 @@ struct LimitOptions {
       double x = 0;
       try {
         x = core::parse_quantity(text, dim);
-      } catch (const std::invalid_argument& e) {
+      } catch (const core::InvalidArgument& e) {
         throw core::UsageError(option + " " + text + ": " + e.what() + "; e.g. " + option + " " + example);
       }
       if (!(x > 0) || !std::isfinite(x))

@@ -48,11 +48,11 @@ void parse_shard(const std::string& text, int& i, int& n)
   try {
     const auto slash = text.find('/');
     if (slash == std::string::npos)
-      throw std::invalid_argument("no slash");
+      throw core::InvalidArgument("no slash");
     i = std::stoi(text.substr(0, slash), &used1);
     n = std::stoi(text.substr(slash + 1), &used2);
     if (used1 != slash || used2 != text.size() - slash - 1 || n < 1 || i < 1 || i > n)
-      throw std::invalid_argument("range");
+      throw core::InvalidArgument("range");
   } catch (const std::exception&) {
     throw core::UsageError("--shard \"" + printable(text) + "\": write i/n with 1 <= i <= n, e.g. --shard 3/16");
   }

@@ -54,7 +54,7 @@ std::vector<std::vector<int>> Topology::nodes(int p) const
     return out;
   }
   if (static_cast<int>(node_of.size()) != p)
-    throw std::invalid_argument("topology describes " + std::to_string(node_of.size()) + " members, the group has " +
+    throw core::InvalidArgument("topology describes " + std::to_string(node_of.size()) + " members, the group has " +
                                 std::to_string(p));
   std::map<int, size_t> index;
   for (int i = 0; i < p; ++i) {
@@ -89,7 +89,7 @@ std::unique_ptr<Algorithm> Registry::create(const std::string& name) const
     std::string valid;
     for (const auto& [n, f] : factories_)
       valid += (valid.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown collective algorithm \"" + name + "\"; valid: " + valid);
+    throw core::InvalidArgument("unknown collective algorithm \"" + name + "\"; valid: " + valid);
   }
   return it->second();
 }

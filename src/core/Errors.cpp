@@ -39,4 +39,14 @@ ConfigError::ConfigError(std::string pointer, const std::string& message)
 {
 }
 
+void assertion_failed(const char* condition, const char* file, int line, const std::string& message)
+{
+  std::string where(file);
+  if (const auto at = where.rfind("/src/"); at != std::string::npos)
+    where = where.substr(at + 1);
+  throw InternalError("internal: assertion " + std::string(condition) + " failed at " + where + ":" +
+                      std::to_string(line) + ": " + message +
+                      " (a bug in trainsim; please report it with the scenario)");
+}
+
 } // namespace trainsim::core

@@ -85,7 +85,7 @@ double parse_quantity(std::string_view text, Dimension dim)
   // A count may also be a plain number ("1000000"): the sentence says so, not only the suffixes.
   const bool unitless_ok = !units_of(dim).empty() && units_of(dim).front().name[0] == '\0';
   auto fail = [&](const std::string& why) {
-    throw std::invalid_argument("\"" + s + "\" is not a " + dimension_name(dim) + " (" + why + "); " +
+    throw core::InvalidArgument("\"" + s + "\" is not a " + dimension_name(dim) + " (" + why + "); " +
                                 (unitless_ok ? "write a plain number such as 1000000, or " : "") +
                                 "write a number followed by one of: " + valid_units(dim));
   };

@@ -305,7 +305,7 @@ double JsonReader::get_quantity(const std::string& key, core::Dimension dim, dou
   double x = 0;
   try {
     x = core::parse_quantity(v.get<std::string>(), dim);
-  } catch (const std::invalid_argument& e) {
+  } catch (const core::InvalidArgument& e) {
     fail(key, e.what());
   }
   const bool low = min_inclusive ? !(x >= min) : !(x > min);

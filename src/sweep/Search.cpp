@@ -72,7 +72,7 @@ Objective Objective::parse(const std::string& text)
         size_t used = 0;
         w = std::stod(term.substr(eq + 1), &used);
         if (used != term.size() - eq - 1 || !(w > 0) || !std::isfinite(w))
-          throw std::invalid_argument("weight");
+          throw core::InvalidArgument("weight");
       } catch (const std::exception&) {
         throw core::UsageError("--objective: weight of \"" + name +
                                "\" must be a positive number, e.g. time=0.7,carbon=0.3");
@@ -592,9 +592,9 @@ SearchResult search(const json& base, const scenario::Catalog& catalog, const Se
       });
   res.pruned = cands.size() - res.evaluated;
   progress.finish(std::to_string(res.simulated) + " simulated, " + std::to_string(res.pruned) + " pruned by the bound");
-  if (res.max_bound_ratio > 1 + 1e-9)
-    throw core::Error("internal: a lower bound exceeded its simulated figure (ratio " +
-                      std::to_string(res.max_bound_ratio) + "); the search would not be exact, please report this");
+  TRAINSIM_ASSERT(res.max_bound_ratio <= 1 + 1e-9, "a lower bound exceeded its simulated figure (ratio " +
+                                                       std::to_string(res.max_bound_ratio) +
+                                                       "); the search would not be exact");
   std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
     return a.score != b.score ? a.score < b.score : a.candidate < b.candidate;
   });

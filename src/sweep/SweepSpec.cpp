@@ -24,7 +24,7 @@ std::string checked_pointer(const std::string& p, const std::string& where)
 {
   try {
     if (p.empty() || p[0] != '/')
-      throw std::invalid_argument("must start with '/'");
+      throw core::InvalidArgument("must start with '/'");
     (void)json::json_pointer(p);
   } catch (const std::exception&) {
     throw ConfigError(where, "\"" + p + "\" is not a scenario path; write a JSON pointer such as \"/parallelism/tp\"");

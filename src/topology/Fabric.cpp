@@ -109,9 +109,8 @@ void Fabric::check_and_summarise(const scenario::Cluster& c)
 {
   std::vector<int> component(boost::num_vertices(graph_));
   int count = boost::connected_components(graph_, component.data());
-  if (count != 1)
-    throw core::Error("internal: generated " + summary_.model + " fabric is not connected (" + std::to_string(count) +
-                      " components)");
+  TRAINSIM_ASSERT(count == 1, "generated " + summary_.model + " fabric is not connected (" + std::to_string(count) +
+                                  " components)");
   check_ports(graph_);
   auto& s = summary_;
   s.accelerators = accelerators_;
@@ -142,8 +141,7 @@ void Fabric::check_and_summarise(const scenario::Cluster& c)
   s.diameter_hops = d.routed;
   s.graph_diameter_hops = d.graph;
   s.diameter_method = accelerators_ <= 512 ? "exact" : "sampled";
-  if (d.graph > d.routed)
-    throw core::Error("internal: a route is shorter than the shortest path in the " + summary_.model + " graph");
+  TRAINSIM_ASSERT(d.graph <= d.routed, "a route is shorter than the shortest path in the " + summary_.model + " graph");
 }
 
 } // namespace trainsim::topology

@@ -101,10 +101,10 @@ Diameters diameters(const Fabric& f, int sources)
       hops.clear();
       f.route(s, t, hops);
       const int routed = static_cast<int>(hops.size());
-      if (routed < dist[static_cast<size_t>(t)])
-        throw core::Error("internal: the route from " + std::to_string(s) + " to " + std::to_string(t) + " has " +
-                          std::to_string(routed) + " links, fewer than the " + std::to_string(dist[static_cast<size_t>(t)]) +
-                          " edges of the shortest path in the graph");
+      TRAINSIM_ASSERT(routed >= dist[static_cast<size_t>(t)],
+                      "the route from " + std::to_string(s) + " to " + std::to_string(t) + " has " +
+                          std::to_string(routed) + " links, fewer than the " +
+                          std::to_string(dist[static_cast<size_t>(t)]) + " edges of the shortest path in the graph");
       d.routed = std::max(d.routed, routed);
       d.graph = std::max(d.graph, dist[static_cast<size_t>(t)]);
     }

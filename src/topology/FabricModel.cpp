@@ -132,9 +132,9 @@ double Params::get_bandwidth(const std::string& key, double fallback)
   double x = 0;
   try {
     if (!v.is_string())
-      throw std::invalid_argument("expected a string with a unit such as \"400Gbps\", got " + scenario::brief(v));
+      throw core::InvalidArgument("expected a string with a unit such as \"400Gbps\", got " + scenario::brief(v));
     x = core::parse_quantity(v.get<std::string>(), core::Dimension::bandwidth);
-  } catch (const std::invalid_argument& e) {
+  } catch (const core::InvalidArgument& e) {
     throw ConfigError(pointer(key), e.what());
   }
   if (!(x > 0 && x <= 1e15))

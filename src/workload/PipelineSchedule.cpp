@@ -8,9 +8,9 @@ namespace trainsim::workload {
 std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int m)
 {
   if (pp < 1 || vpp < 1 || stage < 0 || stage >= pp || m < 1)
-    throw std::invalid_argument("one_f_one_b: bad arguments");
+    throw core::InvalidArgument("one_f_one_b: bad arguments");
   if (vpp > 1 && m % pp != 0)
-    throw std::invalid_argument("one_f_one_b: interleaving needs micro-batches divisible by pp");
+    throw core::InvalidArgument("one_f_one_b: interleaving needs micro-batches divisible by pp");
   const int total = m * vpp;
   int warmup = 0;
   if (vpp == 1)
@@ -57,7 +57,7 @@ bool splits_backward(const std::string& schedule)
 std::vector<PipelineStep> zb_h1(int pp, int stage, int m)
 {
   if (pp < 1 || stage < 0 || stage >= pp || m < 1)
-    throw std::invalid_argument("zb_h1: bad arguments");
+    throw core::InvalidArgument("zb_h1: bad arguments");
   // Qi et al. 2024, sec. 2.1 (ZB-H1): 1F1B's forwards and input-gradient backwards, each stage's W
   // passes lagging its B passes by `stage`, so every stage holds pp micro-batches at its peak and the
   // deferred W passes fill the cool-down.
@@ -93,7 +93,7 @@ std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedu
     else if (schedule == "zb-h1" && vpp == 1)
       out.push_back(zb_h1(pp, s, m));
     else
-      throw std::invalid_argument("schedule_orders: unknown schedule " + schedule + " or bad vpp");
+      throw core::InvalidArgument("schedule_orders: unknown schedule " + schedule + " or bad vpp");
   }
   return out;
 }

@@ -1,4 +1,6 @@
 #pragma once
+#include "trainsim/core/Errors.hpp"
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -77,7 +79,7 @@ public:
   virtual ~Algorithm() = default;
   virtual std::string name() const = 0;
   virtual bool supports(CollectiveKind kind) const = 0;
-  /// Throws std::invalid_argument when the algorithm cannot run `kind` on this group.
+  /// Throws core::InvalidArgument when the algorithm cannot run `kind` on this group.
   virtual Schedule expand(CollectiveKind kind, int group_size, double bytes, const Topology& topo) const = 0;
   /// A flat group with the default cost figures (Topology{}).
   Schedule expand(CollectiveKind kind, int group_size, double bytes) const { return expand(kind, group_size, bytes, Topology{}); }
@@ -91,7 +93,7 @@ public:
   using Factory = std::function<std::unique_ptr<Algorithm>()>;
   static Registry& instance();
   void add(const std::string& name, Factory f);
-  /// Throws std::invalid_argument naming the valid algorithms.
+  /// Throws core::InvalidArgument naming the valid algorithms.
   std::unique_ptr<Algorithm> create(const std::string& name) const;
   std::vector<std::string> names() const;
   bool has(const std::string& name) const { return factories_.count(name) > 0; }

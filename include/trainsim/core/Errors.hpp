@@ -38,6 +38,23 @@ public:
   ExitCode exit_code() const override { return ExitCode::bad_input; }
 };
 
+/// An argument a library function cannot work with (an algorithm asked for a collective it does not
+/// implement, a quantity without a valid unit, ...). Callers that take the argument from the scenario turn it
+/// into a ConfigError naming the JSON path; one that escapes is an internal error (exit 3).
+class InvalidArgument : public Error {
+public:
+  using Error::Error;
+};
+
+/// A broken internal invariant (TRAINSIM_ASSERT): a bug in trainsim, never the user's input.
+class InternalError : public Error {
+public:
+  using Error::Error;
+};
+
+/// Throws InternalError naming the condition, the source location and `message`.
+[[noreturn]] void assertion_failed(const char* condition, const char* file, int line, const std::string& message);
+
 /// Input/output failures on files the user named.
 class IoError : public Error {
 public:
@@ -46,3 +63,11 @@ public:
 };
 
 } // namespace trainsim::core
+
+/// Checks an internal invariant in every build type; `message` (a std::string expression) is evaluated only when
+/// the condition fails, so it may be costly to build.
+#define TRAINSIM_ASSERT(condition, message)                                                                            \
+  do {                                                                                                                 \
+    if (!(condition))                                                                                                  \
+      ::trainsim::core::assertion_failed(#condition, __FILE__, __LINE__, (message));                                   \
+  } while (false)

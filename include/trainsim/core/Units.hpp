@@ -1,4 +1,6 @@
 #pragma once
+#include "trainsim/core/Errors.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -11,7 +13,7 @@ const char* dimension_name(Dimension d);
 
 /// Parses "400Gbps" / "50GB/s" / "2us" / "700W" / "80GiB" / "312TFLOPS" / "15.6T" into SI units
 /// (bytes per second, seconds, watts, joules, bytes, FLOP/s, plain count).
-/// Throws std::invalid_argument with a message listing the valid units.
+/// Throws core::InvalidArgument with a message listing the valid units.
 double parse_quantity(std::string_view text, Dimension dim);
 
 /// Units accepted for a dimension, for error messages.

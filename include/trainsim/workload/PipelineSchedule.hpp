@@ -1,4 +1,6 @@
 #pragma once
+#include "trainsim/core/Errors.hpp"
+
 #include <string>
 #include <vector>
 
@@ -17,7 +19,7 @@ struct PipelineStep {
 };
 
 /// Megatron-LM's 1F1B order for `stage` (warm-up forwards, steady one-forward-one-backward, cool-down
-/// backwards); the interleaved variant when vpp > 1. Throws std::invalid_argument on bad arguments.
+/// backwards); the interleaved variant when vpp > 1. Throws core::InvalidArgument on bad arguments.
 std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int microbatches);
 
 /// The pipeline schedules by name (/parallelism/schedule): 1f1b, interleaved, zb-h1.
@@ -27,10 +29,10 @@ bool splits_backward(const std::string& schedule);
 
 /// Qi et al. 2024's ZB-H1 order for `stage` (vpp 1): 1F1B's warm-up forwards and F/B alternation with the
 /// backward split into B (input gradient) and W (weight gradient), stage s's W passes lagging its B passes
-/// by s and filling the cool-down. Throws std::invalid_argument on bad arguments.
+/// by s and filling the cool-down. Throws core::InvalidArgument on bad arguments.
 std::vector<PipelineStep> zb_h1(int pp, int stage, int microbatches);
 
-/// The step order of every stage under `schedule`. Throws std::invalid_argument on an unknown schedule.
+/// The step order of every stage under `schedule`. Throws core::InvalidArgument on an unknown schedule.
 std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedule, int pp, int vpp, int microbatches);
 
 /// Micro-batch activations a stage holds at its peak under the schedule, in units of one micro-batch's

@@ -35,7 +35,7 @@ std::string auto_choice(CollectiveKind kind, int p, double bytes, const Topology
     double t = 0;
     try {
       t = algo->estimate(kind, p, bytes, topo);
-    } catch (const std::invalid_argument&) {
+    } catch (const core::InvalidArgument&) {
       return; // cannot run here (uneven nodes, no in-network reduction declared)
     }
     if (t < best_t) {
@@ -50,7 +50,7 @@ std::string auto_choice(CollectiveKind kind, int p, double bytes, const Topology
     for (const char* n : reduction_candidates)
       consider(n);
   if (best.empty())
-    throw std::invalid_argument(std::string("auto found no algorithm for ") + to_string(kind));
+    throw core::InvalidArgument(std::string("auto found no algorithm for ") + to_string(kind));
   return best;
 }
 

@@ -17,7 +17,7 @@ public:
   Schedule expand(CollectiveKind kind, int p, double bytes, const Topology&) const override
   {
     if (!supports(kind))
-      throw std::invalid_argument(std::string("direct is an all_to_all algorithm, not ") + to_string(kind) +
+      throw core::InvalidArgument(std::string("direct is an all_to_all algorithm, not ") + to_string(kind) +
                                   "; use ring, double_binary_tree, halving_doubling, hierarchical or in_network");
     Schedule s;
     if (p <= 1)

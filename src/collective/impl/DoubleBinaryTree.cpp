@@ -85,7 +85,7 @@ public:
   Schedule expand(CollectiveKind kind, int p, double bytes, const Topology& topo) const override
   {
     if (!supports(kind))
-      throw std::invalid_argument("tree does not implement all_to_all; use direct or pairwise");
+      throw core::InvalidArgument("tree does not implement all_to_all; use direct or pairwise");
     if (kind != CollectiveKind::all_reduce)
       return Registry::instance().create("ring")->expand(kind, p, bytes, topo);
     Schedule s;

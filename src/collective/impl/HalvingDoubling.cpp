@@ -31,7 +31,7 @@ public:
   Schedule expand(CollectiveKind kind, int p, double S, const Topology&) const override
   {
     if (!supports(kind))
-      throw std::invalid_argument("halving_doubling does not implement all_to_all; use direct or pairwise");
+      throw core::InvalidArgument("halving_doubling does not implement all_to_all; use direct or pairwise");
     Schedule s;
     if (p <= 1)
       return s;

@@ -24,7 +24,7 @@ public:
   Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
   {
     if (!supports(kind))
-      throw std::invalid_argument("hierarchical does not implement all_to_all; use direct or pairwise");
+      throw core::InvalidArgument("hierarchical does not implement all_to_all; use direct or pairwise");
     Schedule s;
     if (p <= 1)
       return s;
@@ -33,7 +33,7 @@ public:
     const int L = static_cast<int>(nodes.front().size());
     for (const auto& n : nodes)
       if (static_cast<int>(n.size()) != L)
-        throw std::invalid_argument("hierarchical needs the same number of group members on every node (found " +
+        throw core::InvalidArgument("hierarchical needs the same number of group members on every node (found " +
                                     std::to_string(L) + " and " + std::to_string(n.size()) + ")");
     auto ring_steps = [&](int steps, bool intra, double bytes) {
       for (int k = 0; k < steps; ++k) {

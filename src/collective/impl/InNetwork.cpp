@@ -31,7 +31,7 @@ public:
   Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
   {
     if (!supports(kind))
-      throw std::invalid_argument("in_network does not implement all_to_all; use direct or pairwise");
+      throw core::InvalidArgument("in_network does not implement all_to_all; use direct or pairwise");
     Schedule s;
     s.in_network = true;
     if (p <= 1)
@@ -41,13 +41,14 @@ public:
     size_t L = nodes.front().size();
     for (const auto& n : nodes)
       if (n.size() != L)
-        throw std::invalid_argument("in_network needs the same number of group members on every node");
+        throw core::InvalidArgument("in_network needs the same number of group members on every node");
     if (N > 1 && !topo.sharp)
-      throw std::invalid_argument("in_network across " + std::to_string(N) +
-                                  " nodes needs a fabric that reduces in the network: set /cluster/fabric/in_network_reduction to true "
-                                  "(SHARP), or choose another algorithm");
+      throw core::InvalidArgument(
+          "in_network across " + std::to_string(N) +
+          " nodes needs a fabric that reduces in the network: set /cluster/fabric/in_network_reduction to true "
+          "(SHARP), or choose another algorithm");
     if (L > 1 && !topo.nvls)
-      throw std::invalid_argument("in_network among members of one node needs /cluster/scale_up/nvls set to true "
+      throw core::InvalidArgument("in_network among members of one node needs /cluster/scale_up/nvls set to true "
                                   "(NVLink SHARP), or choose another algorithm");
     auto intra = [&](double bytes) {
       Phase ph;

@@ -19,7 +19,7 @@ public:
   Schedule expand(CollectiveKind kind, int p, double bytes, const Topology&) const override
   {
     if (!supports(kind))
-      throw std::invalid_argument("ring does not implement all_to_all; use direct or pairwise");
+      throw core::InvalidArgument("ring does not implement all_to_all; use direct or pairwise");
     Schedule s;
     if (p <= 1)
       return s;

@@ -387,6 +387,23 @@ TEST_CASE("Llama 3's split: the first chunk holds only the embedding, the last o
   }
 }
 
+TEST_CASE("a pipeline send carries one rank's seq/cp tokens of the boundary activations", "[pipeline]")
+{
+  // Context parallelism: each rank holds seq/cp tokens of a micro-batch, so its stage-to-stage message is
+  // micro_batch x seq/cp x hidden x 2 bytes (/ tp), not the whole sequence's.
+  const auto& cal = scenario::Catalog::instance().calibration();
+  const auto w1 = workload::build_workload(clean(4, 2, 4), cal);
+  const auto w2 = workload::build_workload(clean(4, 1, 4, [](nlohmann::json& j) { j["parallelism"]["cp"] = 2; }), cal);
+  auto send_bytes = [](const workload::Workload& w) {
+    for (const auto& op : w.stages[0].ops)
+      if (op.kind == workload::OpKind::send)
+        return op.bytes;
+    return 0.0;
+  };
+  CHECK(send_bytes(w1) == Approx(1.0 * 2048 * 4096 * 2));
+  CHECK(send_bytes(w2) == Approx(send_bytes(w1) / 2));
+}
+
 TEST_CASE("activation memory follows the schedule's in-flight micro-batches", "[pipeline]")
 {
   CHECK(workload::in_flight_microbatches("1f1b", 8, 1, 7, 64) == 1);

@@ -56,6 +56,8 @@ json phase_document(const json& document, const json& phase)
       throw_like(e, at + "/" + o.key, message);
   if (phase.contains("parallelism") && p == "/parallelism") // the world size: the phase's parallelism
     throw_like(e, at + p, message);
+  if (phase.contains("nodes") && p == "/parallelism") // the world size: the phase's nodes
+    throw_like(e, at + "/nodes", message + " (the phase's nodes; give it a \"parallelism\" that fits them)");
   if (phase.contains("parallelism") && p.rfind("/parallelism/", 0) == 0) {
     const std::string key =
         p.substr(13, p.find('/', 13) == std::string::npos ? std::string::npos : p.find('/', 13) - 13);

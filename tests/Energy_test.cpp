@@ -582,6 +582,34 @@ TEST_CASE("training.phases: each phase is a scenario; errors name the phase key"
   CHECK_THAT(phase_error({{{"tokens", "1T"}}}), Catch::Contains("/training/tokens: is not the sum")); // 15.6T given
   CHECK_THAT(phase_error({{{"tokens", "1T"}, {"parallelism", {{"tp", 3}}}}}),
              Catch::Contains("/training/phases/0/parallelism: tp*pp*dp = 3*4*16"));
+  CHECK_THAT(phase_error({{{"tokens", "1T"}, {"nodes", 0}}}), Catch::Contains("/training/phases/0/nodes"));
+}
+
+TEST_CASE("training.phases: a phase on part of the cluster (nodes) counts its own accelerators",
+          "[energy][phases][sim]")
+{
+  // Llama 3 405B ran a stage on 8,192 of its 16,384 H100 (arXiv:2407.21783, Table 4).
+  const auto& cat = scenario::Catalog::instance();
+  const auto phased = scenario::parse_scenario(
+      small_phased({{{"name", "half"}, {"tokens", "5B"}, {"nodes", 1}, {"parallelism", {{"dp", 8}}}},
+                    {{"name", "whole"}, {"tokens", "5B"}}}),
+      cat);
+  REQUIRE(phased.phases.size() == 2);
+  CHECK(phased.phases[0].scenario->cluster.nodes == 1);
+  CHECK(phased.phases[1].scenario->cluster.nodes == 2);
+  const auto m = cli::run_phases(phased, cat, {}).metrics;
+  REQUIRE(m.phases.size() == 2);
+  CHECK(m.phases[0].accelerators == 8);
+  CHECK(m.phases[1].accelerators == 16);
+  CHECK(m.phases[0].simulated);
+  CHECK(m.phases[1].simulated);
+  CHECK(m.phases[0].accelerator_hours == Approx(8 * m.phases[0].time_to_train_s / 3600));
+  CHECK(m.phases[1].accelerator_hours == Approx(16 * m.phases[1].time_to_train_s / 3600));
+  // Half the replicas for the same batch: twice the micro-batches per replica, a longer step and run (less
+  // than twice: one node's data-parallel traffic stays on NVLink).
+  CHECK(m.phases[0].step_time_s > 1.2 * m.phases[1].step_time_s);
+  CHECK(m.phases[0].time_to_train_s > 1.2 * m.phases[1].time_to_train_s);
+  CHECK(m.accelerator_hours == Approx(m.phases[0].accelerator_hours + m.phases[1].accelerator_hours));
 }
 
 TEST_CASE("training.phases: one simulation per distinct step; times, energy, carbon and accelerator-hours add up",

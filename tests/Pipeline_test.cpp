@@ -345,6 +345,65 @@ TEST_CASE("Pangu Ultra and Llama 3 405B splits run with their bubble in the repo
         Approx((8 - 1.0) / (6 * 8 + 8 - 1.0)).epsilon(0.05));
 }
 
+TEST_CASE("Llama 3's split: the first chunk holds only the embedding, the last only the output layer",
+          "[pipeline][sim]")
+{
+  // arXiv:2407.21783 section 3.3.2: one layer fewer on the first and the last stage, so that the first model
+  // chunk of the first stage has only the embedding and the last chunk of the last stage only the output layer.
+  const auto& cat = scenario::Catalog::instance();
+  auto s = test::scenario_with([](nlohmann::json& j) {
+    j["cluster"] = test::tiny_cluster(4, 8, "200Gbps", "1us");
+    j["model"] = {{"name", "llama-split-shape"}, {"layers", 6},        {"hidden_size", 2048},
+                  {"attention_heads", 16},       {"kv_heads", 8},      {"ffn_hidden_size", 4096},
+                  {"vocab_size", 128256},        {"seq_length", 2048}, {"activation", "swiglu"}};
+    j["training"]["global_batch_size"] = 64;
+    j["parallelism"] = {{"tp", 1},  {"pp", 4},         {"dp", 8},
+                        {"vpp", 2}, {"zero_stage", 1}, {"layer_split", {0, 1, 1, 1, 1, 1, 1, 0}}};
+  });
+  CHECK(s.chunk_layers(0, 0) == std::pair<int, int>{0, 0});
+  CHECK(s.chunk_layers(0, 1) == std::pair<int, int>{3, 1});
+  CHECK(s.chunk_layers(3, 1) == std::pair<int, int>{6, 0});
+  CHECK(s.stage_layers(0) == 1);
+  CHECK(s.stage_layers(1) == 2);
+  const auto out = cli::run_scenario(s, cat);
+  const auto j = report::to_json(s, out.metrics);
+  // Stage 0 computes one layer and the embedding, stage 1 two layers.
+  CHECK(j["stages"][0]["compute_s"].get<double>() < j["stages"][1]["compute_s"].get<double>());
+  CHECK(j["step_time_s"].get<double>() > 0);
+  // Reduced fidelity (one replica, one rail) stays within 1% of full with the empty end chunks.
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  const double tf = cli::run_scenario(s, cat, full).metrics.step_time_s;
+  const double tr = cli::run_scenario(s, cat, reduced).metrics.step_time_s;
+  CHECK(std::fabs(tr / tf - 1) < 0.01);
+  // Only the first and the last virtual stage may be empty.
+  try {
+    test::scenario_with([](nlohmann::json& j) { j["parallelism"]["layer_split"] = {40, 0, 20, 20}; });
+    FAIL("no error");
+  } catch (const core::ConfigError& e) {
+    CHECK(e.pointer() == "/parallelism/layer_split/1");
+    CHECK_THAT(e.what(), Catch::Contains("only the first and the last may have none"));
+  }
+}
+
+TEST_CASE("a pipeline send carries one rank's seq/cp tokens of the boundary activations", "[pipeline]")
+{
+  // Context parallelism: each rank holds seq/cp tokens of a micro-batch, so its stage-to-stage message is
+  // micro_batch x seq/cp x hidden x 2 bytes (/ tp), not the whole sequence's.
+  const auto& cal = scenario::Catalog::instance().calibration();
+  const auto w1 = workload::build_workload(clean(4, 2, 4), cal);
+  const auto w2 = workload::build_workload(clean(4, 1, 4, [](nlohmann::json& j) { j["parallelism"]["cp"] = 2; }), cal);
+  auto send_bytes = [](const workload::Workload& w) {
+    for (const auto& op : w.stages[0].ops)
+      if (op.kind == workload::OpKind::send)
+        return op.bytes;
+    return 0.0;
+  };
+  CHECK(send_bytes(w1) == Approx(1.0 * 2048 * 4096 * 2));
+  CHECK(send_bytes(w2) == Approx(send_bytes(w1) / 2));
+}
+
 TEST_CASE("activation memory follows the schedule's in-flight micro-batches", "[pipeline]")
 {
   CHECK(workload::in_flight_microbatches("1f1b", 8, 1, 7, 64) == 1);

@@ -96,6 +96,8 @@ int cmd_validate(const std::string& path, bool dump, const LimitOptions& limits)
   // A scenario is valid only if it can be simulated within the resource limits and fits in memory.
   workload::check_resources(s, workload::limits_of(s));
   topology::Fabric::build(s.cluster);
+  for (const auto& phase : s.phases) // a phase may run on its own number of nodes (training.phases[].nodes)
+    topology::Fabric::build(phase.scenario->cluster);
   workload::build_workload(s, scenario::Catalog::instance().calibration());
   if (dump)
     std::cout << scenario::to_json(s).dump(2) << "\n";

@@ -29,10 +29,10 @@ RunOutput run_phases(const scenario::Scenario& s, const scenario::Catalog& catal
   std::vector<size_t> run_of;    // phase -> its run
   std::vector<metrics::RunMetrics> per_phase;
   std::vector<metrics::RunMetrics::Phase> info;
-  const auto fabric = topology::Fabric::build(s.cluster);
   double offset = 0;
   for (const auto& phase : s.phases) {
     const auto& ps = *phase.scenario;
+    const auto fabric = topology::Fabric::build(ps.cluster); // a phase may run on fewer nodes
     const std::string key = step_key(ps);
     size_t k = 0;
     while (k < keys.size() && keys[k] != key)

@@ -78,10 +78,12 @@ void parse_pipeline_keys(JsonReader& r, Parallelism& p)
     throw ConfigError(r.pointer_of("layer_split"),
                       "must be \"even\", \"balanced\" or a list of layers per virtual stage; use one of them");
   for (size_t i = 0; i < v.size(); ++i) {
-    if (!v[i].is_number_integer() || v[i].get<long>() < 1 || v[i].get<long>() > 1'000'000)
-      throw ConfigError(
-          r.pointer_of("layer_split") + "/" + std::to_string(i),
-          "must be a whole number of layers from 1 to 1000000; give every virtual stage at least one layer");
+    const bool end = i == 0 || i + 1 == v.size(); // may hold only the embedding / the output layer
+    if (!v[i].is_number_integer() || v[i].get<long>() < (end ? 0 : 1) || v[i].get<long>() > 1'000'000)
+      throw ConfigError(r.pointer_of("layer_split") + "/" + std::to_string(i),
+                        std::string("must be a whole number of layers from ") + (end ? "0" : "1") +
+                            " to 1000000; give every virtual stage at least one layer (only the first and the "
+                            "last may have none: the embedding or the output layer alone)");
     p.layer_split.push_back(v[i].get<int>());
   }
   p.split = "list";

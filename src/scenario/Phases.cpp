@@ -16,12 +16,13 @@ namespace {
 /// The key of the single-phase document that a phase key replaces.
 struct Override {
   const char* key;
-  const char* section; ///< "training" or "model"
+  const char* section; ///< "training", "model" or "cluster"
 };
 constexpr Override overrides[] = {{"tokens", "training"},
                                   {"global_batch_size", "training"},
                                   {"micro_batch_size", "training"},
-                                  {"seq_length", "model"}};
+                                  {"seq_length", "model"},
+                                  {"nodes", "cluster"}}; // a phase on part of the cluster (Llama 3: 8,192 of 16,384)
 
 /// The phase's document: the scenario's, with the phase's keys in place of the top-level ones.
 json phase_document(const json& document, const json& phase)
@@ -55,6 +56,8 @@ json phase_document(const json& document, const json& phase)
       throw_like(e, at + "/" + o.key, message);
   if (phase.contains("parallelism") && p == "/parallelism") // the world size: the phase's parallelism
     throw_like(e, at + p, message);
+  if (phase.contains("nodes") && p == "/parallelism") // the world size: the phase's nodes
+    throw_like(e, at + "/nodes", message + " (the phase's nodes; give it a \"parallelism\" that fits them)");
   if (phase.contains("parallelism") && p.rfind("/parallelism/", 0) == 0) {
     const std::string key =
         p.substr(13, p.find('/', 13) == std::string::npos ? std::string::npos : p.find('/', 13) - 13);

@@ -314,8 +314,10 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
 
   const Efficiency eff = efficiency_of(s, cal, clock);
   const LayerOps ops(s, w.shape);
-  const double act_bytes = static_cast<double>(s.training.micro_batch_size) * s.model.seq_length *
-                           s.model.hidden_size * 2.0 / p.tp; // scatter/gather across the TP ranks' NICs
+  // One rank's share of a micro-batch's boundary activations: its seq/cp tokens (context parallelism),
+  // scattered/gathered across the TP ranks' NICs.
+  const double act_bytes =
+      static_cast<double>(s.training.micro_batch_size) * s.model.seq_length * s.model.hidden_size * 2.0 / p.tp / p.cp;
   const int m = static_cast<int>(w.microbatches);
   const int vstages = p.pp * p.vpp;
   const bool ovl = p.tp_comm_overlap;

@@ -5,6 +5,7 @@
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/report/Report.hpp"
 #include "trainsim/workload/LayerOps.hpp"
 #include "trainsim/workload/Memory.hpp"
 #include "trainsim/workload/Program.hpp"
@@ -294,4 +295,42 @@ TEST_CASE("DeepSeek-V3 feature errors name the JSON path", "[badinput][deepseek]
                             j["training"]["global_batch_size"] = 192;
                           }),
                   core::ConfigError);
+}
+
+TEST_CASE("DualPipe: the overlapped pairs hide the all-to-all; two parameter copies; full versus reduced",
+          "[model][sim][deepseek][pipeline]")
+{
+  // Four nodes of 8 A100, pp 4 (one MoE layer per virtual stage), dp 8, ep 8, 16 micro-batches.
+  auto job = [](const char* schedule) {
+    return moe_job(4, 8, 4, 0, [&](nlohmann::json& j) {
+      j["training"]["global_batch_size"] = 128;
+      j["parallelism"]["pp"] = 4;
+      j["parallelism"]["dp"] = 8;
+      j["parallelism"]["schedule"] = schedule;
+    });
+  };
+  const auto& catalog = scenario::Catalog::instance();
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  const auto one = cli::run_scenario(job("1f1b"), catalog, reduced);
+  const auto dual = cli::run_scenario(job("dualpipe"), catalog, reduced);
+  const auto dual_full = cli::run_scenario(job("dualpipe"), catalog, full);
+  const auto j1 = report::to_json(job("1f1b"), one.metrics), jd = report::to_json(job("dualpipe"), dual.metrics);
+  INFO("1f1b " << j1["moe"].dump() << " step " << one.sim.step_time_s);
+  INFO("dualpipe " << jd["moe"].dump() << " step " << dual.sim.step_time_s);
+  // 1F1B's all-to-alls block: nothing hidden. DualPipe's pairs hide most of theirs.
+  CHECK(j1["moe"]["all_to_all_hidden_s"].get<double>() == Approx(0).margin(1e-9));
+  CHECK(jd["moe"]["all_to_all_hidden_s"].get<double>() > 0.5 * jd["moe"]["all_to_all_total_s"].get<double>());
+  CHECK(jd["moe"]["all_to_all_hidden_s"].get<double>() + jd["breakdown"]["ep_comm_exposed_s"].get<double>() ==
+        Approx(jd["moe"]["all_to_all_total_s"].get<double>()));
+  CHECK(dual.metrics.breakdown.ep_comm < 0.5 * one.metrics.breakdown.ep_comm);
+  CHECK(dual.sim.step_time_s < one.sim.step_time_s);
+  // The pairs' compute runs on the SMs the all-to-all kernels leave (DeepSeek-V3: 20 of 132 held).
+  CHECK(dual.metrics.breakdown.compute > one.metrics.breakdown.compute);
+  CHECK(dual.metrics.breakdown.compute < one.metrics.breakdown.compute / (1 - cal().ep_overlap_comm_sm_share) + 1e-9);
+  // Two copies of the parameters (DeepSeek-V3 Table 2): every rank holds two virtual stages.
+  CHECK(dual.metrics.memory.weights == Approx(2 * one.metrics.memory.weights).epsilon(0.05));
+  CHECK(dual_full.sim.fidelity == "full");
+  CHECK(dual.sim.step_time_s == Approx(dual_full.sim.step_time_s).epsilon(0.01));
 }

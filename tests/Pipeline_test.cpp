@@ -58,6 +58,80 @@ void check_complete(const std::vector<std::vector<workload::PipelineStep>>& orde
   }
 }
 
+/// DualPipe's orders replayed with their dependencies on passes of fixed length per chunk (f, b, w; an
+/// overlapped F&B pair takes f + b + w, its compute): the makespan minus a rank's busy time m (f + b + w),
+/// over the makespan. `peak`: the most chunk activations a rank holds (forwards whose B has not run).
+double dualpipe_unit_bubble(int pp, int m, double f, double b, double w, int* peak = nullptr)
+{
+  const auto orders = workload::schedule_orders("dualpipe", pp, 1, m);
+  auto kind_of = [](const workload::PipelineStep& st) {
+    return st.kind == StepKind::forward ? 0 : st.kind == StepKind::backward_weight ? 2 : 1;
+  };
+  std::map<std::tuple<int, int, int, int>, double> done; // (kind, mb, chunk, model stage) -> end
+  std::vector<double> free(static_cast<size_t>(pp), 0.0);
+  std::vector<size_t> next(static_cast<size_t>(pp), 0);
+  auto ready_at = [&](int s, const workload::PipelineStep& st, double& ready) {
+    const int k = st.chunk == 0 ? s : pp - 1 - s; // the model stage this chunk holds
+    auto need = [&](int kind, int kk) {
+      auto it = done.find({kind, st.microbatch, st.chunk, kk});
+      if (it == done.end())
+        return false;
+      ready = std::max(ready, it->second);
+      return true;
+    };
+    const int kind = kind_of(st);
+    if (kind == 0)
+      return k == 0 || need(0, k - 1);
+    if (kind == 1)
+      return need(0, k) && (k == pp - 1 || need(1, k + 1));
+    return need(1, k);
+  };
+  auto finish = [&](int s, const workload::PipelineStep& st, double end) {
+    done[{kind_of(st), st.microbatch, st.chunk, st.chunk == 0 ? s : pp - 1 - s}] = end;
+  };
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (int s = 0; s < pp; ++s) {
+      const auto& order = orders[static_cast<size_t>(s)];
+      size_t& i = next[static_cast<size_t>(s)];
+      if (i == order.size())
+        continue;
+      const auto& st = order[i];
+      double ready = free[static_cast<size_t>(s)];
+      const bool pair = st.overlapped;
+      if (!ready_at(s, st, ready) || (pair && !ready_at(s, order[i + 1], ready)))
+        continue;
+      const double dur = pair                                  ? f + b + w
+                         : st.kind == StepKind::forward        ? f
+                         : st.kind == StepKind::backward_input ? b
+                         : st.kind == StepKind::backward       ? b + w
+                                                               : w;
+      finish(s, st, ready + dur);
+      if (pair)
+        finish(s, order[++i], ready + dur);
+      ++i;
+      free[static_cast<size_t>(s)] = ready + dur;
+      progress = true;
+    }
+  }
+  double end = 0;
+  for (int s = 0; s < pp; ++s) {
+    REQUIRE(next[static_cast<size_t>(s)] == orders[static_cast<size_t>(s)].size()); // no deadlock
+    end = std::max(end, free[static_cast<size_t>(s)]);
+  }
+  if (peak) {
+    *peak = 0;
+    for (const auto& order : orders) {
+      int held = 0;
+      for (const auto& st : order) {
+        held += st.kind == StepKind::forward ? 1 : st.kind == StepKind::backward_weight ? 0 : -1;
+        *peak = std::max(*peak, held);
+      }
+    }
+  }
+  return (end - m * (f + b + w)) / end;
+}
+
 double measured_bubble(const cli::RunOutput& out)
 {
   const auto& b = out.metrics.breakdown;
@@ -146,6 +220,66 @@ TEST_CASE("ZB-H1: bubble of its order on unit passes against the closed form", "
     }
 }
 
+TEST_CASE("DualPipe: its order runs every pass once, both directions, in dependency order", "[pipeline]")
+{
+  for (int pp : {2, 4, 8, 16})
+    for (int m : {2 * pp, 2 * pp + 2, 4 * pp, 120}) {
+      INFO("pp " << pp << ", m " << m);
+      const auto orders = workload::schedule_orders("dualpipe", pp, 1, m);
+      REQUIRE(orders.size() == static_cast<size_t>(pp));
+      for (const auto& order : orders) {
+        std::map<std::tuple<int, int, int>, int> seen; // (kind, mb, chunk) -> position
+        for (size_t i = 0; i < order.size(); ++i) {
+          const auto& st = order[i];
+          CHECK(seen.emplace(std::make_tuple(static_cast<int>(st.kind), st.microbatch, st.chunk), static_cast<int>(i))
+                    .second);
+          CHECK((st.microbatch >= 0 && st.microbatch < m / 2)); // m/2 micro-batches per direction
+          if (st.overlapped) { // a pair: a forward and the whole backward of the other chunk
+            REQUIRE(i + 1 < order.size());
+            CHECK(st.kind == StepKind::forward);
+            CHECK(order[i + 1].kind == StepKind::backward);
+            CHECK(order[i + 1].chunk != st.chunk);
+          }
+        }
+        for (int c = 0; c < 2; ++c)
+          for (int mb = 0; mb < m / 2; ++mb) {
+            const int fw = seen.at({static_cast<int>(StepKind::forward), mb, c});
+            const auto whole = seen.find({static_cast<int>(StepKind::backward), mb, c});
+            if (whole != seen.end()) {
+              CHECK(fw < whole->second);
+              CHECK(seen.count({static_cast<int>(StepKind::backward_weight), mb, c}) == 0);
+            } else {
+              const int bi = seen.at({static_cast<int>(StepKind::backward_input), mb, c});
+              CHECK(fw < bi);
+              CHECK(bi < seen.at({static_cast<int>(StepKind::backward_weight), mb, c}));
+            }
+          }
+      }
+    }
+  CHECK_THROWS_AS(workload::schedule_orders("dualpipe", 3, 1, 12), trainsim::core::InvalidArgument); // pp odd
+  CHECK_THROWS_AS(workload::schedule_orders("dualpipe", 4, 1, 6), trainsim::core::InvalidArgument);  // m < 2 pp
+  CHECK_THROWS_AS(workload::schedule_orders("dualpipe", 4, 1, 9), trainsim::core::InvalidArgument);  // m odd
+  CHECK_THROWS_AS(workload::schedule_orders("dualpipe", 4, 2, 8), trainsim::core::InvalidArgument);  // vpp
+}
+
+TEST_CASE("DualPipe: bubble of its order on unit passes against DeepSeek-V3 Table 2", "[pipeline]")
+{
+  // Table 2 (arXiv:2412.19437): bubble (PP/2 - 1)(F&B + B - 3W), B the whole backward; activations PP + 1
+  // chunks; against 1F1B's (PP - 1)(F + B) and ZB1P's (PP - 1)(F + B - 2W).
+  for (int pp : {4, 8, 16})
+    for (int m : {2 * pp, 4 * pp, 8 * pp}) {
+      INFO("pp " << pp << ", m " << m);
+      int peak = 0;
+      const double unit = dualpipe_unit_bubble(pp, m, 1, 1, 1, &peak);
+      const double want = workload::bubble_closed_form("dualpipe", pp, 1, m, 1, 1, 1);
+      CHECK(want == Approx((pp / 2.0 - 1) * 2 / ((pp / 2.0 - 1) * 2 + 3.0 * m)));
+      CHECK(unit == Approx(want).margin(1e-9));
+      CHECK(unit < workload::bubble_closed_form("zb-h1", pp, 1, m, 1, 1, 1));
+      CHECK(peak <= pp + 1);
+      CHECK(workload::in_flight_microbatches("dualpipe", pp, 1, 0, m) == Approx((pp + 1) / 2.0));
+    }
+}
+
 TEST_CASE("closed forms: interleaved (p-1)/(v m + p - 1), zero-bubble and 1F1B", "[pipeline]")
 {
   for (int p : {2, 4, 8})
@@ -169,7 +303,9 @@ TEST_CASE("simulated bubble of every schedule against its closed form within one
                                          {"interleaved", 4, 2, 8},
                                          {"interleaved", 4, 4, 16},
                                          {"zb-h1", 4, 1, 8},
-                                         {"zb-h1", 8, 1, 16}}) {
+                                         {"zb-h1", 8, 1, 16},
+                                         {"dualpipe", 4, 1, 8},
+                                         {"dualpipe", 8, 1, 16}}) {
     INFO(c.schedule << " pp " << c.pp << " vpp " << c.vpp << " m " << c.m);
     auto s = clean(c.pp, 8 / c.pp, c.m, [&](nlohmann::json& j) {
       j["parallelism"]["schedule"] = c.schedule;
@@ -200,7 +336,7 @@ TEST_CASE("full versus reduced fidelity within 1% for every schedule", "[pipelin
   sim::SimOptions full, reduced;
   full.fidelity = sim::Fidelity::full;
   reduced.fidelity = sim::Fidelity::reduced;
-  for (const char* name : {"1f1b", "interleaved", "zb-h1"}) {
+  for (const char* name : {"1f1b", "interleaved", "zb-h1", "dualpipe"}) {
     INFO(name);
     auto s = test::scenario_with([&](nlohmann::json& j) {
       j["cluster"] = test::tiny_cluster(4, 8, "200Gbps", "1us");

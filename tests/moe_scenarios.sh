@@ -28,8 +28,14 @@ check(abs(ds["moe"]["total_params"] + 129280 * 7168 - 671e9) < 0.03 * 671e9, f"6
 check(ds["communication_total_s"]["ep"] >= b["ep_comm_exposed_s"] - 1e-9, "ep total >= exposed")
 # DeepSeek-V3 report, Table 1: 2.664M H800 GPU-hours of pre-training for 14.8T tokens (docs/moe.md).
 gpu_hours = ds["time_to_train_s"] / 3600 * ds["accelerators"]
-# Issue 14 asks for 10%; without DualPipe (not built yet) the exposed all-to-all keeps it at +13% (docs/moe.md).
-check(abs(gpu_hours / 2.664e6 - 1) < 0.15, f"{gpu_hours / 1e6:.3f}M GPU-hours for 14.8T tokens, within 15% of 2.664M")
+# Issue 14: within 10% with DualPipe, which hides most of the all-to-all (docs/moe.md, term by term).
+check(abs(gpu_hours / 2.664e6 - 1) < 0.10, f"{gpu_hours / 1e6:.3f}M GPU-hours for 14.8T tokens, within 10% of 2.664M")
+check(ds["pipeline"]["schedule"] == "dualpipe", "DeepSeek-V3 runs DualPipe")
+hidden, total = ds["moe"]["all_to_all_hidden_s"], ds["moe"]["all_to_all_total_s"]
+check(0 < hidden <= total and abs(hidden + b["ep_comm_exposed_s"] - total) < 1e-9 * total,
+      f"DualPipe hides {hidden:.2f} s of the {total:.2f} s all-to-all ({b['ep_comm_exposed_s']:.2f} s exposed)")
+check(ds["memory_gib_per_accelerator"] <= ds["memory_breakdown_gib"]["usable_capacity"],
+      f"fits: {ds['memory_gib_per_accelerator']:.1f} GiB of {ds['memory_breakdown_gib']['usable_capacity']:.1f} usable")
 check(k2["accelerators"] == 98304 and k2["simulation"]["fidelity"] == "reduced", "1T MoE: 98,304 accelerators, reduced fidelity")
 check(k2["moe"]["total_params"] > 1e12, f"1T-class: {k2['moe']['total_params']:.4g} parameters")
 check(0 < k2["all_to_all_share"] < 1, f"1T MoE all-to-all share {k2['all_to_all_share']:.3f}")

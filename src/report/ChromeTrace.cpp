@@ -79,7 +79,7 @@ ordered_json to_chrome_trace(const scenario::Scenario& s, const sim::StepTrace& 
     ordered_json args{{"kind", e.kind}, {"pass", e.pass}};
     if (e.microbatch >= 0)
       args["microbatch"] = e.microbatch;
-    if (e.chunk >= 0 && p.vpp > 1)
+    if (e.chunk >= 0 && p.chunks() > 1)
       args["chunk"] = e.chunk;
     if (e.bytes > 0 && e.kind != "compute" && e.kind != "bubble")
       args["bytes"] = e.bytes;

@@ -124,6 +124,11 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                 {"top_k", s.model.moe.top_k},
                 {"ep", s.parallelism.ep},
                 {"busiest_expert_load", s.model.moe.busiest_load()}};
+    // How much of the all-to-all the schedule hides (DualPipe's overlapped pairs; none with blocking ones).
+    const auto ep = m.breakdown.comm_total.find("ep");
+    const double a2a = ep == m.breakdown.comm_total.end() ? 0.0 : ep->second;
+    j["moe"]["all_to_all_total_s"] = a2a;
+    j["moe"]["all_to_all_hidden_s"] = std::max(0.0, a2a - m.breakdown.ep_comm);
   }
   if (s.parallelism.pp > 1) { // the pipeline schedule, split and bubble (docs/pipeline.md)
     const auto& pl = m.pipeline;

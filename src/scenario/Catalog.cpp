@@ -52,6 +52,7 @@ Calibration parse_calibration(const json& j)
   c.collective_step_latency_s = comm.get_nonnegative_quantity("collective_step_latency", Dimension::time, 1);
   c.p2p_latency_s = comm.get_nonnegative_quantity("p2p_latency", Dimension::time, 1);
   c.tp_overlap_gemm_slowdown = comm.get_number("tp_overlap_gemm_slowdown", 0, 1, c.tp_overlap_gemm_slowdown);
+  c.ep_overlap_comm_sm_share = comm.get_number("ep_overlap_comm_sm_share", 0, 0.9, c.ep_overlap_comm_sm_share);
   comm.finish();
   auto mem = r.child("memory");
   c.memory_usable_fraction = mem.get_number("usable_fraction", 0.1, 1);

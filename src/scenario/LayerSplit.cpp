@@ -99,6 +99,22 @@ void check_schedule(const Scenario& s)
   if ((p.schedule == "1f1b" || p.schedule == "zb-h1") && p.vpp != 1)
     throw ConfigError(ptr, name + " runs one model chunk per stage, but vpp is " + std::to_string(p.vpp) +
                                "; set vpp to 1 or use \"interleaved\"");
+  if (p.schedule == "dualpipe") {
+    // DeepSeek-V3's DualPipe (deepseek-ai/DualPipe): pp even, an even count of at least 2 pp micro-batches.
+    if (p.vpp != 1)
+      throw ConfigError(ptr, name + " places two model chunks per stage itself (one per direction), but vpp is " +
+                                 std::to_string(p.vpp) + "; set vpp to 1");
+    if (p.pp < 2 || p.pp % 2 != 0)
+      throw ConfigError(ptr, name +
+                                 " needs an even pp of at least 2 (the two directions meet in the middle), but "
+                                 "pp is " +
+                                 std::to_string(p.pp) + "; choose an even pp or another schedule");
+    const long m = s.micro_batches_per_replica();
+    if (m < 2L * p.pp || m % 2 != 0)
+      throw ConfigError(ptr, name + " needs an even number of micro-batches per replica of at least 2*pp = " +
+                                 std::to_string(2 * p.pp) + ", but there are " + std::to_string(m) +
+                                 "; change global_batch_size, micro_batch_size or dp, or use another schedule");
+  }
   if (p.schedule == "interleaved" && p.vpp < 2)
     throw ConfigError(ptr, name + " needs vpp > 1 (model chunks per stage), but vpp is 1; raise vpp or use \"1f1b\"");
   if (workload::splits_backward(p.schedule) && p.zero_stage == 3)

@@ -63,16 +63,18 @@ void parse_training_features(JsonReader& r, Training& t)
     const json& v = r.raw("recompute_modules");
     if (!v.is_array() || v.empty())
       throw ConfigError(ptr, "must be a non-empty list of modules; use e.g. [\"layernorm\", \"mla_up_proj\"]");
-    Training::RecomputeModules mods{false, false, false};
+    Training::RecomputeModules mods{false, false, false, false};
     for (size_t i = 0; i < v.size(); ++i) {
       const std::string name = v[i].is_string() ? v[i].get<std::string>() : "";
       bool* flag = name == "core_attn"     ? &mods.core_attn
                    : name == "layernorm"   ? &mods.layernorm
                    : name == "mla_up_proj" ? &mods.mla_up_proj
+                   : name == "moe_act"     ? &mods.moe_act
                                            : nullptr;
       if (!v[i].is_string() || flag == nullptr)
         throw ConfigError(ptr + "/" + std::to_string(i),
-                          "unknown module " + v[i].dump() + "; valid: \"core_attn\", \"layernorm\", \"mla_up_proj\"");
+                          "unknown module " + v[i].dump() +
+                              "; valid: \"core_attn\", \"layernorm\", \"mla_up_proj\", \"moe_act\"");
       if (*flag)
         throw ConfigError(ptr + "/" + std::to_string(i), "\"" + name + "\" is listed twice; list each module once");
       *flag = true;
@@ -95,6 +97,10 @@ void check_model_features(const Scenario& s)
   if (s.training.recompute_modules.mla_up_proj && !m.mla)
     throw ConfigError("/training/recompute_modules", "\"mla_up_proj\" needs multi-head latent attention; set "
                                                      "/model/attention_type to \"mla\" or drop the module");
+  if (s.training.recompute_modules.moe_act && !m.moe.enabled())
+    throw ConfigError("/training/recompute_modules",
+                      "\"moe_act\" recomputes the experts' activation function and "
+                      "needs a mixture-of-experts model; set /model/moe or drop the module");
   if (m.mtp_depth > 0 && p.vpp > 1)
     throw ConfigError("/model/mtp_depth", std::to_string(m.mtp_depth) + " with vpp " + std::to_string(p.vpp) +
                                               " is not modelled; use vpp 1 or mtp_depth 0");

@@ -171,11 +171,12 @@ nlohmann::json to_json(const Scenario& s)
     j["model"]["mtp_depth"] = m.mtp_depth;
   if (t.recompute == Recompute::selective) {
     const auto& rm = t.recompute_modules;
-    if (!rm.core_attn || rm.layernorm || rm.mla_up_proj) {
+    if (!rm.core_attn || rm.layernorm || rm.mla_up_proj || rm.moe_act) {
       std::vector<std::string> mods;
       for (auto [on, name] : {std::pair<bool, const char*>{rm.core_attn, "core_attn"},
                               {rm.layernorm, "layernorm"},
-                              {rm.mla_up_proj, "mla_up_proj"}})
+                              {rm.mla_up_proj, "mla_up_proj"},
+                              {rm.moe_act, "moe_act"}})
         if (on)
           mods.emplace_back(name);
       j["training"]["recompute_modules"] = mods;

@@ -168,7 +168,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     double busiest = 0; // a lower bound of the step time: at most ~2000 tier samples per step
     for (const auto& st : w.stages)
       busiest = std::max(busiest, st.compute_s);
-    trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.vpp,
+    trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.chunks(),
                                             busiest / 2000);
   }
   SimContext ctx{s, w, *plat, cal, placement, plan, CollectiveRunner(*plat, cal, opt.aggregate_collectives),

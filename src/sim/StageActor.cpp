@@ -70,7 +70,8 @@ struct AtScaleStep {
   /// The op as run: compute-carrying ops take `slow` times their seconds.
   const workload::Op& slowed(const workload::Op& op)
   {
-    const bool compute = op.kind == OpKind::compute || op.kind == OpKind::optimizer;
+    const bool compute = op.kind == OpKind::compute || op.kind == OpKind::optimizer ||
+                         (op.kind == OpKind::ep_comm && op.seconds > 0); // DualPipe: the pair's compute
     if (slow == 1.0 || op.seconds <= 0 || !(compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm))
       return op;
     if (compute)
@@ -83,8 +84,8 @@ struct AtScaleStep {
   /// exchange synchronised it) and before the optimizer (the step's framework work and small all-reduces).
   double host_before(const workload::Op& op, const HostOverhead& h)
   {
-    if (op.kind == OpKind::compute && op.pass != workload::Pass::step &&
-        (op.microbatch != mb || op.chunk != chunk || op.pass != pass)) {
+    const bool computes = op.kind == OpKind::compute || (op.kind == OpKind::ep_comm && op.seconds > 0); // DualPipe pair
+    if (computes && op.pass != workload::Pass::step && (op.microbatch != mb || op.chunk != chunk || op.pass != pass)) {
       mb = op.microbatch;
       chunk = op.chunk;
       pass = op.pass;
@@ -305,10 +306,11 @@ void run_stage(SimContext& ctx, int stage, int replica)
           busy("tp", t0, now());
         }
         break;
-      case OpKind::ep_comm:
+      case OpKind::ep_comm: {
+        std::vector<sg4::CommPtr> comms;
         if (op.nic_bytes >= 0) {
           const double ranks = ctx.plan.full ? tp : 1; // every pair list holds each sending rank's pairs
-          auto comms = ctx.runner.ring_shares_start(
+          comms = ctx.runner.ring_shares_start(
               ep_nic_pairs,
               ep_nic_pairs.empty() ? 0.0 : op.nic_bytes * ranks / static_cast<double>(ep_nic_pairs.size()));
           auto local = ctx.runner.ring_shares_start(
@@ -316,13 +318,31 @@ void run_stage(SimContext& ctx, int stage, int replica)
                                   ? 0.0
                                   : (op.bytes - op.nic_bytes) * ranks / static_cast<double>(ep_local_pairs.size()));
           comms.insert(comms.end(), local.begin(), local.end());
-          ctx.runner.ring_shares_finish(comms, op.steps, ep_latency);
         } else {
-          ctx.runner.ring_shares(ep_pairs, op.bytes / (ep - 1), op.steps, ep_latency);
+          comms = ctx.runner.ring_shares_start(ep_pairs, op.bytes / (ep - 1));
         }
-        sum.ep_comm += now() - t0;
-        busy("ep", t0, now());
+        // DualPipe's F&B pair (op.seconds > 0): the pair's compute runs beside the all-to-alls on the SMs
+        // they leave (ep_overlap_comm_sm_share of them run the communication kernels for the whole pair);
+        // only the all-to-alls' excess over the compute is exposed.
+        sg4::ExecPtr pair;
+        if (op.seconds > 0) {
+          pair = sg4::this_actor::exec_init(op.seconds / (1.0 - ctx.cal.ep_overlap_comm_sm_share) * speed);
+          pair->start();
+          ++ctx.executions;
+        }
+        ctx.runner.ring_shares_finish(comms, op.steps, ep_latency);
+        const double t_comm = now();
+        busy("ep", t0, t_comm);
+        if (pair) {
+          pair->wait();
+          sum.compute += pair->get_finish_time() - t0;
+          sum.ep_comm += std::max(0.0, t_comm - pair->get_finish_time());
+          split = pair->get_finish_time();
+        } else {
+          sum.ep_comm += t_comm - t0;
+        }
         break;
+      }
       case OpKind::cp_comm: {
         // Ring attention: while the attention block of the chunk at hand runs, the next K/V chunk travels
         // from the CP neighbour; cp-1 of the cp blocks per layer overlap a transfer, the last one does not.

@@ -217,7 +217,21 @@ std::vector<Kernel> LayerOps::moe_backward() const
 
 std::vector<Kernel> LayerOps::moe_recompute() const
 {
-  return s_.training.recompute == Recompute::full ? moe_forward() : recompute();
+  if (s_.training.recompute == Recompute::full)
+    return moe_forward();
+  std::vector<Kernel> k = recompute();
+  if (s_.training.recompute == Recompute::selective && s_.training.recompute_modules.moe_act) {
+    // moe_act: every expert's activation function runs again (read its kept input, write the output) and
+    // the output is cast again for the down-projection's weight gradient.
+    const auto& moe = s_.model.moe;
+    const double t = s_.parallelism.tp, fe = moe.expert_ffn_hidden_size;
+    for (auto [tokens, ffn] : {std::pair<double, double>{routed_tokens(), fe}, {tokens_, moe.shared_experts * fe}})
+      if (tokens > 0 && ffn > 0) {
+        k.push_back(memory(tokens * ffn / t * bytes_ * (shape_.mlp_matrices == 3 ? 3 : 2)));
+        cast(k, tokens * ffn / t, true);
+      }
+  }
+  return k;
 }
 
 EpTraffic LayerOps::moe_ep_traffic() const

@@ -19,7 +19,7 @@ int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk)
   if (!s.model.moe.enabled())
     return 0;
   int n = 0;
-  for (int c = 0; c < p.vpp; ++c) {
+  for (int c = 0; c < p.chunks(); ++c) {
     if (chunk >= 0 && c != chunk)
       continue;
     const auto [first, count] = s.chunk_layers(stage, c);
@@ -32,7 +32,9 @@ int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk)
 double stage_expert_params_per_rank(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk)
 {
   const auto& p = s.parallelism;
-  const bool mtp = stage == p.pp - 1 && (chunk < 0 || chunk == p.vpp - 1) && s.model.moe.enabled();
+  const int last = p.pp * p.vpp - 1; // the virtual stage with the output layer and the MTP modules
+  const bool mtp =
+      (chunk < 0 ? s.holds_virtual(stage, last) : s.virtual_stage(stage, chunk) == last) && s.model.moe.enabled();
   const double layers = stage_moe_layers(s, stage, chunk) + (mtp ? s.model.mtp_depth : 0); // MTP: a MoE block each
   return layers * shape.expert_params / (static_cast<double>(p.ep) * p.tp);
 }
@@ -45,7 +47,7 @@ double stage_params_per_rank(const scenario::Scenario& s, const ModelShape& shap
   double params = (layers - moe) * shape.layer_params / p.tp;
   params += moe * (shape.moe_layer_params - shape.expert_params) / p.tp;
   params += stage_expert_params_per_rank(s, shape, stage, chunk);
-  for (int c = 0; c < p.vpp; ++c) { // the virtual stages holding the embedding and the output layer
+  for (int c = 0; c < p.chunks(); ++c) { // the virtual stages holding the embedding and the output layer
     if (chunk >= 0 && c != chunk)
       continue;
     const int v = s.virtual_stage(stage, c);
@@ -114,6 +116,13 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
     const double routed = e.top_k * e.busiest_load();
     const double fe = e.expert_ffn_hidden_size;
     mlp_sharded = (routed + e.shared_experts) * mlp_units(fe);
+    if (s.training.recompute == Recompute::selective && s.training.recompute_modules.moe_act) {
+      // moe_act: the activation function's input is kept (the up-projection's output, 2 ffn wide with
+      // SwiGLU), its output recomputed. DeepSeek-V3 (sec. 3.3.3) caches that input in FP8 with its
+      // fine-grained (1x128) quantization: 1 byte with the blockwise recipe, else 16-bit.
+      const double kept = s.training.fp8_blockwise ? 1 : 2;
+      mlp_sharded = (routed + e.shared_experts) * (shape.mlp_matrices - 1) * fe / h * kept;
+    }
     replicated += g * routed /*permuted expert inputs*/ + 4.0 * e.experts / h * 2 /*router logits, probabilities*/;
   }
   double per = (attn_sharded + mlp_sharded) / t + replicated / (sp ? t : 1.0);
@@ -141,8 +150,8 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     // bytes) beside the 16-bit weights; with FP8 primary weights that cache is all there is of them.
     if (s.training.precision == scenario::Precision::fp8 && !s.training.fp8_params)
       mb.weights +=
-          2.0 * (params - (stage == 0 ? shape.embedding_params / p.tp : 0.0) -
-                 (s.stage_of_virtual(p.pp * p.vpp - 1) == stage && p.pp > 1 ? shape.embedding_params / p.tp : 0.0));
+          2.0 * (params - (s.holds_virtual(stage, 0) ? shape.embedding_params / p.tp : 0.0) -
+                 (s.holds_virtual(stage, p.pp * p.vpp - 1) && p.pp > 1 ? shape.embedding_params / p.tp : 0.0));
     mb.gradients = 4.0 * params; // fp32 main gradients (accumulated across micro-batches)
     // fp32 master weights, Adam m and v; the distributed optimizer shards the routed experts' states over
     // their expert-data-parallel group (dp / ep ranks hold copies of the same experts).
@@ -184,7 +193,7 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
       none.training.recompute = Recompute::none;
       mb.activations += layer_activation_bytes(none, shape, moe_layers > 0);
     }
-    if (s.stage_of_virtual(p.pp * p.vpp - 1) == stage) { // fp32 logits and their gradient (and the MTP modules')
+    if (s.holds_virtual(stage, p.pp * p.vpp - 1)) { // fp32 logits and their gradient (and the MTP modules')
       mb.activations += (1.0 + s.model.mtp_depth) * 2.0 * 4.0 * s.training.micro_batch_size * s.model.seq_length /
                         p.cp * static_cast<double>(s.model.vocab_size) / p.tp;
       if (s.model.mtp_depth > 0) // the MTP blocks of the micro-batch in flight

@@ -1,6 +1,7 @@
 #include "trainsim/workload/PipelineSchedule.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <stdexcept>
 
 namespace trainsim::workload {
@@ -45,13 +46,13 @@ std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int m)
 
 const std::vector<std::string>& schedule_names()
 {
-  static const std::vector<std::string> names{"1f1b", "interleaved", "zb-h1"};
+  static const std::vector<std::string> names{"1f1b", "interleaved", "zb-h1", "dualpipe"};
   return names;
 }
 
 bool splits_backward(const std::string& schedule)
 {
-  return schedule == "zb-h1";
+  return schedule == "zb-h1" || schedule == "dualpipe";
 }
 
 std::vector<PipelineStep> zb_h1(int pp, int stage, int m)
@@ -84,6 +85,79 @@ std::vector<PipelineStep> zb_h1(int pp, int stage, int m)
   return out;
 }
 
+std::vector<PipelineStep> dualpipe(int pp, int stage, int m)
+{
+  if (pp < 2 || pp % 2 != 0 || stage < 0 || stage >= pp || m < 2 * pp || m % 2 != 0)
+    throw core::InvalidArgument("dualpipe: bad arguments");
+  // deepseek-ai/DualPipe, DualPipe.step: a schedule phase p is chunk p on the first half of the ranks and
+  // chunk 1 - p on the second half (phase 0: the direction entering nearest to this rank).
+  const int half = pp / 2, hr = std::min(stage, pp - 1 - stage), flip = stage >= half ? 1 : 0;
+  const bool middle = hr == half - 1;
+  std::vector<PipelineStep> out;
+  out.reserve(static_cast<size_t>(3 * m));
+  int nf[2] = {0, 0}, nb[2] = {0, 0};
+  std::deque<PipelineStep> weights; // W of the B passes run with zero bubble, first in first out
+  auto F = [&](int phase, bool overlapped = false) {
+    const int c = phase ^ flip;
+    out.push_back(PipelineStep{true, nf[c]++, c, StepKind::forward, overlapped});
+  };
+  auto B = [&](int phase, bool zb = false) {
+    const int c = phase ^ flip, mb = nb[c]++;
+    out.push_back(PipelineStep{false, mb, c, zb ? StepKind::backward_input : StepKind::backward});
+    if (zb)
+      weights.push_back(PipelineStep{false, mb, c, StepKind::backward_weight});
+  };
+  auto W = [&] {
+    out.push_back(weights.front());
+    weights.pop_front();
+  };
+  auto FB = [&](int p0, int p1) { // an overlapped pair: F of phase p0 beside the whole backward of p1
+    F(p0, true);
+    B(p1);
+  };
+  for (int i = 0; i < (half - hr - 1) * 2; ++i) // 1: nF0
+    F(0);
+  for (int i = 0; i < hr + 1; ++i) { // 2: nF0F1
+    F(0);
+    F(1);
+  }
+  for (int i = 0; i < half - hr - 1; ++i) { // 3: nB1W1F1, zero bubble
+    B(1, true);
+    W();
+    F(1);
+  }
+  for (int i = 0; i < m / 2 - pp + hr + 1; ++i) { // 4: nF0B1F1B0, the main step
+    // The middle ranks do not overlap their first two, to shorten the bubble.
+    if (i == 0 && middle) {
+      F(0);
+      B(1);
+    } else {
+      FB(0, 1);
+    }
+    FB(1, 0);
+  }
+  for (int i = 0; i < half - hr - 1; ++i) { // 5: nB1F1B0
+    B(1);
+    FB(1, 0);
+  }
+  bool zb = false;
+  for (int i = 0; i < hr + 1; ++i) { // 6: nB1B0, the second half with zero bubble
+    if (i == (hr + 1) / 2 && hr % 2 == 1)
+      zb = true;
+    B(1, zb);
+    if (i == (hr + 1) / 2 && hr % 2 == 0)
+      zb = true;
+    B(0, zb);
+  }
+  for (int i = 0; i < half - hr - 1; ++i) { // 7: nWB0, zero bubble
+    W();
+    B(0, true);
+  }
+  while (!weights.empty()) // 8: nW
+    W();
+  return out;
+}
+
 std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedule, int pp, int vpp, int m)
 {
   std::vector<std::vector<PipelineStep>> out;
@@ -92,6 +166,8 @@ std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedu
       out.push_back(one_f_one_b(pp, vpp, s, m));
     else if (schedule == "zb-h1" && vpp == 1)
       out.push_back(zb_h1(pp, s, m));
+    else if (schedule == "dualpipe" && vpp == 1)
+      out.push_back(dualpipe(pp, s, m));
     else
       throw core::InvalidArgument("schedule_orders: unknown schedule " + schedule + " or bad vpp");
   }
@@ -103,6 +179,8 @@ double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int 
   const double md = static_cast<double>(m);
   if (schedule == "zb-h1")
     return std::min<double>(md, pp);
+  if (schedule == "dualpipe") // PP + 1 chunks' activations (DeepSeek-V3 Table 2) of the rank's two
+    return std::min<double>(md, pp + 1.0) / 2.0;
   if (vpp > 1)
     return std::min<double>(md, (pp - stage) + (pp - 1.0) / vpp);
   return std::min<double>(pp - stage, md);
@@ -114,6 +192,8 @@ double bubble_closed_form(const std::string& schedule, int pp, int vpp, long m, 
   double bubble = p1 * (f + b + w) / vpp;
   if (schedule == "zb-h1")
     bubble = p1 * (f + b - w);
+  if (schedule == "dualpipe") // (PP/2 - 1)(F&B + B - 3W), F&B = f + b + w and B = b + w (Table 2)
+    bubble = (pp / 2.0 - 1.0) * ((f + b + w) + (b + w) - 3.0 * w);
   bubble = std::max(0.0, bubble);
   const double busy = static_cast<double>(m) * (f + b + w);
   return bubble + busy > 0 ? bubble / (bubble + busy) : 0.0;

@@ -1,6 +1,7 @@
 #include "trainsim/workload/Program.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "trainsim/workload/Dvfs.hpp"
@@ -44,7 +45,7 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
       cp_b.attention_s += cp_f.attention_s;
     }
   }
-  std::vector<ChunkCost> out(static_cast<size_t>(p.vpp));
+  std::vector<ChunkCost> out(static_cast<size_t>(p.chunks()));
   PassCost moe_f, moe_b;
   EpTraffic ep;
   if (s.model.moe.enabled()) {
@@ -54,7 +55,7 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     ep = ops.moe_ep_traffic();
   }
   const int recompute_passes = s.training.recompute == Recompute::full ? 2 : 1;
-  for (int c = 0; c < p.vpp; ++c) {
+  for (int c = 0; c < p.chunks(); ++c) {
     ChunkCost& cc = out[static_cast<size_t>(c)];
     const int layers = s.chunk_layers(stage, c).second;
     const int moe = stage_moe_layers(s, stage, c), dense = layers - moe;
@@ -101,7 +102,7 @@ std::vector<double> chunk_weight_grad_s(const scenario::Scenario& s, const Layer
   const double logits = gemms(ops.logits_forward());
   std::vector<double> out;
   const auto& p = s.parallelism;
-  for (int c = 0; c < p.vpp; ++c) {
+  for (int c = 0; c < p.chunks(); ++c) {
     const int layers = s.chunk_layers(stage, c).second, moe_layers = stage_moe_layers(s, stage, c);
     double w = layer * (layers - moe_layers) + moe * moe_layers;
     if (s.virtual_stage(stage, c) == p.pp * p.vpp - 1)
@@ -122,10 +123,12 @@ PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& 
     out.layers_per_stage.push_back(s.stage_layers(stage));
     const auto costs = chunk_costs(s, ops, eff, stage);
     const auto w = chunk_weight_grad_s(s, ops, eff, stage);
+    // DualPipe: a micro-batch runs one of the rank's two chunks, so its passes are per chunk (the mean).
+    const double per = p.pp * (p.dualpipe() ? 2.0 : 1.0);
     for (size_t c = 0; c < costs.size(); ++c) {
-      out.forward_s += costs[c].forward.compute_s / p.pp;
-      out.backward_input_s += std::max(0.0, costs[c].backward.compute_s - w[c]) / p.pp;
-      out.backward_weight_s += w[c] / p.pp;
+      out.forward_s += costs[c].forward.compute_s / per;
+      out.backward_input_s += std::max(0.0, costs[c].backward.compute_s - w[c]) / per;
+      out.backward_weight_s += w[c] / per;
     }
   }
   out.bubble_closed_form =
@@ -300,6 +303,64 @@ Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibratio
                     fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
 }
 
+/// The pipeline receive (`send` false) before a pass or the send after it: to the rank holding the next
+/// virtual stage of the micro-batch's walk (forward) or the previous one (backward). A neighbour on this
+/// same rank (the turn of a V placement) hands over in memory; DualPipe's chunk 1 walks the ranks down.
+void push_transfer(StageProgram& prog, const scenario::Scenario& s, int stage, const PipelineStep& st, double bytes,
+                   bool send)
+{
+  const auto& p = s.parallelism;
+  const int u = s.virtual_stage(stage, st.chunk) + (st.forward == send ? 1 : -1);
+  if (u < 0 || u >= p.pp * p.vpp)
+    return;
+  const int peer = p.dualpipe() ? (st.chunk == 0 ? u : p.pp - 1 - u) : s.stage_of_virtual(u);
+  if (peer == stage)
+    return;
+  const char dir = st.forward ? 'f' : 'b';
+  const Pass pass = st.forward ? Pass::forward : Pass::backward;
+  if (send)
+    prog.ops.push_back(Op{OpKind::send, pass, 0, bytes, 0, peer, st.microbatch, st.chunk,
+                          tag(dir, st.microbatch, p.dualpipe() ? st.chunk : s.chunk_of_virtual(u), peer)});
+  else
+    prog.ops.push_back(
+        Op{OpKind::recv, pass, 0, bytes, 0, peer, st.microbatch, st.chunk, tag(dir, st.microbatch, st.chunk, stage)});
+}
+
+/// DualPipe's overlapped forward & backward pair (DeepSeek-V3 sec. 3.2.1, Fig. 4): both passes' inputs
+/// received, then their compute and the expert-parallel all-to-alls of both run together (one ep_comm op
+/// carrying the compute seconds: only what the all-to-alls take beyond the compute is exposed), then both
+/// outputs sent. Without all-to-alls (a dense model) the two passes run one after the other.
+void push_pair(StageProgram& prog, const scenario::Scenario& s, int stage, std::array<const PipelineStep*, 2> st,
+               std::array<PassCost, 2> cost, double bytes, bool ovl)
+{
+  for (const auto* x : st)
+    push_transfer(prog, s, stage, *x, bytes, false);
+  if (cost[0].ep.bytes + cost[1].ep.bytes > 0 && cost[0].cp.steps + cost[1].cp.steps == 0) {
+    Op a{OpKind::ep_comm, Pass::forward, cost[0].compute_s + cost[1].compute_s};
+    for (const auto& c : cost) {
+      a.bytes += c.ep.bytes;
+      a.nic_bytes = c.ep.node_limited ? std::max(0.0, a.nic_bytes) + c.ep.nic_bytes : -1.0;
+      a.steps += c.ep.all_to_alls;
+    }
+    a.microbatch = st[0]->microbatch;
+    a.chunk = st[0]->chunk;
+    prog.ops.push_back(a);
+    prog.compute_s += a.seconds;
+    for (int k = 0; k < 2; ++k) { // tensor-parallel traffic stays blocking
+      PassCost tp_only;
+      tp_only.tp = cost[static_cast<size_t>(k)].tp;
+      if (tp_only.tp.ring_bytes > 0)
+        push_compute_and_tp(prog, tp_only, k == 0 ? Pass::forward : Pass::backward,
+                            st[static_cast<size_t>(k)]->microbatch, st[static_cast<size_t>(k)]->chunk, 1.0, false);
+    }
+  } else {
+    push_compute_and_tp(prog, cost[0], Pass::forward, st[0]->microbatch, st[0]->chunk, 1.0, ovl);
+    push_compute_and_tp(prog, cost[1], Pass::backward, st[1]->microbatch, st[1]->chunk, 1.0, ovl);
+  }
+  for (const auto* x : st)
+    push_transfer(prog, s, stage, *x, bytes, true);
+}
+
 Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
 {
   Workload w;
@@ -319,7 +380,6 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const double act_bytes =
       static_cast<double>(s.training.micro_batch_size) * s.model.seq_length * s.model.hidden_size * 2.0 / p.tp / p.cp;
   const int m = static_cast<int>(w.microbatches);
-  const int vstages = p.pp * p.vpp;
   const bool ovl = p.tp_comm_overlap;
   w.streams = plan_streams(s);
   const bool zero3 = w.streams.params;
@@ -333,12 +393,12 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
     const double stage_expert = stage_expert_params_per_rank(s, w.shape, stage);
     const double stage_params = stage_params_per_rank(s, w.shape, stage);
-    const double chunk_params = (stage_params - stage_expert) / p.vpp;
+    const double chunk_params = (stage_params - stage_expert) / p.chunks();
     const double chunk_grad_bytes = chunk_params * s.training.grad_reduce_bytes;
     // Routed experts' gradients reduce over their expert-data-parallel group (dp / ep ranks).
     const bool expert_dp = w.streams.expert_dp > 1;
     std::vector<double> chunk_expert_grad_bytes;
-    for (int c = 0; c < p.vpp; ++c)
+    for (int c = 0; c < p.chunks(); ++c)
       chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) * s.training.grad_reduce_bytes);
     const int buckets =
         w.streams.grad ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
@@ -376,37 +436,38 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
       }
       return cost;
     };
-    for (const auto& st : orders[static_cast<size_t>(stage)]) {
-      const int v = s.virtual_stage(stage, st.chunk);
+    const auto& order = orders[static_cast<size_t>(stage)];
+    for (size_t i = 0; i < order.size(); ++i) {
+      const auto& st = order[i];
       const PassCost cost = step_cost(st);
-      // ZeRO-0/1 reduce the accumulated gradients once, after the chunk's last micro-batch; ZeRO-2 keeps
-      // only a shard of them, so every micro-batch's backward reduce-scatters its buckets.
-      const bool reduce_now = (st.microbatch == m - 1 || p.zero_stage == 2) && buckets > 0;
+      // ZeRO-0/1 reduce the accumulated gradients once, after the chunk's last micro-batch (DualPipe: m/2
+      // per chunk); ZeRO-2 keeps only a shard of them, so every micro-batch's backward reduce-scatters.
+      auto reduce_now = [&](const PipelineStep& x) {
+        return (x.microbatch == (p.dualpipe() ? m / 2 : m) - 1 || p.zero_stage == 2) && buckets > 0;
+      };
       if (st.kind == StepKind::backward_weight) {
-        if (reduce_now)
+        if (reduce_now(st))
           push_with_buckets(cost, st.microbatch, st.chunk);
         else
           push_compute_and_tp(prog, cost, Pass::backward, st.microbatch, st.chunk, 1.0, ovl);
         continue;
       }
-      const int from = st.forward ? v - 1 : v + 1, to = st.forward ? v + 1 : v - 1;
-      const char dir = st.forward ? 'f' : 'b';
+      if (st.overlapped && i + 1 < order.size()) { // DualPipe's F&B pair: this forward and the next backward
+        const auto& bw = order[++i];
+        push_pair(prog, s, stage, {&st, &bw}, {cost, step_cost(bw)}, act_bytes, ovl);
+        if (reduce_now(bw)) // the gradients of the pair's backward (ZeRO-2), after it
+          push_with_buckets(PassCost{}, bw.microbatch, bw.chunk);
+        continue;
+      }
       const Pass pass = st.forward ? Pass::forward : Pass::backward;
-      // A neighbouring virtual stage on this same rank (the turn of a V placement) hands over in memory.
-      if (from >= 0 && from < vstages && s.stage_of_virtual(from) != stage)
-        prog.ops.push_back(Op{OpKind::recv, pass, 0, act_bytes, 0, s.stage_of_virtual(from), st.microbatch, st.chunk,
-                              tag(dir, st.microbatch, st.chunk, stage)});
+      push_transfer(prog, s, stage, st, act_bytes, false);
       if (zero3)
         push_units(prog, s, shards, cost, pass, st.microbatch, st.chunk, ovl);
-      else if (st.kind == StepKind::backward && reduce_now)
+      else if (st.kind == StepKind::backward && reduce_now(st))
         push_with_buckets(cost, st.microbatch, st.chunk);
       else
         push_compute_and_tp(prog, cost, pass, st.microbatch, st.chunk, 1.0, ovl);
-      if (to >= 0 && to < vstages && s.stage_of_virtual(to) != stage) {
-        const int dst = s.stage_of_virtual(to);
-        prog.ops.push_back(Op{OpKind::send, pass, 0, act_bytes, 0, dst, st.microbatch, st.chunk,
-                              tag(dir, st.microbatch, s.chunk_of_virtual(to), dst)});
-      }
+      push_transfer(prog, s, stage, st, act_bytes, true);
     }
     for (const auto& g : deferred_buckets)
       prog.ops.push_back(g);
@@ -440,7 +501,8 @@ double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
   double compute_s = 0;
   for (const auto& st : w.stages)
     for (const auto& op : st.ops)
-      if (op.kind == OpKind::compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm) // tp_comm: GEMMs it overlaps with
+      if (op.kind == OpKind::compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm ||
+          op.kind == OpKind::ep_comm) // tp_comm, ep_comm (DualPipe): the compute they overlap with
         compute_s += op.seconds;
   compute_s /= static_cast<double>(std::max<size_t>(1, w.stages.size()));
   const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());

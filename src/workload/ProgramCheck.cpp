@@ -125,7 +125,7 @@ private:
     expect(finite_nonnegative(op.seconds), "seconds not finite and non-negative");
     expect(finite_nonnegative(op.bytes), "bytes not finite and non-negative");
     expect(op.steps >= 0, "negative step count");
-    expect(op.chunk >= 0 && op.chunk < p.vpp, "chunk outside 0..vpp-1");
+    expect(op.chunk >= 0 && op.chunk < p.chunks(), "chunk outside 0..chunks-1");
     expect(op.microbatch >= -1 && op.microbatch < w_.microbatches, "micro-batch outside the step's");
     expect(!op.expert || op.kind == OpKind::grad_bucket || op.kind == OpKind::param_gather,
            "only gradient buckets and parameter all-gathers run over the expert-data-parallel groups");

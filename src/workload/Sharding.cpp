@@ -39,7 +39,7 @@ ShardPlan shard_plan(const scenario::Scenario& s, const ModelShape& shape, int s
   plan.shard_replicas = std::max(1, s.grad_replicas() / plan.shard);
   plan.prefetch = p.zero_prefetch;
   double total = 0;
-  for (int c = 0; c < p.vpp; ++c) {
+  for (int c = 0; c < p.chunks(); ++c) {
     std::vector<double> pieces;
     for (double u : zero3_units(s, shape, stage, c)) {
       const int n = p.zero ? std::max(1, static_cast<int>(std::ceil(u / p.zero->prefetch_bucket))) : 1;

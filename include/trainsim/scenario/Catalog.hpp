@@ -27,6 +27,9 @@ struct Calibration {
   /// tp_comm_overlap: GEMMs run this much slower while a pipelined TP collective shares the SMs
   /// (time x (1 + slowdown)); docs/calibration.md.
   double tp_overlap_gemm_slowdown = 0.1;
+  /// DualPipe: share of the SMs the all-to-all kernels hold while an overlapped forward & backward pair
+  /// runs (DeepSeek-V3 sec. 3.2.2: 20 of the H800's 132); the pair's compute runs on the rest.
+  double ep_overlap_comm_sm_share = 20.0 / 132.0;
   // At-scale mechanisms (calibration.json "at_scale"; docs/at-scale.md).
   double compute_jitter_mean = 0.0077; ///< mean per-rank, per-step compute slowdown (exponential), fraction
   double host_pass_overhead_s = 20e-6; ///< exposed host time per forward/backward pass of a micro-batch

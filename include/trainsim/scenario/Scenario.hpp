@@ -135,6 +135,9 @@ struct Training {
     bool core_attn = true;    ///< the attention core (scores, softmax; fused attention does it anyway)
     bool layernorm = false;   ///< the normalisations (their outputs, the GEMM inputs, are not kept)
     bool mla_up_proj = false; ///< MLA's query and key/value up-projections (Q, K, V are not kept)
+    /// The routed and shared experts' activation function (SwiGLU): its input is kept, its output (the
+    /// down-projection's input) recomputed in backward (Megatron-core "moe_act"; DeepSeek-V3 sec. 3.3.3).
+    bool moe_act = false;
   } recompute_modules;
   bool fp8_blockwise = false; ///< fp8_recipe "blockwise": 1x128 activation tiles, 128x128 weight blocks (DeepSeek-V3)
   /// training.framework: the stack whose defaults apply (platforms/frameworks.json); empty: none.
@@ -168,11 +171,28 @@ struct Parallelism {
   bool schedule_given = false;   ///< /parallelism/schedule was in the file (else derived from vpp)
   std::vector<int> layer_split;  ///< layers per virtual stage, resolved at parse (empty: even split)
   std::string split = "even";    ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
-  /// Placement of virtual stages (interleaved: chunk c of stage s is virtual stage c*pp + s); the one
-  /// place a schedule with another placement (a V, DualPipe's two directions) would change.
-  int virtual_stage(int stage, int chunk) const { return chunk * pp + stage; }
+  /// DualPipe (DeepSeek-V3 sec. 3.2.1): micro-batches enter from both ends; each rank holds two model chunks.
+  bool dualpipe() const { return schedule == "dualpipe"; }
+  /// Model chunks a rank runs: vpp, or DualPipe's two (one per direction).
+  int chunks() const { return dualpipe() ? 2 : vpp; }
+  /// Placement of virtual stages (interleaved: chunk c of stage s is virtual stage c*pp + s). DualPipe: the
+  /// model is split into pp virtual stages (vpp 1); chunk 0 of rank s is virtual stage s (the direction
+  /// entering at rank 0), chunk 1 is virtual stage pp - 1 - s (the direction entering at rank pp - 1).
+  int virtual_stage(int stage, int chunk) const
+  {
+    return dualpipe() ? (chunk == 0 ? stage : pp - 1 - stage) : chunk * pp + stage;
+  }
+  /// The rank and chunk of a virtual stage (DualPipe: those of the direction entering at rank 0).
   int stage_of_virtual(int v) const { return v % pp; }
   int chunk_of_virtual(int v) const { return v / pp; }
+  /// Whether one of the rank's chunks is virtual stage `v` (DualPipe: two ranks hold each).
+  bool holds_virtual(int stage, int v) const
+  {
+    for (int c = 0; c < chunks(); ++c)
+      if (virtual_stage(stage, c) == v)
+        return true;
+    return false;
+  }
   // ZeRO-3 / FSDP as the frameworks run them (docs/sharding.md).
   struct DeepSpeedZero {              ///< parallelism.zero: DeepSpeed's ZeRO-3 engine; counts in parameters
     double prefetch_bucket = 5e7;     ///< stage3_prefetch_bucket_size: parameters fetched ahead of the module computing
@@ -346,9 +366,10 @@ struct Scenario {
         first += p.layer_split[static_cast<size_t>(i)];
       return {first, p.layer_split[static_cast<size_t>(v)]};
     }
+    const int v = p.virtual_stage(stage, chunk); // vpp 1: the rank, or DualPipe's model stage
     if (p.vpp > 1 || (p.first_stage_layers == 0 && p.last_stage_layers == 0)) {
       const int per = L / (p.pp * p.vpp);
-      return {(chunk * p.pp + stage) * per, per};
+      return {v * per, per};
     }
     if (p.pp == 1)
       return {0, L};
@@ -356,20 +377,21 @@ struct Scenario {
     const int fixed = (first > 0 ? 1 : 0) + (last > 0 ? 1 : 0);
     const int mid = (L - first - last) / std::max(1, p.pp - fixed); // every stage without a fixed count
     const int f = first > 0 ? first : mid;
-    if (stage == 0)
+    if (v == 0)
       return {0, f};
-    if (stage == p.pp - 1)
+    if (v == p.pp - 1)
       return {L - (last > 0 ? last : mid), last > 0 ? last : mid};
-    return {f + (stage - 1) * mid, mid};
+    return {f + (v - 1) * mid, mid};
   }
   int virtual_stage(int stage, int chunk) const { return parallelism.virtual_stage(stage, chunk); }
   int stage_of_virtual(int v) const { return parallelism.stage_of_virtual(v); }
   int chunk_of_virtual(int v) const { return parallelism.chunk_of_virtual(v); }
+  bool holds_virtual(int stage, int v) const { return parallelism.holds_virtual(stage, v); }
   /// Layers of every chunk of a stage.
   int stage_layers(int stage) const
   {
     int n = 0;
-    for (int c = 0; c < parallelism.vpp; ++c)
+    for (int c = 0; c < parallelism.chunks(); ++c)
       n += chunk_layers(stage, c).second;
     return n;
   }

@@ -16,13 +16,16 @@ struct PipelineStep {
   int microbatch = 0;
   int chunk = 0; ///< model chunk (virtual stage = chunk * pp + stage)
   StepKind kind = StepKind::forward;
+  /// DualPipe: this forward runs overlapped with the backward that follows it (an F&B chunk pair: each
+  /// pass's all-to-all and pipeline transfers run beside the other's compute, DeepSeek-V3 Fig. 4).
+  bool overlapped = false;
 };
 
 /// Megatron-LM's 1F1B order for `stage` (warm-up forwards, steady one-forward-one-backward, cool-down
 /// backwards); the interleaved variant when vpp > 1. Throws core::InvalidArgument on bad arguments.
 std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int microbatches);
 
-/// The pipeline schedules by name (/parallelism/schedule): 1f1b, interleaved, zb-h1.
+/// The pipeline schedules by name (/parallelism/schedule): 1f1b, interleaved, zb-h1, dualpipe.
 const std::vector<std::string>& schedule_names();
 /// Whether a schedule splits the backward into B and W steps.
 bool splits_backward(const std::string& schedule);
@@ -32,12 +35,21 @@ bool splits_backward(const std::string& schedule);
 /// by s and filling the cool-down. Throws core::InvalidArgument on bad arguments.
 std::vector<PipelineStep> zb_h1(int pp, int stage, int microbatches);
 
+/// DeepSeek-V3's DualPipe order for `stage` (arXiv:2412.19437 sec. 3.2.1; the order of deepseek-ai/DualPipe's
+/// `DualPipe.step`, its 8 phases): `m` micro-batches, m/2 entering at rank 0 (chunk 0) and m/2 at rank
+/// pp - 1 (chunk 1, micro-batches numbered from 0 in each direction); the steady state runs forward and
+/// backward chunks of the two directions as overlapped pairs (PipelineStep::overlapped), the first and last
+/// backward passes split into B and W (zero bubble). Needs pp even and m even with m >= 2 pp. Throws
+/// core::InvalidArgument on bad arguments.
+std::vector<PipelineStep> dualpipe(int pp, int stage, int microbatches);
+
 /// The step order of every stage under `schedule`. Throws core::InvalidArgument on an unknown schedule.
 std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedule, int pp, int vpp, int microbatches);
 
 /// Micro-batch activations a stage holds at its peak under the schedule, in units of one micro-batch's
 /// activations of the whole stage (all its chunks): 1F1B min(pp - stage, m); interleaved adds
-/// (pp - 1) / vpp; zb-h1 pp on every stage (the first stage's 1F1B peak, Qi et al. 2024 sec. 2.1).
+/// (pp - 1) / vpp; zb-h1 pp on every stage (the first stage's 1F1B peak, Qi et al. 2024 sec. 2.1); dualpipe
+/// pp + 1 chunks' activations (DeepSeek-V3 Table 2), (pp + 1) / 2 of the rank's two chunks.
 double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int stage, long microbatches);
 
 /// The bubble fraction of a step the schedule's closed form predicts, for equal stages with per-stage,
@@ -45,6 +57,8 @@ double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int 
 /// share with vpp > 1 is f/vpp, ...): bubble / (bubble + m (f + b + w)), with bubble
 ///   1f1b, interleaved: (p - 1)(f + b + w) / vpp   (interleaved, equal passes: (p-1)/(v m + p - 1))
 ///   zb-h1:             (p - 1)(f + b - w)          (Qi et al. 2024 Table 2; DeepSeek-V3 Table 2's ZB1P)
+///   dualpipe:          (p/2 - 1)(F&B + B - 3W)     (DeepSeek-V3 Table 2, B the whole backward b + w, F&B an
+///                      overlapped pair counted as f + b + w): (p/2 - 1)(f + 2b - w), with f, b, w per chunk
 /// each at least 0.
 double bubble_closed_form(const std::string& schedule, int pp, int vpp, long microbatches, double f, double b,
                           double w);

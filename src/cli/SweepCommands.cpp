@@ -121,7 +121,15 @@ int cmd_sweep(const SweepArgs& a)
     const auto out = run_scenario(s, cat);
     return report::to_json(s, out.metrics);
   };
-  const auto sum = sweep::run_sweep(spec, cat, o, evaluate);
+  // Points that differ only in their site share one simulation (docs/sweep.md).
+  const sweep::EvaluateSiteGroup group = [&cat](const std::vector<scenario::Scenario>& members) {
+    const auto ms = run_site_group(members, cat);
+    std::vector<nlohmann::ordered_json> reports;
+    for (size_t i = 0; i < members.size(); ++i)
+      reports.push_back(report::to_json(members[i], ms[i]));
+    return reports;
+  };
+  const auto sum = sweep::run_sweep(spec, cat, o, evaluate, group);
   if (!a.quiet)
     std::cout << sum.describe() << "\nresults: " << o.out_prefix << ".csv, " << o.out_prefix << ".jsonl\n";
   if (sum.exit_code() == static_cast<int>(core::ExitCode::bad_input))

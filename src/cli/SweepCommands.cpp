@@ -123,11 +123,7 @@ int cmd_sweep(const SweepArgs& a)
   };
   // Points that differ only in their site share one simulation (docs/sweep.md).
   const sweep::EvaluateSiteGroup group = [&cat](const std::vector<scenario::Scenario>& members) {
-    const auto ms = run_site_group(members, cat);
-    std::vector<nlohmann::ordered_json> reports;
-    for (size_t i = 0; i < members.size(); ++i)
-      reports.push_back(report::to_json(members[i], ms[i]));
-    return reports;
+    return site_group_reports(members, cat);
   };
   const auto sum = sweep::run_sweep(spec, cat, o, evaluate, group);
   if (!a.quiet)

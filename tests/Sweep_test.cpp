@@ -440,3 +440,50 @@ TEST_CASE("sweep merge: the job file is read strictly and checked against the di
         std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("sweep: points that differ only in their site run as one task; a failed group reruns point by point")
+{
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("trainsim_site_group_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto spec = sweep::SweepSpec::parse(spec_doc(), ".");
+  sweep::SweepOptions o;
+  o.out_prefix = (dir / "r").string();
+  o.jobs = 2;
+  const sweep::Evaluate single = [](const scenario::Scenario& s) {
+    return ordered_json{{"by", "single"}, {"tp", s.parallelism.tp}, {"pue", s.site.pue}};
+  };
+  // Runs in the worker child: fails for tp 2, so those groups must come back point by point.
+  const sweep::EvaluateSiteGroup group = [](const std::vector<scenario::Scenario>& members) {
+    std::vector<ordered_json> out;
+    for (const auto& s : members) {
+      if (s.parallelism.tp == 2)
+        throw core::Error("internal: a group that fails");
+      out.push_back({{"by", "group"}, {"tp", s.parallelism.tp}, {"pue", s.site.pue}, {"size", members.size()}});
+    }
+    return out;
+  };
+  const auto sum = sweep::run_sweep(spec, scenario::Catalog::instance(), o, single, group);
+  std::ifstream in(o.out_prefix + ".jsonl");
+  std::string line;
+  size_t rows = 0, grouped = 0;
+  while (std::getline(in, line)) {
+    const auto r = json::parse(line);
+    if (r.at("status") != "ok")
+      continue;
+    ++rows;
+    const auto& rep = r.at("report");
+    CHECK(rep.at("pue") == r.at("axes").at("/site/pue")); // each point got its own report
+    if (rep.at("tp") == 2) {
+      CHECK(rep.at("by") == "single");
+    } else {
+      CHECK(rep.at("by") == "group");
+      CHECK(rep.at("size") == 2); // the two site values of the zip
+      ++grouped;
+    }
+  }
+  CHECK(rows == sum.counts.at(sweep::Status::ok));
+  CHECK(grouped > 0);
+  CHECK(grouped < rows);
+  fs::remove_all(dir);
+}

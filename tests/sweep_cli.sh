@@ -120,5 +120,24 @@ echo '{"trainsim_regress_baseline": 1, "scenarios": {"x.json": {"tokens_per_s": 
 [ $rc -eq 2 ] && grep -q "/scenarios/x.json" err.txt && ok "malformed baseline: exit 2" || fail "malformed baseline: rc $rc"
 "$bin" regress --baseline missing.json "$scenario" 2>/dev/null >/dev/null; [ $? -eq 2 ] && ok "missing baseline: exit 2" || fail "missing baseline"
 
+# Points that differ only in their site share one simulation (docs/sweep.md), and each still gets exactly
+# the report of its own single run.
+cat >site.sweep.json <<EOF
+{"base": "$scenario", "axes": {"/training/global_batch_size": [256, 512], "/site/pue": [1.1, 1.3, 1.5],
+ "/site/grid": ["cn-national-2023", "cn-sichuan-2022"]}}
+EOF
+"$bin" --log-level info sweep site.sweep.json -j 2 --out site --reports site_reports --progress off 2>site_log.txt >/dev/null
+rc=$?
+n=$(grep -c "engine ran" site_log.txt)
+[ $rc -eq 0 ] && [ "$(wc -l <site.jsonl)" -eq 12 ] && [ "$n" -eq 2 ] && ok "12 site points, 2 simulations" ||
+  fail "site groups: rc $rc, $(wc -l <site.jsonl) points, $n simulations"
+mismatch=0
+for i in 0 4 7 11; do
+  "$bin" sweep site.sweep.json --point $i >s$i.json || mismatch=1
+  "$bin" run s$i.json --json site_single$i.json -q || mismatch=1
+  cmp -s site_single$i.json site_reports/point-$(printf %06d $i).json || mismatch=1
+done
+[ $mismatch -eq 0 ] && ok "grouped site points equal single runs byte for byte" || fail "a grouped site point differs from its single run"
+
 echo "$failed failed"
 [ $failed -eq 0 ]

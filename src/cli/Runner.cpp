@@ -72,4 +72,14 @@ std::vector<metrics::RunMetrics> run_site_group(const std::vector<scenario::Scen
   return out;
 }
 
+std::vector<nlohmann::ordered_json> site_group_reports(const std::vector<scenario::Scenario>& group,
+                                                       const scenario::Catalog& catalog)
+{
+  const auto ms = run_site_group(group, catalog);
+  std::vector<nlohmann::ordered_json> reports;
+  for (size_t i = 0; i < group.size(); ++i)
+    reports.push_back(report::to_json(group[i], ms[i]));
+  return reports;
+}
+
 } // namespace trainsim::cli

@@ -121,7 +121,11 @@ int cmd_sweep(const SweepArgs& a)
     const auto out = run_scenario(s, cat);
     return report::to_json(s, out.metrics);
   };
-  const auto sum = sweep::run_sweep(spec, cat, o, evaluate);
+  // Points that differ only in their site share one simulation (docs/sweep.md).
+  const sweep::EvaluateSiteGroup group = [&cat](const std::vector<scenario::Scenario>& members) {
+    return site_group_reports(members, cat);
+  };
+  const auto sum = sweep::run_sweep(spec, cat, o, evaluate, group);
   if (!a.quiet)
     std::cout << sum.describe() << "\nresults: " << o.out_prefix << ".csv, " << o.out_prefix << ".jsonl\n";
   if (sum.exit_code() == static_cast<int>(core::ExitCode::bad_input))

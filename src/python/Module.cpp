@@ -113,9 +113,10 @@ py::list run_sweep_rows(const py::object& spec_arg, int jobs, const std::string&
   sweep::SweepSummary sum;
   try {
     py::gil_scoped_release unlocked;
-    sum = sweep::run_sweep(spec, cat, o, [&cat](const scenario::Scenario& s) {
-      return report::to_json(s, cli::run_scenario(s, cat).metrics);
-    });
+    sum = sweep::run_sweep(
+        spec, cat, o,
+        [&cat](const scenario::Scenario& s) { return report::to_json(s, cli::run_scenario(s, cat).metrics); },
+        [&cat](const std::vector<scenario::Scenario>& group) { return cli::site_group_reports(group, cat); });
   } catch (...) {
     if (temporary)
       fs::remove_all(dir);

@@ -33,25 +33,32 @@ std::string mailbox_name(int replica, const std::string& tag)
   return std::to_string(replica) + "/" + tag;
 }
 
-/// Sends already received leave the pending list (their busy interval recorded): SimGrid 3.32 pays for
-/// every finished-but-unwaited activity on each completion of the actor (a linear scan of its list), so a
-/// step's thousands of pipeline sends kept until the step's end made each later activity slower.
-template <class Busy> void retire_finished(std::vector<sg4::CommPtr>& sends, Busy&& busy)
+/// A pipeline send not yet waited for by its sender, and the mailbox it went to.
+struct PendingSend {
+  sg4::CommPtr comm;
+  sg4::Mailbox* mailbox;
+};
+
+/// Sends already received leave the pending list (their busy interval recorded). SimGrid 3.32 keeps every
+/// activity an actor started in a list until that actor waits for it, and every completion of an activity
+/// the actor waits on removes it from that list by linear search (CommImpl::finish): a step's thousands of
+/// pipeline sends kept in the list made each receive cost more the longer the step (the wall time grew
+/// quadratically in micro-batches). Comm::test() does not help: it finishes the s4u side, after which
+/// wait() makes no simcall and the kernel entry stays. So a send is waited for (a simcall answered at once,
+/// no simulated time) once its receiver has counted it delivered (`delivered`, per mailbox).
+template <class Busy>
+void retire_delivered(std::vector<PendingSend>& sends, std::unordered_map<sg4::Mailbox*, long>& delivered, Busy&& busy)
 {
-  constexpr size_t keep = 16; // look only once a few have piled up
-  if (sends.size() < keep)
-    return;
   size_t w = 0;
   for (size_t i = 0; i < sends.size(); ++i) {
-    if (sends[i]->test()) {
-      // SimGrid 3.32's test() finishes the activity without taking it off the actor's list of activities,
-      // which every later completion of this actor then scans (the cost grew with the step's length);
-      // waiting for it, already finished, takes it off at no simulated time.
-      sends[i]->wait();
-      busy(sends[i]->get_start_time(), sends[i]->get_finish_time());
+    auto it = delivered.find(sends[i].mailbox);
+    if (it != delivered.end() && it->second > 0) {
+      --it->second;
+      sends[i].comm->wait();
+      busy(sends[i].comm->get_start_time(), sends[i].comm->get_finish_time());
       continue;
     }
-    sends[w++] = sends[i];
+    sends[w++] = std::move(sends[i]);
   }
   sends.resize(w);
 }
@@ -197,7 +204,7 @@ void run_stage(SimContext& ctx, int stage, int replica)
   DpStream& stream = ctx.streams[static_cast<size_t>(stage)];
   StageBreakdown scratch;
   StageBreakdown& sum = rep ? ctx.sums[static_cast<size_t>(stage)] : scratch;
-  std::vector<sg4::CommPtr> sends;
+  std::vector<PendingSend> sends;
   static int token = 0; // mailbox payload when nothing travels with the message
   int pending_jobs = 0;
   auto hand_over = [&](collective::CollectiveKind kind, double bytes, bool expert,
@@ -388,15 +395,18 @@ void run_stage(SimContext& ctx, int stage, int replica)
           payload = p.get();
           ctx.payloads.push_back(std::move(p));
         }
-        sends.push_back(sg4::Mailbox::by_name(mailbox_name(d, op.tag))->put_async(payload, op.bytes));
+        sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(d, op.tag));
+        sends.push_back({mb->put_async(payload, op.bytes), mb});
         ++ctx.pipeline_transfers;
-        retire_finished(sends, [&](double a, double b) { busy("pp", a, b); });
+        retire_delivered(sends, ctx.delivered, [&](double a, double b) { busy("pp", a, b); });
         break;
       }
       case OpKind::recv: {
         void* data = nullptr;
-        sg4::CommPtr c = sg4::Mailbox::by_name(mailbox_name(d, op.tag))->get_async<void>(&data);
+        sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(d, op.tag));
+        sg4::CommPtr c = mb->get_async<void>(&data);
         c->wait();
+        ++ctx.delivered[mb]; // its sender may now wait for it at no cost (retire_delivered)
         double start = c->get_start_time(), finish = c->get_finish_time();
         if (ctx.plan.full && tp > 1 && data != &token) {
           auto* p = static_cast<PipelinePayload*>(data);
@@ -470,9 +480,11 @@ void run_stage(SimContext& ctx, int stage, int replica)
     sum.optimizer -= at.slow_optimizer;
     sum.straggler += at.slow_compute + at.slow_optimizer;
     const double t_sends = now();
-    sg4::Comm::wait_all(sends);
-    for (const auto& c : sends)
-      busy("pp", c->get_start_time(), c->get_finish_time());
+    for (const auto& p : sends) {
+      p.comm->wait();
+      --ctx.delivered[p.mailbox]; // may fall below zero until its receiver counts it
+      busy("pp", p.comm->get_start_time(), p.comm->get_finish_time());
+    }
     busy("pp", t_sends, now());
     sends.clear();
     sum.pp_comm += now() - t_sends;

@@ -1,12 +1,14 @@
 #pragma once
 #include <deque>
 #include <map>
-#include <string>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <simgrid/s4u/Barrier.hpp>
 #include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include "CollectiveRunner.hpp"
@@ -83,6 +85,9 @@ struct SimContext {
   /// At-scale mechanisms (docs/at-scale.md): per-stage, per-step compute slowdown; host overhead.
   ComputeVariability variability;
   HostOverhead host_overhead;
+  /// Per pipeline mailbox: messages received and not yet waited for by their sender (StageActor.cpp,
+  /// retire_delivered).
+  std::unordered_map<simgrid::s4u::Mailbox*, long> delivered;
 };
 
 /// Length of the union of intervals (sorts them).

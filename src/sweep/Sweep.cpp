@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <memory>
 
@@ -146,10 +147,20 @@ std::vector<Record> finalize(std::map<size_t, Record>& done, const std::string& 
   return sorted;
 }
 
+/// With --reports DIR: the point's full JSON report, DIR/point-NNNNNN.json.
+void write_point_report(const std::string& dir, size_t index, const ordered_json& report)
+{
+  if (dir.empty())
+    return;
+  char name[32];
+  std::snprintf(name, sizeof name, "point-%06zu.json", index);
+  core::write_file_atomically((std::filesystem::path(dir) / name).string(), report.dump(2) + "\n");
+}
+
 } // namespace
 
 SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, const SweepOptions& o,
-                       const Evaluate& evaluate)
+                       const Evaluate& evaluate, const EvaluateSiteGroup& group)
 {
   if (o.shards < 1 || o.shard < 1 || o.shard > o.shards)
     throw core::UsageError("--shard " + std::to_string(o.shard) + "/" + std::to_string(o.shards) +
@@ -199,10 +210,34 @@ SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, 
     done[r.point] = std::move(r);
   };
   std::map<size_t, ordered_json> running_axes;
-  size_t next = shard; // this shard's points: shard, shard + shards, ...
+  auto single = [&evaluate, &o](size_t index, std::shared_ptr<scenario::Scenario> parsed) {
+    return Task{index, [&evaluate, parsed, &o, index] {
+                  ordered_json report = evaluate(*parsed);
+                  write_point_report(o.reports_dir, index, report);
+                  return slim_report(std::move(report));
+                }};
+  };
+  // Site groups (docs/sweep.md): the task of a group is known by its first point's index.
+  struct Group {
+    std::vector<size_t> points;
+    std::shared_ptr<std::vector<scenario::Scenario>> parsed;
+  };
+  std::map<size_t, Group> groups;
+  std::deque<Task> retry; // members of a group whose task did not end ok, run one by one
+  size_t next = shard;    // this shard's points: shard, shard + shards, ...
+  // The point's document without its site: points with equal keys share one simulation.
+  auto site_free = [](json doc) {
+    doc.erase("site");
+    return doc;
+  };
   run_pool(
       o.jobs > 0 ? o.jobs : available_cores(),
       [&]() -> std::optional<Task> {
+        if (!retry.empty()) {
+          Task t = std::move(retry.front());
+          retry.pop_front();
+          return t;
+        }
         for (; next < ex.size(); next += shards) {
           const size_t index = next;
           if (done.count(index))
@@ -216,23 +251,59 @@ SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, 
           }
           running_axes[index] = std::move(p.axes);
           next += shards;
-          return Task{index, [&evaluate, parsed, &o, index] {
-                        ordered_json report = evaluate(*parsed);
-                        if (!o.reports_dir.empty()) {
-                          char name[32];
-                          std::snprintf(name, sizeof name, "point-%06zu.json", index);
-                          core::write_file_atomically((std::filesystem::path(o.reports_dir) / name).string(),
-                                                      report.dump(2) + "\n");
+          if (!group || !parsed->phases.empty()) // a phased run simulates each phase: not grouped
+            return single(index, parsed);
+          Group g{{index}, std::make_shared<std::vector<scenario::Scenario>>(1, *parsed)};
+          const json key = site_free(std::move(p.scenario));
+          for (; g.points.size() < o.max_site_group && next < ex.size() && !done.count(next); next += shards) {
+            Point q = ex.point(next);
+            if (site_free(q.scenario) != key)
+              break; // (a phased point's site-free document differs from a plain one's: phases are not site)
+            labels[next] = point_label(q);
+            scenario::Scenario qs;
+            if (auto pre = precheck(q.scenario, catalog, &qs)) {
+              record(next, q.axes, std::move(*pre));
+              continue;
+            }
+            running_axes[next] = std::move(q.axes);
+            g.points.push_back(next);
+            g.parsed->push_back(std::move(qs));
+          }
+          if (g.points.size() == 1)
+            return single(index, parsed);
+          groups[index] = g;
+          return Task{index, [&group, &o, g] {
+                        auto reports = group(*g.parsed);
+                        ordered_json out = ordered_json::array();
+                        for (size_t k = 0; k < g.points.size(); ++k) {
+                          write_point_report(o.reports_dir, g.points[k], reports.at(k));
+                          out.push_back(slim_report(std::move(reports[k])));
                         }
-                        return slim_report(std::move(report));
+                        return out;
                       }};
         }
         return std::nullopt;
       },
       [&](size_t index, Outcome out) {
-        auto it = running_axes.find(index);
-        record(index, it->second, std::move(out));
-        running_axes.erase(it);
+        auto g = groups.find(index);
+        if (g == groups.end()) {
+          auto it = running_axes.find(index);
+          record(index, it->second, std::move(out));
+          running_axes.erase(it);
+          return;
+        }
+        const Group members = std::move(g->second);
+        groups.erase(g);
+        for (size_t k = 0; k < members.points.size(); ++k) {
+          const size_t i = members.points[k];
+          if (out.status != Status::ok) { // each point again on its own, so that its outcome is its own
+            retry.push_back(single(i, std::make_shared<scenario::Scenario>((*members.parsed)[k])));
+            continue;
+          }
+          auto it = running_axes.find(i);
+          record(i, it->second, Outcome{Status::ok, {}, std::move(out.result.at(k))});
+          running_axes.erase(it);
+        }
       });
   for (const auto& [i, r] : done)
     ++sum.counts[r.status];

@@ -1,4 +1,6 @@
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include "trainsim/metrics/Metrics.hpp"
 #include "trainsim/scenario/Catalog.hpp"
 #include "trainsim/sim/Simulator.hpp"
@@ -28,5 +30,8 @@ RunOutput run_phases(const scenario::Scenario& s, const scenario::Catalog& catal
 /// run_scenario would give them.
 std::vector<metrics::RunMetrics> run_site_group(const std::vector<scenario::Scenario>& group,
                                                 const scenario::Catalog& catalog);
+/// run_site_group's JSON reports, one per scenario (the site groups of `trainsim sweep` and `sweep()`).
+std::vector<nlohmann::ordered_json> site_group_reports(const std::vector<scenario::Scenario>& group,
+                                                       const scenario::Catalog& catalog);
 
 } // namespace trainsim::cli

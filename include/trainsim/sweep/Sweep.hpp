@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,10 @@ namespace trainsim::sweep {
 /// Runs one parsed scenario and returns its JSON report (the CLI passes the simulation pipeline in;
 /// the sweep module never simulates by itself). Called in a worker child process.
 using Evaluate = std::function<nlohmann::ordered_json(const scenario::Scenario&)>;
+/// Runs parsed scenarios that differ only in their site (nothing the simulation reads) and returns their
+/// reports in order, each exactly the report Evaluate gives it (the CLI simulates the group once:
+/// cli::run_site_group). Called in a worker child process.
+using EvaluateSiteGroup = std::function<std::vector<nlohmann::ordered_json>(const std::vector<scenario::Scenario>&)>;
 
 struct SweepOptions {
   std::string out_prefix; ///< PREFIX.jsonl, PREFIX.csv, PREFIX.meta.json
@@ -27,6 +32,9 @@ struct SweepOptions {
   std::string pareto;        ///< "time,carbon"; empty: no Pareto column
   std::string reports_dir;   ///< when set, each ok point's full JSON report is written there
   Progress::Mode progress = Progress::Mode::off;
+  /// With a site-group evaluator: at most this many consecutive points of this shard that differ only in
+  /// their site run as one task (one simulation).
+  size_t max_site_group = 64;
 };
 
 struct SweepSummary {
@@ -54,9 +62,11 @@ nlohmann::ordered_json meta_for(const SweepSpec& spec, size_t points, int shard,
 /// "DIR/shard-0003-of-0016"
 std::string shard_prefix(const std::string& dir, int shard, int shards);
 
-/// Runs (this shard of) a sweep, streaming results; see docs/sweep.md.
+/// Runs (this shard of) a sweep, streaming results; see docs/sweep.md. With `group`, consecutive points
+/// (in this shard's order) that differ only in their site are evaluated together by one task; a group
+/// whose task does not end ok runs again point by point, so every point's outcome is its own.
 SweepSummary run_sweep(const SweepSpec& spec, const scenario::Catalog& catalog, const SweepOptions& options,
-                       const Evaluate& evaluate);
+                       const Evaluate& evaluate, const EvaluateSiteGroup& group = {});
 
 /// Combines DIR/shard-*-of-N.jsonl (written by the job array of write_slurm_job) into OUT.jsonl/OUT.csv,
 /// byte-identical to a local run of DIR/sweep.json. Throws IoError naming missing points or shards.

@@ -181,18 +181,10 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.memory_gib_per_accelerator = w.memory.total() / 1073741824.0;
   const double stages = static_cast<double>(r.stages.size());
   for (const auto& st : r.stages) {
-    m.breakdown.compute += st.compute / stages;
-    m.breakdown.tp_comm += st.tp_comm / stages;
-    m.breakdown.pp_comm += st.pp_comm / stages;
-    m.breakdown.dp_comm += st.dp_comm / stages;
-    m.breakdown.bubble += st.bubble / stages;
-    m.breakdown.optimizer += st.optimizer / stages;
-    m.breakdown.ep_comm += st.ep_comm / stages;
+    for (const auto& part : result::parts)
+      m.breakdown.*part.field += st.*part.field / stages;
     for (const auto& [kind, t] : st.comm_total)
       m.breakdown.comm_total[kind] += t / stages;
-    m.breakdown.cp_comm += st.cp_comm / stages;
-    m.breakdown.host += st.host / stages;
-    m.breakdown.straggler += st.straggler / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

@@ -5,22 +5,32 @@
 
 namespace trainsim::report {
 
-std::string stage_table(const metrics::RunMetrics& m)
+std::string stage_table(const scenario::Scenario& s, const metrics::RunMetrics& m)
 {
   Table t;
   t.title = "  per pipeline stage (ms per step)";
-  t.headers = {"stage", "compute", "TP exposed", "PP exposed", "DP exposed", "bubble", "optimizer", "energy (kJ)"};
-  auto ms = [](double s) {
+  t.headers = {"stage"};
+  std::vector<const result::Part*> shown;
+  for (const auto& part : result::parts) // the parts this scenario has (result/Breakdown.hpp)
+    if (result::shown(part, s.model.moe.enabled(), s.parallelism.cp > 1)) {
+      shown.push_back(&part);
+      t.headers.emplace_back(part.column);
+    }
+  t.headers.emplace_back("energy (kJ)");
+  auto ms = [](double x) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", s * 1e3);
+    std::snprintf(buf, sizeof buf, "%.1f", x * 1e3);
     return std::string(buf);
   };
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
+    std::vector<std::string> cells{std::to_string(i)};
+    for (const auto* part : shown)
+      cells.push_back(ms(st.*part->field));
     char kj[32];
     std::snprintf(kj, sizeof kj, "%.2f", st.energy_j / 1e3);
-    t.rows.push_back({std::to_string(i), ms(st.compute), ms(st.tp_comm), ms(st.pp_comm), ms(st.dp_comm), ms(st.bubble),
-                      ms(st.optimizer), kj});
+    cells.emplace_back(kj);
+    t.rows.push_back(std::move(cells));
   }
   return render(t, false);
 }

@@ -61,6 +61,18 @@ void check_finite(const ordered_json& report)
   check_finite_at(report, "");
 }
 
+namespace {
+/// The parts of a breakdown the scenario has, by their JSON keys (result::parts).
+ordered_json parts_json(const result::Breakdown& b, bool moe, bool context_parallel)
+{
+  ordered_json j = ordered_json::object();
+  for (const auto& part : result::parts)
+    if (result::shown(part, moe, context_parallel))
+      j[part.key] = b.*part.field;
+  return j;
+}
+} // namespace
+
 ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
 {
   ordered_json j;
@@ -108,15 +120,9 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                                {"activations", m.memory.activations / g},
                                {"workspace", m.memory.workspace / g},
                                {"usable_capacity", m.memory.capacity / g}};
-  j["breakdown"] = {{"compute_s", m.breakdown.compute},
-                    {"tp_comm_exposed_s", m.breakdown.tp_comm},
-                    {"pp_comm_exposed_s", m.breakdown.pp_comm},
-                    {"dp_comm_exposed_s", m.breakdown.dp_comm},
-                    {"pipeline_bubble_s", m.breakdown.bubble},
-                    {"optimizer_s", m.breakdown.optimizer}};
-  const bool moe = s.model.moe.enabled();
+  const bool moe = s.model.moe.enabled(), cp = s.parallelism.cp > 1;
+  j["breakdown"] = parts_json(m.breakdown, moe, cp);
   if (moe) {
-    j["breakdown"]["ep_comm_exposed_s"] = m.breakdown.ep_comm;
     j["all_to_all_share"] = m.step_time_s > 0 ? m.breakdown.ep_comm / m.step_time_s : 0.0;
     j["moe"] = {{"total_params", m.total_params},
                 {"active_params", m.active_params},
@@ -142,28 +148,14 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"backward_weight_s", pl.backward_weight_s}};
   }
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
-  if (s.parallelism.cp > 1)
-    j["breakdown"]["cp_comm_exposed_s"] = m.breakdown.cp_comm;
-  j["breakdown"]["host_overhead_s"] = m.breakdown.host; // at-scale mechanisms (docs/at-scale.md)
-  j["breakdown"]["straggler_s"] = m.breakdown.straggler;
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
-    stages.push_back({{"stage", i},
-                      {"compute_s", st.compute},
-                      {"tp_comm_exposed_s", st.tp_comm},
-                      {"pp_comm_exposed_s", st.pp_comm},
-                      {"dp_comm_exposed_s", st.dp_comm},
-                      {"pipeline_bubble_s", st.bubble},
-                      {"optimizer_s", st.optimizer},
-                      {"accelerator_energy_j", st.energy_j},
-                      {"communication_total_s", st.comm_total}});
-    if (moe)
-      stages.back()["ep_comm_exposed_s"] = st.ep_comm;
-    if (s.parallelism.cp > 1)
-      stages.back()["cp_comm_exposed_s"] = st.cp_comm;
-    stages.back()["host_overhead_s"] = st.host;
-    stages.back()["straggler_s"] = st.straggler;
+    ordered_json row = {{"stage", i}};
+    row.update(parts_json(st, moe, cp));
+    row["accelerator_energy_j"] = st.energy_j;
+    row["communication_total_s"] = st.comm_total;
+    stages.push_back(std::move(row));
   }
   j["stages"] = stages;
   j["simulation"] = {{"steps", m.simulated_steps},
@@ -192,10 +184,14 @@ std::string to_json_text(const scenario::Scenario& s, const metrics::RunMetrics&
 
 std::string csv_header()
 {
-  return "scenario,accelerators,step_time_s,tokens_per_s,mfu,tflops_per_accelerator,hw_tflops_per_accelerator,"
-         "time_to_train_s,energy_mwh,carbon_tco2e,memory_gib_per_accelerator,compute_s,tp_comm_exposed_s,"
-         "pp_comm_exposed_s,dp_comm_exposed_s,pipeline_bubble_s,optimizer_s,tp_comm_total_s,pp_comm_total_s,"
-         "dp_comm_total_s,accelerator_hours\n";
+  std::string h = "scenario,accelerators,step_time_s,tokens_per_s,mfu,tflops_per_accelerator,hw_tflops_per_accelerator,"
+                  "time_to_train_s,energy_mwh,carbon_tco2e,memory_gib_per_accelerator";
+  for (size_t i = 0; i < result::csv_leading_parts; ++i)
+    h += std::string(",") + result::parts[i].key;
+  h += ",tp_comm_total_s,pp_comm_total_s,dp_comm_total_s,accelerator_hours";
+  for (size_t i = result::csv_leading_parts; i < result::parts.size(); ++i)
+    h += std::string(",") + result::parts[i].key;
+  return h + "\n";
 }
 
 std::string csv_row(const metrics::RunMetrics& m)
@@ -211,14 +207,16 @@ std::string csv_row(const metrics::RunMetrics& m)
   }
   ss << name << ',' << m.accelerators << ',' << m.step_time_s << ',' << m.tokens_per_s << ',' << m.mfu << ','
      << m.tflops_per_accelerator << ',' << m.hw_tflops_per_accelerator << ',' << m.time_to_train_s << ','
-     << m.energy_mwh << ',' << m.carbon_tco2e << ',' << m.memory_gib_per_accelerator << ',' << m.breakdown.compute
-     << ',' << m.breakdown.tp_comm << ',' << m.breakdown.pp_comm << ',' << m.breakdown.dp_comm << ','
-     << m.breakdown.bubble << ',' << m.breakdown.optimizer;
+     << m.energy_mwh << ',' << m.carbon_tco2e << ',' << m.memory_gib_per_accelerator;
+  for (size_t i = 0; i < result::csv_leading_parts; ++i)
+    ss << ',' << m.breakdown.*result::parts[i].field;
   for (const char* kind : {"tp", "pp", "dp"}) {
     const auto it = m.breakdown.comm_total.find(kind);
     ss << ',' << (it == m.breakdown.comm_total.end() ? 0.0 : it->second);
   }
   ss << ',' << m.accelerator_hours;
+  for (size_t i = result::csv_leading_parts; i < result::parts.size(); ++i) // every part, 0 where not modelled
+    ss << ',' << m.breakdown.*result::parts[i].field;
   ss << '\n';
   return ss.str();
 }
@@ -256,19 +254,14 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   out += "\n";
   out += row("step time", b + core::format_seconds(m.step_time_s) + e);
   auto share = [&](double x) { return core::format_seconds(x) + num("  (%.1f%%)", 100.0 * x / m.step_time_s); };
-  out += row("  compute", share(m.breakdown.compute));
-  out += row("  exposed TP communication", share(m.breakdown.tp_comm));
-  out += row("  exposed PP communication", share(m.breakdown.pp_comm));
-  out += row("  exposed DP communication", share(m.breakdown.dp_comm));
-  out += row("  pipeline bubble", share(m.breakdown.bubble));
-  if (p.pp > 1)
-    out += row("  pipeline schedule", core::printable(m.pipeline.schedule) +
-                                          num(", closed-form bubble %.1f%%", 100.0 * m.pipeline.bubble_closed_form));
-  if (s.model.moe.enabled())
-    out += row("  expert all-to-all (EP)", share(m.breakdown.ep_comm));
-  out += row("  optimizer", share(m.breakdown.optimizer));
-  out += row("  host overhead", share(m.breakdown.host)); // at-scale mechanisms (docs/at-scale.md)
-  out += row("  stragglers and variability", share(m.breakdown.straggler));
+  for (const auto& part : result::parts) {
+    if (!result::shown(part, s.model.moe.enabled(), p.cp > 1))
+      continue;
+    out += row(std::string("  ") + part.label, share(m.breakdown.*part.field));
+    if (part.field == &result::Breakdown::bubble && p.pp > 1)
+      out += row("  pipeline schedule", core::printable(m.pipeline.schedule) +
+                                            num(", closed-form bubble %.1f%%", 100.0 * m.pipeline.bubble_closed_form));
+  }
   if (!m.breakdown.comm_total.empty()) {
     std::string busy;
     for (const auto& [kind, t] : m.breakdown.comm_total)
@@ -294,7 +287,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                                            num("  (error %+.1f%%)", 100 * (m.step_time_s - *m.reference_step_time_s) /
                                                                         *m.reference_step_time_s));
   if (m.stages.size() > 1)
-    out += "\n" + stage_table(m);
+    out += "\n" + stage_table(s, m);
   return out;
 }
 

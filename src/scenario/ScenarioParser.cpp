@@ -17,7 +17,7 @@
 #include "trainsim/scenario/HfConfig.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ModelFeatures.hpp"
-#include "trainsim/topology/Placement.hpp"
+#include "trainsim/scenario/Placement.hpp"
 
 #include "trainsim/scenario/Frameworks.hpp" // issue 14: framework presets, ZeRO-3 / FSDP keys
 #include "trainsim/scenario/Sharding.hpp"
@@ -366,7 +366,7 @@ void check_collective_choices(const Scenario& s)
     return;
   const std::string ptr = "/parallelism/collectives/dp";
   const auto& p = s.parallelism;
-  topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
+  Placement placement(p.tp, s.grad_replicas(), p.pp);
   for (int stage = 0; stage < p.pp; ++stage) {
     std::map<long, int> per_node; // node -> members of the stage's first data-parallel group
     for (int d = 0; d < s.grad_replicas(); ++d)

@@ -25,8 +25,11 @@ nlohmann::json SimResult::to_json() const
   nlohmann::json st = nlohmann::json::array();
   nlohmann::json totals = nlohmann::json::array();
   for (const auto& s : stages) {
-    st.push_back({s.compute, s.tp_comm, s.pp_comm, s.bubble, s.dp_comm, s.optimizer, s.energy_j, s.ep_comm, s.cp_comm,
-                  s.host, s.straggler});
+    nlohmann::json row = nlohmann::json::array(); // the parts in result::parts order, then the energy
+    for (const auto& part : result::parts)
+      row.push_back(s.*part.field);
+    row.push_back(s.energy_j);
+    st.push_back(std::move(row));
     totals.push_back(s.comm_total);
   }
   nlohmann::json j{{"step_time_s", step_time_s},
@@ -56,16 +59,10 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.step_times_s = j.at("step_times_s").get<std::vector<double>>();
   for (const auto& s : j.at("stages"))
   {
-    StageBreakdown b{s[0].get<double>(), s[1].get<double>(), s[2].get<double>(), s[3].get<double>(),
-                     s[4].get<double>(), s[5].get<double>(), s[6].get<double>()};
-    if (s.size() > 7)
-      b.ep_comm = s[7].get<double>();
-    if (s.size() > 8)
-      b.cp_comm = s[8].get<double>();
-    if (s.size() > 10) {
-      b.host = s[9].get<double>();
-      b.straggler = s[10].get<double>();
-    }
+    StageBreakdown b;
+    for (size_t i = 0; i < result::parts.size(); ++i)
+      b.*result::parts[i].field = s.at(i).get<double>();
+    b.energy_j = s.at(result::parts.size()).get<double>();
     r.stages.push_back(b);
   }
   if (j.contains("comm_total"))
@@ -135,6 +132,116 @@ nlohmann::json in_child(const std::function<nlohmann::json()>& body)
   return j;
 }
 
+/// The data-parallel (and ZeRO-3 gather) streams of one stage with their groups, and the actors of its
+/// simulated replicas and streams.
+void start_stage(SimContext& ctx, int stage, bool gathers)
+{
+  const auto& s = ctx.scenario;
+  const auto& w = ctx.workload;
+  const auto& p = s.parallelism;
+  const auto& placement = ctx.placement;
+  const auto& plan = ctx.plan;
+  const auto* plat = &ctx.platform;
+  const int replicas = static_cast<int>(plan.replicas.size());
+  auto& stream = ctx.streams[static_cast<size_t>(stage)];
+  for (int t : plan.rails) {
+    std::vector<int> group;
+    for (int d = 0; d < s.grad_replicas(); ++d)
+      group.push_back(placement.accelerator({t, d, stage}));
+    stream.groups.push_back(std::move(group));
+  }
+  stream.ring_latency = ctx.runner.ring_latency(stream.groups);
+  const int expert_dp = w.streams.expert_dp;
+  if (expert_dp > 1) { // also with ep 1: a MoE model's expert gradients still reduce over dp
+    for (int t : plan.rails)
+      for (int e = 0; e < p.ep; ++e) {
+        std::vector<int> group;
+        for (int k = 0; k < expert_dp; ++k)
+          group.push_back(placement.accelerator({t, e + k * p.ep, stage}));
+        stream.expert_groups.push_back(std::move(group));
+      }
+    stream.expert_ring_latency = ctx.runner.ring_latency(stream.expert_groups);
+  }
+  if (w.streams.shard > 0) // HSDP: shard groups of consecutive ranks, replica groups across them
+    hsdp_groups(stream, placement, plan.rails, s.grad_replicas(), w.streams.shard, stage, ctx.runner);
+  if (!plan.keep.empty())
+    stream.keep = plan.keep[static_cast<size_t>(stage)];
+  for (int r = 0; r < replicas; ++r) {
+    stream.work.push_back(sg4::Semaphore::create(0));
+    stream.done.push_back(sg4::Semaphore::create(0));
+  }
+  for (int r = 0; r < replicas; ++r) {
+    sg4::Host* host = plat->host(placement.accelerator({0, plan.replicas[static_cast<size_t>(r)], stage}));
+    sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
+                       [&ctx, stage, r] { run_stage(ctx, stage, r); });
+  }
+  if (w.streams.grad)
+    sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})), [&ctx, stage] {
+      run_dp_stream(ctx, stage, ctx.streams[static_cast<size_t>(stage)]);
+    })->daemonize();
+  if (gathers) {
+    auto& g = ctx.gather_streams[static_cast<size_t>(stage)];
+    g.groups = stream.groups;
+    g.ring_latency = stream.ring_latency;
+    g.keep = stream.keep;
+    g.shard_groups = stream.shard_groups;
+    g.shard_ring_latency = stream.shard_ring_latency;
+    for (int r = 0; r < replicas; ++r) {
+      g.work.push_back(sg4::Semaphore::create(0));
+      g.done.push_back(sg4::Semaphore::create(0));
+    }
+    sg4::Actor::create("gather" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
+                       [&ctx, stage] { run_dp_stream(ctx, stage, ctx.gather_streams[static_cast<size_t>(stage)]); })
+        ->daemonize();
+  }
+}
+
+/// The step times, the per-stage breakdown averaged over the simulated steps and the activity counters.
+SimResult collect_result(SimContext& ctx, const FidelityChoice& choice)
+{
+  const auto& s = ctx.scenario;
+  const auto& p = s.parallelism;
+  const auto& plan = ctx.plan;
+  const bool full = choice.fidelity == Fidelity::full;
+  const int replicas = static_cast<int>(plan.replicas.size());
+  SimResult r;
+  const int steps = static_cast<int>(ctx.step_ends.size());
+  double prev = 0;
+  for (double t : ctx.step_ends) {
+    r.step_times_s.push_back(t - prev);
+    prev = t;
+  }
+  r.simulated_seconds = prev;
+  r.step_time_s = steps > 0 ? prev / steps : 0;
+  for (size_t i = 0; i < ctx.sums.size(); ++i) {
+    auto b = ctx.sums[i];
+    for (const auto& part : result::parts)
+      b.*part.field /= steps;
+    b.energy_j /= steps;
+    // Busy time of each kind of communication: every kind this scenario has, even when 0.
+    b.comm_total = {{"tp", 0.0}, {"pp", 0.0}, {"dp", 0.0}};
+    if (p.ep > 1)
+      b.comm_total["ep"] = 0.0;
+    if (p.cp > 1)
+      b.comm_total["cp"] = 0.0;
+    for (auto& [kind, intervals] : ctx.busy[i])
+      b.comm_total[kind] = union_length(intervals) / std::max(1, steps);
+    r.accelerator_energy_per_step_j += b.energy_j * p.tp * s.grad_replicas();
+    r.stages.push_back(b);
+  }
+  r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;
+  for (const auto& [kind, bytes] : ctx.runner.bytes())
+    r.comm_bytes[kind] = bytes / std::max(1, steps);
+  r.executions = ctx.executions;
+  r.replayed = ctx.replayed;
+  r.fidelity = full ? "full" : "reduced";
+  r.fidelity_reason = choice.reason;
+  r.simulated_replicas = replicas;
+  r.simulated_rails = static_cast<int>(plan.rails.size());
+  r.rail_note = plan.rail_note;
+  return r;
+}
+
 SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& opt)
 {
@@ -186,59 +293,8 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   const bool gathers = w.streams.params; // ZeRO-3/FSDP: a parameter all-gather stream per stage
   if (gathers)
     ctx.gather_streams.resize(static_cast<size_t>(p.pp));
-  for (int stage = 0; stage < p.pp; ++stage) {
-    auto& stream = ctx.streams[static_cast<size_t>(stage)];
-    for (int t : plan.rails) {
-      std::vector<int> group;
-      for (int d = 0; d < s.grad_replicas(); ++d)
-        group.push_back(placement.accelerator({t, d, stage}));
-      stream.groups.push_back(std::move(group));
-    }
-    stream.ring_latency = ctx.runner.ring_latency(stream.groups);
-    const int expert_dp = w.streams.expert_dp;
-    if (expert_dp > 1) { // also with ep 1: a MoE model's expert gradients still reduce over dp
-      for (int t : plan.rails)
-        for (int e = 0; e < p.ep; ++e) {
-          std::vector<int> group;
-          for (int k = 0; k < expert_dp; ++k)
-            group.push_back(placement.accelerator({t, e + k * p.ep, stage}));
-          stream.expert_groups.push_back(std::move(group));
-        }
-      stream.expert_ring_latency = ctx.runner.ring_latency(stream.expert_groups);
-    }
-    if (w.streams.shard > 0) // HSDP: shard groups of consecutive ranks, replica groups across them
-      hsdp_groups(stream, placement, plan.rails, s.grad_replicas(), w.streams.shard, stage, ctx.runner);
-    if (!plan.keep.empty())
-      stream.keep = plan.keep[static_cast<size_t>(stage)];
-    for (int r = 0; r < replicas; ++r) {
-      stream.work.push_back(sg4::Semaphore::create(0));
-      stream.done.push_back(sg4::Semaphore::create(0));
-    }
-    for (int r = 0; r < replicas; ++r) {
-      sg4::Host* host = plat->host(placement.accelerator({0, plan.replicas[static_cast<size_t>(r)], stage}));
-      sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
-                         [&ctx, stage, r] { run_stage(ctx, stage, r); });
-    }
-    if (w.streams.grad)
-      sg4::Actor::create("dp" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
-                         [&ctx, stage] { run_dp_stream(ctx, stage, ctx.streams[static_cast<size_t>(stage)]); })
-          ->daemonize();
-    if (gathers) {
-      auto& g = ctx.gather_streams[static_cast<size_t>(stage)];
-      g.groups = stream.groups;
-      g.ring_latency = stream.ring_latency;
-      g.keep = stream.keep;
-      g.shard_groups = stream.shard_groups;
-      g.shard_ring_latency = stream.shard_ring_latency;
-      for (int r = 0; r < replicas; ++r) {
-        g.work.push_back(sg4::Semaphore::create(0));
-        g.done.push_back(sg4::Semaphore::create(0));
-      }
-      sg4::Actor::create("gather" + std::to_string(stage), plat->host(placement.accelerator({0, 0, stage})),
-                         [&ctx, stage] { run_dp_stream(ctx, stage, ctx.gather_streams[static_cast<size_t>(stage)]); })
-          ->daemonize();
-    }
-  }
+  for (int stage = 0; stage < p.pp; ++stage)
+    start_stage(ctx, stage, gathers);
   const auto t_run = std::chrono::steady_clock::now();
   engine->run();
   core::logger("sim")->info("engine ran in {:.3f} s", seconds_since(t_run));
@@ -246,41 +302,7 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   // would cost seconds for nothing, so the engine and platform are deliberately left to the exit.
   (void)engine.release();
   (void)plat.release();
-  SimResult r;
-  const int steps = static_cast<int>(ctx.step_ends.size());
-  double prev = 0;
-  for (double t : ctx.step_ends) {
-    r.step_times_s.push_back(t - prev);
-    prev = t;
-  }
-  r.simulated_seconds = prev;
-  r.step_time_s = steps > 0 ? prev / steps : 0;
-  for (size_t i = 0; i < ctx.sums.size(); ++i) {
-    auto b = ctx.sums[i];
-    for (double* x : {&b.compute, &b.tp_comm, &b.pp_comm, &b.bubble, &b.dp_comm, &b.optimizer, &b.energy_j, &b.ep_comm,
-                      &b.cp_comm, &b.host, &b.straggler})
-      *x /= steps;
-    // Busy time of each kind of communication: every kind this scenario has, even when 0.
-    b.comm_total = {{"tp", 0.0}, {"pp", 0.0}, {"dp", 0.0}};
-    if (p.ep > 1)
-      b.comm_total["ep"] = 0.0;
-    if (p.cp > 1)
-      b.comm_total["cp"] = 0.0;
-    for (auto& [kind, intervals] : ctx.busy[i])
-      b.comm_total[kind] = union_length(intervals) / std::max(1, steps);
-    r.accelerator_energy_per_step_j += b.energy_j * p.tp * s.grad_replicas();
-    r.stages.push_back(b);
-  }
-  r.transfers = ctx.runner.transfers() + ctx.pipeline_transfers;
-  for (const auto& [kind, bytes] : ctx.runner.bytes())
-    r.comm_bytes[kind] = bytes / std::max(1, steps);
-  r.executions = ctx.executions;
-  r.replayed = ctx.replayed;
-  r.fidelity = full ? "full" : "reduced";
-  r.fidelity_reason = choice.reason;
-  r.simulated_replicas = replicas;
-  r.simulated_rails = static_cast<int>(plan.rails.size());
-  r.rail_note = plan.rail_note;
+  SimResult r = collect_result(ctx, choice);
   if (trace)
     r.trace = trace->take();
   return r;

@@ -10,6 +10,7 @@
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/result/Breakdown.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 
 namespace trainsim::sweep {
@@ -52,27 +53,26 @@ Record Record::from_json(const ordered_json& j, const std::string& where)
 
 const std::vector<std::string>& csv_metric_pointers()
 {
-  static const std::vector<std::string> p{
-      "/accelerators",
-      "/step_time_s",
-      "/tokens_per_s",
-      "/mfu",
-      "/hfu",
-      "/tflops_per_accelerator",
-      "/time_to_train_s",
-      "/time_to_train_days",
-      "/energy_mwh",
-      "/energy_per_step_j",
-      "/average_accelerator_power_w",
-      "/carbon_tco2e",
-      "/memory_gib_per_accelerator",
-      "/breakdown/compute_s",
-      "/breakdown/tp_comm_exposed_s",
-      "/breakdown/pp_comm_exposed_s",
-      "/breakdown/dp_comm_exposed_s",
-      "/breakdown/pipeline_bubble_s",
-      "/breakdown/optimizer_s",
-  };
+  static const std::vector<std::string> p = [] {
+    std::vector<std::string> v{
+        "/accelerators",
+        "/step_time_s",
+        "/tokens_per_s",
+        "/mfu",
+        "/hfu",
+        "/tflops_per_accelerator",
+        "/time_to_train_s",
+        "/time_to_train_days",
+        "/energy_mwh",
+        "/energy_per_step_j",
+        "/average_accelerator_power_w",
+        "/carbon_tco2e",
+        "/memory_gib_per_accelerator",
+    };
+    for (const auto& part : result::parts) // the step's breakdown, every part (result/Breakdown.hpp)
+      v.push_back(std::string("/breakdown/") + part.key);
+    return v;
+  }();
   return p;
 }
 

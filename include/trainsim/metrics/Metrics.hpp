@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "trainsim/result/Breakdown.hpp"
 #include "trainsim/scenario/Scenario.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Fabric.hpp"
@@ -11,15 +12,8 @@
 
 namespace trainsim::metrics {
 
-/// Step-time breakdown in seconds (mean over pipeline stages; sums to the step time).
-struct Breakdown {
-  double compute = 0, tp_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0;
-  double ep_comm = 0; ///< expert-parallel all-to-alls (MoE)
-  /// Busy time per kind of communication ("tp", "pp", "dp", ...), hidden or not (sim::StageBreakdown).
-  std::map<std::string, double> comm_total;
-  double cp_comm = 0; ///< exposed context-parallel KV exchange (reported when cp > 1)
-  double host = 0, straggler = 0; ///< at-scale mechanisms (sim::StageBreakdown, docs/at-scale.md)
-};
+/// Step-time breakdown in seconds (mean over pipeline stages; sums to the step time): the result table.
+using Breakdown = result::Breakdown;
 
 /// Everything a run reports; the JSON report is this structure.
 struct RunMetrics {

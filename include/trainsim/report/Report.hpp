@@ -28,7 +28,7 @@ std::string csv_row(const metrics::RunMetrics& m);
 /// Aligned console table with units; `colour` adds ANSI bold to the headline figures (terminals only).
 std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m, bool colour = false);
 /// Aligned per-stage breakdown table, milliseconds (src/report/Console.cpp).
-std::string stage_table(const metrics::RunMetrics& m);
+std::string stage_table(const scenario::Scenario& s, const metrics::RunMetrics& m);
 
 /// Rows of `trainsim reproduce`: predicted against published step time.
 struct ReproduceRow {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trainsim/result/Breakdown.hpp"
 #include "trainsim/scenario/Catalog.hpp"
 #include "trainsim/sim/Trace.hpp"
 #include "trainsim/topology/Fabric.hpp"
@@ -12,26 +13,10 @@
 
 namespace trainsim::sim {
 
-/// Where one representative rank of a pipeline stage spent one step (seconds; they sum to the step).
-struct StageBreakdown {
-  double compute = 0;
-  double tp_comm = 0;
-  double pp_comm = 0;  ///< exposed pipeline transfers
-  double bubble = 0;   ///< waiting for another stage's compute (and the end-of-step barrier)
-  double dp_comm = 0;  ///< exposed data-parallel gradient and parameter communication
-  double optimizer = 0;
+/// Where one representative rank of a pipeline stage spent one step (the parts of result::Breakdown, which
+/// sum to the step) and the energy of its accelerator.
+struct StageBreakdown : result::Breakdown {
   double energy_j = 0; ///< energy of this rank's accelerator in the step (host energy plugin)
-  double ep_comm = 0;  ///< expert-parallel all-to-alls (blocking: all exposed)
-  /// Communication busy time by kind ("tp", "pp", "dp", "ep", ...): how long this rank had communication of that
-  /// kind in flight or was blocked on it (union of the simulated start-to-end intervals), hidden or not.
-  std::map<std::string, double> comm_total;
-  double cp_comm = 0;  ///< exposed context-parallel KV exchange (beyond the attention it overlaps)
-  double host = 0;     ///< host and framework overhead with the accelerator idle (docs/at-scale.md)
-  double straggler = 0; ///< compute and optimizer time added by variability and stragglers (docs/at-scale.md)
-  double total() const
-  {
-    return compute + tp_comm + pp_comm + bubble + dp_comm + optimizer + ep_comm + cp_comm + host + straggler;
-  }
 };
 
 /// How much of the cluster a simulation runs in detail (docs/performance.md).

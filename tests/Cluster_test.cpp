@@ -195,3 +195,13 @@ TEST_CASE("cluster run: one configuration simulated once, run time follows token
   CHECK_THAT(html, Catch::Contains("Utilisation over time"));
   CHECK_THAT(html, Catch::Contains("Power over time"));
 }
+
+TEST_CASE("a job that can never find its nodes up fails naming it instead of hanging", "[cluster]")
+{
+  // 1,000 nodes failing at 2e-5 per node-second for 1,000 s: from steady state on about 20 are down
+  // (P(none down) ~ e^-20), so a job of all 1,000 submitted then never starts; the bound on events turns that
+  // into an error.
+  std::vector<QueuePool> pools{QueuePool{"p", 1000, 8, 0, 2e-5, 1e3}};
+  CHECK_THROWS_WITH(cluster::run_queue(pools, {QueueJob{0, 1e5, 1000, 0, 1, 0}}, "fifo", 100, 1, true, 20000),
+                    Catch::StartsWith("/jobs/0/nodes: 1000 nodes of pool \"p\" are never all up"));
+}

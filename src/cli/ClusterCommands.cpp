@@ -124,8 +124,39 @@ std::vector<cluster::QueuePool> queue_pools(const cluster::ClusterSpec& spec, co
 
 } // namespace
 
+namespace {
+
+/// Refuses, before the queue runs, a file whose node failures would take millions of events (a hang, not an
+/// answer): the expected count over the period or the serial sum of the jobs' runs, whichever is longer.
+void check_queue_size(const cluster::ClusterSpec& spec, const std::vector<cluster::QueuePool>& pools,
+                      const std::vector<cluster::QueueJob>& jobs)
+{
+  double horizon = spec.period_s;
+  double serial = 0;
+  for (const auto& j : jobs)
+    serial = std::max(serial, j.submit_s) + j.run_s;
+  horizon = std::max(horizon, serial);
+  double failures = 0;
+  for (const auto& p : pools)
+    failures += spec.node_failures ? p.failures_per_node_s * p.nodes * horizon : 0;
+  constexpr double max_failures = 2e6;
+  if (failures > max_failures)
+    throw core::ConfigError("/queue/period", "the queue would draw about " + std::to_string(long(failures)) +
+                                                 " node failures (over " + std::to_string(long(horizon / 86400)) +
+                                                 " days); simulate a shorter period, fewer nodes or set "
+                                                 "queue.node_failures false (at most 2,000,000)");
+}
+
+} // namespace
+
 cluster::ClusterOutcome run_cluster(const cluster::ClusterSpec& spec, const scenario::Catalog& catalog)
 {
+  for (size_t p = 0; p < spec.pools.size(); ++p) { // a bad pool fails before anything is simulated
+    json c = {{"accelerator", spec.pools[p].accelerator}, {"nodes", spec.pools[p].nodes}, {"fabric", spec.fabric}};
+    if (spec.pools[p].accelerators_per_node > 0)
+      c["accelerators_per_node"] = spec.pools[p].accelerators_per_node;
+    scenario::parse_cluster_object(c, "/cluster/pools/" + std::to_string(p), catalog);
+  }
   std::vector<scenario::Scenario> scenarios;
   std::vector<int> config;
   const auto metrics = job_metrics(spec, catalog, scenarios, config);
@@ -136,6 +167,7 @@ cluster::ClusterOutcome run_cluster(const cluster::ClusterSpec& spec, const scen
     jobs.push_back({spec.jobs[j].pool, spec.jobs[j].submit_s, spec.jobs[j].nodes, spec.jobs[j].priority,
                     m.time_to_train_s, m.time_to_train_s > 0 ? m.energy_mwh * 3.6e9 / m.time_to_train_s : 0});
   }
+  check_queue_size(spec, pools, jobs);
   const auto q = cluster::run_queue(pools, jobs, spec.scheduler, spec.period_s, static_cast<uint64_t>(spec.seed),
                                     spec.node_failures);
   cluster::ClusterOutcome o;

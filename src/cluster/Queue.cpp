@@ -5,6 +5,7 @@
 #include <limits>
 #include <queue>
 #include <random>
+#include <set>
 #include <tuple>
 
 #include "trainsim/cluster/Scheduler.hpp"
@@ -33,10 +34,10 @@ double uniform(std::mt19937_64& rng)
 class QueueSim {
 public:
   QueueSim(const std::vector<QueuePool>& pools, const std::vector<QueueJob>& jobs, const std::string& scheduler,
-           double period_s, uint64_t seed, bool failures)
+           double period_s, uint64_t seed, bool failures, long max_events)
       : pools_(pools), jobs_(jobs), scheduler_(make_scheduler(scheduler)), period_(period_s), rng_(seed),
-        failures_(failures), busy_(pools.size(), 0), down_(pools.size(), 0), pending_(pools.size()),
-        running_(pools.size())
+        failures_(failures), max_events_(max_events), busy_(pools.size(), 0), down_(pools.size(), 0),
+        pending_(pools.size()), running_(pools.size()), repairs_(pools.size())
   {
     res_.start_s.assign(jobs.size(), -1);
     res_.end_s.assign(jobs.size(), -1);
@@ -63,6 +64,8 @@ public:
         const Event e = events_.top();
         events_.pop();
         handle(e);
+        if (++handled_ > max_events_)
+          stuck();
       }
       schedule(t);
       sample(t);
@@ -72,6 +75,19 @@ public:
   }
 
 private:
+  /// A job that never finds its nodes up (it asks for nearly a whole pool that always has some in repair).
+  [[noreturn]] void stuck() const
+  {
+    for (size_t p = 0; p < pending_.size(); ++p)
+      if (!pending_[p].empty()) {
+        const int j = pending_[p].front();
+        throw core::ConfigError("/jobs/" + std::to_string(j) + "/nodes",
+                                std::to_string(jobs_[j].nodes) + " nodes of pool \"" + pools_[p].name +
+                                    "\" are never all up at once (failed nodes in repair); ask for fewer nodes");
+      }
+    throw core::Error("internal: the queue did not drain (" __FILE__ ")");
+  }
+
   void push(double t, Kind k, int who) { events_.push(Event{t, k, seq_++, who}); }
 
   void next_failure(int p, double from)
@@ -99,6 +115,7 @@ private:
     }
     case Kind::repair:
       --down_[e.who];
+      repairs_[e.who].erase(repairs_[e.who].find(e.t));
       break;
     case Kind::failure: {
       // Thinning: a failure lands on a uniformly drawn node; one already out for repair cannot fail again.
@@ -108,6 +125,7 @@ private:
         ++down_[e.who];
         ++res_.failures[e.who];
         push(e.t + pool.repair_s, Kind::repair, e.who);
+        repairs_[e.who].insert(e.t + pool.repair_s);
       }
       next_failure(e.who, e.t);
       break;
@@ -142,12 +160,8 @@ private:
     std::vector<PoolView::Release> out;
     for (int j : running_[p])
       out.push_back({res_.start_s[j] + jobs_[j].run_s, jobs_[j].nodes});
-    auto copy = events_;
-    while (!copy.empty()) {
-      if (copy.top().kind == Kind::repair && copy.top().who == p)
-        out.push_back({copy.top().t, 1});
-      copy.pop();
-    }
+    for (double t : repairs_[p])
+      out.push_back({t, 1});
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
     return out;
   }
@@ -206,10 +220,13 @@ private:
   double period_;
   std::mt19937_64 rng_;
   bool failures_;
+  long max_events_;
   std::vector<int> busy_, down_;
   std::vector<std::vector<int>> pending_, running_;
+  std::vector<std::multiset<double>> repairs_; ///< per pool: when each node in repair returns
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   long seq_ = 0;
+  long handled_ = 0;
   size_t done_ = 0;
   QueueResult res_;
 };
@@ -217,12 +234,12 @@ private:
 } // namespace
 
 QueueResult run_queue(const std::vector<QueuePool>& pools, const std::vector<QueueJob>& jobs,
-                      const std::string& scheduler, double period_s, uint64_t seed, bool node_failures)
+                      const std::string& scheduler, double period_s, uint64_t seed, bool node_failures, long max_events)
 {
   for (const auto& j : jobs)
     if (j.pool < 0 || static_cast<size_t>(j.pool) >= pools.size() || j.nodes > pools[j.pool].nodes || j.run_s < 0)
       throw core::Error("internal: a queue job does not fit its pool (" __FILE__ ")");
-  return QueueSim(pools, jobs, scheduler, period_s, seed, node_failures).run();
+  return QueueSim(pools, jobs, scheduler, period_s, seed, node_failures, max_events).run();
 }
 
 } // namespace trainsim::cluster

@@ -47,8 +47,11 @@ struct QueueResult {
 
 /// Runs the queue: submissions, the scheduler placing jobs as nodes free up, node failures (a seeded
 /// Poisson process per pool, thinned to the nodes that are up) taking nodes away for their repair time.
-/// Runs until every job has ended and the period is over. Deterministic for a given seed.
+/// Runs until every job has ended and the period is over. Deterministic for a given seed. After
+/// `max_events` events with jobs still waiting (a job that never finds its nodes up) it throws
+/// core::ConfigError at that job's /jobs/N/nodes instead of running on.
 QueueResult run_queue(const std::vector<QueuePool>& pools, const std::vector<QueueJob>& jobs,
-                      const std::string& scheduler, double period_s, uint64_t seed, bool node_failures);
+                      const std::string& scheduler, double period_s, uint64_t seed, bool node_failures,
+                      long max_events = 5'000'000);
 
 } // namespace trainsim::cluster

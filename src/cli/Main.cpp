@@ -52,6 +52,7 @@ int main_entry(int argc, char** argv)
   add_sweep_commands(app, table);
   add_search_commands(app, table);
   add_topo_commands(app, table);
+  add_cluster_commands(app, table);
 
   try {
     app.parse(argc, argv);

@@ -42,5 +42,7 @@ void add_search_commands(CLI::App& app, CommandTable& table);
 
 /// topo (src/cli/TopoCommands.cpp).
 void add_topo_commands(CLI::App& app, CommandTable& table);
+/// cluster: a queue of jobs on node pools (src/cli/ClusterCommands.cpp).
+void add_cluster_commands(CLI::App& app, CommandTable& table);
 
 } // namespace trainsim::cli

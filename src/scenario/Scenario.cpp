@@ -169,6 +169,10 @@ nlohmann::json to_json(const Scenario& s)
   }
   if (m.mtp_depth > 0)
     j["model"]["mtp_depth"] = m.mtp_depth;
+  if (m.parallel_block)
+    j["model"]["parallel_block"] = true;
+  if (m.sliding_window > 0)
+    j["model"]["sliding_window"] = m.sliding_window;
   if (t.recompute == Recompute::selective) {
     const auto& rm = t.recompute_modules;
     if (!rm.core_attn || rm.layernorm || rm.mla_up_proj) {

@@ -186,7 +186,12 @@ TEST_CASE("hf_config: fields the model cannot represent name the file and the fi
     mistral.erase("use_sliding_window");
     mistral["sliding_window"] = 4096;
     ConfigDir d("mistral", mistral);
-    CHECK(error_of({{"hf_config", d.path()}, {"seq_length", 4096}}).find("\"sliding_window\"") != std::string::npos);
+    // One window on every layer (Mistral) maps to model.sliding_window.
+    CHECK(resolved_model({{"hf_config", d.path()}, {"seq_length", 8192}}).at("sliding_window") == 4096);
+    // A window on some layers only (Gemma 2/3 layer_types) cannot be represented.
+    mistral["layer_types"] = {"sliding_attention", "full_attention"};
+    ConfigDir g("interleaved", mistral);
+    CHECK(error_of({{"hf_config", g.path()}, {"seq_length", 8192}}).find("\"layer_types\"") != std::string::npos);
   }
   ConfigDir d("both", qwen25_72b);
   CHECK(

@@ -51,6 +51,7 @@ nlohmann::ordered_json summary_json(const topology::FabricSummary& s, double bui
           {"pods", s.pods},
           {"planes", s.planes},
           {"ecmp_paths", s.ecmp_paths},
+          {"load_balance", s.load_balance},
           {"oversubscription", s.oversubscription},
           {"bisection_bandwidth_per_accelerator_Bps", s.bisection_bandwidth_per_accelerator},
           {"bisection_structural_per_accelerator_Bps", s.bisection_structural_per_accelerator},
@@ -93,6 +94,9 @@ std::string summary_text(const scenario::Cluster& c, const topology::FabricSumma
   }
   if (s.ecmp_paths > 0)
     o << "ECMP               " << s.ecmp_paths << " hashed paths\n";
+  if (!s.load_balance.empty())
+    o << "load balance       " << s.load_balance
+      << (s.load_balance == "ecmp" ? " (flows hashed onto trunk cables)\n" : " (even split)\n");
   o << "bisection          " << gbps(s.bisection_bandwidth_per_accelerator) << " per accelerator (" << s.bisection_method
     << "; structural " << gbps(s.bisection_structural_per_accelerator) << ", max-flow "
     << (s.bisection_max_flow_per_accelerator < 0 ? std::string("not computed: graph too large") : gbps(s.bisection_max_flow_per_accelerator))

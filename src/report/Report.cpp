@@ -165,6 +165,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"simulated_replicas", m.simulated_replicas},
                      {"simulated_rails", m.simulated_rails},
                      {"rail_symmetry", m.rail_note.empty() ? "symmetric" : m.rail_note},
+                     {"ecmp_trunk_share", m.ecmp_trunk_share},
                      {"transfers", m.simulated_transfers},
                      {"executions", m.simulated_executions},
                      {"replayed", m.replayed_activities}};

@@ -8,12 +8,20 @@ std::vector<FabricSchema> declare()
 {
   const FabricParamSpec ecmp{"ecmp_paths", "int", 0,
                              "0: ideal load balancing, each tier's cables one trunk; k: each flow hashed onto one of k spine paths"};
+  const FabricParamSpec balance{
+      "load_balance", "string", "ecmp",
+      "ecmp: each flow hashed onto one cable of a trunk, colliding flows share it; spray: packet "
+      "spraying / adaptive routing, an even split (docs/fabrics.md)"};
   return {
-      {FabricType::fat_tree, "folded Clos of 1-3 tiers; all NICs of a node on one leaf", {"tiers", "oversubscription", "switch_radix"}, {ecmp}},
-      {FabricType::rail_optimized,
-       "folded Clos of 1-3 tiers; NIC k of every node of a group on rail leaf k (Xingmai, HPN, MegaScale, DGX SuperPOD)",
+      {FabricType::fat_tree,
+       "folded Clos of 1-3 tiers; all NICs of a node on one leaf",
        {"tiers", "oversubscription", "switch_radix"},
-       {ecmp, {"planes", "int", 1, "network planes; each NIC's ports spread over them (Alibaba HPN: 2)"}}},
+       {ecmp, balance}},
+      {FabricType::rail_optimized,
+       "folded Clos of 1-3 tiers; NIC k of every node of a group on rail leaf k (Xingmai, HPN, MegaScale, DGX "
+       "SuperPOD)",
+       {"tiers", "oversubscription", "switch_radix"},
+       {ecmp, balance, {"planes", "int", 1, "network planes; each NIC's ports spread over them (Alibaba HPN: 2)"}}},
       {FabricType::dragonfly,
        "groups of routers, all-to-all local links inside a group and global links between groups; minimal routing",
        {"switch_radix"},
@@ -32,6 +40,7 @@ std::vector<FabricSchema> declare()
        "Sunway-style: non-blocking fat tree inside supernodes, oversubscribed tier between them",
        {"switch_radix"},
        {ecmp,
+        balance,
         {"supernode_size", "int", 256, "nodes per supernode (Sunway: 256)"},
         {"upper_oversubscription", "ratio", "16:3", "down:up ratio of the tier between supernodes (Sunway: 16:3)"}}},
   };

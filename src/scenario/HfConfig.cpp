@@ -153,8 +153,17 @@ json preset_from_hf_config(const std::string& path, const std::string& pointer)
                            "): attention wider than the residual stream is not modelled");
   const bool sliding = cfg.contains("sliding_window") && !cfg.at("sliding_window").is_null() &&
                        !(cfg.contains("use_sliding_window") && cfg.at("use_sliding_window") == false);
-  if (sliding)
-    r.fail("sliding_window", "(sliding-window attention) is not mapped yet");
+  if (sliding) {
+    // One window for every layer (Mistral); interleaved local and global layers (Gemma 2/3) are not modelled.
+    if (family == "gemma2" || family == "gemma3")
+      r.fail("sliding_window", "(Gemma's window on every other layer) is not mapped; trainsim models one window on "
+                               "every layer");
+    for (const char* key : {"layer_types", "sliding_window_pattern", "max_window_layers"})
+      if (cfg.contains(key) && !cfg.at(key).is_null())
+        r.fail(key, "(sliding-window attention on some layers only) is not mapped; trainsim models one window on "
+                    "every layer");
+    m["sliding_window"] = r.integer("sliding_window");
+  }
   if (const json moe = moe_of(r, family); !moe.is_null())
     m["moe"] = moe;
   if (family == "deepseek_v2" || family == "deepseek_v3")

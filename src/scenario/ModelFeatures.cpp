@@ -54,6 +54,15 @@ void parse_model_features(JsonReader& r, const json* preset, Model& m)
   if (preset && preset->contains("mtp_depth"))
     mtp = preset->at("mtp_depth").get<long>();
   m.mtp_depth = static_cast<int>(r.get_int("mtp_depth", 0, 16, mtp));
+  m.parallel_block =
+      r.get_bool("parallel_block",
+                 preset && preset->contains("parallel_block") ? preset->at("parallel_block").get<bool>() : false);
+  std::optional<long> window(0L);
+  if (preset && preset->contains("sliding_window"))
+    window = preset->at("sliding_window").get<long>();
+  if (r.has("sliding_window"))
+    window = std::nullopt; // given: must be a positive token count
+  m.sliding_window = static_cast<int>(r.get_int("sliding_window", 1, 100'000'000, window));
 }
 
 void parse_training_features(JsonReader& r, Training& t)
@@ -101,6 +110,15 @@ void check_model_features(const Scenario& s)
     throw ConfigError("/training/recompute_modules",
                       "\"moe_act\" recomputes the experts' activation function and "
                       "needs a mixture-of-experts model; set /model/moe or drop the module");
+  if (m.sliding_window > 0 && (m.mla || p.cp > 1))
+    throw ConfigError("/model/sliding_window",
+                      std::string("with ") + (m.mla ? "multi-head latent attention" : "context parallelism (cp > 1)") +
+                          " is not modelled; drop sliding_window or " +
+                          (m.mla ? "use attention_type \"mha\"" : "use cp 1"));
+  if (m.parallel_block && (m.moe.enabled() || m.mla))
+    throw ConfigError("/model/parallel_block", std::string("with ") +
+                                                   (m.mla ? "multi-head latent attention" : "a MoE model") +
+                                                   " is not modelled; drop parallel_block");
   if (m.mtp_depth > 0 && p.vpp > 1)
     throw ConfigError("/model/mtp_depth", std::to_string(m.mtp_depth) + " with vpp " + std::to_string(p.vpp) +
                                               " is not modelled; use vpp 1 or mtp_depth 0");

@@ -114,6 +114,10 @@ json model_json(const Model& m)
   }
   if (m.mtp_depth > 0)
     j["mtp_depth"] = m.mtp_depth;
+  if (m.parallel_block)
+    j["parallel_block"] = true;
+  if (m.sliding_window > 0)
+    j["sliding_window"] = m.sliding_window;
   return j;
 }
 

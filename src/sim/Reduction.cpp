@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "trainsim/topology/Ecmp.hpp"
+
 namespace trainsim::sim {
 
 bool rails_symmetric(const topology::Fabric& fabric, const topology::Placement& pl, std::string& note,
@@ -161,6 +163,16 @@ ReductionPlan plan_reduction(const topology::Fabric& fabric, const topology::Pla
   const bool sample = !full && plan.rails_symmetric;
   if (sample)
     plan.link_scale = std::move(shared);
+  // ECMP derating of hashed trunks (docs/fabrics.md): the same in full and reduced fidelity, on top of the
+  // sampled rail's share.
+  for (const auto& [l, f] : topology::ecmp_link_scale(fabric, pl, &plan.ecmp_min_share)) {
+    auto it =
+        std::find_if(plan.link_scale.begin(), plan.link_scale.end(), [l = l](const auto& e) { return e.first == l; });
+    if (it == plan.link_scale.end())
+      plan.link_scale.emplace_back(l, f);
+    else
+      it->second *= f;
+  }
   const int rails = sample ? 1 : pl.tp();
   for (int t = 0; t < rails; ++t)
     plan.rails.push_back(t);

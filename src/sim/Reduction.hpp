@@ -17,7 +17,10 @@ struct ReductionPlan {
   std::string rail_note;     ///< why every rail is simulated (empty when one rail stands for all)
   /// Links that every rail's rings share equally, with the fraction of their capacity one sampled rail
   /// gets (1/tp): by symmetry the max-min fair share of each rail on such a link is exactly that.
+  /// Also the ECMP derating of hashed trunks (topology::ecmp_link_scale), multiplied in.
   std::vector<std::pair<int, double>> link_scale;
+  /// The slowest hashed ring flow's rate relative to spraying (topology::ecmp_link_scale; 1: no loss).
+  double ecmp_min_share = 1.0;
   /// keep[stage][rail index][i]: issue ring flow i -> i+1 of that ring (reduced: see ring_flows_to_keep;
   /// full: every flow). Empty when there are no data-parallel rings.
   std::vector<std::vector<std::vector<char>>> keep;

@@ -43,6 +43,7 @@ nlohmann::json SimResult::to_json() const
                    {"replicas", simulated_replicas},
                    {"rails", simulated_rails},
                    {"rail_note", rail_note},
+                   {"ecmp_share", ecmp_trunk_share},
                    {"fidelity_reason", fidelity_reason},
                    {"replayed", replayed},
                    {"comm_total", totals},
@@ -78,6 +79,7 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.simulated_replicas = j.at("replicas").get<int>();
   r.simulated_rails = j.at("rails").get<int>();
   r.rail_note = j.at("rail_note").get<std::string>();
+  r.ecmp_trunk_share = j.value("ecmp_share", 1.0);
   r.fidelity_reason = j.value("fidelity_reason", std::string());
   r.replayed = j.value("replayed", 0L);
   if (j.contains("trace"))
@@ -239,6 +241,7 @@ SimResult collect_result(SimContext& ctx, const FidelityChoice& choice)
   r.simulated_replicas = replicas;
   r.simulated_rails = static_cast<int>(plan.rails.size());
   r.rail_note = plan.rail_note;
+  r.ecmp_trunk_share = plan.ecmp_min_share;
   return r;
 }
 

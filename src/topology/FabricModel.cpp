@@ -1,5 +1,7 @@
 #include "trainsim/topology/FabricModel.hpp"
 
+#include <algorithm>
+
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Units.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
@@ -145,6 +147,15 @@ double Params::get_bandwidth(const std::string& key, double fallback)
 double Params::get_ratio(const std::string& key)
 {
   return scenario::parse_ratio(value(key), pointer(key));
+}
+
+std::string Params::get_choice(const std::string& key, const std::vector<std::string>& valid)
+{
+  const json& v = value(key);
+  if (v.is_string() && std::find(valid.begin(), valid.end(), v.get<std::string>()) != valid.end())
+    return v.get<std::string>();
+  throw ConfigError(pointer(key),
+                    scenario::brief(v) + " is not valid; valid: " + join(valid) + " (" + spec(key).doc + ")");
 }
 
 void Params::finish() const

@@ -62,7 +62,8 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
   const double t = s_.parallelism.tp, b = s_.training.micro_batch_size, sq = s_.model.seq_length;
   const double h = s_.model.hidden_size;
   const double heads = s_.model.attention_heads / t;
-  const double score_elems = b * heads * sq * sq;
+  const double keys = s_.model.attended_keys(); // a sliding window: only the band of width w is computed
+  const double score_elems = b * heads * sq * keys;
   if (s_.model.mla)
     return mla_core_forward();
   if (s_.training.attention == Attention::flash) {
@@ -70,8 +71,10 @@ std::vector<Kernel> LayerOps::attention_core_forward() const
     // context parallelism each rank's queries (seq/cp tokens, causally load-balanced chunks) meet the
     // K and V of every rank in turn: 1/cp of the causal work, and cp blocks of K and V read.
     const double cp = s_.parallelism.cp;
+    // Causal query-key pairs: sq^2 / 2; with a window of w < sq keys, sq w - w^2 / 2 (the band).
     const double kv = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
-    return {{KernelClass::attention, 0.5 * 4.0 * b * sq * sq * h / t / cp, tokens_ * (2 * h / t + 2 * kv * cp) * bytes_}};
+    const double pairs = keys < sq ? sq * keys - 0.5 * keys * keys : 0.5 * sq * sq;
+    return {{KernelClass::attention, 4.0 * b * pairs * h / t / cp, tokens_ * (2 * h / t + 2 * kv * cp) * bytes_}};
   }
   const double d = shape_.head_dim;
   std::vector<Kernel> k;
@@ -100,6 +103,8 @@ std::vector<Kernel> LayerOps::attention_block(bool fp8_casts) const
     cast(k, T * h / t, fp8_casts);
     k.push_back(linear(T, h / t, h));
   }
+  if (s_.model.parallel_block) // the MLP reads the same normalised input; one residual add after both
+    return k;
   // dropout (with its mask) and residual add
   k.push_back(memory(Tsp * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   k.push_back(memory(2 * Tsp * h * e)); // post-attention norm
@@ -123,7 +128,7 @@ double LayerOps::cast_bytes(double elems) const
 void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts) const
 {
   const double t = s_.parallelism.tp, h = s_.model.hidden_size, e = bytes_;
-  cast(k, tokens * h, fp8_casts);
+  cast(k, tokens * h, fp8_casts && !s_.model.parallel_block); // parallel block: the QKV input's cast serves
   k.push_back(linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t));
   k.push_back(memory(tokens * ffn / t * e * (shape_.mlp_matrices == 3 ? 3 : 2))); // bias-GELU, squared ReLU or SwiGLU
   cast(k, tokens * ffn / t, fp8_casts);
@@ -134,8 +139,13 @@ std::vector<Kernel> LayerOps::layer_forward(bool fp8_casts) const
 {
   const double h = s_.model.hidden_size, e = bytes_;
   std::vector<Kernel> k = attention_block(fp8_casts);
+  // Parallel block: fc1 reads the QKV GEMM's (already cast) input; the residual add sums x and both branches
+  // (read three, write one; dropout and its mask on each branch).
   mlp_block(k, tokens_, s_.model.ffn_hidden_size, fp8_casts);
-  k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
+  if (s_.model.parallel_block)
+    k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 8 * e + 2 : 4 * e)));
+  else
+    k.push_back(memory(tokens_sp_ * h * (dropout_ > 0 ? 5 * e + 1 : 3 * e)));
   return k;
 }
 
@@ -351,6 +361,11 @@ TpTraffic LayerOps::layer_tp_traffic() const
     tr.ring_steps = 4 * (t - 1);
   }
   tr.ring_bytes = 2 * 2.0 * (t - 1) / t * msg;
+  if (s_.model.parallel_block) { // one reduction of the summed branches (and one all-gather of the shared input)
+    tr.collectives /= 2;
+    tr.ring_steps /= 2;
+    tr.ring_bytes /= 2;
+  }
   return tr;
 }
 

@@ -100,6 +100,8 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
   auto mlp_units = [&](double ffn) { return (shape.mlp_matrices == 2) ? 2 * ffn / h + g * ffn / h : 4 * ffn / h + g * ffn / h; };
   double mlp_sharded = mlp_units(f);
   double replicated = 4 /*norm inputs*/ + g /*QKV input*/ + g /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
+  if (s.model.parallel_block) // one norm, whose output is both the QKV and the fc1 input
+    replicated -= 2 + g;
   // DeepSeek-V3 features (docs/moe.md): MLA's latents instead of per-head K and V; recomputed norms.
   if (s.model.mla) {
     const MlaActivations mla = mla_activation_units(s);
@@ -128,7 +130,7 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
   double per = (attn_sharded + mlp_sharded) / t + replicated / (sp ? t : 1.0);
   double core = 0;
   if (s.training.attention == Attention::standard && s.training.recompute == Recompute::none)
-    core = (drop ? 5.0 : 2.0) * a * sq * sq * b / t; // scores, softmax output, dropout mask and output
+    core = (drop ? 5.0 : 2.0) * a * sq * s.model.attended_keys() * b / t; // scores, softmax, dropout mask, output
   return per * sbh + core;
 }
 

@@ -17,7 +17,9 @@ ModelShape ModelShape::of(const scenario::Model& m)
   s.mlp_matrices = m.activation == Activation::swiglu ? 3 : 2; // GELU and squared ReLU: fc1, fc2
   double attn_w = h * (h + 2 * s.kv_dim) + h * h;
   double attn_extras = 0; // MLA: the latents' RMSNorm weights
-  s.attention_core_forward_flops = 4.0 * seq * seq * h;
+  // Scores and values over every key a query attends to (the MFU convention counts the full square; a sliding
+  // window of w keys: seq x w).
+  s.attention_core_forward_flops = 4.0 * seq * m.attended_keys() * h;
   if (m.mla) { // multi-head latent attention: its projections and its per-head dimensions
     attn_w = mla_attention_weights(*m.mla, h, m.attention_heads);
     attn_extras = m.mla->q_lora_rank + m.mla->kv_lora_rank;
@@ -26,7 +28,9 @@ ModelShape ModelShape::of(const scenario::Model& m)
   const double mlp_w = s.mlp_matrices * h * f;
   // GPT (GELU) layers carry biases and two LayerNorms (weight+bias); Llama layers two RMSNorm weights.
   // Nemotron (squared ReLU): no biases, two LayerNorms with weight and bias.
-  const double extras = gelu ? (h + 2 * s.kv_dim) + h + f + h + 4 * h : m.activation == Activation::swiglu ? 2 * h : 4 * h;
+  double extras = gelu ? (h + 2 * s.kv_dim) + h + f + h + 4 * h : m.activation == Activation::swiglu ? 2 * h : 4 * h;
+  if (m.parallel_block) // one normalisation feeds both branches (GPT-J, PaLM)
+    extras -= m.activation == Activation::swiglu ? h : 2 * h;
   s.layer_params = attn_w + mlp_w + extras + attn_extras;
   s.embedding_params = static_cast<double>(m.vocab_size) * h;
   s.total_params = m.layers * s.layer_params + s.embedding_params + (gelu ? seq * h + 2 * h : h);

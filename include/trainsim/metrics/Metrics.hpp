@@ -84,6 +84,7 @@ struct RunMetrics {
   long replayed_activities = 0; ///< activities replayed from an identical one (sim reuse)
   int simulated_replicas = 0, simulated_rails = 0;
   std::string rail_note;      ///< empty when one rail stood for all
+  double ecmp_trunk_share = 1.0; ///< slowest hashed ring flow's rate vs spraying (1: none lost)
   std::optional<double> reference_step_time_s;
   std::string reference_source;
   // Failures on by default, by cause; accelerator-hours; training phases (issue 15, docs/energy-carbon.md).

@@ -116,6 +116,14 @@ struct Model {
   Moe moe;
   std::optional<Mla> mla; ///< attention_type "mla" (absent: multi-head / grouped-query attention)
   int mtp_depth = 0;      ///< multi-token prediction modules on the last stage (DeepSeek-V3: 1)
+  /// Attention and MLP side by side on one normalised input (GPT-J, PaLM): one TP reduction per layer and pass.
+  bool parallel_block = false;
+  int sliding_window = 0; ///< tokens each query attends to (Mistral); 0: the whole causal context
+  /// Keys a query attends to on average under the non-causal MFU convention: the window, at most the sequence.
+  double attended_keys() const
+  {
+    return sliding_window > 0 && sliding_window < seq_length ? sliding_window : seq_length;
+  }
   bool is_moe_layer(int layer) const { return moe.enabled() && layer >= moe.first_dense_layers; }
 };
 

@@ -59,6 +59,7 @@ struct FabricSummary {
   std::vector<double> oversubscription; ///< per switch tier with uplinks (leaf, spine), down:up
   int planes = 1;
   int ecmp_paths = 0;     ///< 0: ideal (aggregated trunks); k: per-flow hash over k paths
+  std::string load_balance; ///< "ecmp" or "spray" on Clos fabrics with trunks; empty where not applicable
   /// Bytes/s per accelerator and direction across the bisection: the smaller of the structural closed form
   /// (the cut between halves of the pods / groups / longest ring) and the maximum flow from the first half
   /// of the accelerators to the second computed on the graph.
@@ -103,12 +104,21 @@ public:
   /// Appends the hops from accelerator `src` to accelerator `dst` (src != dst).
   void route(int src, int dst, std::vector<Hop>& out) const { router_->route(src, dst, out); }
   FabricSummary summary() const { return summary_; }
+  /// NIC bandwidth per accelerator and direction (all ports); a trunk's cables per plane are bandwidth / this.
+  double nic_bandwidth() const { return nic_bandwidth_; }
+  /// Whether flows are hashed onto one cable of a trunk (`load_balance: ecmp`) rather than sprayed evenly.
+  bool hashed_trunks() const { return hashed_trunks_; }
 
   // Used by the generators (FabricModel.hpp) while building.
   int add_link(LinkSpec l);
   int add_vertex(VertexProps v);
   void add_edge(int a, int b, int link, double bandwidth, int cables = 1);
   void set_router(std::shared_ptr<const Router> r) { router_ = std::move(r); }
+  void set_load_balance(double nic_bandwidth, bool hashed)
+  {
+    nic_bandwidth_ = nic_bandwidth;
+    hashed_trunks_ = hashed;
+  }
   FabricSummary& summary_mut() { return summary_; }
   /// Structural bisection per accelerator, used when the graph is too large for max-flow.
   void set_structural_bisection(double per_accelerator) { structural_bisection_ = per_accelerator; }
@@ -120,6 +130,8 @@ private:
   int per_node_ = 1;
   int nodes_ = 0;
   double structural_bisection_ = 0;
+  double nic_bandwidth_ = 0;
+  bool hashed_trunks_ = false;
   std::vector<LinkSpec> links_;
   Graph graph_;
   std::shared_ptr<const Router> router_;

@@ -34,6 +34,8 @@ public:
   double get_number(const std::string& key, double min, double max);
   double get_bandwidth(const std::string& key, double fallback);
   double get_ratio(const std::string& key);
+  /// A string that must be one of `valid`.
+  std::string get_choice(const std::string& key, const std::vector<std::string>& valid);
   void finish() const;
   static std::string pointer(const std::string& key) { return "/cluster/fabric/" + key; }
 

@@ -84,6 +84,7 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
   l.tiers = c.fabric.tiers;
   l.planes = l.rails ? static_cast<int>(p.get_int("planes", 1, 4)) : 1;
   const int ecmp = static_cast<int>(p.get_int("ecmp_paths", 0, 1024));
+  const std::string balance = p.get_choice("load_balance", {"ecmp", "spray"});
   int supernode_nodes = 0;
   if (supernode) {
     supernode_nodes = static_cast<int>(p.get_int("supernode_size", 1, 1'000'000));
@@ -226,11 +227,13 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
       }
   }
   f.set_router(std::make_shared<ClosRouter>(l));
+  f.set_load_balance(nic, balance == "ecmp" && l.tiers > 1);
 
   auto& sum = f.summary_mut();
   sum.pods = l.pods;
   sum.planes = l.planes;
   sum.ecmp_paths = ecmp;
+  sum.load_balance = l.tiers > 1 ? balance : "";
   if (l.tiers >= 2)
     sum.oversubscription.push_back(o1);
   if (l.tiers == 3)

@@ -1,0 +1,35 @@
+#pragma once
+#include <utility>
+#include <vector>
+
+#include "trainsim/topology/Fabric.hpp"
+#include "trainsim/topology/Placement.hpp"
+
+namespace trainsim::topology {
+
+/// Balls into bins: k flows hashed independently and uniformly onto n equal paths (ECMP).
+/// P(max load <= m), exact (a sequential binomial recursion over the bins) where n * k * (m + 1) is at most
+/// 10^6, else the Poisson approximation (bin loads independent Poisson of mean k/n).
+double prob_max_load_at_most(int k, int n, int m);
+/// The expected maximum over `sets` independent hashings of the max load of k flows on n paths:
+/// sum over m >= 0 of 1 - P(max load <= m)^sets. With sets = 1, E[max load].
+double expected_max_load(int k, int n, int sets = 1);
+
+/// The capacity share of an ECMP trunk of n cables carrying k concurrent flows: the slowest flow gets one
+/// cable's capacity divided by the max load, so the trunk behaves as k / (n E[M]) of its even-split capacity
+/// (1 when n <= 1, k == 0 or E[M] = 1: one flow alone on a cable is bound by its NIC, not the trunk).
+/// `sets` as in expected_max_load.
+double ecmp_trunk_share(int k, int n, int sets = 1);
+
+/// The ECMP derating of a fabric's hashed trunks (`/cluster/fabric/load_balance: ecmp`, Clos leaf and pod
+/// uplinks with more than one cable per plane) for the data-parallel ring flows of `placement`: for each
+/// trunk, k is the largest number of one stage's ring flows (every rail) crossing it in one direction, n its
+/// cables per plane, and the sets the number of trunk directions one stage's rings cross (the ring waits
+/// for its slowest flow). Returns (link, share) for every derated link, share < 1; empty for spray.
+/// A pure function of the fabric and the placement, so full and reduced fidelity use the same capacities.
+/// `slowest`, when given, receives the smallest rate of a hashed ring flow relative to spraying (where a flow
+/// gets min(1, n / k) cables): 1 / (E[M] min(1, n / k)); 1 when nothing is derated.
+std::vector<std::pair<int, double>> ecmp_link_scale(const Fabric& fabric, const Placement& placement,
+                                                    double* slowest = nullptr);
+
+} // namespace trainsim::topology

@@ -1,0 +1,146 @@
+// ECMP hash collisions: balls into bins against enumeration, the closed forms and a seeded sample.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "TestUtil.hpp"
+#include "trainsim/cli/Runner.hpp"
+#include "trainsim/topology/Ecmp.hpp"
+
+using namespace trainsim;
+
+namespace {
+
+/// E[max load] by enumerating all n^k equally likely hashings.
+double enumerate_expected_max(int k, int n)
+{
+  long total = 1;
+  for (int i = 0; i < k; ++i)
+    total *= n;
+  double sum = 0;
+  std::vector<int> load(static_cast<size_t>(n));
+  for (long code = 0; code < total; ++code) {
+    std::fill(load.begin(), load.end(), 0);
+    long c = code;
+    int mx = 0;
+    for (int i = 0; i < k; ++i, c /= n)
+      mx = std::max(mx, ++load[static_cast<size_t>(c % n)]);
+    sum += mx;
+  }
+  return sum / static_cast<double>(total);
+}
+
+} // namespace
+
+TEST_CASE("ECMP: expected max load of k flows on n paths equals the balls-into-bins enumeration", "[ecmp]")
+{
+  CHECK(topology::expected_max_load(2, 2) == Approx(1.5).epsilon(1e-12));      // (1 + 2) / 2
+  CHECK(topology::expected_max_load(3, 3) == Approx(17.0 / 9).epsilon(1e-12)); // (6*1 + 18*2 + 3*3) / 27
+  CHECK(topology::expected_max_load(1, 64) == Approx(1.0));
+  CHECK(topology::expected_max_load(5, 1) == Approx(5.0));
+  for (auto [k, n] : std::vector<std::pair<int, int>>{{4, 4}, {6, 3}, {5, 8}, {8, 4}, {7, 6}}) {
+    INFO("k " << k << " n " << n);
+    CHECK(topology::expected_max_load(k, n) == Approx(enumerate_expected_max(k, n)).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("ECMP: collision loss k / (n E[M]) against closed forms", "[ecmp]")
+{
+  // Two flows on n paths collide with probability 1/n: E[M] = 1 + 1/n, share = 2 / (n + 1).
+  for (int n : {2, 8, 32, 128})
+    CHECK(topology::ecmp_trunk_share(2, n) == Approx(2.0 / (n + 1)).epsilon(1e-12));
+  // P(max <= 1) for k flows on n paths: no collision, n! / ((n - k)! n^k) (the birthday problem).
+  double p = 1;
+  for (int i = 0; i < 8; ++i)
+    p *= (32.0 - i) / 32.0;
+  CHECK(topology::prob_max_load_at_most(8, 32, 1) == Approx(p).epsilon(1e-12));
+  // One flow per path on average loses most: E[M] ~ ln n / ln ln n grows, the share falls with n.
+  CHECK(topology::ecmp_trunk_share(64, 64) < topology::ecmp_trunk_share(8, 8));
+  CHECK(topology::ecmp_trunk_share(1, 64) == 1.0); // one flow: alone on its cable, bound by its NIC
+  CHECK(topology::ecmp_trunk_share(0, 64) == 1.0);
+  CHECK(topology::ecmp_trunk_share(16, 1) == 1.0); // one cable: no choice, no loss
+  // Many flows per path even out: the share tends to 1 (max load close to the mean k / n).
+  CHECK(topology::ecmp_trunk_share(4096, 8) > 0.9);
+}
+
+TEST_CASE("ECMP: the slowest of many hashed trunks, against a seeded sample", "[ecmp]")
+{
+  // E[max over L trunks] = sum_m 1 - P(M <= m)^L; a Monte-Carlo estimate must agree within 4 standard errors.
+  for (auto [k, n, sets] :
+       std::vector<std::tuple<int, int, int>>{{8, 32, 1}, {8, 32, 64}, {64, 64, 16}, {128, 16, 256}}) {
+    std::mt19937_64 rng(12345);
+    std::uniform_int_distribution<int> bin(0, n - 1);
+    const int trials = 4000;
+    double sum = 0, sq = 0;
+    std::vector<int> load(static_cast<size_t>(n));
+    for (int t = 0; t < trials; ++t) {
+      int worst = 0;
+      for (int s = 0; s < sets; ++s) {
+        std::fill(load.begin(), load.end(), 0);
+        for (int i = 0; i < k; ++i)
+          worst = std::max(worst, ++load[static_cast<size_t>(bin(rng))]);
+      }
+      sum += worst;
+      sq += double(worst) * worst;
+    }
+    const double mean = sum / trials, se = std::sqrt(std::max(0.0, sq / trials - mean * mean) / trials);
+    const double exact = topology::expected_max_load(k, n, sets);
+    INFO("k " << k << " n " << n << " sets " << sets << ": closed form " << exact << ", sampled " << mean << " +- "
+              << se);
+    CHECK(std::abs(mean - exact) <= 4 * se + 1e-3);
+  }
+}
+
+TEST_CASE("ECMP: the Poisson approximation for large trunks agrees with the exact recursion", "[ecmp]")
+{
+  // Just below the exact recursion's work limit against the Poisson form used above it.
+  const int k = 256, n = 256;
+  const double lambda = 1.0;
+  for (int m = 2; m <= 6; ++m) {
+    double cdf = 0;
+    for (int j = 0; j <= m; ++j)
+      cdf += std::exp(-lambda) * std::pow(lambda, j) / std::tgamma(j + 1.0);
+    INFO("m " << m);
+    CHECK(topology::prob_max_load_at_most(k, n, m) == Approx(std::pow(cdf, n)).margin(0.02));
+  }
+  CHECK(topology::expected_max_load(4096, 4096) > topology::expected_max_load(256, 256)); // Poisson regime
+}
+
+TEST_CASE("ECMP on a 2-tier fat tree: the closed-form share, slower than spray, full equals reduced", "[ecmp][sim]")
+{
+  // 16 nodes x 8 GPUs, radix 32 at 1:1: 16 NICs (2 nodes) per leaf, 16 uplink cables, 8 leaves. tp 8, dp 16:
+  // every rail's ring leaves and enters each leaf once, so each trunk direction carries k = 8 flows over
+  // n = 16 cables, and the ring crosses L = 16 trunk directions.
+  auto job = [](const char* balance) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["cluster"] = test::tiny_cluster(16, 8, "200Gbps", "1us");
+      j["cluster"]["fabric"] = {{"type", "fat_tree"}, {"nic_bandwidth", "200Gbps"}, {"latency", "1us"},
+                                {"tiers", 2},         {"switch_radix", 32},         {"load_balance", balance}};
+      j["model"] = {{"preset", "gpt3-1.7b"}};
+      j["parallelism"] = {{"tp", 8}, {"pp", 1}, {"dp", 16}, {"vpp", 1}, {"overlap_grad_reduce", false}};
+      j["training"]["global_batch_size"] = 16 * 2;
+    });
+  };
+  const auto& cat = scenario::Catalog::instance();
+  auto spray = cli::run_scenario(job("spray"), cat);
+  auto ecmp = cli::run_scenario(job("ecmp"), cat);
+  // The slowest flow's rate against spraying (8 flows on 16 cables: one cable each): 1 / E[max load].
+  const double rate = 1.0 / topology::expected_max_load(8, 16, 16);
+  INFO("closed-form rate share " << rate << ", reported " << ecmp.sim.ecmp_trunk_share);
+  CHECK(spray.sim.ecmp_trunk_share == 1.0);
+  CHECK(ecmp.sim.ecmp_trunk_share == Approx(rate).epsilon(1e-12));
+  CHECK(topology::ecmp_trunk_share(8, 16, 16) == Approx(rate / 2).epsilon(1e-12)); // k / (n E[M])
+  CHECK(rate < 0.5); // the worst of 16 trunks has 2 or more flows on one cable
+  CHECK(ecmp.metrics.breakdown.dp_comm > spray.metrics.breakdown.dp_comm);
+  CHECK(ecmp.sim.step_time_s > spray.sim.step_time_s);
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  auto f = cli::run_scenario(job("ecmp"), cat, full);
+  auto r = cli::run_scenario(job("ecmp"), cat, reduced);
+  CHECK(f.sim.fidelity == "full");
+  CHECK(r.sim.fidelity == "reduced");
+  CHECK(r.sim.step_time_s == Approx(f.sim.step_time_s).epsilon(0.01));
+}

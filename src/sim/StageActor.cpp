@@ -176,6 +176,7 @@ private:
                  workload::DpGroup group = workload::DpGroup::all);
   void wait_jobs();
   void busy(const char* kind, double a, double b);
+  double dp_waited(double t0);
 
   SimContext& ctx_;
   const int stage_, replica_;
@@ -326,6 +327,14 @@ void StageRun::busy(const char* kind, double a, double b)
 {
   if (rep_ && b > a)
     ctx_.busy[static_cast<size_t>(stage_)][kind].emplace_back(a, b);
+}
+
+/// The wait since `t0` on a data-parallel stream, exposed data-parallel time; returns the split (t0).
+double StageRun::dp_waited(double t0)
+{
+  sum_.dp_comm += now() - t0;
+  busy("dp", t0, now());
+  return t0;
 }
 
 double StageRun::on_compute(const workload::Op& op, double t0)
@@ -507,9 +516,7 @@ double StageRun::on_grad_bucket(const workload::Op& op, double t0)
 double StageRun::on_grad_wait(const workload::Op&, double t0)
 {
   wait_jobs();
-  sum_.dp_comm += now() - t0;
-  busy("dp", t0, now());
-  return t0;
+  return dp_waited(t0);
 }
 
 double StageRun::on_param_gather(const workload::Op& op, double t0)
@@ -517,9 +524,7 @@ double StageRun::on_param_gather(const workload::Op& op, double t0)
   hand_over(collective::CollectiveKind::all_gather, op.bytes, op.expert);
   if (op.steps == 0) // else it runs beside the next step's forward pass (overlap_param_gather)
     wait_jobs();
-  sum_.dp_comm += now() - t0;
-  busy("dp", t0, now());
-  return t0;
+  return dp_waited(t0);
 }
 
 double StageRun::on_param_prefetch(const workload::Op& op, double t0)
@@ -538,9 +543,7 @@ double StageRun::on_param_wait(const workload::Op& op, double t0)
   DpStream& g = ctx_.gather_streams[static_cast<size_t>(stage_)];
   for (; gathers_done_ < std::min(op.steps, gathers_issued_); ++gathers_done_)
     g.done[static_cast<size_t>(replica_)]->acquire();
-  sum_.dp_comm += now() - t0;
-  busy("dp", t0, now());
-  return t0;
+  return dp_waited(t0);
 }
 
 /// One op as every kind shares it: the host overhead before it, its replay when an op of its shape was

@@ -28,6 +28,15 @@ python3 -c "
 import json; d=json.load(open('$small')); d['jobs'][0]['parallelism']['dp']=3; json.dump(d, open('$tmp/bad2.json','w'))"
 err=$("$bin" cluster "$tmp/bad2.json" 2>&1); rc=$?
 check "job parallelism mismatch: exit 2 naming /jobs/0" '[ $rc -eq 2 ] && grep -q "^trainsim: error: /jobs/0" <<<"$err"'
+domestic=$root/scenarios/cluster/small-domestic-pools.json
+"$bin" cluster "$domestic" --json "$tmp/d.json" -q; rc=$?
+check "domestic pools (P800, BW1000 in fp16): exit 0, every job runs" '[ $rc -eq 0 ] && python3 -c "
+import json,sys; j=json.load(open(sys.argv[1])); assert len(j[\"jobs\"])==4
+for x in j[\"jobs\"]: assert x[\"run_s\"]>0 and x[\"energy_mwh\"]>0" "$tmp/d.json"'
+python3 -c "
+import json; d=json.load(open('$domestic')); d['jobs'][1]['training']['precision']='bf16'; json.dump(d, open('$tmp/bad3.json','w'))"
+err=$("$bin" cluster "$tmp/bad3.json" 2>&1); rc=$?
+check "bf16 on a P800 pool (no published rate): exit 2 naming the precision" '[ $rc -eq 2 ] && grep -q "precision" <<<"$err"'
 start=$(date +%s.%N)
 "$bin" cluster "$root/scenarios/cluster/month-10240-mixed.json" --json "$tmp/m.json" -q; rc=$?
 wall=$(python3 -c "import time; print(round(time.time()-$start, 2))")

@@ -117,7 +117,8 @@ TEST_CASE("catalogue: Kunlunxin P800 and Hygon BW1000 load with their sourced nu
     const char* id;
     double fp16_tflops, memory_gb, bandwidth_gbps, peak_w;
   };
-  for (const Row& r : {Row{"Kunlunxin-P800", 345, 96, 1600, 350}, Row{"Hygon-BW1000", 480, 64, 1600, 300}}) {
+  for (const Row& r : {Row{"Kunlunxin-P800", 345, 96 * 1.073741824 /* 96 GiB */, 1600, 400},
+                       Row{"Hygon-BW1000", 480, 64, 1600, 300}}) {
     INFO(r.id);
     const auto& entry = cat.accelerators().at(r.id);
     for (const char* field : {"peak_flops", "memory", "scale_up", "node", "power"})

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <numeric>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,7 @@
 #include "trainsim/metrics/Metrics.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
+#include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Fabric.hpp"
 
 namespace trainsim::cli {
@@ -73,10 +75,10 @@ struct Simulated {
 
 /// Each job's metrics; configurations (scenario less name and tokens) simulated once, in file order.
 std::vector<metrics::RunMetrics> job_metrics(const cluster::ClusterSpec& spec, const scenario::Catalog& catalog,
-                                             std::vector<scenario::Scenario>& scenarios, std::vector<int>& config)
+                                             std::vector<scenario::Scenario>& scenarios, std::vector<int>& config,
+                                             std::vector<Simulated>& sims)
 {
   std::map<std::string, int> index;
-  std::vector<Simulated> sims;
   std::vector<metrics::RunMetrics> out;
   for (size_t j = 0; j < spec.jobs.size(); ++j) {
     json doc = cluster::job_scenario(spec, j);
@@ -122,6 +124,149 @@ std::vector<cluster::QueuePool> queue_pools(const cluster::ClusterSpec& spec, co
   return pools;
 }
 
+/// Jobs with a placement sharing their pool's fabric (docs/cluster.md, "Jobs sharing the fabric"): each
+/// distinct set of them running at once (their configurations and nodes) simulated together once with
+/// sim::simulate_shared; a job's factor is its step in the set over its own step (its configuration's run).
+class FabricShare {
+public:
+  FabricShare(const cluster::ClusterSpec& spec, const scenario::Catalog& catalog,
+              const std::vector<scenario::Scenario>& scenarios, const std::vector<int>& config,
+              const std::vector<Simulated>& sims)
+      : spec_(spec), catalog_(catalog), scenarios_(scenarios), config_(config), sims_(sims)
+  {
+    for (size_t j = 0; j < spec.jobs.size(); ++j) {
+      const int p = spec.jobs[j].pool;
+      if (spec.jobs[j].placement.policy == cluster::PlacementPolicy::none || pools_.count(p))
+        continue;
+      json c = {{"accelerator", spec.pools[p].accelerator}, {"nodes", spec.pools[p].nodes}, {"fabric", spec.fabric}};
+      if (spec.pools[p].accelerators_per_node > 0)
+        c["accelerators_per_node"] = spec.pools[p].accelerators_per_node;
+      const auto cl = scenario::parse_cluster_object(c, "/cluster/pools/" + std::to_string(p), catalog);
+      auto fabric = std::make_unique<topology::Fabric>(topology::Fabric::build(cl));
+      if (fabric->hashed_trunks())
+        throw core::ConfigError("/cluster/fabric/load_balance",
+                                "jobs with a placement share the fabric in one simulation, which needs sprayed "
+                                "trunks; set \"spray\" or remove /jobs/" +
+                                    std::to_string(j) + "/placement");
+      pools_.emplace(p, Pool{static_cast<int>(j), std::move(fabric)});
+    }
+  }
+
+  bool any() const { return !pools_.empty(); }
+
+  cluster::NodeTopology topology(int pool) const
+  {
+    const auto it = pools_.find(pool);
+    return it == pools_.end() ? cluster::NodeTopology{} : cluster::NodeTopology::of(*it->second.fabric);
+  }
+
+  /// The queue's share function: the placed jobs of the set in their set's simulation, the others at 1.
+  std::vector<double> factors(int pool, const std::vector<int>& jobs, const std::vector<std::vector<int>>& nodes)
+  {
+    std::vector<double> f(jobs.size(), 1.0);
+    std::vector<size_t> placed;
+    for (size_t k = 0; k < jobs.size(); ++k)
+      if (spec_.jobs[jobs[k]].placement.policy != cluster::PlacementPolicy::none)
+        placed.push_back(k);
+    if (placed.empty())
+      return f;
+    std::vector<int> members;
+    std::vector<std::vector<int>> member_nodes;
+    for (size_t k : placed) {
+      members.push_back(jobs[k]);
+      member_nodes.push_back(nodes[k]);
+    }
+    const auto steps = steps_of(pool, members, member_nodes);
+    for (size_t i = 0; i < placed.size(); ++i)
+      f[placed[i]] = steps[i] / own_step(members[i]);
+    return f;
+  }
+
+  /// A placed job's step alone on `nodes` of its pool.
+  double alone(int job, const std::vector<int>& nodes) { return steps_of(spec_.jobs[job].pool, {job}, {nodes}).at(0); }
+
+  double own_step(int job) const { return sims_[static_cast<size_t>(config_[job])].out.sim.step_time_s; }
+  const std::vector<cluster::SharedSetOutcome>& sets() const { return sets_; }
+
+private:
+  struct Pool {
+    int first_job = 0; ///< its accelerator and precision build the platform's hosts
+    std::unique_ptr<topology::Fabric> fabric;
+  };
+
+  /// The members' steps when they run together, simulated once per distinct set (configurations and nodes).
+  std::vector<double> steps_of(int pool, const std::vector<int>& jobs, const std::vector<std::vector<int>>& nodes)
+  {
+    std::vector<std::string> ids;
+    for (size_t k = 0; k < jobs.size(); ++k)
+      ids.push_back(std::to_string(config_[jobs[k]]) + "@" + cluster::node_ranges(nodes[k]));
+    std::vector<size_t> order(jobs.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
+    std::string key = std::to_string(pool);
+    for (size_t k : order)
+      key += "|" + ids[k];
+    auto it = cache_.find(key);
+    if (it == cache_.end())
+      it = cache_.emplace(key, simulate(pool, jobs, nodes, order)).first;
+    std::vector<double> out(jobs.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      out[order[i]] = it->second[i];
+    return out;
+  }
+
+  /// One shared simulation; the steps in `order`. Each job runs its configuration's steps, more for a job
+  /// with a shorter step, so that every job loads the fabric for about as long as the slowest one's steps.
+  std::vector<double> simulate(int pool, const std::vector<int>& jobs, const std::vector<std::vector<int>>& nodes,
+                               const std::vector<size_t>& order)
+  {
+    int base = 1;
+    double longest = 0;
+    for (int j : jobs) {
+      const auto& sim = scenarios_[j].simulation;
+      base = std::max(base, sim.steps_auto ? std::min(2, sim.steps) : sim.steps);
+      longest = std::max(longest, own_step(j));
+    }
+    constexpr int max_steps = 32;
+    std::vector<scenario::Scenario> copies;
+    for (int j : jobs) {
+      copies.push_back(scenarios_[j]);
+      copies.back().simulation.steps_auto = false;
+      const double ratio = own_step(j) > 0 ? longest / own_step(j) : 1.0;
+      copies.back().simulation.steps = std::clamp(static_cast<int>(std::lround(base * ratio)), base, max_steps);
+    }
+    std::vector<sim::SharedJob> shared;
+    for (size_t k : order)
+      shared.push_back({&copies[k], &sims_[static_cast<size_t>(config_[jobs[k]])].out.workload, nodes[k]});
+    const auto& p = pools_.at(pool);
+    const auto r = sim::simulate_shared(shared, *p.fabric, scenarios_[p.first_job], catalog_.calibration());
+    cluster::SharedSetOutcome set;
+    set.pool = spec_.pools[pool].name;
+    std::vector<double> steps;
+    for (size_t i = 0; i < order.size(); ++i) {
+      set.jobs.push_back(spec_.jobs[jobs[order[i]]].name);
+      set.nodes.push_back(cluster::node_ranges(nodes[order[i]]));
+      set.step_time_s.push_back(r.jobs[i].step_time_s);
+      steps.push_back(r.jobs[i].step_time_s);
+    }
+    for (const auto& t : r.tiers)
+      set.tiers.push_back({t.tier, t.links, t.utilisation, t.busiest_link});
+    core::logger("cluster")->info("{} job(s) simulated together on pool {} ({:.3f} s simulated)", jobs.size(), set.pool,
+                                  r.simulated_seconds);
+    sets_.push_back(std::move(set));
+    return steps;
+  }
+
+  const cluster::ClusterSpec& spec_;
+  const scenario::Catalog& catalog_;
+  const std::vector<scenario::Scenario>& scenarios_;
+  const std::vector<int>& config_;
+  const std::vector<Simulated>& sims_;
+  std::map<int, Pool> pools_;
+  std::map<std::string, std::vector<double>> cache_;
+  std::vector<cluster::SharedSetOutcome> sets_;
+};
+
 } // namespace
 
 namespace {
@@ -159,17 +304,26 @@ cluster::ClusterOutcome run_cluster(const cluster::ClusterSpec& spec, const scen
   }
   std::vector<scenario::Scenario> scenarios;
   std::vector<int> config;
-  const auto metrics = job_metrics(spec, catalog, scenarios, config);
-  const auto pools = queue_pools(spec, catalog, scenarios.front(), metrics.front().pue);
+  std::vector<Simulated> sims;
+  const auto metrics = job_metrics(spec, catalog, scenarios, config, sims);
+  auto pools = queue_pools(spec, catalog, scenarios.front(), metrics.front().pue);
+  FabricShare share(spec, catalog, scenarios, config, sims);
+  for (size_t p = 0; p < pools.size(); ++p)
+    pools[p].topology = share.topology(static_cast<int>(p));
   std::vector<cluster::QueueJob> jobs;
   for (size_t j = 0; j < spec.jobs.size(); ++j) {
     const auto& m = metrics[j];
     jobs.push_back({spec.jobs[j].pool, spec.jobs[j].submit_s, spec.jobs[j].nodes, spec.jobs[j].priority,
-                    m.time_to_train_s, m.time_to_train_s > 0 ? m.energy_mwh * 3.6e9 / m.time_to_train_s : 0});
+                    m.time_to_train_s, m.time_to_train_s > 0 ? m.energy_mwh * 3.6e9 / m.time_to_train_s : 0,
+                    spec.jobs[j].placement});
   }
   check_queue_size(spec, pools, jobs);
+  const cluster::ShareFn share_fn = [&](int pool, const std::vector<int>& running,
+                                        const std::vector<std::vector<int>>& nodes) {
+    return share.factors(pool, running, nodes);
+  };
   const auto q = cluster::run_queue(pools, jobs, spec.scheduler, spec.period_s, static_cast<uint64_t>(spec.seed),
-                                    spec.node_failures);
+                                    spec.node_failures, 5'000'000, share.any() ? &share_fn : nullptr);
   cluster::ClusterOutcome o;
   o.name = spec.name;
   o.description = spec.description;
@@ -193,17 +347,31 @@ cluster::ClusterOutcome run_cluster(const cluster::ClusterSpec& spec, const scen
     jo.end_s = q.end_s[j];
     jo.wait_s = jo.start_s - jo.submit_s;
     jo.run_s = m.time_to_train_s;
-    jo.step_time_s = m.step_time_s;
+    jo.step_time_s = jo.step_time_alone_s = m.step_time_s;
     jo.tokens = scenarios[j].training.tokens;
     jo.tokens_per_s = m.tokens_per_s;
     jo.mfu = m.mfu;
     jo.energy_mwh = m.energy_mwh;
     jo.carbon_tco2e = m.carbon_tco2e;
     jo.carbon_coal_tco2e = m.carbon_coal_tco2e;
+    jo.placed_nodes = cluster::node_ranges(q.nodes[j]);
+    if (spec.jobs[j].placement.policy != cluster::PlacementPolicy::none && m.time_to_train_s > 0) {
+      // Its run stretched by the sets it ran in (the queue); its power while running taken as alone.
+      const double stretch = (jo.end_s - jo.start_s) / m.time_to_train_s;
+      jo.placement = cluster::to_string(spec.jobs[j].placement.policy);
+      jo.run_s = jo.end_s - jo.start_s;
+      jo.step_time_s = share.own_step(static_cast<int>(j)) * stretch;
+      jo.step_time_alone_s = share.alone(static_cast<int>(j), q.nodes[j]);
+      jo.tokens_per_s /= stretch;
+      jo.mfu /= stretch;
+      jo.energy_mwh *= stretch;
+      jo.carbon_tco2e *= stretch;
+      jo.carbon_coal_tco2e *= stretch;
+    }
     jo.finished_in_period = jo.end_s <= spec.period_s;
-    energy += m.energy_mwh;
-    carbon += m.carbon_tco2e;
-    coal += m.carbon_coal_tco2e;
+    energy += jo.energy_mwh;
+    carbon += jo.carbon_tco2e;
+    coal += jo.carbon_coal_tco2e;
     if (jo.run_s > 0)
       o.tokens_in_period +=
           jo.tokens * std::clamp((std::min(jo.end_s, spec.period_s) - jo.start_s) / jo.run_s, 0.0, 1.0);
@@ -227,6 +395,7 @@ cluster::ClusterOutcome run_cluster(const cluster::ClusterSpec& spec, const scen
     o.pools.push_back(po);
   }
   o.samples = q.samples;
+  o.shared_sets = share.sets();
   o.utilisation = q.busy_accelerator_s / (double(o.accelerators) * spec.period_s);
   o.energy_mwh = q.energy_j / 3.6e9;
   o.energy_jobs_mwh = energy;

@@ -35,6 +35,9 @@ ordered_json job_json(const JobOutcome& j)
           {"wait_s", j.wait_s},
           {"run_s", j.run_s},
           {"step_time_s", j.step_time_s},
+          {"step_time_alone_s", j.step_time_alone_s},
+          {"placement", j.placement},
+          {"placed_nodes", j.placed_nodes},
           {"tokens", j.tokens},
           {"tokens_per_s", j.tokens_per_s},
           {"mfu", j.mfu},
@@ -91,6 +94,21 @@ ordered_json to_json(const ClusterOutcome& o)
   for (const auto& jo : o.jobs)
     jobs.push_back(job_json(jo));
   j["jobs"] = jobs;
+  ordered_json sets = ordered_json::array();
+  for (const auto& set : o.shared_sets) {
+    ordered_json tiers = ordered_json::array();
+    for (const auto& t : set.tiers)
+      tiers.push_back({{"tier", t.tier},
+                       {"links", t.links},
+                       {"utilisation", t.utilisation},
+                       {"busiest_link_utilisation", t.busiest_link}});
+    sets.push_back({{"pool", set.pool},
+                    {"jobs", set.jobs},
+                    {"nodes", set.nodes},
+                    {"step_time_s", set.step_time_s},
+                    {"tiers", tiers}});
+  }
+  j["shared_sets"] = sets;
   ordered_json series = ordered_json::array();
   for (const auto& s : o.samples)
     series.push_back({s.t_s, s.power_w / 1e6, s.busy_accelerators, s.up_accelerators});
@@ -130,6 +148,25 @@ std::string to_console(const ClusterOutcome& o)
                   j.name.c_str(), j.pool.c_str(), j.nodes, j.wait_s / 3600, j.run_s / 3600, j.step_time_s, 100 * j.mfu,
                   j.energy_mwh, j.carbon_tco2e, j.finished_in_period ? "" : "  (ends after the period)");
     out << line;
+  }
+  for (const auto& j : o.jobs)
+    if (j.placement != "none")
+      out << "  job " << j.name << ": placement " << j.placement << ", nodes " << j.placed_nodes << "; step "
+          << fixed(j.step_time_s, 4) << " s sharing the fabric, " << fixed(j.step_time_alone_s, 4) << " s alone ("
+          << (j.step_time_s >= j.step_time_alone_s ? "+" : "")
+          << fixed(j.step_time_alone_s > 0 ? 100 * (j.step_time_s / j.step_time_alone_s - 1) : 0, 1) << "%)\n";
+  for (const auto& set : o.shared_sets) {
+    if (set.jobs.size() < 2)
+      continue;
+    out << "  together on pool " << set.pool << ":";
+    for (size_t k = 0; k < set.jobs.size(); ++k)
+      out << (k ? ", " : " ") << set.jobs[k] << " " << fixed(set.step_time_s[k], 4) << " s";
+    out << "; tiers";
+    for (const auto& t : set.tiers)
+      if (t.utilisation > 0)
+        out << " " << t.tier << " " << fixed(100 * t.utilisation, 1) << "% (busiest link "
+            << fixed(100 * t.busiest_link, 1) << "%)";
+    out << "\n";
   }
   for (const auto& p : o.pools)
     out << "  pool " << p.name << " (" << p.nodes << " x " << p.accelerators_per_node << " " << p.accelerator

@@ -62,6 +62,45 @@ int pool_index(const std::vector<PoolSpec>& pools, const std::string& name, cons
   throw ConfigError(pointer, "unknown pool \"" + name + "\"; the pools are " + names);
 }
 
+/// /jobs/N/placement: "packed", "spread", "topology_aware" or {"nodes": ["0-7", "16"]} (exactly the job's nodes).
+PlacementSpec parse_placement(JsonReader& r, int nodes, const PoolSpec& pool)
+{
+  PlacementSpec spec;
+  if (r.raw("placement").is_string()) {
+    const std::string name = r.get_enum("placement", placement_names());
+    for (auto p : {PlacementPolicy::packed, PlacementPolicy::spread, PlacementPolicy::topology_aware})
+      if (name == to_string(p))
+        spec.policy = p;
+    return spec;
+  }
+  if (!r.raw("placement").is_object())
+    throw ConfigError(r.pointer_of("placement"), "must be \"packed\", \"spread\", \"topology_aware\" or "
+                                                 "{\"nodes\": [\"0-7\", ...]} (node ranges of the pool)");
+  auto p = r.child("placement");
+  const json& ranges = p.raw("nodes");
+  const std::string ptr = p.pointer_of("nodes");
+  if (!ranges.is_array() || ranges.empty())
+    throw ConfigError(ptr, "must be a non-empty array of node ranges (\"0-7\", \"12\")");
+  std::vector<char> seen(static_cast<size_t>(pool.nodes), 0);
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const std::string at = ptr + "/" + std::to_string(i);
+    if (!ranges[i].is_string())
+      throw ConfigError(at, "must be a string: a node \"3\" or a range \"0-7\"");
+    for (int n : parse_node_range(ranges[i].get<std::string>(), pool.nodes, at)) {
+      if (seen[static_cast<size_t>(n)])
+        throw ConfigError(at, "node " + std::to_string(n) + " is listed twice; list each node once");
+      seen[static_cast<size_t>(n)] = 1;
+      spec.nodes.push_back(n);
+    }
+  }
+  if (static_cast<int>(spec.nodes.size()) != nodes)
+    throw ConfigError(ptr, "lists " + std::to_string(spec.nodes.size()) + " nodes, but the job asks for " +
+                               std::to_string(nodes) + " (/nodes); list exactly that many");
+  p.finish();
+  spec.policy = PlacementPolicy::nodes;
+  return spec;
+}
+
 JobSpec parse_job(const json& object, const std::string& pointer, const ClusterSpec& spec)
 {
   JsonReader r(object, pointer);
@@ -76,6 +115,8 @@ JobSpec parse_job(const json& object, const std::string& pointer, const ClusterS
                                                  std::to_string(spec.pools[job.pool].nodes) +
                                                  "; ask for at most that many or enlarge the pool");
   job.priority = static_cast<int>(r.get_int("priority", -1000000, 1000000, 0));
+  if (r.has("placement"))
+    job.placement = parse_placement(r, job.nodes, spec.pools[job.pool]);
   job.model = r.raw("model");
   job.training = r.raw("training");
   job.parallelism = r.raw("parallelism");

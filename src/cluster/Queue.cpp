@@ -22,6 +22,7 @@ struct Event {
   Kind kind = Kind::submit;
   long seq = 0; ///< insertion order: the last tie-break, so the order never depends on the heap
   int who = 0;  ///< job index (job_end, submit) or pool index (repair, failure)
+  int version = 0; ///< job_end: the job's end estimate it belongs to (a later one makes it stale)
   bool operator>(const Event& o) const { return std::tie(t, kind, seq) > std::tie(o.t, o.kind, o.seq); }
 };
 
@@ -34,13 +35,25 @@ double uniform(std::mt19937_64& rng)
 class QueueSim {
 public:
   QueueSim(const std::vector<QueuePool>& pools, const std::vector<QueueJob>& jobs, const std::string& scheduler,
-           double period_s, uint64_t seed, bool failures, long max_events)
+           double period_s, uint64_t seed, bool failures, long max_events, const ShareFn* share)
       : pools_(pools), jobs_(jobs), scheduler_(make_scheduler(scheduler)), period_(period_s), rng_(seed),
-        failures_(failures), max_events_(max_events), busy_(pools.size(), 0), down_(pools.size(), 0),
-        pending_(pools.size()), running_(pools.size()), repairs_(pools.size())
+        failures_(failures), max_events_(max_events), share_(share), busy_(pools.size(), 0), down_(pools.size(), 0),
+        pending_(pools.size()), running_(pools.size()), repairs_(pools.size()), held_(pools.size())
   {
     res_.start_s.assign(jobs.size(), -1);
     res_.end_s.assign(jobs.size(), -1);
+    res_.nodes.resize(jobs.size());
+    for (size_t p = 0; p < pools.size(); ++p) {
+      held_[p].assign(static_cast<size_t>(pools[p].nodes), 0);
+      topology_.push_back(pools[p].topology);
+      if (topology_.back().leaf.size() != static_cast<size_t>(pools[p].nodes))
+        topology_.back() = NodeTopology{std::vector<int>(held_[p].size(), 0), std::vector<int>(held_[p].size(), 0)};
+    }
+    end_at_.assign(jobs.size(), 0);
+    factor_.assign(jobs.size(), 1.0);
+    done_work_.assign(jobs.size(), 0);
+    since_.assign(jobs.size(), 0);
+    version_.assign(jobs.size(), 0);
     res_.failures.assign(pools.size(), 0);
     res_.pool_busy_node_s.assign(pools.size(), 0);
     res_.period_s = period_s;
@@ -88,7 +101,7 @@ private:
     throw core::Error("internal: the queue did not drain (" __FILE__ ")");
   }
 
-  void push(double t, Kind k, int who) { events_.push(Event{t, k, seq_++, who}); }
+  void push(double t, Kind k, int who, int version = 0) { events_.push(Event{t, k, seq_++, who, version}); }
 
   void next_failure(int p, double from)
   {
@@ -105,9 +118,14 @@ private:
       pending_[jobs_[e.who].pool].push_back(e.who);
       break;
     case Kind::job_end: {
+      if (e.version != version_[e.who])
+        break; // an end estimate the set's change replaced
       const int p = jobs_[e.who].pool;
       busy_[p] -= jobs_[e.who].nodes;
       running_[p].erase(std::find(running_[p].begin(), running_[p].end(), e.who));
+      for (int n : res_.nodes[e.who])
+        held_[p][static_cast<size_t>(n)] = 0;
+      changed_.insert(p);
       res_.end_s[e.who] = e.t;
       res_.makespan_s = std::max(res_.makespan_s, e.t);
       ++done_;
@@ -145,13 +163,50 @@ private:
       for (int j : scheduler_->pick(pending, view)) {
         if (jobs_[j].nodes > pools_[p].nodes - down_[p] - busy_[p])
           throw core::Error("internal: scheduler started a job that does not fit (" __FILE__ ")");
+        std::vector<char> free(held_[p].size());
+        for (size_t n = 0; n < free.size(); ++n)
+          free[n] = held_[p][n] ? 0 : 1;
+        auto nodes = place_nodes(jobs_[j].placement, jobs_[j].nodes, free, topology_[p]);
+        if (nodes.empty())
+          continue; // its explicit nodes are held: it waits for them
+        for (int n : nodes)
+          held_[p][static_cast<size_t>(n)] = 1;
+        res_.nodes[j] = std::move(nodes);
         busy_[p] += jobs_[j].nodes;
         running_[p].push_back(j);
         res_.start_s[j] = now;
-        push(now + jobs_[j].run_s, Kind::job_end, j);
+        end_at_[j] = now + jobs_[j].run_s;
+        since_[j] = now;
+        push(end_at_[j], Kind::job_end, j, version_[j]);
         pending_[p].erase(std::find(pending_[p].begin(), pending_[p].end(), j));
+        changed_.insert(static_cast<int>(p));
       }
     }
+    reshare(now);
+  }
+
+  /// With a share function: the pools whose running set changed get their jobs' factors again, and every
+  /// job whose factor changed a new end estimate (the work done so far at the old factor kept).
+  void reshare(double now)
+  {
+    if (share_ != nullptr)
+      for (int p : changed_) {
+        std::vector<std::vector<int>> nodes;
+        for (int j : running_[p])
+          nodes.push_back(res_.nodes[j]);
+        const std::vector<double> f = running_[p].empty() ? std::vector<double>() : (*share_)(p, running_[p], nodes);
+        for (size_t k = 0; k < running_[p].size(); ++k) {
+          const int j = running_[p][k];
+          if (f.at(k) == factor_[j] || jobs_[j].run_s <= 0)
+            continue;
+          done_work_[j] += (now - since_[j]) / (jobs_[j].run_s * factor_[j]);
+          since_[j] = now;
+          factor_[j] = f.at(k);
+          end_at_[j] = now + std::max(0.0, 1.0 - done_work_[j]) * jobs_[j].run_s * factor_[j];
+          push(end_at_[j], Kind::job_end, j, ++version_[j]);
+        }
+      }
+    changed_.clear();
   }
 
   /// When nodes of pool p come back: running jobs' ends and pending repairs.
@@ -159,7 +214,7 @@ private:
   {
     std::vector<PoolView::Release> out;
     for (int j : running_[p])
-      out.push_back({res_.start_s[j] + jobs_[j].run_s, jobs_[j].nodes});
+      out.push_back({end_at_[j], jobs_[j].nodes});
     for (double t : repairs_[p])
       out.push_back({t, 1});
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
@@ -221,9 +276,17 @@ private:
   std::mt19937_64 rng_;
   bool failures_;
   long max_events_;
+  const ShareFn* share_;
   std::vector<int> busy_, down_;
   std::vector<std::vector<int>> pending_, running_;
   std::vector<std::multiset<double>> repairs_; ///< per pool: when each node in repair returns
+  std::vector<std::vector<char>> held_;        ///< per pool and node: held by a running job
+  std::vector<NodeTopology> topology_;         ///< per pool
+  std::set<int> changed_;                      ///< pools whose running set changed at this time
+  /// Per job: the current end estimate, step-time factor, share of the run done until `since_`, and the
+  /// version of its end event.
+  std::vector<double> end_at_, factor_, done_work_, since_;
+  std::vector<int> version_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   long seq_ = 0;
   long handled_ = 0;
@@ -234,12 +297,13 @@ private:
 } // namespace
 
 QueueResult run_queue(const std::vector<QueuePool>& pools, const std::vector<QueueJob>& jobs,
-                      const std::string& scheduler, double period_s, uint64_t seed, bool node_failures, long max_events)
+                      const std::string& scheduler, double period_s, uint64_t seed, bool node_failures, long max_events,
+                      const ShareFn* share)
 {
   for (const auto& j : jobs)
     if (j.pool < 0 || static_cast<size_t>(j.pool) >= pools.size() || j.nodes > pools[j.pool].nodes || j.run_s < 0)
       throw core::Error("internal: a queue job does not fit its pool (" __FILE__ ")");
-  return QueueSim(pools, jobs, scheduler, period_s, seed, node_failures, max_events).run();
+  return QueueSim(pools, jobs, scheduler, period_s, seed, node_failures, max_events, share).run();
 }
 
 } // namespace trainsim::cluster

@@ -4,8 +4,10 @@
 #include <string>
 
 #include <simgrid/plugins/energy.h>
+#include <simgrid/plugins/load.h>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Link.hpp>
 
 #include "FidelityChoice.hpp"
 #include "Reduction.hpp"
@@ -315,7 +317,154 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   return r;
 }
 
+/// Each fabric tier's load over [0, seconds]: what its links carried (SimGrid's link load plugin, tracking
+/// every built link) against their capacity; links left out of the build carried nothing.
+std::vector<TierLoad> tier_loads(const topology::Fabric& fabric, double seconds)
+{
+  std::vector<TierLoad> out;
+  std::vector<double> bytes, capacity;
+  std::map<std::string, size_t> index;
+  for (const auto& l : fabric.links()) {
+    const auto [it, fresh] = index.emplace(topology::to_string(l.kind), out.size());
+    if (fresh) {
+      out.push_back({it->first, 0, 0, 0});
+      bytes.push_back(0);
+      capacity.push_back(0);
+    }
+    const size_t t = it->second;
+    ++out[t].links;
+    capacity[t] += 2 * l.bandwidth;
+    for (const char* dir : {"_UP", "_DOWN"})
+      if (const sg4::Link* link = sg4::Link::by_name_or_null(l.name + dir)) {
+        const double b = sg_link_get_cum_load(link);
+        bytes[t] += b;
+        if (seconds > 0)
+          out[t].busiest_link = std::max(out[t].busiest_link, b / (l.bandwidth * seconds));
+      }
+  }
+  for (size_t t = 0; t < out.size(); ++t)
+    out[t].utilisation = seconds > 0 && capacity[t] > 0 ? bytes[t] / (capacity[t] * seconds) : 0;
+  return out;
+}
+
+/// The contexts of the jobs of a shared simulation, each at full fidelity on its nodes of the fabric.
+std::unique_ptr<SimContext> shared_context(const SharedJob& job, size_t index, const platform::Platform& plat,
+                                           const topology::Fabric& fabric, const scenario::Calibration& cal)
+{
+  const auto& s = *job.scenario;
+  const auto& p = s.parallelism;
+  topology::Placement placement(p.tp, s.grad_replicas(), p.pp, job.nodes, fabric.accelerators_per_node());
+  ReductionPlan plan = plan_reduction(fabric, placement, true);
+  plan.link_scale.clear(); // checked empty by the caller (hashed trunks are refused); one platform for all jobs
+  const int replicas = static_cast<int>(plan.replicas.size());
+  auto ctx = std::unique_ptr<SimContext>(new SimContext{s,
+                                                        *job.workload,
+                                                        plat,
+                                                        cal,
+                                                        placement,
+                                                        plan,
+                                                        CollectiveRunner(plat, cal, true),
+                                                        sg4::Barrier::create(static_cast<unsigned>(p.pp * replicas)),
+                                                        std::vector<DpStream>(static_cast<size_t>(p.pp)),
+                                                        std::vector<StageBreakdown>(static_cast<size_t>(p.pp)),
+                                                        {},
+                                                        {},
+                                                        s.simulation.steps,
+                                                        0,
+                                                        0,
+                                                        nullptr});
+  ctx->runner.set_algorithm(p.collectives.at("dp"), s);
+  ctx->variability = ComputeVariability(s, cal);
+  ctx->host_overhead = host_overhead(s, cal);
+  ctx->reuse = false; // another job's traffic can change any activity: simulate every one
+  ctx->busy.resize(static_cast<size_t>(p.pp));
+  ctx->mailbox_prefix = "job" + std::to_string(index) + ":";
+  if (job.workload->streams.params)
+    ctx->gather_streams.resize(static_cast<size_t>(p.pp));
+  return ctx;
+}
+
+/// Checks a shared simulation's jobs: disjoint nodes within the fabric, fixed steps, sprayed trunks.
+std::vector<char> shared_hosts(const std::vector<SharedJob>& jobs, const topology::Fabric& fabric)
+{
+  if (fabric.hashed_trunks())
+    throw core::Error("internal: jobs sharing a fabric need sprayed trunks (the caller refuses ecmp)");
+  const int per_node = fabric.accelerators_per_node();
+  std::vector<char> used(static_cast<size_t>(fabric.accelerators()), 0);
+  for (const auto& job : jobs) {
+    const auto& p = job.scenario->parallelism;
+    const long ranks = static_cast<long>(p.tp) * job.scenario->grad_replicas() * p.pp;
+    if (job.scenario->simulation.steps_auto || ranks > static_cast<long>(job.nodes.size()) * per_node)
+      throw core::Error("internal: a shared job has automatic steps or more ranks than its nodes hold");
+    for (int n : job.nodes) {
+      if (n < 0 || n >= fabric.nodes())
+        throw core::Error("internal: a shared job's node " + std::to_string(n) + " is not in the fabric");
+      for (int a = n * per_node; a < (n + 1) * per_node; ++a) {
+        if (used[static_cast<size_t>(a)])
+          throw core::Error("internal: two shared jobs hold node " + std::to_string(n));
+        used[static_cast<size_t>(a)] = 1;
+      }
+    }
+  }
+  return used;
+}
+
+SharedResult run_shared_here(const std::vector<SharedJob>& jobs, const topology::Fabric& fabric,
+                             const scenario::Scenario& platform_scenario, const scenario::Calibration& cal)
+{
+  const std::vector<char> used = shared_hosts(jobs, fabric);
+  auto engine = make_engine(cal);
+  sg_link_load_plugin_init(); // before the platform exists
+  auto plat = platform::Platform::build(fabric, platform_scenario, {}, &used);
+  for (const auto& l : fabric.links())
+    for (const char* dir : {"_UP", "_DOWN"})
+      if (const sg4::Link* link = sg4::Link::by_name_or_null(l.name + dir))
+        sg_link_load_track(link);
+  std::vector<std::unique_ptr<SimContext>> contexts;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    contexts.push_back(shared_context(jobs[j], j, *plat, fabric, cal));
+    for (int stage = 0; stage < jobs[j].scenario->parallelism.pp; ++stage)
+      start_stage(*contexts.back(), stage, jobs[j].workload->streams.params);
+  }
+  engine->run();
+  SharedResult r;
+  const FidelityChoice choice{Fidelity::full, "jobs sharing the fabric (every job in full)"};
+  for (auto& ctx : contexts) {
+    r.jobs.push_back(collect_result(*ctx, choice));
+    r.simulated_seconds = std::max(r.simulated_seconds, r.jobs.back().simulated_seconds);
+  }
+  r.tiers = tier_loads(fabric, r.simulated_seconds);
+  (void)engine.release(); // as in run_here: left to the child's exit
+  (void)plat.release();
+  for (auto& ctx : contexts)
+    (void)ctx.release();
+  return r;
+}
+
 } // namespace
+
+SharedResult simulate_shared(const std::vector<SharedJob>& jobs, const topology::Fabric& fabric,
+                             const scenario::Scenario& platform_scenario, const scenario::Calibration& cal)
+{
+  auto j = in_child([&] {
+    SharedResult r = run_shared_here(jobs, fabric, platform_scenario, cal);
+    nlohmann::json out{{"simulated_seconds", r.simulated_seconds},
+                       {"jobs", nlohmann::json::array()},
+                       {"tiers", nlohmann::json::array()}};
+    for (const auto& job : r.jobs)
+      out["jobs"].push_back(job.to_json());
+    for (const auto& t : r.tiers)
+      out["tiers"].push_back({t.tier, t.links, t.utilisation, t.busiest_link});
+    return out;
+  });
+  SharedResult r;
+  r.simulated_seconds = j.at("simulated_seconds").get<double>();
+  for (const auto& job : j.at("jobs"))
+    r.jobs.push_back(SimResult::from_json(job));
+  for (const auto& t : j.at("tiers"))
+    r.tiers.push_back({t.at(0).get<std::string>(), t.at(1).get<long>(), t.at(2).get<double>(), t.at(3).get<double>()});
+  return r;
+}
 
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options)

@@ -29,9 +29,9 @@ double now()
 /// Relative change between two consecutive steps below which the step time is steady.
 constexpr double steady_tolerance = 1e-4;
 
-std::string mailbox_name(int replica, const std::string& tag)
+std::string mailbox_name(const std::string& job, int replica, const std::string& tag)
 {
-  return std::to_string(replica) + "/" + tag;
+  return job + std::to_string(replica) + "/" + tag;
 }
 
 /// A pipeline send not yet waited for by its sender, and the mailbox it went to.
@@ -467,7 +467,7 @@ double StageRun::on_send(const workload::Op& op, double t0)
     payload = p.get();
     ctx_.payloads.push_back(std::move(p));
   }
-  sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(d_, op.tag));
+  sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, op.tag));
   sends_.push_back({mb->put_async(payload, op.bytes), mb});
   ++ctx_.pipeline_transfers;
   retire_delivered(sends_, ctx_.delivered, [&](double a, double b) { busy("pp", a, b); });
@@ -477,7 +477,7 @@ double StageRun::on_send(const workload::Op& op, double t0)
 double StageRun::on_recv(const workload::Op& op, double t0)
 {
   void* data = nullptr;
-  sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(d_, op.tag));
+  sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, op.tag));
   sg4::CommPtr c = mb->get_async<void>(&data);
   c->wait();
   ++ctx_.delivered[mb]; // its sender may now wait for it at no cost (retire_delivered)

@@ -88,6 +88,9 @@ struct SimContext {
   /// Per pipeline mailbox: messages received and not yet waited for by their sender (StageActor.cpp,
   /// retire_delivered).
   std::unordered_map<simgrid::s4u::Mailbox*, long> delivered;
+  /// Prefix of this job's pipeline mailboxes: empty alone, "jobN:" when jobs share one simulation
+  /// (simulate_shared), so that no two jobs' messages meet.
+  std::string mailbox_prefix;
 };
 
 /// Length of the union of intervals (sorts them).

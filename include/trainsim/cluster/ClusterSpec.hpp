@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trainsim/cluster/NodePlacement.hpp"
+
 namespace trainsim::scenario {
 class Catalog;
 }
@@ -26,6 +28,7 @@ struct JobSpec {
   double submit_s = 0; ///< from the start of the period
   int nodes = 0;
   int priority = 0;                                        ///< higher first (scheduler `priority`)
+  PlacementSpec placement; ///< /jobs/N/placement; none: not simulated with other jobs (docs/cluster.md)
   nlohmann::json model, training, parallelism, simulation; ///< passed to the scenario parser as written
 };
 

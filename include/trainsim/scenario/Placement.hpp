@@ -1,4 +1,7 @@
 #pragma once
+#include <memory>
+#include <utility>
+#include <vector>
 
 namespace trainsim::scenario {
 
@@ -15,17 +18,33 @@ struct RankCoord {
 class Placement {
 public:
   Placement(int tp, int dp, int pp) : tp_(tp), dp_(dp), pp_(pp) {}
-  int accelerator(RankCoord c) const { return c.tp + tp_ * (c.dp + dp_ * c.pp); }
+  /// A job placed on nodes of a larger, shared fabric (`trainsim cluster`, docs/cluster.md): its node k (ranks
+  /// k*per_node .. k*per_node+per_node-1 in the order above) is the fabric's node nodes[k].
+  Placement(int tp, int dp, int pp, std::vector<int> nodes, int per_node)
+      : tp_(tp), dp_(dp), pp_(pp), per_node_(per_node),
+        nodes_(std::make_shared<const std::vector<int>>(std::move(nodes)))
+  {
+  }
+  int accelerator(RankCoord c) const
+  {
+    const int r = c.tp + tp_ * (c.dp + dp_ * c.pp);
+    return nodes_ ? (*nodes_)[static_cast<size_t>(r / per_node_)] * per_node_ + r % per_node_ : r;
+  }
+  /// The rank coordinates of an accelerator of an unmapped placement (rank r on accelerator r).
   RankCoord coord(int accelerator) const
   {
     return {accelerator % tp_, (accelerator / tp_) % dp_, accelerator / (tp_ * dp_)};
   }
+  /// Whether ranks run on nodes of a shared fabric (the constructor with `nodes`).
+  bool mapped() const { return nodes_ != nullptr; }
   int tp() const { return tp_; }
   int dp() const { return dp_; }
   int pp() const { return pp_; }
 
 private:
   int tp_, dp_, pp_;
+  int per_node_ = 1;
+  std::shared_ptr<const std::vector<int>> nodes_; ///< null: rank r on accelerator r
 };
 
 } // namespace trainsim::scenario

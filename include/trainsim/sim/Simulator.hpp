@@ -74,6 +74,38 @@ struct SimResult {
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options = {});
 
+/// One job of a shared simulation: its scenario (its own /cluster is not used; its nodes are `nodes`), its
+/// workload and the nodes of the shared fabric its ranks run on (its node k is the fabric's node nodes[k]).
+struct SharedJob {
+  const scenario::Scenario* scenario = nullptr;
+  const workload::Workload* workload = nullptr;
+  std::vector<int> nodes;
+};
+
+/// A fabric tier's load over a shared simulation (tiers as topology::LinkKind names).
+struct TierLoad {
+  std::string tier;
+  long links = 0;          ///< the tier's links in the fabric
+  double utilisation = 0;  ///< bytes carried / (both directions' capacity of all its links x simulated time)
+  double busiest_link = 0; ///< the busiest link direction's mean load / its capacity
+};
+
+/// What simulate_shared returns: one SimResult per job (in order) and the tiers' load.
+struct SharedResult {
+  std::vector<SimResult> jobs;
+  std::vector<TierLoad> tiers;
+  double simulated_seconds = 0; ///< until the last job's last step
+};
+
+/// Several jobs at once on one fabric in one SimGrid simulation (docs/cluster.md, "Jobs sharing the
+/// fabric"): every job's ranks run at full fidelity (no symmetry reduction: the jobs break it) on its nodes,
+/// so its flows contend with the other jobs' on every link they share. Each job runs its own
+/// /simulation/steps (fixed: automatic steps are not decided here). The jobs' nodes must be disjoint and
+/// within the fabric; they all take the accelerator of `platform_scenario` (one pool). Reuse of identical
+/// activities is off (another job's traffic can change any of them). Runs in a child process.
+SharedResult simulate_shared(const std::vector<SharedJob>& jobs, const topology::Fabric& fabric,
+                             const scenario::Scenario& platform_scenario, const scenario::Calibration& cal);
+
 /// The fidelity a simulation of `s` with `options` uses, and why.
 struct FidelityChoice {
   Fidelity fidelity = Fidelity::reduced;

@@ -11,6 +11,7 @@
 #include "Reduction.hpp"
 #include "Reuse.hpp"
 #include "StageActor.hpp"
+#include "SteadyState.hpp"
 #include "trainsim/core/ChildProcess.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Log.hpp"
@@ -320,7 +321,29 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options)
 {
-  return SimResult::from_json(in_child([&] { return run_here(s, w, fabric, cal, options).to_json(); }));
+  auto once = [&](const scenario::Scenario& sc, const workload::Workload& wk) {
+    return SimResult::from_json(in_child([&] { return run_here(sc, wk, fabric, cal, options).to_json(); }));
+  };
+  // Steady-state extrapolation (SteadyState.hpp): the step at three small micro-batch counts, extrapolated
+  // to the scenario's when every figure is affine; else the whole step.
+  const SteadyStatePlan plan = plan_steady_state(s, options);
+  std::string why = plan.reason;
+  if (!plan.points.empty()) {
+    std::vector<SimResult> runs;
+    for (long m : plan.points) {
+      const auto sm = with_microbatches(s, m);
+      runs.push_back(once(sm, workload::build_workload(sm, cal)));
+    }
+    if (auto r = extrapolate(runs, plan, s.micro_batches_per_replica(), s.simulation, why)) {
+      core::logger("sim")->info("step {}", r->extrapolation);
+      return *r;
+    }
+    why = "off: " + why + "; the whole step was simulated";
+    core::logger("sim")->info("steady-state extrapolation {}", why);
+  }
+  SimResult r = once(s, w);
+  r.extrapolation = why;
+  return r;
 }
 
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,

@@ -164,6 +164,8 @@ void start_stage(SimContext& ctx, int stage, bool gathers)
         stream.expert_groups.push_back(std::move(group));
       }
     stream.expert_ring_latency = ctx.runner.ring_latency(stream.expert_groups);
+    if (!plan.expert_keep.empty())
+      stream.expert_keep = plan.expert_keep[static_cast<size_t>(stage)];
   }
   if (w.streams.shard > 0) // HSDP: shard groups of consecutive ranks, replica groups across them
     hsdp_groups(stream, placement, plan.rails, s.grad_replicas(), w.streams.shard, stage, ctx.runner);
@@ -256,6 +258,10 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   const FidelityChoice choice = choose_fidelity(s, fabric, opt);
   const bool full = choice.fidelity == Fidelity::full;
   ReductionPlan plan = plan_reduction(fabric, placement, full);
+  // Reduced: the expert-data-parallel rings' free flows elided too (one per route profile), where every
+  // other simulated flow is known (no context-parallel transfers).
+  if (!full && !plan.keep.empty() && w.streams.expert_dp > 1 && p.cp == 1)
+    plan.expert_keep = expert_ring_flows_to_keep(fabric, placement, plan.rails, plan.link_scale, p.ep);
   const auto t_start = std::chrono::steady_clock::now();
   auto seconds_since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();

@@ -675,7 +675,8 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     stream.jobs.pop_front();
     const double t0 = now();
     if (job.expert)
-      ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency);
+      ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency,
+                     stream.expert_keep.empty() ? nullptr : &stream.expert_keep);
     else if (job.group == workload::DpGroup::shard)
       ctx.runner.run(stream.shard_groups, job.kind, job.bytes, stream.shard_ring_latency);
     else if (job.group == workload::DpGroup::replica)

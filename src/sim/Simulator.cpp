@@ -342,6 +342,10 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
     }
     if (auto r = extrapolate(runs, plan, s.micro_batches_per_replica(), s.simulation, why)) {
       core::logger("sim")->info("step {}", r->extrapolation);
+      // A trace records every micro-batch of its step: the whole step is simulated for it, and the report
+      // stays that of the untraced run (the extrapolated figures).
+      if (options.trace_step >= 0)
+        r->trace = once(s, w).trace;
       return *r;
     }
     why = "off: " + why + "; the whole step was simulated";

@@ -97,13 +97,11 @@ std::string steps_mismatch(const std::vector<double>& t, const scenario::Simulat
 
 } // namespace
 
-SteadyStatePlan plan_steady_state(const scenario::Scenario& s, const SimOptions& options)
+SteadyStatePlan plan_steady_state(const scenario::Scenario& s, const SimOptions& /*options*/)
 {
   const std::string& mode = s.simulation.extrapolate;
   if (mode == "never")
     return {{}, "off: /simulation/extrapolate is false"};
-  if (options.trace_step >= 0)
-    return {{}, "off: a traced run (--trace) simulates every micro-batch of the step it records"};
   const long m = s.micro_batches_per_replica(), u = s.parallelism.pp;
   const long m1 = 2 * u + m % u, m2 = m1 + u, m3 = m2 + u;
   const std::vector<long> points{m1, m2, m3};

@@ -13,7 +13,8 @@ namespace trainsim::sim {
 /// the number of micro-batches m: each further micro-batch (of the same residue modulo pp) adds the same
 /// period. The step is simulated at three counts m1 < m2 < m3 (m1 = 2 pp + m mod pp, then m1 + pp, m1 + 2 pp:
 /// warm-up and cool-down whole, every schedule's constraint kept) and extrapolated to m when the second
-/// difference of every figure is zero within the tolerance; otherwise the whole step is simulated.
+/// difference of every figure is zero within the tolerance; otherwise the whole step is simulated. A traced
+/// run reports the same figures; its trace comes from a simulation of the whole step (simulate()).
 struct SteadyStatePlan {
   std::vector<long> points; ///< m1, m2, m3; empty: simulate the step as it is
   std::string reason;       ///< why (report field simulation.extrapolation)

@@ -5,6 +5,7 @@
 #include "../src/sim/FidelityChoice.hpp"
 #include "../src/sim/Reduction.hpp"
 #include "../src/sim/Reuse.hpp"
+#include "../src/sim/SteadyState.hpp"
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/sim/Simulator.hpp"
@@ -108,4 +109,80 @@ TEST_CASE("reuse of identical activities gives the report of the simulation with
     }
     CHECK(b.sim.comm_bytes.at("tp") == Approx(a.sim.comm_bytes.at("tp")).epsilon(1e-12));
   }
+}
+
+TEST_CASE("steady-state extrapolation gives the report of the whole step", "[speed][sim]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  for (const char* schedule : {"1f1b", "interleaved"}) {
+    auto s = job(8, 2, 4, rail2);
+    s.training.global_batch_size = 4 * 34; // 34 micro-batches per replica: points 4, 6, 8
+    s.parallelism.schedule = schedule;
+    s.parallelism.vpp = std::string(schedule) == "interleaved" ? 2 : 1;
+    auto whole = s;
+    whole.simulation.extrapolate = "never";
+    auto a = cli::run_scenario(whole, cat);
+    auto b = cli::run_scenario(s, cat);
+    CHECK(a.sim.extrapolated_from.empty());
+    CHECK(a.sim.extrapolation == "off: /simulation/extrapolate is false");
+    CHECK(b.sim.extrapolated_from == std::vector<long>{4, 6, 8});
+    CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(1e-9));
+    CHECK(b.sim.accelerator_energy_per_step_j == Approx(a.sim.accelerator_energy_per_step_j).epsilon(1e-9));
+    CHECK(b.sim.transfers == a.sim.transfers);
+    CHECK(b.sim.executions == a.sim.executions);
+    CHECK(b.sim.replayed == a.sim.replayed);
+    REQUIRE(a.sim.stages.size() == b.sim.stages.size());
+    for (size_t i = 0; i < a.sim.stages.size(); ++i) {
+      for (const auto& part : result::parts)
+        CHECK(b.sim.stages[i].*part.field == Approx(a.sim.stages[i].*part.field).epsilon(1e-9).margin(1e-9));
+      CHECK(b.sim.stages[i].energy_j == Approx(a.sim.stages[i].energy_j).epsilon(1e-9));
+      for (const auto& [kind, t] : a.sim.stages[i].comm_total)
+        CHECK(b.sim.stages[i].comm_total.at(kind) == Approx(t).epsilon(1e-9).margin(1e-9));
+    }
+    for (const auto& [kind, bytes] : a.sim.comm_bytes)
+      CHECK(b.sim.comm_bytes.at(kind) == Approx(bytes).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("steady-state extrapolation runs only where it is worth it and exact", "[speed]")
+{
+  auto s = job(8, 2, 4, rail2);
+  s.training.global_batch_size = 4 * 18;
+  CHECK(sim::plan_steady_state(s, {}).points == std::vector<long>{4, 6, 8}); // 18 = 4 + 6 + 8
+  s.training.global_batch_size = 4 * 17;                                     // odd: 5, 7, 9 cost more than 17
+  CHECK(sim::plan_steady_state(s, {}).points.empty());
+  s.simulation.extrapolate = "always";
+  CHECK(sim::plan_steady_state(s, {}).points == std::vector<long>{5, 7, 9});
+  s.training.global_batch_size = 4 * 9; // no more than the last point
+  CHECK(sim::plan_steady_state(s, {}).points.empty());
+  s.training.global_batch_size = 4 * 64;
+  sim::SimOptions traced;
+  traced.trace_step = 0; // the same points: a traced run reports what an untraced one does
+  CHECK(sim::plan_steady_state(s, traced).points == std::vector<long>{4, 6, 8});
+  CHECK(sim::with_microbatches(s, 6).micro_batches_per_replica() == 6);
+
+  // A figure that is not affine in micro-batches: the whole step runs instead.
+  const auto plan = sim::plan_steady_state(s, {});
+  std::vector<sim::SimResult> runs(3);
+  for (int i = 0; i < 3; ++i) {
+    runs[static_cast<size_t>(i)].step_times_s = {1.0 + i};
+    runs[static_cast<size_t>(i)].simulated_seconds = 1.0 + i;
+    runs[static_cast<size_t>(i)].stages.resize(1);
+    runs[static_cast<size_t>(i)].stages[0].compute = 0.5 + 0.5 * i;
+    runs[static_cast<size_t>(i)].transfers = 10 + 4 * i;
+  }
+  std::string why;
+  auto r = sim::extrapolate(runs, plan, 64, s.simulation, why);
+  REQUIRE(r);
+  CHECK(why.empty());
+  CHECK(r->step_time_s == Approx(1.0 + (64 - 4) / 2.0));
+  CHECK(r->stages[0].compute == Approx(0.5 + 0.5 * (64 - 4) / 2.0));
+  CHECK(r->transfers == 10 + 4 * (64 - 4) / 2);
+  runs[2].stages[0].bubble = 1e-6; // second difference 1e-6 against a step of 31 s, times 29
+  CHECK_FALSE(sim::extrapolate(runs, plan, 64, s.simulation, why));
+  CHECK(why.find("pipeline_bubble_s is not affine") != std::string::npos);
+  runs[2].stages[0].bubble = 0;
+  runs[2].transfers += 1;
+  CHECK_FALSE(sim::extrapolate(runs, plan, 64, s.simulation, why));
+  CHECK(why.find("transfers") != std::string::npos);
 }

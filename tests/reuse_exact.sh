@@ -1,31 +1,57 @@
 #!/usr/bin/env bash
-# Reuse of identical activities is exact (issue 20, docs/performance.md): the report of a scenario run with
-# /simulation/reuse off (every activity simulated) and on (identical ones replayed) must agree to 1e-9
-# relative in every number, except the counts of issued and replayed activities (simulation.transfers,
-# simulation.executions, simulation.replayed). Usage: BIN SCENARIO [FIDELITY]
+# A switch of the engine that must not change a number (issue 20, docs/performance.md): the report of a
+# scenario run with the switch off and on must agree to 1e-9 relative in every number.
+#   reuse (the default): /simulation/reuse off (every activity simulated) and on (identical ones replayed);
+#     the counts of issued and replayed activities (simulation.transfers, executions, replayed) may differ.
+#   extrapolate: /simulation/extrapolate false (the whole step simulated) and true (the step at three small
+#     micro-batch counts, extrapolated); the activity counts must be equal too. When the step is not
+#     extrapolated (simulation.extrapolated_from empty: too few micro-batches, or not affine), the report says
+#     why and that run is the whole step, so there is nothing to compare.
+# Usage: BIN SCENARIO [FIDELITY] [--key reuse|extrapolate] [--micro-batches M]
 # FIDELITY (full or reduced) is passed to --fidelity; without it the scenario's own (auto) choice runs.
+# --micro-batches sets global_batch_size to M x dp x micro_batch_size.
 set -uo pipefail
 bin=$1
 scenario=$2
-fidelity=${3:-}
+shift 2
+fidelity="" key=reuse mb=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --key) key=$2; shift 2 ;;
+  --micro-batches) mb=$2; shift 2 ;;
+  *) fidelity=$1; shift ;;
+  esac
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$scenario" "$tmp/off.json" "$tmp/on.json" <<'PY' || { echo "FAIL: cannot write the reuse-off/on copies"; exit 1; }
+python3 - "$scenario" "$tmp/off.json" "$tmp/on.json" "$key" "$mb" <<'PY' || { echo "FAIL: cannot write the $key off/on copies"; exit 1; }
 import json, sys
 s = json.load(open(sys.argv[1]))
+key, mb = sys.argv[4], int(sys.argv[5])
+if mb:
+    s["name"] += f"-mb{mb}"
+    s["training"]["global_batch_size"] = mb * s["parallelism"].get("dp", 1) * s["training"].get("micro_batch_size", 1)
+if key == "reuse":  # whole steps: reuse is proven on every micro-batch, not on extrapolated ones
+    s.setdefault("simulation", {})["extrapolate"] = False
 for value, path in ((False, sys.argv[2]), (True, sys.argv[3])):
-    s.setdefault("simulation", {})["reuse"] = value
+    s.setdefault("simulation", {})[key] = value
     json.dump(s, open(path, "w"), indent=2)
 PY
 args=(-q)
 [ -n "$fidelity" ] && args+=(--fidelity "$fidelity")
-"$bin" run "$tmp/on.json" --json "$tmp/on.report.json" "${args[@]}" || { echo "FAIL: reuse-on run exited $?"; exit 1; }
-"$bin" run "$tmp/off.json" --json "$tmp/off.report.json" "${args[@]}" || { echo "FAIL: reuse-off run exited $?"; exit 1; }
-python3 - "$tmp/off.report.json" "$tmp/on.report.json" "$(basename "$scenario")" <<'PY'
+"$bin" run "$tmp/on.json" --json "$tmp/on.report.json" "${args[@]}" || { echo "FAIL: $key-on run exited $?"; exit 1; }
+if [ "$key" = extrapolate ] && python3 -c 'import json,sys; sys.exit(bool(json.load(open(sys.argv[1]))["simulation"]["extrapolated_from"]))' "$tmp/on.report.json"; then
+  python3 -c 'import json,sys; why=json.load(open(sys.argv[1]))["simulation"]["extrapolation"]; print(sys.argv[2] + ": not extrapolated, the whole step ran: " + why)' "$tmp/on.report.json" "$(basename "$scenario")"
+  exit 0
+fi
+"$bin" run "$tmp/off.json" --json "$tmp/off.report.json" "${args[@]}" || { echo "FAIL: $key-off run exited $?"; exit 1; }
+python3 - "$tmp/off.report.json" "$tmp/on.report.json" "$(basename "$scenario")" "$key" <<'PY'
 import json, math, sys
 off, on = (json.load(open(p)) for p in sys.argv[1:3])
-counts = {"/simulation/transfers", "/simulation/executions", "/simulation/replayed", "/resolved_scenario/simulation/reuse",
-          "/resolved_scenario/name"}
+key = sys.argv[4]
+counts = {"/simulation/transfers", "/simulation/executions", "/simulation/replayed"} if key == "reuse" else \
+    {"/simulation/extrapolated_from", "/simulation/extrapolation"}
+counts |= {f"/resolved_scenario/simulation/{key}", "/resolved_scenario/name"}
 worst = [0.0, ""]
 def cmp(a, b, path):
     if path in counts:
@@ -50,12 +76,12 @@ def cmp(a, b, path):
         # and every time above that, must agree to 1e-9 relative.
         is_time = path.endswith("_s") or "_s/" in path
         if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 if is_time else 1e-12):
-            raise SystemExit(f"FAIL {sys.argv[3]}: {path}: reuse off {a!r}, on {b!r} (relative {d:.3g})")
+            raise SystemExit(f"FAIL {sys.argv[3]}: {path}: {key} off {a!r}, on {b!r} (relative {d:.3g})")
     elif a != b:
-        raise SystemExit(f"FAIL {sys.argv[3]}: {path}: reuse off {a!r}, on {b!r}")
+        raise SystemExit(f"FAIL {sys.argv[3]}: {path}: {key} off {a!r}, on {b!r}")
 cmp(off, on, "")
 s_off, s_on = off["simulation"], on["simulation"]
 print(f'{sys.argv[3]}: {on["simulation"]["fidelity"]}, step {on["step_time_s"]:.9f} s, largest relative difference '
-      f'{worst[0]:.3g}{" at " + worst[1] if worst[1] else ""}; activities off {s_off["transfers"] + s_off["executions"]}, '
+      f'{worst[0]:.3g}{" at " + worst[1] if worst[1] else ""}; {s_on["extrapolation"]}; activities off {s_off["transfers"] + s_off["executions"]}, '
       f'on {s_on["transfers"] + s_on["executions"]} issued + {s_on["replayed"]} replayed')
 PY

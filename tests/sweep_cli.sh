@@ -128,7 +128,8 @@ cat >site.sweep.json <<EOF
 EOF
 "$bin" --log-level info sweep site.sweep.json -j 2 --out site --reports site_reports --progress off 2>site_log.txt >/dev/null
 rc=$?
-n=$(grep -c "engine ran" site_log.txt)
+# One "[... simulated]" line per simulation (cli::run_scenario); an extrapolated step runs the engine 3 times.
+n=$(grep -c "s simulated\]" site_log.txt)
 [ $rc -eq 0 ] && [ "$(wc -l <site.jsonl)" -eq 12 ] && [ "$n" -eq 2 ] && ok "12 site points, 2 simulations" ||
   fail "site groups: rc $rc, $(wc -l <site.jsonl) points, $n simulations"
 mismatch=0

@@ -192,6 +192,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.fidelity = r.fidelity;
   m.fidelity_reason = r.fidelity_reason;
   m.replayed_activities = r.replayed;
+  m.extrapolated_from = r.extrapolated_from;
+  m.extrapolation = r.extrapolation;
   m.simulated_replicas = r.simulated_replicas;
   m.simulated_rails = r.simulated_rails;
   m.rail_note = r.rail_note;

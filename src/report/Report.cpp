@@ -168,7 +168,9 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"ecmp_trunk_share", m.ecmp_trunk_share},
                      {"transfers", m.simulated_transfers},
                      {"executions", m.simulated_executions},
-                     {"replayed", m.replayed_activities}};
+                     {"replayed", m.replayed_activities},
+                     {"extrapolated_from", m.extrapolated_from},
+                     {"extrapolation", m.extrapolation}};
   if (m.reference_step_time_s) {
     j["reference"] = {{"step_time_s", *m.reference_step_time_s},
                       {"error", (m.step_time_s - *m.reference_step_time_s) / *m.reference_step_time_s},

@@ -252,6 +252,8 @@ json simulation_json(const Simulation& sim)
   j["fidelity"] = sim.fidelity;
   if (!sim.reuse) // on by default
     j["reuse"] = false;
+  if (sim.extrapolate != "auto") // the default
+    j["extrapolate"] = sim.extrapolate == "always";
   j["variability"] = sim.variability; // at-scale mechanisms (docs/at-scale.md)
   j["host_overhead"] = sim.host_overhead;
   if (sim.stragglers.fraction > 0)

@@ -601,6 +601,13 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
                                                     "\"; valid: auto, full, reduced");
     s.simulation.seed = static_cast<std::uint64_t>(sim.get_int("seed", 0, (1L << 62), 1));
     s.simulation.reuse = sim.get_bool("reuse", true);
+    if (sim.has("extrapolate")) { // "auto" (the default), true or false
+      const auto& x = sim.raw("extrapolate");
+      if (x.is_boolean())
+        s.simulation.extrapolate = x.get<bool>() ? "always" : "never";
+      else if (!x.is_string() || x.get<std::string>() != "auto")
+        throw ConfigError("/simulation/extrapolate", "must be \"auto\", true or false, got " + brief(x));
+    }
     if (sim.has("max_memory"))
       s.simulation.max_memory_bytes = sim.get_quantity("max_memory", Dimension::bytes, 0, 1e18);
     if (sim.has("max_time"))

@@ -67,68 +67,154 @@ bool rails_symmetric(const topology::Fabric& fabric, const topology::Placement& 
   return true;
 }
 
+namespace {
+
+/// Simulated flows per directed link (index 2 * link + up), counted route by route.
+class LinkLoad {
+public:
+  explicit LinkLoad(const topology::Fabric& fabric) : fabric_(fabric), load_(2 * fabric.links().size(), 0) {}
+  void add(int a, int b, int n = 1)
+  {
+    if (a == b)
+      return;
+    hops_.clear();
+    fabric_.route(a, b, hops_);
+    for (const auto& h : hops_)
+      load_[2 * static_cast<size_t>(h.link) + (h.up ? 1 : 0)] += n;
+  }
+  /// Every flow of `ring` (member i to i+1), n times (n = -1 takes them off again).
+  void add_ring(const std::vector<int>& ring, int n = 1)
+  {
+    for (size_t i = 0; i < ring.size(); ++i)
+      add(ring[i], ring[(i + 1) % ring.size()], n);
+  }
+  /// Every data-parallel ring of `rails` and the representative replica's tensor-parallel shares and
+  /// pipeline transfers, on every stage.
+  void add_rings_and_representative(const topology::Placement& pl, const std::vector<int>& rails)
+  {
+    const int dp = pl.dp(), pp = pl.pp();
+    for (int s = 0; s < pp; ++s) {
+      for (int t : rails)
+        for (int d = 0; d < dp; ++d)
+          add(pl.accelerator({t, d, s}), pl.accelerator({t, (d + 1) % dp, s}));
+      for (int t = 0; t < pl.tp(); ++t) {
+        add(pl.accelerator({t, 0, s}), pl.accelerator({(t + 1) % pl.tp(), 0, s}));
+        if (s + 1 < pp) {
+          add(pl.accelerator({t, 0, s}), pl.accelerator({t, 0, s + 1}));
+          add(pl.accelerator({t, 0, s + 1}), pl.accelerator({t, 0, s}));
+        }
+      }
+      if (pp > 1) { // interleaved schedules also send from the last stage to the first
+        add(pl.accelerator({0, 0, pp - 1}), pl.accelerator({0, 0, 0}));
+        add(pl.accelerator({0, 0, 0}), pl.accelerator({0, 0, pp - 1}));
+      }
+    }
+  }
+  /// Which flows of `ring` (member i to i+1) to issue: all but the second and later free flows (every
+  /// directed link carries this flow alone) of one route profile.
+  std::vector<char> keep(const std::vector<int>& ring, const std::vector<double>& scale)
+  {
+    const auto& links = fabric_.links();
+    const size_t n = ring.size();
+    std::vector<char> k(n, 1);
+    std::set<std::vector<double>> seen; // route profiles of free flows already kept
+    for (size_t i = 0; i < n; ++i) {
+      const int a = ring[i], b = ring[(i + 1) % n];
+      hops_.clear();
+      fabric_.route(a, b, hops_);
+      bool free = true;
+      std::vector<double> profile;
+      for (const auto& h : hops_) {
+        const auto l = static_cast<size_t>(h.link);
+        free = free && load_[2 * l + (h.up ? 1 : 0)] == 1;
+        profile.push_back(links[l].bandwidth * scale[l]);
+        profile.push_back(links[l].latency);
+      }
+      // Intra-node and inter-node flows are scaled by different bus efficiencies: part of the profile.
+      profile.push_back(fabric_.node_of(a) == fabric_.node_of(b) ? 0.0 : 1.0);
+      if (free && !seen.insert(profile).second)
+        k[i] = 0;
+    }
+    return k;
+  }
+
+private:
+  const topology::Fabric& fabric_;
+  std::vector<int> load_;
+  std::vector<topology::Hop> hops_;
+};
+
+std::vector<double> link_scales(const topology::Fabric& fabric, const std::vector<std::pair<int, double>>& link_scale)
+{
+  std::vector<double> scale(fabric.links().size(), 1.0);
+  for (const auto& [l, f] : link_scale)
+    scale[static_cast<size_t>(l)] = f;
+  return scale;
+}
+
+/// The members of expert-data-parallel ring `e` of rail `t` at stage `s` (data-parallel indices e + k ep).
+std::vector<int> expert_ring(const topology::Placement& pl, int t, int e, int ep, int s)
+{
+  std::vector<int> ring;
+  for (int d = e; d < pl.dp(); d += ep)
+    ring.push_back(pl.accelerator({t, d, s}));
+  return ring;
+}
+
+} // namespace
+
 std::vector<std::vector<std::vector<char>>> ring_flows_to_keep(const topology::Fabric& fabric,
                                                                const topology::Placement& pl,
                                                                const std::vector<int>& rails,
                                                                const std::vector<std::pair<int, double>>& link_scale)
 {
   const int dp = pl.dp(), pp = pl.pp();
-  const auto& links = fabric.links();
-  std::vector<double> scale(links.size(), 1.0);
-  for (const auto& [l, f] : link_scale)
-    scale[static_cast<size_t>(l)] = f;
-  // Simulated flows per directed link (index 2 * link + up).
-  std::vector<int> load(2 * links.size(), 0);
-  std::vector<topology::Hop> hops;
-  auto add_route = [&](int a, int b) {
-    if (a == b)
-      return;
-    hops.clear();
-    fabric.route(a, b, hops);
-    for (const auto& h : hops)
-      ++load[2 * static_cast<size_t>(h.link) + (h.up ? 1 : 0)];
-  };
-  for (int s = 0; s < pp; ++s) {
-    for (int t : rails)
-      for (int d = 0; d < dp; ++d)
-        add_route(pl.accelerator({t, d, s}), pl.accelerator({t, (d + 1) % dp, s}));
-    // The representative replica's other traffic: tensor-parallel ring shares and pipeline transfers.
-    for (int t = 0; t < pl.tp(); ++t) {
-      add_route(pl.accelerator({t, 0, s}), pl.accelerator({(t + 1) % pl.tp(), 0, s}));
-      if (s + 1 < pp) {
-        add_route(pl.accelerator({t, 0, s}), pl.accelerator({t, 0, s + 1}));
-        add_route(pl.accelerator({t, 0, s + 1}), pl.accelerator({t, 0, s}));
-      }
-    }
-    if (pp > 1) { // interleaved schedules also send from the last stage to the first
-      add_route(pl.accelerator({0, 0, pp - 1}), pl.accelerator({0, 0, 0}));
-      add_route(pl.accelerator({0, 0, 0}), pl.accelerator({0, 0, pp - 1}));
-    }
-  }
+  const auto scale = link_scales(fabric, link_scale);
+  LinkLoad load(fabric);
+  load.add_rings_and_representative(pl, rails);
   std::vector<std::vector<std::vector<char>>> keep(static_cast<size_t>(pp));
   for (int s = 0; s < pp; ++s)
     for (int t : rails) {
-      std::vector<char> k(static_cast<size_t>(dp), 1);
-      std::set<std::vector<double>> seen; // route profiles of free flows already kept
-      for (int d = 0; d < dp; ++d) {
-        const int a = pl.accelerator({t, d, s}), b = pl.accelerator({t, (d + 1) % dp, s});
-        hops.clear();
-        fabric.route(a, b, hops);
-        bool free = true;
-        std::vector<double> profile;
-        for (const auto& h : hops) {
-          const auto l = static_cast<size_t>(h.link);
-          free = free && load[2 * l + (h.up ? 1 : 0)] == 1;
-          profile.push_back(links[l].bandwidth * scale[l]);
-          profile.push_back(links[l].latency);
-        }
-        // Intra-node and inter-node flows are scaled by different bus efficiencies: part of the profile.
-        profile.push_back(fabric.node_of(a) == fabric.node_of(b) ? 0.0 : 1.0);
-        if (free && !seen.insert(profile).second)
-          k[static_cast<size_t>(d)] = 0;
-      }
-      keep[static_cast<size_t>(s)].push_back(std::move(k));
+      std::vector<int> ring;
+      for (int d = 0; d < dp; ++d)
+        ring.push_back(pl.accelerator({t, d, s}));
+      keep[static_cast<size_t>(s)].push_back(load.keep(ring, scale));
     }
+  return keep;
+}
+
+std::vector<std::vector<std::vector<char>>>
+expert_ring_flows_to_keep(const topology::Fabric& fabric, const topology::Placement& pl, const std::vector<int>& rails,
+                          const std::vector<std::pair<int, double>>& link_scale, int ep)
+{
+  const int pp = pl.pp();
+  const auto scale = link_scales(fabric, link_scale);
+  LinkLoad load(fabric);
+  load.add_rings_and_representative(pl, rails);
+  for (int s = 0; s < pp; ++s) {
+    for (int t : rails)
+      for (int e = 0; e < ep; ++e)
+        load.add_ring(expert_ring(pl, t, e, ep, s));
+    for (int j = 1; j < ep; ++j) // the representative's expert-parallel all-to-all fan-out
+      load.add(pl.accelerator({0, 0, s}), pl.accelerator({0, j, s}));
+  }
+  // A stage's dense and expert rings run one after the other on its data-parallel stream (run_dp_stream):
+  // an expert ring flow shares no time with its own stage's dense rings, which are left out of its load.
+  std::vector<std::vector<std::vector<char>>> keep(static_cast<size_t>(pp));
+  for (int s = 0; s < pp; ++s) {
+    std::vector<std::vector<int>> dense;
+    for (int t : rails) {
+      dense.emplace_back();
+      for (int d = 0; d < pl.dp(); ++d)
+        dense.back().push_back(pl.accelerator({t, d, s}));
+      load.add_ring(dense.back(), -1);
+    }
+    for (int t : rails)
+      for (int e = 0; e < ep; ++e)
+        keep[static_cast<size_t>(s)].push_back(load.keep(expert_ring(pl, t, e, ep, s), scale));
+    for (const auto& ring : dense)
+      load.add_ring(ring);
+  }
   return keep;
 }
 

@@ -24,6 +24,8 @@ struct ReductionPlan {
   /// keep[stage][rail index][i]: issue ring flow i -> i+1 of that ring (reduced: see ring_flows_to_keep;
   /// full: every flow). Empty when there are no data-parallel rings.
   std::vector<std::vector<std::vector<char>>> keep;
+  /// The same for the expert-data-parallel rings (expert_ring_flows_to_keep); empty: issue every flow.
+  std::vector<std::vector<std::vector<char>>> expert_keep;
 };
 
 /// Rail symmetry of the data-parallel rings: the rings of different tensor-parallel ranks (one per
@@ -46,6 +48,15 @@ std::vector<std::vector<std::vector<char>>> ring_flows_to_keep(const topology::F
                                                                const topology::Placement& placement,
                                                                const std::vector<int>& rails,
                                                                const std::vector<std::pair<int, double>>& link_scale);
+
+/// The same for the expert-data-parallel rings of a MoE model (members dp/ep apart: ring e of rail t holds
+/// data-parallel indices e, e + ep, ...): for every stage, [rail index x ep + e][k]. A flow is free only
+/// where no other simulated flow can share its links: every expert ring of every stage, the dense rings of
+/// the other stages (a stage's own dense and expert rings run one after the other on its data-parallel
+/// stream), the representative's tensor-parallel, pipeline and expert-parallel all-to-all transfers.
+std::vector<std::vector<std::vector<char>>>
+expert_ring_flows_to_keep(const topology::Fabric& fabric, const topology::Placement& placement,
+                          const std::vector<int>& rails, const std::vector<std::pair<int, double>>& link_scale, int ep);
 
 /// The accelerators a simulation with `plan` touches (actors, flows): every member of the data-parallel
 /// groups of the simulated rails, and every rank of the simulated replicas that runs or receives transfers

@@ -13,6 +13,7 @@
 #include "Reduction.hpp"
 #include "Reuse.hpp"
 #include "StageActor.hpp"
+#include "SteadyState.hpp"
 #include "trainsim/core/ChildProcess.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/core/Log.hpp"
@@ -165,6 +166,8 @@ void start_stage(SimContext& ctx, int stage, bool gathers)
         stream.expert_groups.push_back(std::move(group));
       }
     stream.expert_ring_latency = ctx.runner.ring_latency(stream.expert_groups);
+    if (!plan.expert_keep.empty())
+      stream.expert_keep = plan.expert_keep[static_cast<size_t>(stage)];
   }
   if (w.streams.shard > 0) // HSDP: shard groups of consecutive ranks, replica groups across them
     hsdp_groups(stream, placement, plan.rails, s.grad_replicas(), w.streams.shard, stage, ctx.runner);
@@ -257,6 +260,10 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   const FidelityChoice choice = choose_fidelity(s, fabric, opt);
   const bool full = choice.fidelity == Fidelity::full;
   ReductionPlan plan = plan_reduction(fabric, placement, full);
+  // Reduced: the expert-data-parallel rings' free flows elided too (one per route profile), where every
+  // other simulated flow is known (no context-parallel transfers).
+  if (!full && !plan.keep.empty() && w.streams.expert_dp > 1 && p.cp == 1)
+    plan.expert_keep = expert_ring_flows_to_keep(fabric, placement, plan.rails, plan.link_scale, p.ep);
   const auto t_start = std::chrono::steady_clock::now();
   auto seconds_since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -469,7 +476,33 @@ SharedResult simulate_shared(const std::vector<SharedJob>& jobs, const topology:
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options)
 {
-  return SimResult::from_json(in_child([&] { return run_here(s, w, fabric, cal, options).to_json(); }));
+  auto once = [&](const scenario::Scenario& sc, const workload::Workload& wk) {
+    return SimResult::from_json(in_child([&] { return run_here(sc, wk, fabric, cal, options).to_json(); }));
+  };
+  // Steady-state extrapolation (SteadyState.hpp): the step at three small micro-batch counts, extrapolated
+  // to the scenario's when every figure is affine; else the whole step.
+  const SteadyStatePlan plan = plan_steady_state(s, options);
+  std::string why = plan.reason;
+  if (!plan.points.empty()) {
+    std::vector<SimResult> runs;
+    for (long m : plan.points) {
+      const auto sm = with_microbatches(s, m);
+      runs.push_back(once(sm, workload::build_workload(sm, cal)));
+    }
+    if (auto r = extrapolate(runs, plan, s.micro_batches_per_replica(), s.simulation, why)) {
+      core::logger("sim")->info("step {}", r->extrapolation);
+      // A trace records every micro-batch of its step: the whole step is simulated for it, and the report
+      // stays that of the untraced run (the extrapolated figures).
+      if (options.trace_step >= 0)
+        r->trace = once(s, w).trace;
+      return *r;
+    }
+    why = "off: " + why + "; the whole step was simulated";
+    core::logger("sim")->info("steady-state extrapolation {}", why);
+  }
+  SimResult r = once(s, w);
+  r.extrapolation = why;
+  return r;
 }
 
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,

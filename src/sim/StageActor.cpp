@@ -12,6 +12,7 @@
 #include <simgrid/s4u/Mailbox.hpp>
 
 #include "Reuse.hpp"
+#include "SteadyState.hpp"
 #include "trainsim/core/Errors.hpp"
 
 namespace trainsim::sim {
@@ -25,9 +26,6 @@ double now()
 {
   return sg4::Engine::get_clock();
 }
-
-/// Relative change between two consecutive steps below which the step time is steady.
-constexpr double steady_tolerance = 1e-4;
 
 std::string mailbox_name(const std::string& job, int replica, const std::string& tag)
 {
@@ -643,7 +641,7 @@ void StageRun::end_step(int step, AtScaleStep& at, TraceRecorder* rec, double e0
       if (k >= 2) {
         const double last = e[k - 1] - (k >= 2 ? e[k - 2] : 0.0);
         const double prev = e[k - 2] - (k >= 3 ? e[k - 3] : 0.0);
-        steady = std::fabs(last - prev) <= steady_tolerance * last;
+        steady = std::fabs(last - prev) <= steady_step_tolerance * last;
       }
       ctx_.steps_to_run = steady ? step + 1 : std::min(step + 2, ctx_.scenario.simulation.steps);
     }
@@ -677,7 +675,8 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     stream.jobs.pop_front();
     const double t0 = now();
     if (job.expert)
-      ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency);
+      ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency,
+                     stream.expert_keep.empty() ? nullptr : &stream.expert_keep);
     else if (job.group == workload::DpGroup::shard)
       ctx.runner.run(stream.shard_groups, job.kind, job.bytes, stream.shard_ring_latency);
     else if (job.group == workload::DpGroup::replica)

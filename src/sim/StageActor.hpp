@@ -41,6 +41,7 @@ struct DpStream {
   /// MoE: the expert-data-parallel rings (members dp/ep apart) of every simulated rail, all of them
   /// (they run at once and share links), and their largest neighbour route latency.
   std::vector<std::vector<int>> expert_groups;
+  std::vector<std::vector<char>> expert_keep; ///< per expert ring, which neighbour flows to issue (empty: all)
   double expert_ring_latency = 0;
   /// HSDP (workload::StreamPlan::shard): the shard groups (consecutive ranks) and the replica groups (the
   /// ranks holding the same shard) of every simulated rail, all of them, and their latencies.

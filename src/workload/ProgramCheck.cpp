@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <deque>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -216,10 +217,18 @@ struct Message {
   bool received = false;
 };
 
+/// Sends by tag; the keys view the programs' tags (the programs outlive the check).
+using Sends = std::unordered_map<std::string_view, Message>;
+
 /// Every receive has exactly one send of its bytes from the stage it names, sent to it.
-std::unordered_map<std::string, Message> match_messages(const Workload& w)
+Sends match_messages(const Workload& w)
 {
-  std::unordered_map<std::string, Message> sends;
+  Sends sends;
+  size_t count = 0;
+  for (const auto& st : w.stages)
+    for (const auto& op : st.ops)
+      count += op.kind == OpKind::send ? 1 : 0;
+  sends.reserve(count);
   const auto here = SourceLoc::current();
   for (size_t st = 0; st < w.stages.size(); ++st)
     for (size_t i = 0; i < w.stages[st].ops.size(); ++i)
@@ -258,12 +267,12 @@ std::unordered_map<std::string, Message> match_messages(const Workload& w)
 
 /// Runs the programs abstractly (sends never block, a receive blocks until its send was issued): every
 /// stage must reach its end, or the simulation would deadlock.
-void check_progress(const Workload& w, std::unordered_map<std::string, Message>& sends)
+void check_progress(const Workload& w, Sends& sends)
 {
   for (auto& [tag, m] : sends)
     m.received = false; // from here: issued
   std::vector<size_t> pos(w.stages.size(), 0);
-  std::unordered_map<std::string, int> blocked; // tag -> stage waiting for it
+  std::unordered_map<std::string_view, int> blocked; // tag -> stage waiting for it
   std::deque<int> ready;
   for (size_t st = 0; st < w.stages.size(); ++st)
     ready.push_back(static_cast<int>(st));

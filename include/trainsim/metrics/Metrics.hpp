@@ -82,6 +82,8 @@ struct RunMetrics {
   std::string fidelity;       ///< "full" or "reduced"
   std::string fidelity_reason;  ///< why (sim::choose_fidelity)
   long replayed_activities = 0; ///< activities replayed from an identical one (sim reuse)
+  std::vector<long> extrapolated_from; ///< micro-batch counts simulated (steady-state extrapolation), or empty
+  std::string extrapolation;           ///< whether the step was extrapolated, and why
   int simulated_replicas = 0, simulated_rails = 0;
   std::string rail_note;      ///< empty when one rail stood for all
   double ecmp_trunk_share = 1.0; ///< slowest hashed ring flow's rate vs spraying (1: none lost)

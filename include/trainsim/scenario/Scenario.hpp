@@ -320,6 +320,9 @@ struct Simulation {
   bool steps_auto = false;  ///< simulate until two consecutive steps agree (steady state)
   std::string fidelity = "auto"; ///< "auto", "full" or "reduced" (see sim::Fidelity)
   bool reuse = true;             ///< replay activities no other traffic can change (docs/performance.md)
+  /// Steady-state extrapolation in micro-batches (docs/performance.md): "auto" (where it saves time),
+  /// "always" (JSON true: wherever there are more micro-batches than the points) or "never" (JSON false).
+  std::string extrapolate = "auto";
   std::uint64_t seed = 1;
   std::optional<double> max_memory_bytes; ///< resource guard (workload/ResourceGuard.hpp); default there
   std::optional<double> max_time_s;       ///< resource guard: estimated wall time allowed

@@ -61,6 +61,11 @@ struct SimResult {
   /// Payload bytes of the simulated flows per step by kind ("tp", "pp", "dp"): what the simulated ranks
   /// sent (reduced fidelity issues fewer flows), for model tests of traffic volumes.
   std::map<std::string, double> comm_bytes;
+  /// Steady-state extrapolation (docs/performance.md): the micro-batch counts simulated, empty when the step
+  /// was simulated as it is, and why (report fields simulation.extrapolated_from, simulation.extrapolation).
+  /// Set by simulate() in the parent, not carried by to_json.
+  std::vector<long> extrapolated_from;
+  std::string extrapolation;
 
   nlohmann::json to_json() const;
   static SimResult from_json(const nlohmann::json& j);

@@ -129,6 +129,9 @@ std::vector<cluster::QueuePool> queue_pools(const cluster::ClusterSpec& spec, co
 /// sim::simulate_shared; a job's factor is its step in the set over its own step (its configuration's run).
 class FabricShare {
 public:
+  /// Accelerators of placed jobs simulated together at most (full fidelity: about 5 s per 1,024 measured).
+  static constexpr long max_shared_accelerators = 8192;
+
   FabricShare(const cluster::ClusterSpec& spec, const scenario::Catalog& catalog,
               const std::vector<scenario::Scenario>& scenarios, const std::vector<int>& config,
               const std::vector<Simulated>& sims)
@@ -178,7 +181,7 @@ public:
     }
     const auto steps = steps_of(pool, members, member_nodes);
     for (size_t i = 0; i < placed.size(); ++i)
-      f[placed[i]] = steps[i] / own_step(members[i]);
+      f[placed[i]] = own_step(members[i]) > 0 ? steps[i] / own_step(members[i]) : 1.0;
     return f;
   }
 
@@ -220,6 +223,17 @@ private:
   std::vector<double> simulate(int pool, const std::vector<int>& jobs, const std::vector<std::vector<int>>& nodes,
                                const std::vector<size_t>& order)
   {
+    long accelerators = 0;
+    for (int j : jobs)
+      accelerators += scenarios_[j].cluster.total_accelerators();
+    if (accelerators > max_shared_accelerators)
+      throw core::ConfigError("/jobs/" + std::to_string(jobs.back()) + "/placement",
+                              std::to_string(accelerators) +
+                                  " accelerators of placed jobs would run at once on pool \"" + spec_.pools[pool].name +
+                                  "\"; jobs sharing the fabric are simulated at full "
+                                  "fidelity, at most " +
+                                  std::to_string(max_shared_accelerators) +
+                                  " together: place fewer or smaller jobs (remove placement from some)");
     int base = 1;
     double longest = 0;
     for (int j : jobs) {

@@ -161,6 +161,10 @@ TEST_CASE("two jobs on a 3-tier fat tree with 3:1 at the spine: spread slower, p
     CHECK(spread.jobs[k].step_time_s > spread_alone.jobs[0].step_time_s * 1.5);
     CHECK(packed.jobs[k].step_time_s == Approx(packed_alone.jobs[0].step_time_s).epsilon(1e-9));
   }
+  // Alone and packed in one pod, the shared path (full fidelity on the pool's fabric) agrees with the job's
+  // own run (its own 6-node fabric, reduced fidelity) within 1%: the factor of a job that shares nothing is 1.
+  const auto own = sim::simulate(job, w, topology::Fabric::build(job.cluster), cal);
+  CHECK(packed_alone.jobs[0].step_time_s == Approx(own.step_time_s).epsilon(0.01));
   // The pod trunks (pod_uplink) carry traffic only when the jobs are spread.
   auto tier = [](const sim::SharedResult& r, const std::string& name) {
     for (const auto& t : r.tiers)

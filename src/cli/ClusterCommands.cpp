@@ -20,6 +20,7 @@
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Fabric.hpp"
+#include "trainsim/workload/ResourceGuard.hpp"
 
 namespace trainsim::cli {
 
@@ -129,6 +130,13 @@ std::vector<cluster::QueuePool> queue_pools(const cluster::ClusterSpec& spec, co
 /// sim::simulate_shared; a job's factor is its step in the set over its own step (its configuration's run).
 class FabricShare {
 public:
+  /// Accelerators of placed jobs simulated together at most (full fidelity: about 5 s per 1,024 measured).
+  static constexpr long max_shared_accelerators = 8192;
+  /// The resource guard's wall-time estimate of one set at full fidelity, at most (workload::estimate_resources).
+  static constexpr double max_set_seconds = 120;
+  /// ... and of all the sets of a run.
+  static constexpr double max_total_seconds = 120;
+
   FabricShare(const cluster::ClusterSpec& spec, const scenario::Catalog& catalog,
               const std::vector<scenario::Scenario>& scenarios, const std::vector<int>& config,
               const std::vector<Simulated>& sims)
@@ -150,6 +158,21 @@ public:
                                     std::to_string(j) + "/placement");
       pools_.emplace(p, Pool{static_cast<int>(j), std::move(fabric)});
     }
+    // Every placed job is simulated at least once at full fidelity: refuse, before anything runs, a file whose
+    // placed jobs alone would already exceed the budget of all sets.
+    double alone = 0;
+    for (size_t j = 0; j < spec.jobs.size(); ++j)
+      if (spec.jobs[j].placement.policy != cluster::PlacementPolicy::none) {
+        auto s = scenarios[j];
+        s.simulation.fidelity = "full";
+        alone += workload::estimate_resources(s).seconds;
+        if (alone > max_total_seconds)
+          throw core::ConfigError("/jobs/" + std::to_string(j) + "/placement",
+                                  "the placed jobs up to this one would take over " +
+                                      std::to_string(long(max_total_seconds)) +
+                                      " s to simulate at full fidelity even alone (estimate); jobs sharing the "
+                                      "fabric are for a few co-running jobs: remove placement from some");
+      }
   }
 
   bool any() const { return !pools_.empty(); }
@@ -178,7 +201,7 @@ public:
     }
     const auto steps = steps_of(pool, members, member_nodes);
     for (size_t i = 0; i < placed.size(); ++i)
-      f[placed[i]] = steps[i] / own_step(members[i]);
+      f[placed[i]] = own_step(members[i]) > 0 ? steps[i] / own_step(members[i]) : 1.0;
     return f;
   }
 
@@ -220,6 +243,17 @@ private:
   std::vector<double> simulate(int pool, const std::vector<int>& jobs, const std::vector<std::vector<int>>& nodes,
                                const std::vector<size_t>& order)
   {
+    long accelerators = 0;
+    for (int j : jobs)
+      accelerators += scenarios_[j].cluster.total_accelerators();
+    if (accelerators > max_shared_accelerators)
+      throw core::ConfigError("/jobs/" + std::to_string(jobs.back()) + "/placement",
+                              std::to_string(accelerators) +
+                                  " accelerators of placed jobs would run at once on pool \"" + spec_.pools[pool].name +
+                                  "\"; jobs sharing the fabric are simulated at full "
+                                  "fidelity, at most " +
+                                  std::to_string(max_shared_accelerators) +
+                                  " together: place fewer or smaller jobs (remove placement from some)");
     int base = 1;
     double longest = 0;
     for (int j : jobs) {
@@ -229,12 +263,30 @@ private:
     }
     constexpr int max_steps = 32;
     std::vector<scenario::Scenario> copies;
+    double seconds = 0; // the resource guard's estimate of the set at full fidelity
     for (int j : jobs) {
       copies.push_back(scenarios_[j]);
       copies.back().simulation.steps_auto = false;
+      copies.back().simulation.fidelity = "full";
       const double ratio = own_step(j) > 0 ? longest / own_step(j) : 1.0;
       copies.back().simulation.steps = std::clamp(static_cast<int>(std::lround(base * ratio)), base, max_steps);
+      seconds += workload::estimate_resources(copies.back()).seconds;
     }
+    estimated_ += seconds;
+    if (estimated_ > max_total_seconds)
+      throw core::ConfigError("/jobs/" + std::to_string(jobs.back()) + "/placement",
+                              "the sets of placed jobs running at once would take over " +
+                                  std::to_string(long(max_total_seconds)) + " s to simulate at full fidelity (" +
+                                  std::to_string(sets_.size() + 1) +
+                                  " distinct sets so far, estimate): place fewer "
+                                  "or smaller jobs (remove placement from some)");
+    if (seconds > max_set_seconds)
+      throw core::ConfigError("/jobs/" + std::to_string(jobs.back()) + "/placement",
+                              "the " + std::to_string(jobs.size()) + " placed jobs running at once on pool \"" +
+                                  spec_.pools[pool].name + "\" would take about " + std::to_string(long(seconds)) +
+                                  " s to simulate together at full fidelity (estimate; at most " +
+                                  std::to_string(long(max_set_seconds)) +
+                                  " s a set): place fewer or smaller jobs (remove placement from some)");
     std::vector<sim::SharedJob> shared;
     for (size_t k : order)
       shared.push_back({&copies[k], &sims_[static_cast<size_t>(config_[jobs[k]])].out.workload, nodes[k]});
@@ -265,6 +317,7 @@ private:
   std::map<int, Pool> pools_;
   std::map<std::string, std::vector<double>> cache_;
   std::vector<cluster::SharedSetOutcome> sets_;
+  double estimated_ = 0; ///< estimated seconds of the sets simulated so far
 };
 
 } // namespace

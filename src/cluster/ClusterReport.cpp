@@ -20,6 +20,13 @@ std::string fixed(double v, int digits)
   return buf;
 }
 
+/// "+12.3%" ("+0.0%" for a rounding residue below 0.05%).
+std::string signed_percent(double fraction)
+{
+  const double pct = std::fabs(fraction) < 5e-4 ? 0.0 : 100 * fraction;
+  return (pct >= 0 ? "+" : "") + fixed(pct, 1) + "%";
+}
+
 ordered_json job_json(const JobOutcome& j)
 {
   return {{"name", j.name},
@@ -153,8 +160,7 @@ std::string to_console(const ClusterOutcome& o)
     if (j.placement != "none")
       out << "  job " << j.name << ": placement " << j.placement << ", nodes " << j.placed_nodes << "; step "
           << fixed(j.step_time_s, 4) << " s sharing the fabric, " << fixed(j.step_time_alone_s, 4) << " s alone ("
-          << (j.step_time_s >= j.step_time_alone_s ? "+" : "")
-          << fixed(j.step_time_alone_s > 0 ? 100 * (j.step_time_s / j.step_time_alone_s - 1) : 0, 1) << "%)\n";
+          << signed_percent(j.step_time_alone_s > 0 ? j.step_time_s / j.step_time_alone_s - 1 : 0) << ")\n";
   for (const auto& set : o.shared_sets) {
     if (set.jobs.size() < 2)
       continue;
@@ -252,6 +258,27 @@ std::string to_html(const ClusterOutcome& o)
            fixed(j.step_time_s, 3) + "</td><td>" + fixed(100 * j.mfu, 1) + "%</td><td>" + fixed(j.energy_mwh, 1) +
            "</td><td>" + fixed(j.carbon_tco2e, 1) + "</td></tr>\n";
   out += "</table></section>\n";
+  if (!o.shared_sets.empty()) {
+    out += "<section><h2>Jobs sharing the fabric</h2><table><tr><th>job</th><th>placement</th><th>nodes</th><th>step "
+           "shared (s)</th><th>step alone (s)</th></tr>\n";
+    for (const auto& j : o.jobs)
+      if (j.placement != "none")
+        out += "<tr><td>" + escape(j.name) + "</td><td>" + escape(j.placement) + "</td><td>" + escape(j.placed_nodes) +
+               "</td><td>" + fixed(j.step_time_s, 4) + "</td><td>" + fixed(j.step_time_alone_s, 4) + "</td></tr>\n";
+    out += "</table><p class=\"sub\">sets simulated together, with the fabric tiers' utilisation (busiest link)</p>"
+           "<table><tr><th>pool</th><th>jobs (step, s)</th><th>tiers</th></tr>\n";
+    for (const auto& set : o.shared_sets) {
+      std::string jobs, tiers;
+      for (size_t k = 0; k < set.jobs.size(); ++k)
+        jobs += (k ? ", " : "") + escape(set.jobs[k]) + " " + fixed(set.step_time_s[k], 4);
+      for (const auto& t : set.tiers)
+        if (t.utilisation > 0)
+          tiers += (tiers.empty() ? "" : ", ") + escape(t.tier) + " " + fixed(100 * t.utilisation, 1) + "% (" +
+                   fixed(100 * t.busiest_link, 1) + "%)";
+      out += "<tr><td>" + escape(set.pool) + "</td><td>" + jobs + "</td><td>" + tiers + "</td></tr>\n";
+    }
+    out += "</table></section>\n";
+  }
   out += report::html::page_end();
   return out;
 }

@@ -17,6 +17,7 @@
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/Catalog.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
+#include "trainsim/scenario/KeySchema.hpp"
 #include "trainsim/topology/Fabric.hpp"
 
 namespace trainsim::cli {
@@ -58,8 +59,8 @@ namespace {
 
 const std::vector<std::string>& list_categories()
 {
-  static const std::vector<std::string> c{"accelerators", "fabrics",     "grids",     "sites",
-                                          "models",       "collectives", "frameworks"};
+  static const std::vector<std::string> c{"accelerators", "fabrics",     "grids",      "sites",
+                                          "models",       "collectives", "frameworks", "keys"};
   return c;
 }
 
@@ -151,6 +152,20 @@ report::Table collective_table()
   return t;
 }
 
+/// Every scenario key, from its one declaration (scenario::scenario_keys(), src/scenario/Keys*.cpp).
+report::Table keys_table()
+{
+  report::Table t;
+  t.title = "Scenario keys";
+  t.intro = "Every key of a scenario file, declared once in `src/scenario/Keys*.cpp`: the parser takes ranges and "
+            "defaults from the declaration and refuses to read an undeclared key; any other key is an error. "
+            "`*` stands for an array index. Prose and examples: docs/scenario-format.md.";
+  t.headers = {"key", "type", "valid", "default", "description"};
+  for (const auto& k : scenario::scenario_keys().keys())
+    t.rows.push_back({k.path, scenario::to_string(k.type), scenario::valid_text(k), scenario::default_text(k), k.doc});
+  return t;
+}
+
 std::vector<report::Table> tables_of(const std::string& category)
 {
   const auto& cat = scenario::Catalog::instance();
@@ -186,6 +201,8 @@ std::vector<report::Table> tables_of(const std::string& category)
   }
   if (category == "collectives")
     return {collective_table()};
+  if (category == "keys")
+    return {keys_table()};
   std::string valid;
   for (const auto& c : list_categories())
     valid += (valid.empty() ? "" : ", ") + c;
@@ -238,10 +255,11 @@ void add_report_commands(CLI::App& app, CommandTable& table)
 {
   auto category = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
-  auto* list =
-      app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, sites, "
-                                 "models, collectives, frameworks (all without an argument)");
-  list->add_option("category", *category, "accelerators, fabrics, grids, sites, models, collectives or frameworks");
+  auto* list = app.add_subcommand(
+      "list", "list the catalogue, the registered models and the scenario keys: accelerators, "
+              "fabrics, grids, sites, models, collectives, frameworks, keys (all without an argument)");
+  list->add_option("category", *category,
+                   "accelerators, fabrics, grids, sites, models, collectives, frameworks or keys");
   list->add_flag("--markdown", *markdown, "print Markdown (the docs/reference/ pages are this output)");
   table.add(list, [=] { return cmd_list(*category, *markdown); });
 

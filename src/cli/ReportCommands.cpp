@@ -19,6 +19,7 @@
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/KeySchema.hpp"
 #include "trainsim/topology/Fabric.hpp"
+#include "trainsim/topology/FabricModel.hpp"
 
 namespace trainsim::cli {
 
@@ -93,15 +94,15 @@ std::vector<report::Table> fabric_tables()
   types.intro = "Values of `/cluster/fabric/type`, with the keys of `/cluster/fabric` they read "
                 "(docs/scenario-format.md, docs/architecture.md#the-fabric-model).";
   types.headers = {"type", "structure", "keys"};
-  // One row per value the scenario parser accepts for /cluster/fabric/type (scenario::FabricType).
-  const std::string keys = "nic_bandwidth, tiers (1-3), oversubscription, latency, switch_radix";
-  types.rows.push_back({scenario::to_string(scenario::FabricType::fat_tree),
-                        "all NICs of a node on one leaf; leaves under non-blocking spines (3 tiers: pods under cores); "
-                        "leaf and pod uplinks are trunks sized by the oversubscription",
-                        keys});
-  types.rows.push_back({scenario::to_string(scenario::FabricType::rail_optimized),
-                        "NIC k of every node of a rail group on rail leaf k; spines (and cores) above as in the fat tree",
-                        keys});
+  // One row per fabric model registered in topology (topology::fabric_models()), with the keys it reads.
+  for (const auto& m : topology::fabric_models()) {
+    std::string keys = "nic_bandwidth, latency, in_network_reduction";
+    for (const auto& c : m.common)
+      keys += ", " + c + (c == "tiers" ? " (1-3)" : "");
+    for (const auto& p : m.params)
+      keys += ", " + p.name;
+    types.rows.push_back({m.name, m.doc, keys});
+  }
   out.push_back(types);
   report::Table tiers;
   tiers.title = "Link tiers";

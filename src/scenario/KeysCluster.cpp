@@ -71,6 +71,15 @@ void fabric_model_keys(std::vector<KeySpec>& k)
   }
 }
 
+/// The values of /cluster/fabric/type: the fabric models declared in FabricSchema.cpp, in their order.
+std::vector<std::string> fabric_type_names()
+{
+  std::vector<std::string> names;
+  for (const auto& s : fabric_schemas())
+    names.emplace_back(to_string(s.type));
+  return names;
+}
+
 } // namespace
 
 std::vector<KeySpec> cluster_keys()
@@ -92,8 +101,8 @@ std::vector<KeySpec> cluster_keys()
       key_bool("/cluster/scale_up/nvls", false, "the scale-up switch reduces in the network (NVLink SHARP)"),
       key_object("/cluster/fabric", "the scale-out fabric (docs/fabrics.md, `trainsim list fabrics`)", "required"),
       key_string("/cluster/fabric/preset", nullptr, "a preset of platforms/fabrics.json the other keys override"),
-      key_choice("/cluster/fabric/type", {"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"}, nullptr,
-                 "the fabric model", "required (or the preset's)"),
+      key_choice("/cluster/fabric/type", fabric_type_names(), nullptr, "the fabric model",
+                 "required (or the preset's)"),
       key_quantity("/cluster/fabric/nic_bandwidth", Dimension::bandwidth, 0, 1e15, nullptr,
                    "scale-out NIC per accelerator and direction", "the accelerator's"),
       key_int("/cluster/fabric/tiers", 1, 3, 2, "switch tiers of a Clos (fat_tree, rail_optimized)"),

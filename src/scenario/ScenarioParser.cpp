@@ -123,8 +123,9 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
       merged[k] = v;
   JsonReader f = cluster.nested(merged, "fabric");
   std::string type = f.key_choice("type");
-  fab.type = type == "fat_tree" ? FabricType::fat_tree : type == "rail_optimized" ? FabricType::rail_optimized
-           : type == "dragonfly" ? FabricType::dragonfly : type == "torus" ? FabricType::torus : FabricType::supernode;
+  for (const auto& declared_type : fabric_schemas()) // the declared models (FabricSchema.cpp)
+    if (type == to_string(declared_type.type))
+      fab.type = declared_type.type;
   const FabricSchema& schema = fabric_schema(fab.type);
   auto declared = [&](const std::string& k) {
     if (k == "type" || k == "nic_bandwidth" || k == "latency" || k == "in_network_reduction")

@@ -171,3 +171,23 @@ TEST_CASE("key schema: paths, declarations and words", "[keys]")
   const auto notes = scenario_keys().notes_below("/reference");
   CHECK(notes == std::vector<std::string>{"tflops_per_accelerator", "note"});
 }
+
+#include "trainsim/topology/FabricModel.hpp"
+
+TEST_CASE("fabric types: the declared values are the registered models, with their capabilities", "[keys][fabric]")
+{
+  const auto* type = scenario_keys().find("/cluster/fabric/type");
+  REQUIRE(type != nullptr);
+  std::vector<std::string> registered;
+  for (const auto& m : trainsim::topology::fabric_models()) {
+    registered.push_back(m.name);
+    // The leaf uplink is shared by a node's tensor-parallel ranks only where a node's NICs share a leaf.
+    CHECK(m.node_on_one_leaf == (m.name == "fat_tree"));
+  }
+  CHECK(registered == type->allowed);
+  CHECK(registered.size() == 5);
+  // Every fabric model's own keys are declared scenario keys.
+  for (const auto& m : trainsim::topology::fabric_models())
+    for (const auto& p : m.params)
+      CHECK(scenario_keys().find("/cluster/fabric/" + p.name) != nullptr);
+}

@@ -17,7 +17,9 @@
 #include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/Catalog.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
+#include "trainsim/scenario/KeySchema.hpp"
 #include "trainsim/topology/Fabric.hpp"
+#include "trainsim/topology/FabricModel.hpp"
 
 namespace trainsim::cli {
 
@@ -58,8 +60,8 @@ namespace {
 
 const std::vector<std::string>& list_categories()
 {
-  static const std::vector<std::string> c{"accelerators", "fabrics",     "grids",     "sites",
-                                          "models",       "collectives", "frameworks"};
+  static const std::vector<std::string> c{"accelerators", "fabrics",     "grids",      "sites",
+                                          "models",       "collectives", "frameworks", "keys"};
   return c;
 }
 
@@ -92,15 +94,15 @@ std::vector<report::Table> fabric_tables()
   types.intro = "Values of `/cluster/fabric/type`, with the keys of `/cluster/fabric` they read "
                 "(docs/scenario-format.md, docs/architecture.md#the-fabric-model).";
   types.headers = {"type", "structure", "keys"};
-  // One row per value the scenario parser accepts for /cluster/fabric/type (scenario::FabricType).
-  const std::string keys = "nic_bandwidth, tiers (1-3), oversubscription, latency, switch_radix";
-  types.rows.push_back({scenario::to_string(scenario::FabricType::fat_tree),
-                        "all NICs of a node on one leaf; leaves under non-blocking spines (3 tiers: pods under cores); "
-                        "leaf and pod uplinks are trunks sized by the oversubscription",
-                        keys});
-  types.rows.push_back({scenario::to_string(scenario::FabricType::rail_optimized),
-                        "NIC k of every node of a rail group on rail leaf k; spines (and cores) above as in the fat tree",
-                        keys});
+  // One row per fabric model registered in topology (topology::fabric_models()), with the keys it reads.
+  for (const auto& m : topology::fabric_models()) {
+    std::string keys = "nic_bandwidth, latency, in_network_reduction";
+    for (const auto& c : m.common)
+      keys += ", " + c + (c == "tiers" ? " (1-3)" : "");
+    for (const auto& p : m.params)
+      keys += ", " + p.name;
+    types.rows.push_back({m.name, m.doc, keys});
+  }
   out.push_back(types);
   report::Table tiers;
   tiers.title = "Link tiers";
@@ -151,6 +153,20 @@ report::Table collective_table()
   return t;
 }
 
+/// Every scenario key, from its one declaration (scenario::scenario_keys(), src/scenario/Keys*.cpp).
+report::Table keys_table()
+{
+  report::Table t;
+  t.title = "Scenario keys";
+  t.intro = "Every key of a scenario file, declared once in `src/scenario/Keys*.cpp`: the parser takes ranges and "
+            "defaults from the declaration and refuses to read an undeclared key; any other key is an error. "
+            "`*` stands for an array index. Prose and examples: docs/scenario-format.md.";
+  t.headers = {"key", "type", "valid", "default", "description"};
+  for (const auto& k : scenario::scenario_keys().keys())
+    t.rows.push_back({k.path, scenario::to_string(k.type), scenario::valid_text(k), scenario::default_text(k), k.doc});
+  return t;
+}
+
 std::vector<report::Table> tables_of(const std::string& category)
 {
   const auto& cat = scenario::Catalog::instance();
@@ -186,6 +202,8 @@ std::vector<report::Table> tables_of(const std::string& category)
   }
   if (category == "collectives")
     return {collective_table()};
+  if (category == "keys")
+    return {keys_table()};
   std::string valid;
   for (const auto& c : list_categories())
     valid += (valid.empty() ? "" : ", ") + c;
@@ -238,10 +256,11 @@ void add_report_commands(CLI::App& app, CommandTable& table)
 {
   auto category = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
-  auto* list =
-      app.add_subcommand("list", "list the catalogue and the registered models: accelerators, fabrics, grids, sites, "
-                                 "models, collectives, frameworks (all without an argument)");
-  list->add_option("category", *category, "accelerators, fabrics, grids, sites, models, collectives or frameworks");
+  auto* list = app.add_subcommand(
+      "list", "list the catalogue, the registered models and the scenario keys: accelerators, "
+              "fabrics, grids, sites, models, collectives, frameworks, keys (all without an argument)");
+  list->add_option("category", *category,
+                   "accelerators, fabrics, grids, sites, models, collectives, frameworks or keys");
   list->add_flag("--markdown", *markdown, "print Markdown (the docs/reference/ pages are this output)");
   table.add(list, [=] { return cmd_list(*category, *markdown); });
 

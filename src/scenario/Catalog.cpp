@@ -152,9 +152,9 @@ std::vector<std::string> Catalog::site_ids() const
 }
 
 Accelerator parse_accelerator(const json& object, const std::string& pointer, const std::string& id,
-                              const Accelerator* base)
+                              const Accelerator* base, const JsonReader* parent)
 {
-  JsonReader r(object, pointer);
+  JsonReader r = parent ? parent->nested(object, "accelerator") : JsonReader(object, pointer);
   Accelerator a = base ? *base : Accelerator{};
   a.id = id;
   const bool req = base == nullptr; // an inline object based on a preset may give any subset
@@ -214,9 +214,9 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
   return a;
 }
 
-Grid parse_grid(const json& object, const std::string& pointer, const std::string& id)
+Grid parse_grid(const json& object, const std::string& pointer, const std::string& id, const JsonReader* parent)
 {
-  JsonReader r(object, pointer);
+  JsonReader r = parent ? parent->nested(object, "grid") : JsonReader(object, pointer);
   Grid g;
   g.id = id;
   g.name = r.get_string("name", id);

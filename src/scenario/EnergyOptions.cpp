@@ -22,7 +22,7 @@ constexpr double hour = 3600.0;
 
 double mtbf(JsonReader& r, const char* key, double fallback)
 {
-  return r.get_quantity(key, Dimension::time, 60.0, 1e15, fallback);
+  return r.key_quantity(key, fallback);
 }
 
 bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -33,19 +33,19 @@ PowerOptions parse_power(JsonReader r)
 {
   PowerOptions p;
   if (r.has("cap") && !r.raw("cap").is_null())
-    p.cap_w = r.get_quantity("cap", Dimension::power, 0, 1e5);
-  p.clock = r.get_number("clock", 0.1, 1.0, 1.0);
-  p.dvfs_exponent = r.get_number("dvfs_exponent", 1.0, 4.0, 3.0);
+    p.cap_w = r.key_quantity("cap");
+  p.clock = r.key_number("clock");
+  p.dvfs_exponent = r.key_number("dvfs_exponent");
   if (r.has("compute_activity") && !r.raw("compute_activity").is_null())
-    p.compute_activity = r.get_number("compute_activity", 0.0, 1.0);
-  p.memory_activity = r.get_number("memory_activity", 0.0, 1.0, 0.5);
-  p.comm_activity = r.get_number("comm_activity", 0.0, 1.0, 0.25);
-  p.bubble_activity = r.get_number("bubble_activity", 0.0, 1.0, 0.0);
-  p.nic_power_w = r.get_nonnegative_quantity("nic_power", Dimension::power, 1e4, 25.0);
-  p.switch_port_power_w = r.get_nonnegative_quantity("switch_port_power", Dimension::power, 1e4, 25.0);
+    p.compute_activity = r.key_number("compute_activity");
+  p.memory_activity = r.key_number("memory_activity");
+  p.comm_activity = r.key_number("comm_activity");
+  p.bubble_activity = r.key_number("bubble_activity");
+  p.nic_power_w = r.key_quantity("nic_power");
+  p.switch_port_power_w = r.key_quantity("switch_port_power");
   // Storage power per unit of checkpoint bandwidth: "W per GB/s" as a plain number.
-  p.storage_w_per_Bps = r.get_number("storage_w_per_GBps", 0.0, 1e5, 40.0) * 1e-9;
-  r.finish({"note"});
+  p.storage_w_per_Bps = r.key_number("storage_w_per_GBps") * 1e-9;
+  r.finish();
   return p;
 }
 
@@ -142,7 +142,7 @@ Failures parse_failure_defaults(const nlohmann::json& file, const std::string& p
 Failures parse_failures(JsonReader r, const Failures& defaults)
 {
   Failures f = defaults;
-  f.enabled = r.get_bool("enabled", true);
+  f.enabled = r.key_bool("enabled");
   f.source = f.enabled ? "scenario" : "disabled";
   if (r.has("mtbf")) {
     auto m = r.child("mtbf");
@@ -151,7 +151,7 @@ Failures parse_failures(JsonReader r, const Failures& defaults)
     m.finish(); // the causes keep their shares of a component's (new) rate
   }
   if (r.has("detection_time")) {
-    const double d = r.get_nonnegative_quantity("detection_time", Dimension::time, 1e6);
+    const double d = r.key_quantity("detection_time");
     for (auto& c : f.causes)
       c.detection_s = d;
   }
@@ -161,10 +161,10 @@ Failures parse_failures(JsonReader r, const Failures& defaults)
   if (r.has("hot_spare_nodes")) {
     if (r.has("hot_spare_fraction"))
       throw ConfigError(r.pointer_of("hot_spare_nodes"), "given together with hot_spare_fraction; give one of them");
-    f.hot_spare_nodes = static_cast<int>(r.get_int("hot_spare_nodes", 0, 1'000'000, 0));
+    f.hot_spare_nodes = static_cast<int>(r.key_int("hot_spare_nodes"));
     f.hot_spare_fraction = 0;
   }
-  r.finish({"note"});
+  r.finish();
   return f;
 }
 
@@ -231,25 +231,25 @@ std::vector<double> load_intensity_profile(const std::string& path, const std::s
 void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
 {
   auto& c = out.carbon;
-  c.green_share = site.get_number("green_share", 0.0, 1.0, 0.0);
+  c.green_share = site.key_number("green_share");
   if (site.has("electricity_rmb_per_kwh"))
-    out.electricity_rmb_per_kwh = site.get_number("electricity_rmb_per_kwh", 0.0, 1e6);
+    out.electricity_rmb_per_kwh = site.key_number("electricity_rmb_per_kwh");
   if (site.has("accelerator_rmb_per_hour"))
-    out.accelerator_rmb_per_hour = site.get_number("accelerator_rmb_per_hour", 0.0, 1e9);
+    out.accelerator_rmb_per_hour = site.key_number("accelerator_rmb_per_hour");
   if (site.has("residual_co2_kg_per_kwh"))
-    c.residual_kg_per_kwh = site.get_number("residual_co2_kg_per_kwh", 0.0, 5.0);
+    c.residual_kg_per_kwh = site.key_number("residual_co2_kg_per_kwh");
   if (site.has("coal_share"))
-    c.coal_share = site.get_number("coal_share", 0.0, 1.0);
+    c.coal_share = site.key_number("coal_share");
   if (site.has("fossil_co2_kg_per_kwh"))
-    c.fossil_kg_per_kwh = site.get_number("fossil_co2_kg_per_kwh", 0.0, 5.0);
+    c.fossil_kg_per_kwh = site.key_number("fossil_co2_kg_per_kwh");
   if (site.has("generation_mix_year"))
-    c.generation_mix_year = static_cast<int>(site.get_int("generation_mix_year", 1900, 2200));
+    c.generation_mix_year = static_cast<int>(site.key_int("generation_mix_year"));
   if (site.has("start_date"))
-    c.start_date = site.get_string("start_date");
+    c.start_date = site.key_string("start_date");
   if (!c.start_date.empty())
     hour_of_year(c.start_date, site.pointer_of("start_date"));
   if (site.has("intensity_profile")) {
-    c.intensity_profile = site.get_string("intensity_profile");
+    c.intensity_profile = site.key_string("intensity_profile");
     std::filesystem::path p(c.intensity_profile);
     if (p.is_relative() && !base_dir.empty())
       p = std::filesystem::path(base_dir) / p;
@@ -260,14 +260,14 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
   }
   if (site.has("embodied")) {
     auto e = site.child("embodied");
-    c.embodied_kg_per_accelerator = e.get_number("kg_co2e_per_accelerator", 0.0, 1e6);
-    c.embodied_lifetime_s = e.get_quantity("lifetime", Dimension::time, 86400.0, 1e10, c.embodied_lifetime_s);
-    e.finish({"source", "note"});
+    c.embodied_kg_per_accelerator = e.key_number("kg_co2e_per_accelerator");
+    c.embodied_lifetime_s = e.key_quantity("lifetime", c.embodied_lifetime_s);
+    e.finish();
   }
   if (site.has("cooling")) {
     auto k = site.child("cooling");
     auto& co = out.cooling;
-    co.outdoor = k.get_enum("model", {"pue", "outdoor"}, std::string("outdoor")) == "outdoor";
+    co.outdoor = k.key_choice("model") == "outdoor";
     if (co.outdoor) {
       const std::string tp = k.pointer_of("outdoor_temperature");
       const auto& t = k.raw("outdoor_temperature");
@@ -306,11 +306,11 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
       };
       co.supply_temperature_c = temp("supply_temperature", co.supply_temperature_c, 5, 45);
       co.approach_k = temp("approach", co.approach_k, 0, 30);
-      co.carnot_fraction = k.get_number("carnot_fraction", 0.05, 1.0, co.carnot_fraction);
-      co.fan_pump_overhead = k.get_number("fan_pump_overhead", 0.0, 1.0, co.fan_pump_overhead);
-      co.distribution_loss = k.get_number("distribution_loss", 0.0, 1.0, co.distribution_loss);
+      co.carnot_fraction = k.key_number("carnot_fraction", co.carnot_fraction);
+      co.fan_pump_overhead = k.key_number("fan_pump_overhead", co.fan_pump_overhead);
+      co.distribution_loss = k.key_number("distribution_loss", co.distribution_loss);
     }
-    k.finish({"source", "note"});
+    k.finish();
   }
 }
 

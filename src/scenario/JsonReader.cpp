@@ -1,5 +1,6 @@
 #include "trainsim/scenario/JsonReader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -9,6 +10,7 @@
 
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/scenario/KeySchema.hpp"
 
 namespace trainsim::scenario {
 
@@ -196,6 +198,101 @@ nlohmann::ordered_json load_ordered_json_file(const std::string& path, const std
   return parse_ordered_json_strict(core::read_file(path), path, fix);
 }
 
+JsonReader::JsonReader(const json& object, std::string pointer, const KeySchema* schema, std::string schema_at)
+    : JsonReader(object, std::move(pointer))
+{
+  schema_ = schema;
+  schema_at_ = std::move(schema_at);
+}
+
+JsonReader scenario_reader(const json& object, const std::string& pointer)
+{
+  return JsonReader(object, pointer, &scenario_keys(), schema_path(pointer));
+}
+
+JsonReader scenario_reader(const json& object, const std::string& pointer, const std::string& schema_at)
+{
+  return JsonReader(object, pointer, &scenario_keys(), schema_at);
+}
+
+const KeySpec* JsonReader::spec(const std::string& key) const
+{
+  if (schema_ == nullptr)
+    return nullptr;
+  const KeySpec* s = schema_->find(schema_at_ + "/" + key);
+  TRAINSIM_ASSERT(s != nullptr, "scenario key " + schema_at_ + "/" + key +
+                                    " is read but not declared; declare it in src/scenario/Keys*.cpp");
+  return s;
+}
+
+const KeySpec& JsonReader::declared(const std::string& key, KeyType type) const
+{
+  const KeySpec* s = spec(key);
+  TRAINSIM_ASSERT(s != nullptr, "key_* accessors need a schema reader (" + pointer_of(key) + ")");
+  TRAINSIM_ASSERT(s->type == type, "scenario key " + s->path + " is declared as " + to_string(s->type) +
+                                       " but read as " + to_string(type));
+  return *s;
+}
+
+void JsonReader::check_range(const std::string& key, KeyType type, double min, double max) const
+{
+  const KeySpec* s = spec(key);
+  if (s == nullptr || s->type == KeyType::value) // several forms: the declaration describes them in words
+    return;
+  TRAINSIM_ASSERT(s->type == type && s->min == min && s->max == max,
+                  "scenario key " + s->path + " is read with another type or range than it is declared with");
+}
+
+long JsonReader::key_int(const std::string& key, std::optional<long> fallback)
+{
+  const KeySpec& s = declared(key, KeyType::integer);
+  if (!fallback && !s.fallback.is_null())
+    fallback = s.fallback.get<long>();
+  return get_int(key, static_cast<long>(s.min), static_cast<long>(s.max), fallback);
+}
+
+double JsonReader::key_number(const std::string& key, std::optional<double> fallback)
+{
+  const KeySpec& s = declared(key, KeyType::number);
+  if (!fallback && !s.fallback.is_null())
+    fallback = s.fallback.get<double>();
+  return get_number(key, s.min, s.max, fallback);
+}
+
+bool JsonReader::key_bool(const std::string& key, std::optional<bool> fallback)
+{
+  const KeySpec& s = declared(key, KeyType::boolean);
+  if (!fallback && !s.fallback.is_null())
+    fallback = s.fallback.get<bool>();
+  return get_bool(key, fallback);
+}
+
+std::string JsonReader::key_string(const std::string& key, std::optional<std::string> fallback)
+{
+  const KeySpec& s = declared(key, KeyType::string);
+  if (!fallback && !s.fallback.is_null())
+    fallback = s.fallback.get<std::string>();
+  return get_string(key, fallback);
+}
+
+std::string JsonReader::key_choice(const std::string& key, std::optional<std::string> fallback)
+{
+  const KeySpec& s = declared(key, KeyType::choice);
+  if (!fallback && !s.fallback.is_null())
+    fallback = s.fallback.get<std::string>();
+  return get_enum(key, s.allowed, fallback);
+}
+
+double JsonReader::key_quantity(const std::string& key, std::optional<double> fallback)
+{
+  const KeySpec& s = declared(key, KeyType::quantity);
+  if (!fallback && s.fallback.is_number())
+    fallback = s.fallback.get<double>(); // in SI units
+  else if (!fallback && !s.fallback.is_null())
+    fallback = core::parse_quantity(s.fallback.get<std::string>(), s.unit);
+  return get_quantity(key, s.unit, s.min, s.max, fallback, s.min_inclusive);
+}
+
 JsonReader::JsonReader(const json& object, std::string pointer) : object_(object), pointer_(std::move(pointer))
 {
   if (!object_.is_object())
@@ -210,6 +307,7 @@ std::string JsonReader::pointer_of(const std::string& key) const
 
 bool JsonReader::has(const std::string& key) const
 {
+  spec(key);
   known_.insert(key);
   return object_.contains(key);
 }
@@ -221,6 +319,7 @@ void JsonReader::fail(const std::string& key, const std::string& message) const
 
 const json& JsonReader::require(const std::string& key)
 {
+  spec(key);
   read_.insert(key);
   if (!object_.contains(key))
     fail(key, "missing required key");
@@ -245,6 +344,7 @@ std::string JsonReader::get_string(const std::string& key, std::optional<std::st
 
 long JsonReader::get_int(const std::string& key, long min, long max, std::optional<long> fallback)
 {
+  check_range(key, KeyType::integer, static_cast<double>(min), static_cast<double>(max));
   read_.insert(key);
   if (!has(key) && fallback)
     return *fallback;
@@ -261,6 +361,7 @@ long JsonReader::get_int(const std::string& key, long min, long max, std::option
 
 double JsonReader::get_number(const std::string& key, double min, double max, std::optional<double> fallback)
 {
+  check_range(key, KeyType::number, min, max);
   read_.insert(key);
   if (!has(key) && fallback)
     return *fallback;
@@ -290,6 +391,10 @@ bool JsonReader::get_bool(const std::string& key, std::optional<bool> fallback)
 double JsonReader::get_quantity(const std::string& key, core::Dimension dim, double min, double max,
                                 std::optional<double> fallback, bool min_inclusive)
 {
+  check_range(key, KeyType::quantity, min, max);
+  if (const KeySpec* s = spec(key); s != nullptr && s->type == KeyType::quantity)
+    TRAINSIM_ASSERT(s->unit == dim && s->min_inclusive == min_inclusive,
+                    "scenario key " + s->path + " is read with another unit or bound than it is declared with");
   read_.insert(key);
   if (!has(key) && fallback)
     return *fallback;
@@ -321,6 +426,9 @@ double JsonReader::get_quantity(const std::string& key, core::Dimension dim, dou
 std::string JsonReader::get_enum(const std::string& key, const std::vector<std::string>& valid,
                                  std::optional<std::string> fallback)
 {
+  if (const KeySpec* d = spec(key); d != nullptr && d->type != KeyType::value)
+    TRAINSIM_ASSERT(d->type == KeyType::choice && d->allowed == valid,
+                    "scenario key " + d->path + " is read with other values than it is declared with");
   std::string s = get_string(key, fallback);
   for (const auto& ok : valid)
     if (s == ok)
@@ -330,11 +438,25 @@ std::string JsonReader::get_enum(const std::string& key, const std::vector<std::
 
 JsonReader JsonReader::child(const std::string& key)
 {
-  return JsonReader(require(key), pointer_of(key));
+  return JsonReader(require(key), pointer_of(key), schema_, schema_at_ + "/" + key);
 }
 
-void JsonReader::finish(const std::vector<std::string>& also_valid) const
+JsonReader JsonReader::nested(const json& object, const std::string& key) const
 {
+  spec(key);
+  return JsonReader(object, pointer_of(key), schema_, schema_at_ + "/" + key);
+}
+
+void JsonReader::finish(const std::vector<std::string>& given_valid) const
+{
+  std::vector<std::string> also_valid = given_valid;
+  if (schema_ != nullptr) {
+    for (const auto& k : given_valid)
+      spec(k);
+    for (const auto& k : schema_->notes_below(schema_at_))
+      if (std::find(also_valid.begin(), also_valid.end(), k) == also_valid.end())
+        also_valid.push_back(k);
+  }
   for (const auto& [key, value] : object_.items()) {
     if (read_.count(key))
       continue;

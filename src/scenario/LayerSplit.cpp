@@ -64,7 +64,7 @@ void parse_pipeline_keys(JsonReader& r, Parallelism& p)
 {
   p.schedule_given = r.has("schedule");
   if (p.schedule_given)
-    p.schedule = r.get_enum("schedule", workload::schedule_names());
+    p.schedule = r.key_choice("schedule");
   else
     p.schedule = p.vpp > 1 ? "interleaved" : "1f1b";
   if (!r.has("layer_split"))

@@ -13,17 +13,18 @@ namespace {
 
 Mla parse_mla(JsonReader r, const json* preset)
 {
-  auto pick = [&](const char* key, long min, std::optional<long> dflt) {
+  auto pick = [&](const char* key) {
+    std::optional<long> dflt;
     if (preset && preset->contains(key))
       dflt = preset->at(key).get<long>();
-    return static_cast<int>(r.get_int(key, min, 1'000'000, dflt));
+    return static_cast<int>(r.key_int(key, dflt));
   };
   Mla a;
-  a.q_lora_rank = pick("q_lora_rank", 0, 0L);
-  a.kv_lora_rank = pick("kv_lora_rank", 1, std::nullopt);
-  a.qk_nope_head_dim = pick("qk_nope_head_dim", 1, std::nullopt);
-  a.qk_rope_head_dim = pick("qk_rope_head_dim", 0, std::nullopt);
-  a.v_head_dim = pick("v_head_dim", 1, std::nullopt);
+  a.q_lora_rank = pick("q_lora_rank");
+  a.kv_lora_rank = pick("kv_lora_rank");
+  a.qk_nope_head_dim = pick("qk_nope_head_dim");
+  a.qk_rope_head_dim = pick("qk_rope_head_dim");
+  a.v_head_dim = pick("v_head_dim");
   r.finish();
   return a;
 }
@@ -35,13 +36,13 @@ void parse_model_features(JsonReader& r, const json* preset, Model& m)
   std::optional<std::string> type("mha");
   if (preset && preset->contains("attention_type"))
     type = preset->at("attention_type").get<std::string>();
-  const bool mla = r.get_enum("attention_type", {"mha", "mla"}, type) == "mla";
+  const bool mla = r.key_choice("attention_type", type) == "mla";
   const json* preset_mla = preset && preset->contains("mla") ? &preset->at("mla") : nullptr;
   if (mla) {
     if (r.has("mla"))
       m.mla = parse_mla(r.child("mla"), preset_mla);
     else if (preset_mla)
-      m.mla = parse_mla(JsonReader(*preset_mla, r.pointer_of("mla")), nullptr);
+      m.mla = parse_mla(r.nested(*preset_mla, "mla"), nullptr);
     else
       throw ConfigError(r.pointer_of("mla"), "is missing: attention_type \"mla\" needs the latent ranks and head "
                                              "dimensions; add {\"kv_lora_rank\", \"qk_nope_head_dim\", "
@@ -53,16 +54,16 @@ void parse_model_features(JsonReader& r, const json* preset, Model& m)
   std::optional<long> mtp(0L);
   if (preset && preset->contains("mtp_depth"))
     mtp = preset->at("mtp_depth").get<long>();
-  m.mtp_depth = static_cast<int>(r.get_int("mtp_depth", 0, 16, mtp));
+  m.mtp_depth = static_cast<int>(r.key_int("mtp_depth", mtp));
   m.parallel_block =
-      r.get_bool("parallel_block",
+      r.key_bool("parallel_block",
                  preset && preset->contains("parallel_block") ? preset->at("parallel_block").get<bool>() : false);
   std::optional<long> window(0L);
   if (preset && preset->contains("sliding_window"))
     window = preset->at("sliding_window").get<long>();
   if (r.has("sliding_window"))
     window = std::nullopt; // given: must be a positive token count
-  m.sliding_window = static_cast<int>(r.get_int("sliding_window", 1, 100'000'000, window));
+  m.sliding_window = static_cast<int>(r.key_int("sliding_window", window));
 }
 
 void parse_training_features(JsonReader& r, Training& t)
@@ -93,7 +94,7 @@ void parse_training_features(JsonReader& r, Training& t)
       throw ConfigError(ptr, std::string("needs recompute \"selective\" (it is \"") + to_string(t.recompute) +
                                  "\"); set /training/recompute to \"selective\" or drop recompute_modules");
   }
-  t.fp8_blockwise = r.get_enum("fp8_recipe", {"tensorwise", "blockwise"}, std::string("tensorwise")) == "blockwise";
+  t.fp8_blockwise = r.key_choice("fp8_recipe") == "blockwise";
   if (t.fp8_blockwise && t.precision != Precision::fp8)
     throw ConfigError(r.pointer_of("fp8_recipe"), "\"blockwise\" needs precision \"fp8\"; set /training/precision to "
                                                   "\"fp8\" or drop fp8_recipe");

@@ -78,7 +78,7 @@ void parse_phases(const json& document, const Catalog& cat, const std::string& b
   double total = 0;
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string at = ptr + "/" + std::to_string(i);
-    JsonReader r(list[i], at); // strict keys; the values are checked by the phase's own parse
+    JsonReader r = scenario_reader(list[i], at); // strict keys; the values are checked by the phase's own parse
     TrainingPhase phase;
     phase.name = r.get_string("name", "phase " + std::to_string(i + 1));
     if (phase.name.empty() || phase.name.size() > 64)

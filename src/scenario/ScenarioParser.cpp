@@ -16,6 +16,7 @@
 #include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/HfConfig.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
+#include "trainsim/scenario/KeySchema.hpp"
 #include "trainsim/scenario/ModelFeatures.hpp"
 #include "trainsim/scenario/Placement.hpp"
 
@@ -58,13 +59,15 @@ Accelerator parse_accelerator_ref(JsonReader& cluster, const Catalog& cat)
   if (!v.is_object())
     throw ConfigError(ptr, "expected a catalogue id (e.g. \"H100-SXM-80GB\") or an object, got " + brief(v));
   if (v.contains("preset")) {
-    JsonReader r(v, ptr);
-    std::string id = r.get_string("preset");
+    JsonReader r = cluster.nested(v, "accelerator");
+    std::string id = r.key_string("preset");
     const json& entry = lookup(cat.accelerators(), id, ptr + "/preset", "accelerator", cat.accelerator_ids());
     Accelerator base = parse_accelerator(entry, "/catalog/accelerators/" + escape_pointer_token(id), id, nullptr);
-    return parse_accelerator(v, ptr, id + "+overrides", &base);
+    return parse_accelerator(v, ptr, id + "+overrides", &base, &cluster);
   }
-  return parse_accelerator(v, ptr, v.contains("name") && v.at("name").is_string() ? v.at("name").get<std::string>() : "custom", nullptr);
+  return parse_accelerator(v, ptr,
+                           v.contains("name") && v.at("name").is_string() ? v.at("name").get<std::string>() : "custom",
+                           nullptr, &cluster);
 }
 
 /// "3:1" or 3 -> 3; at least 1:1, at most 64:1.
@@ -110,18 +113,19 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
   Fabric fab;
   json merged = json::object();
   if (given.contains("preset")) {
-    JsonReader pr(given, ptr);
-    fab.preset = pr.get_string("preset");
+    JsonReader pr = cluster.nested(given, "fabric");
+    fab.preset = pr.key_string("preset");
     const json& entry = lookup(cat.fabrics(), fab.preset, ptr + "/preset", "fabric preset", cat.fabric_ids());
     merged = entry.at("fabric");
   }
   for (const auto& [k, v] : given.items())
     if (k != "preset")
       merged[k] = v;
-  JsonReader f(merged, ptr);
-  std::string type = f.get_enum("type", {"fat_tree", "rail_optimized", "dragonfly", "torus", "supernode"});
-  fab.type = type == "fat_tree" ? FabricType::fat_tree : type == "rail_optimized" ? FabricType::rail_optimized
-           : type == "dragonfly" ? FabricType::dragonfly : type == "torus" ? FabricType::torus : FabricType::supernode;
+  JsonReader f = cluster.nested(merged, "fabric");
+  std::string type = f.key_choice("type");
+  for (const auto& declared_type : fabric_schemas()) // the declared models (FabricSchema.cpp)
+    if (type == to_string(declared_type.type))
+      fab.type = declared_type.type;
   const FabricSchema& schema = fabric_schema(fab.type);
   auto declared = [&](const std::string& k) {
     if (k == "type" || k == "nic_bandwidth" || k == "latency" || k == "in_network_reduction")
@@ -142,8 +146,8 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
         valid.push_back(p.name);
       throw ConfigError(f.pointer_of(k), "unknown key for the " + type + " fabric model; valid keys here: " + list(valid));
     }
-  fab.nic_bandwidth = f.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, acc.nic_bandwidth);
-  fab.tiers = static_cast<int>(f.get_int("tiers", 1, 3, 2));
+  fab.nic_bandwidth = f.key_quantity("nic_bandwidth", acc.nic_bandwidth);
+  fab.tiers = static_cast<int>(f.key_int("tiers"));
   fab.tier_oversubscription = {1.0};
   if (f.has("oversubscription")) {
     const json& o = f.raw("oversubscription");
@@ -161,9 +165,9 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
   while (fab.tier_oversubscription.size() < 2)
     fab.tier_oversubscription.push_back(1.0);
   fab.oversubscription = fab.tier_oversubscription[0];
-  fab.latency = f.get_nonnegative_quantity("latency", Dimension::time, 1, 1e-6);
-  fab.switch_radix = static_cast<int>(f.get_int("switch_radix", 4, 4096, 64));
-  fab.in_network_reduction = f.get_bool("in_network_reduction", false);
+  fab.latency = f.key_quantity("latency");
+  fab.switch_radix = static_cast<int>(f.key_int("switch_radix"));
+  fab.in_network_reduction = f.key_bool("in_network_reduction");
   for (const char* k : {"tiers", "oversubscription", "switch_radix"})
     if (merged.contains(k))
       fab.given.emplace_back(k);
@@ -179,17 +183,16 @@ Cluster parse_cluster(JsonReader r, const Catalog& cat)
 {
   Cluster c;
   c.accelerator = parse_accelerator_ref(r, cat);
-  c.nodes = static_cast<int>(r.get_int("nodes", 1, 1'000'000));
-  c.accelerators_per_node =
-      static_cast<int>(r.get_int("accelerators_per_node", 1, 1024, c.accelerator.accelerators_per_node));
-  c.host_power_w = r.get_nonnegative_quantity("host_power", Dimension::power, 1e6, c.accelerator.host_power_w);
+  c.nodes = static_cast<int>(r.key_int("nodes"));
+  c.accelerators_per_node = static_cast<int>(r.key_int("accelerators_per_node", c.accelerator.accelerators_per_node));
+  c.host_power_w = r.key_quantity("host_power", c.accelerator.host_power_w);
   c.scale_up = {c.accelerator.scale_up_type, c.accelerator.scale_up_bandwidth, c.accelerator.scale_up_latency};
   if (r.has("scale_up")) {
     auto s = r.child("scale_up");
-    c.scale_up.type = s.get_enum("type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, c.scale_up.type);
-    c.scale_up.bandwidth = s.get_quantity("bandwidth", Dimension::bandwidth, 0, 1e15, c.scale_up.bandwidth);
-    c.scale_up.latency = s.get_nonnegative_quantity("latency", Dimension::time, 1, c.scale_up.latency);
-    c.scale_up.nvls = s.get_bool("nvls", false);
+    c.scale_up.type = s.key_choice("type", c.scale_up.type);
+    c.scale_up.bandwidth = s.key_quantity("bandwidth", c.scale_up.bandwidth);
+    c.scale_up.latency = s.key_quantity("latency", c.scale_up.latency);
+    c.scale_up.nvls = s.key_bool("nvls");
     s.finish();
   }
   c.fabric = parse_fabric(r, cat, c.accelerator);
@@ -211,26 +214,25 @@ Moe parse_moe(JsonReader r, const json* preset, const Model& m)
       return preset->at(key).get<double>();
     return dflt;
   };
-  e.experts = static_cast<int>(r.get_int("experts", 1, 1'000'000, fb_int("experts", std::nullopt)));
-  e.top_k = static_cast<int>(r.get_int("top_k", 1, 1'000'000, fb_int("top_k", std::nullopt)));
-  e.shared_experts = static_cast<int>(r.get_int("shared_experts", 0, 1'000'000, fb_int("shared_experts", 0)));
-  e.expert_ffn_hidden_size = static_cast<int>(
-      r.get_int("expert_ffn_hidden_size", 1, 10'000'000, fb_int("expert_ffn_hidden_size", m.ffn_hidden_size)));
-  e.first_dense_layers = static_cast<int>(r.get_int("first_dense_layers", 0, 10'000, fb_int("first_dense_layers", 0)));
-  e.load_imbalance = r.get_number("load_imbalance", 1.0, 1e6, fb_num("load_imbalance", 1.0));
+  e.experts = static_cast<int>(r.key_int("experts", fb_int("experts", std::nullopt)));
+  e.top_k = static_cast<int>(r.key_int("top_k", fb_int("top_k", std::nullopt)));
+  e.shared_experts = static_cast<int>(r.key_int("shared_experts", fb_int("shared_experts", std::nullopt)));
+  e.expert_ffn_hidden_size =
+      static_cast<int>(r.key_int("expert_ffn_hidden_size", fb_int("expert_ffn_hidden_size", m.ffn_hidden_size)));
+  e.first_dense_layers = static_cast<int>(r.key_int("first_dense_layers", fb_int("first_dense_layers", std::nullopt)));
+  e.load_imbalance = r.key_number("load_imbalance", fb_num("load_imbalance", std::nullopt));
   if (r.has("capacity_factor") || (preset && preset->contains("capacity_factor")))
-    e.capacity_factor = r.get_number("capacity_factor", 1.0, 1e6, fb_num("capacity_factor", std::nullopt));
+    e.capacity_factor = r.key_number("capacity_factor", fb_num("capacity_factor", std::nullopt));
   {
-    std::optional<std::string> fb("bf16");
+    std::optional<std::string> fb;
     if (preset && preset->contains("dispatch_precision"))
       fb = preset->at("dispatch_precision").get<std::string>();
-    e.dispatch_bytes = r.get_enum("dispatch_precision", {"bf16", "fp8"}, fb) == "fp8" ? 1 : 2;
+    e.dispatch_bytes = r.key_choice("dispatch_precision", fb) == "fp8" ? 1 : 2;
   }
   if (r.has("max_nodes_per_token") || (preset && preset->contains("max_nodes_per_token")))
-    if (const long n = r.get_int("max_nodes_per_token", 0, 1'000'000, fb_int("max_nodes_per_token", std::nullopt));
-        n > 0)
+    if (const long n = r.key_int("max_nodes_per_token", fb_int("max_nodes_per_token", std::nullopt)); n > 0)
       e.max_nodes_per_token = static_cast<int>(n); // 0: no limit (overrides a preset's)
-  r.finish({"source"});
+  r.finish();
   if (e.top_k > e.experts)
     throw ConfigError(r.pointer_of("top_k"), std::to_string(e.top_k) + " exceeds experts " + std::to_string(e.experts) +
                                                  "; route each token to at most experts experts");
@@ -249,62 +251,62 @@ Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
   if (r.has("hf_config")) {
     if (r.has("preset"))
       throw ConfigError(r.pointer_of("hf_config"), "given with /model/preset; name the model by one of them");
-    std::filesystem::path p(r.get_string("hf_config"));
+    std::filesystem::path p(r.key_string("hf_config"));
     if (p.is_relative() && !base_dir.empty())
       p = std::filesystem::path(base_dir) / p;
     from_hf = preset_from_hf_config(p.string(), r.pointer_of("hf_config"));
     preset = &from_hf;
     const auto folder = p.parent_path().filename().string();
-    m.name = r.get_string("name", p.filename() == "config.json" && !folder.empty() ? folder : p.stem().string());
+    m.name = r.key_string("name", p.filename() == "config.json" && !folder.empty() ? folder : p.stem().string());
   } else if (r.has("preset")) {
-    const std::string id = r.get_string("preset");
+    const std::string id = r.key_string("preset");
     preset = &lookup(cat.models(), id, r.pointer_of("preset"), "model preset", cat.model_ids());
-    m.name = r.get_string("name", id);
+    m.name = r.key_string("name", id);
   } else {
-    m.name = r.get_string("name", std::string("custom"));
+    m.name = r.key_string("name", std::string("custom"));
   }
-  auto pick_int = [&](const char* key, long min, long max) {
+  auto pick_int = [&](const char* key) {
     std::optional<long> fb;
     if (preset && preset->contains(key))
       fb = preset->at(key).get<long>();
-    return static_cast<int>(r.get_int(key, min, max, fb));
+    return static_cast<int>(r.key_int(key, fb));
   };
-  m.layers = pick_int("layers", 1, 10'000);
-  m.hidden_size = pick_int("hidden_size", 1, 1'000'000);
-  m.attention_heads = pick_int("attention_heads", 1, 100'000);
+  m.layers = pick_int("layers");
+  m.hidden_size = pick_int("hidden_size");
+  m.attention_heads = pick_int("attention_heads");
   {
     std::optional<long> fb = preset && preset->contains("kv_heads") ? std::optional<long>(preset->at("kv_heads").get<long>())
                                                                    : std::optional<long>(m.attention_heads);
-    m.kv_heads = static_cast<int>(r.get_int("kv_heads", 1, 100'000, fb));
+    m.kv_heads = static_cast<int>(r.key_int("kv_heads", fb));
   }
   {
     std::optional<long> fb = preset ? std::optional<long>(preset->at("ffn_hidden_size").get<long>())
                                     : std::optional<long>(4L * m.hidden_size);
-    m.ffn_hidden_size = static_cast<int>(r.get_int("ffn_hidden_size", 1, 10'000'000, fb));
+    m.ffn_hidden_size = static_cast<int>(r.key_int("ffn_hidden_size", fb));
   }
-  m.vocab_size = pick_int("vocab_size", 1, 10'000'000);
-  m.seq_length = pick_int("seq_length", 1, 100'000'000);
+  m.vocab_size = pick_int("vocab_size");
+  m.seq_length = pick_int("seq_length");
   std::optional<std::string> act;
   if (preset)
     act = preset->at("activation").get<std::string>();
   {
-    const std::string a = r.get_enum("activation", {"gelu", "swiglu", "squared_relu"}, act);
+    const std::string a = r.key_choice("activation", act);
     m.activation = a == "gelu" ? Activation::gelu : a == "swiglu" ? Activation::swiglu : Activation::squared_relu;
   }
   {
     std::optional<double> fb = preset && preset->contains("dropout") ? std::optional<double>(preset->at("dropout").get<double>())
                                                                     : std::optional<double>(m.activation == Activation::gelu ? 0.1 : 0.0);
-    m.dropout = r.get_number("dropout", 0.0, 0.99, fb);
+    m.dropout = r.key_number("dropout", fb);
   }
   {
     const json* preset_moe = preset && preset->contains("moe") ? &preset->at("moe") : nullptr;
     if (r.has("moe"))
       m.moe = parse_moe(r.child("moe"), preset_moe, m);
     else if (preset_moe)
-      m.moe = parse_moe(JsonReader(*preset_moe, r.pointer_of("moe")), nullptr, m);
+      m.moe = parse_moe(r.nested(*preset_moe, "moe"), nullptr, m);
   }
   parse_model_features(r, preset, m);
-  r.finish({"source"});
+  r.finish();
   if (m.hidden_size % m.attention_heads != 0)
     throw ConfigError(r.pointer_of("attention_heads"), std::to_string(m.attention_heads) +
                                                            " does not divide hidden_size " + std::to_string(m.hidden_size) +
@@ -318,19 +320,18 @@ Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
 Training parse_training(JsonReader r)
 {
   Training t;
-  t.global_batch_size = r.get_int("global_batch_size", 1, 1L << 40);
-  t.micro_batch_size = static_cast<int>(r.get_int("micro_batch_size", 1, 1 << 20, 1));
-  t.tokens =
-      r.get_quantity("tokens", Dimension::count, 0, 1e18, r.has("phases") ? std::optional<double>(0) : std::nullopt);
-  std::string p = r.get_enum("precision", {"bf16", "fp16", "fp8"}, std::string("bf16"));
+  t.global_batch_size = r.key_int("global_batch_size");
+  t.micro_batch_size = static_cast<int>(r.key_int("micro_batch_size"));
+  t.tokens = r.key_quantity("tokens", r.has("phases") ? std::optional<double>(0) : std::nullopt);
+  std::string p = r.key_choice("precision");
   t.precision = p == "bf16" ? Precision::bf16 : p == "fp16" ? Precision::fp16 : Precision::fp8;
-  std::string rc = r.get_enum("recompute", {"none", "selective", "full"}, std::string("none"));
+  std::string rc = r.key_choice("recompute");
   t.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
-  t.attention = r.get_enum("attention", {"flash", "standard"}, std::string("flash")) == "flash" ? Attention::flash
-                                                                                                  : Attention::standard;
-  t.grad_reduce_bytes = r.get_enum("grad_reduce_precision", {"bf16", "fp16", "fp32"}, std::string("bf16")) == "fp32" ? 4 : 2;
-  t.fp8_params = r.get_bool("fp8_params", false);
-  t.framework = r.get_string("framework", std::string()); // its defaults are filled in (apply_framework)
+  t.attention = r.key_choice("attention") == "flash" ? Attention::flash : Attention::standard;
+  t.grad_reduce_bytes = r.key_choice("grad_reduce_precision") == "fp32" ? 4 : 2;
+  t.fp8_params = r.key_bool("fp8_params");
+  if (r.has("framework"))
+    t.framework = r.key_string("framework"); // its defaults are filled in (apply_framework)
   if (t.fp8_params && t.precision != Precision::fp8)
     throw ConfigError(r.pointer_of("fp8_params"), "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
   parse_training_features(r, t);
@@ -407,26 +408,26 @@ void check_context_parallel(const Scenario& s)
 Parallelism parse_parallelism(JsonReader r)
 {
   Parallelism p;
-  p.tp = static_cast<int>(r.get_int("tp", 1, 1 << 20, 1));
-  p.pp = static_cast<int>(r.get_int("pp", 1, 1 << 20, 1));
-  p.dp = static_cast<int>(r.get_int("dp", 1, 1 << 24));
-  p.vpp = static_cast<int>(r.get_int("vpp", 1, 1024, 1));
-  p.ep = static_cast<int>(r.get_int("ep", 1, 1 << 24, 1));
-  p.first_stage_layers = static_cast<int>(r.get_int("first_stage_layers", 1, 1'000'000, 0L));
-  p.last_stage_layers = static_cast<int>(r.get_int("last_stage_layers", 1, 1'000'000, 0L));
-  p.cp = static_cast<int>(r.get_int("cp", 1, 1 << 16, 1));
-  p.sequence_parallel = r.get_bool("sequence_parallel", false);
-  p.zero_stage = static_cast<int>(r.get_int("zero_stage", 0, 3, 0));
-  p.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
-  p.overlap_param_gather = r.get_bool("overlap_param_gather", false);
-  p.grad_bucket_bytes = r.get_quantity("grad_bucket_size", Dimension::bytes, 0, 1e12, 40e6 * 4);
+  p.tp = static_cast<int>(r.key_int("tp"));
+  p.pp = static_cast<int>(r.key_int("pp"));
+  p.dp = static_cast<int>(r.key_int("dp"));
+  p.vpp = static_cast<int>(r.key_int("vpp"));
+  p.ep = static_cast<int>(r.key_int("ep"));
+  p.first_stage_layers = static_cast<int>(r.key_int("first_stage_layers"));
+  p.last_stage_layers = static_cast<int>(r.key_int("last_stage_layers"));
+  p.cp = static_cast<int>(r.key_int("cp"));
+  p.sequence_parallel = r.key_bool("sequence_parallel");
+  p.zero_stage = static_cast<int>(r.key_int("zero_stage"));
+  p.overlap_grad_reduce = r.key_bool("overlap_grad_reduce");
+  p.overlap_param_gather = r.key_bool("overlap_param_gather");
+  p.grad_bucket_bytes = r.key_quantity("grad_bucket_size");
   if (r.has("collectives"))
     parse_collective_choices(r.child("collectives"), p.collectives);
   // ZeRO-3 / FSDP (docs/scenario-format.md): fsdp is the full-shard spelling of zero_stage 3.
   const bool stage_given = r.has("zero_stage"), prefetch_given = r.has("zero_prefetch");
-  p.fsdp = r.get_bool("fsdp", false);
-  p.zero_prefetch = static_cast<int>(r.get_int("zero_prefetch", 0, 64, 1));
-  p.tp_comm_overlap = r.get_bool("tp_comm_overlap", false);
+  p.fsdp = r.key_bool("fsdp");
+  p.zero_prefetch = static_cast<int>(r.key_int("zero_prefetch"));
+  p.tp_comm_overlap = r.key_bool("tp_comm_overlap");
   parse_pipeline_keys(r, p); // schedule, layer_split (LayerSplit.cpp)
   parse_sharding(r, p);      // zero, reshard_after_forward, fsdp_shard_group (Sharding.cpp)
   r.finish();
@@ -539,10 +540,10 @@ Scenario parse_scenario(const json& document, const Catalog& cat)
 Scenario parse_scenario(const json& document, const Catalog& cat, const std::string& base_dir)
 {
   const json resolved = apply_framework(document, cat); // /training/framework's defaults (Frameworks.cpp)
-  JsonReader r(resolved, "");
+  JsonReader r = scenario_reader(resolved, "");
   Scenario s;
-  s.schema_version = static_cast<int>(r.get_int("schema_version", 1, 1));
-  s.name = r.get_string("name");
+  s.schema_version = static_cast<int>(r.key_int("schema_version"));
+  s.name = r.key_string("name");
   s.cluster = parse_cluster(r.child("cluster"), cat);
   s.model = parse_model(r.child("model"), cat, base_dir);
   s.training = parse_training(r.child("training"));
@@ -556,8 +557,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     const json given = r.raw("site");
     json merged = given;
     if (given.contains("preset")) {
-      JsonReader pr(given, "/site");
-      const std::string id = pr.get_string("preset");
+      JsonReader pr = r.nested(given, "site");
+      const std::string id = pr.key_string("preset");
       const json& entry = lookup(cat.sites(), id, "/site/preset", "site preset", cat.site_ids());
       merged = json::object();
       for (const auto& [k, v] : entry.items())
@@ -566,19 +567,19 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
       for (const auto& [k, v] : given.items())
         merged[k] = v;
     }
-    JsonReader site(merged, "/site");
+    JsonReader site = r.nested(merged, "site");
     if (site.has("preset"))
-      s.site.preset = site.get_string("preset");
-    s.site.pue = site.get_number("pue", 1.0, 3.0, 1.0);
+      s.site.preset = site.key_string("preset");
+    s.site.pue = site.key_number("pue");
     if (site.has("pue_target"))
-      s.site.pue_target = site.get_number("pue_target", 1.0, 3.0);
+      s.site.pue_target = site.key_number("pue_target");
     std::string ptr = site.pointer_of("grid");
     const json& g = site.has("grid") ? site.raw("grid") : json("cn-national-2023");
     if (g.is_string()) {
       std::string id = g.get<std::string>();
       s.site.grid = parse_grid(lookup(cat.grids(), id, ptr, "grid", cat.grid_ids()), "/catalog/grids/" + id, id);
     } else {
-      s.site.grid = parse_grid(g, ptr, "custom");
+      s.site.grid = parse_grid(g, ptr, "custom", &site);
     }
     parse_site_energy(site, s.site, base_dir);
     site.finish();
@@ -591,16 +592,16 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
         throw ConfigError("/simulation/steps", "must be a whole number of steps (1-1000) or \"auto\", got " +
                                                    brief(sim.raw("steps")));
       s.simulation.steps_auto = true;
-      s.simulation.steps = static_cast<int>(sim.get_int("max_steps", 2, 1000, 10));
+      s.simulation.steps = static_cast<int>(sim.key_int("max_steps"));
     } else {
       s.simulation.steps = static_cast<int>(sim.get_int("steps", 1, 1000, 1));
     }
-    s.simulation.fidelity = sim.get_string("fidelity", std::string("auto"));
+    s.simulation.fidelity = sim.key_string("fidelity");
     if (s.simulation.fidelity != "auto" && s.simulation.fidelity != "full" && s.simulation.fidelity != "reduced")
       throw ConfigError("/simulation/fidelity", "unknown fidelity \"" + s.simulation.fidelity +
                                                     "\"; valid: auto, full, reduced");
-    s.simulation.seed = static_cast<std::uint64_t>(sim.get_int("seed", 0, (1L << 62), 1));
-    s.simulation.reuse = sim.get_bool("reuse", true);
+    s.simulation.seed = static_cast<std::uint64_t>(sim.key_int("seed"));
+    s.simulation.reuse = sim.key_bool("reuse");
     if (sim.has("extrapolate")) { // "auto" (the default), true or false
       const auto& x = sim.raw("extrapolate");
       if (x.is_boolean())
@@ -609,23 +610,23 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
         throw ConfigError("/simulation/extrapolate", "must be \"auto\", true or false, got " + brief(x));
     }
     if (sim.has("max_memory"))
-      s.simulation.max_memory_bytes = sim.get_quantity("max_memory", Dimension::bytes, 0, 1e18);
+      s.simulation.max_memory_bytes = sim.key_quantity("max_memory");
     if (sim.has("max_time"))
-      s.simulation.max_time_s = sim.get_quantity("max_time", Dimension::time, 0, 1e9);
-    s.simulation.variability = sim.get_bool("variability", true); // at-scale mechanisms, docs/at-scale.md
-    s.simulation.host_overhead = sim.get_bool("host_overhead", true);
+      s.simulation.max_time_s = sim.key_quantity("max_time");
+    s.simulation.variability = sim.key_bool("variability"); // at-scale mechanisms, docs/at-scale.md
+    s.simulation.host_overhead = sim.key_bool("host_overhead");
     if (sim.has("stragglers")) {
       auto st = sim.child("stragglers");
-      s.simulation.stragglers.fraction = st.get_number("fraction", 0, 1);
-      s.simulation.stragglers.slowdown = st.get_number("slowdown", 0, 10);
+      s.simulation.stragglers.fraction = st.key_number("fraction");
+      s.simulation.stragglers.slowdown = st.key_number("slowdown");
       st.finish();
     }
     sim.finish();
   }
   if (r.has("reference")) {
     auto ref = r.child("reference");
-    s.reference = Reference{ref.get_number("step_time_s", 1e-9, 1e9), ref.get_string("source")};
-    ref.finish({"tflops_per_accelerator", "note"});
+    s.reference = Reference{ref.key_number("step_time_s"), ref.key_string("source")};
+    ref.finish();
   }
   if (r.has("power")) {
     s.power = parse_power(r.child("power"));
@@ -636,7 +637,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
   s.failures = cat.failure_defaults(); // failures on by default (platforms/failures.json)
   if (r.has("failures"))
     s.failures = parse_failures(r.child("failures"), cat.failure_defaults());
-  r.finish({"description"});
+  r.finish();
   check_consistency(s);
   if (document.contains("training") && document["training"].is_object() && document["training"].contains("phases"))
     parse_phases(document, cat, base_dir, s); // Phases.cpp: one scenario per phase
@@ -650,7 +651,7 @@ double parse_ratio(const json& value, const std::string& pointer)
 
 Cluster parse_cluster_object(const json& object, const std::string& pointer, const Catalog& cat)
 {
-  return parse_cluster(JsonReader(object, pointer), cat);
+  return parse_cluster(JsonReader(object, pointer, &scenario_keys(), "/cluster"), cat);
 }
 
 Scenario parse_scenario_text(const std::string& text, const std::string& origin, const Catalog& cat)

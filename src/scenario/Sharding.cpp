@@ -5,7 +5,6 @@
 namespace trainsim::scenario {
 
 using core::ConfigError;
-using core::Dimension;
 
 void parse_sharding(JsonReader& r, Parallelism& p)
 {
@@ -13,16 +12,15 @@ void parse_sharding(JsonReader& r, Parallelism& p)
     // DeepSpeed's defaults (deepspeed/runtime/zero/config.py, docs "ZeRO Optimizations for FP16 Training").
     JsonReader z = r.child("zero");
     Parallelism::DeepSpeedZero d;
-    d.prefetch_bucket = z.get_quantity("prefetch_bucket_size", Dimension::count, 0, 1e13, d.prefetch_bucket);
-    d.reduce_bucket = z.get_quantity("reduce_bucket_size", Dimension::count, 0, 1e13, d.reduce_bucket);
-    d.max_live_parameters = z.get_quantity("max_live_parameters", Dimension::count, 0, 1e13, d.max_live_parameters);
-    d.max_reuse_distance =
-        z.get_nonnegative_quantity("max_reuse_distance", Dimension::count, 1e13, d.max_reuse_distance);
+    d.prefetch_bucket = z.key_quantity("prefetch_bucket_size");
+    d.reduce_bucket = z.key_quantity("reduce_bucket_size");
+    d.max_live_parameters = z.key_quantity("max_live_parameters");
+    d.max_reuse_distance = z.key_quantity("max_reuse_distance");
     z.finish();
     p.zero = d;
   }
-  p.reshard_after_forward = r.get_bool("reshard_after_forward", true);
-  p.fsdp_shard_group = static_cast<int>(r.get_int("fsdp_shard_group", 2, 1 << 24, 0L));
+  p.reshard_after_forward = r.key_bool("reshard_after_forward");
+  p.fsdp_shard_group = static_cast<int>(r.key_int("fsdp_shard_group"));
 }
 
 void check_sharding(const JsonReader& r, const Parallelism& p)

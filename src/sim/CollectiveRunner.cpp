@@ -7,6 +7,7 @@
 #include <simgrid/s4u/Comm.hpp>
 
 #include "trainsim/core/Log.hpp"
+#include "trainsim/topology/FabricModel.hpp"
 
 namespace trainsim::sim {
 
@@ -28,9 +29,9 @@ void CollectiveRunner::set_algorithm(const std::string& name, const scenario::Sc
   topology_.step_latency = cal_.collective_step_latency_s;
   topology_.nvls = c.scale_up.nvls;
   topology_.sharp = c.fabric.in_network_reduction;
-  // A fat-tree leaf carries the NICs of whole nodes, so the data-parallel groups of all tensor-parallel
-  // ranks cross its uplink together; a rail-optimized leaf carries one rail.
-  trunk_sharers_ = c.fabric.type == scenario::FabricType::fat_tree ? s.parallelism.tp : 1;
+  // A leaf that carries the NICs of whole nodes (fat tree) has the data-parallel groups of all tensor-parallel
+  // ranks cross its uplink together; a rail-optimized leaf carries one rail. The fabric model says which.
+  trunk_sharers_ = topology::fabric_model(scenario::to_string(c.fabric.type)).node_on_one_leaf ? s.parallelism.tp : 1;
   schedules_.clear();
 }
 

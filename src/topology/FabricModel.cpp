@@ -31,17 +31,17 @@ std::string trim_number(double x)
   return s;
 }
 
-FabricModel make(scenario::FabricType type, BuildFn build)
+FabricModel make(scenario::FabricType type, BuildFn build, bool node_on_one_leaf = false)
 {
   const auto& schema = scenario::fabric_schema(type);
-  return {scenario::to_string(type), schema.doc, schema.common, schema.params, std::move(build)};
+  return {scenario::to_string(type), schema.doc, schema.common, schema.params, std::move(build), node_on_one_leaf};
 }
 
 /// The one place that registers the built-in fabric generators.
 std::vector<FabricModel> register_builtins()
 {
   using scenario::FabricType;
-  return {make(FabricType::fat_tree, clos_builder(FabricType::fat_tree)),
+  return {make(FabricType::fat_tree, clos_builder(FabricType::fat_tree), true),
           make(FabricType::rail_optimized, clos_builder(FabricType::rail_optimized)),
           make(FabricType::dragonfly, dragonfly_builder()), make(FabricType::torus, torus_builder()),
           make(FabricType::supernode, clos_builder(FabricType::supernode))};

@@ -86,9 +86,15 @@ private:
   std::vector<GenerationMix> generation_mix_;
 };
 
-/// Parses one accelerator object in the catalogue schema (also used for inline objects in scenarios).
+class JsonReader;
+
+/// Parses one accelerator object in the catalogue schema (also used for inline objects in scenarios: then
+/// `parent` is the reader of the scenario's /cluster, and the object's keys are checked against its
+/// declaration, KeySchema.hpp).
 Accelerator parse_accelerator(const nlohmann::json& object, const std::string& pointer, const std::string& id,
-                              const Accelerator* base);
-Grid parse_grid(const nlohmann::json& object, const std::string& pointer, const std::string& id);
+                              const Accelerator* base, const JsonReader* parent = nullptr);
+/// The same for a grid object; `parent`: the reader of the scenario's /site for an inline grid.
+Grid parse_grid(const nlohmann::json& object, const std::string& pointer, const std::string& id,
+                const JsonReader* parent = nullptr);
 
 } // namespace trainsim::scenario

@@ -11,11 +11,22 @@
 
 namespace trainsim::scenario {
 
+class KeySchema;
+struct KeySpec;
+enum class KeyType;
+
 /// Strict reader over one JSON object: every key read is recorded, and finish() rejects the rest.
 /// Every error names the JSON pointer, the bad value and what would be valid.
+///
+/// A reader of a scenario (scenario_reader) also holds the key schema (KeySchema.hpp): every key it reads,
+/// asks about or accepts must be declared there (else core::InternalError: a key read but not declared is a
+/// bug), ranges given inline must equal the declared ones, and the key_* accessors take the range and the
+/// default from the declaration.
 class JsonReader {
 public:
   JsonReader(const nlohmann::json& object, std::string pointer);
+  /// A reader checked against `schema`; `schema_at` is the object's path in schema form (schema_path()).
+  JsonReader(const nlohmann::json& object, std::string pointer, const KeySchema* schema, std::string schema_at);
 
   const std::string& pointer() const { return pointer_; }
   std::string pointer_of(const std::string& key) const;
@@ -40,15 +51,38 @@ public:
   /// A nested object; marks the key as read.
   JsonReader child(const std::string& key);
 
-  /// Throws for any key that was not read, listing the valid keys.
+  // Declared keys (schema readers only): range and default from the key's declaration; `fallback` replaces
+  // a default that the declaration gives in words (default_doc: a preset's value, the accelerator's).
+  long key_int(const std::string& key, std::optional<long> fallback = std::nullopt);
+  double key_number(const std::string& key, std::optional<double> fallback = std::nullopt);
+  bool key_bool(const std::string& key, std::optional<bool> fallback = std::nullopt);
+  std::string key_string(const std::string& key, std::optional<std::string> fallback = std::nullopt);
+  std::string key_choice(const std::string& key, std::optional<std::string> fallback = std::nullopt);
+  double key_quantity(const std::string& key, std::optional<double> fallback = std::nullopt);
+
+  /// Throws for any key that was not read, listing the valid keys. A schema reader also accepts the
+  /// annotation keys declared below its object (KeyType::note).
   void finish(const std::vector<std::string>& also_valid = {}) const;
+
+  const KeySchema* schema() const { return schema_; }
+  const std::string& schema_at() const { return schema_at_; }
+  /// A reader over `object` standing for this object's `key` (a preset's values for it, a merged copy): the
+  /// same pointer and declaration as child(key), without marking the key as read.
+  JsonReader nested(const nlohmann::json& object, const std::string& key) const;
 
 private:
   const nlohmann::json& require(const std::string& key);
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  /// The declaration of `key` (nullptr without a schema); a schema reader asserts that it exists.
+  const KeySpec* spec(const std::string& key) const;
+  const KeySpec& declared(const std::string& key, KeyType type) const;
+  /// A schema reader asserts that an inline range equals the declared one.
+  void check_range(const std::string& key, KeyType type, double min, double max) const;
 
   const nlohmann::json& object_;
   std::string pointer_;
+  const KeySchema* schema_ = nullptr;
+  std::string schema_at_;
   std::set<std::string> read_;
   mutable std::set<std::string> known_; ///< optional keys asked about with has(): valid even when absent
 };
@@ -69,6 +103,11 @@ nlohmann::ordered_json parse_ordered_json_strict(const std::string& text, const 
 /// Reads a file (core::read_file: size limit, special files) and parses it strictly.
 nlohmann::json load_json_file(const std::string& path, const std::string& fix = "fix the syntax");
 nlohmann::ordered_json load_ordered_json_file(const std::string& path, const std::string& fix = "fix the syntax");
+
+/// A reader of the scenario object at `pointer`, checked against scenario_keys(); `schema_at` is its path in
+/// schema form when it differs from schema_path(pointer) (a cluster inside a job file).
+JsonReader scenario_reader(const nlohmann::json& object, const std::string& pointer);
+JsonReader scenario_reader(const nlohmann::json& object, const std::string& pointer, const std::string& schema_at);
 
 /// Escapes a key for a JSON pointer (RFC 6901).
 std::string escape_pointer_token(const std::string& key);

@@ -22,6 +22,9 @@ struct FabricModel {
   std::vector<std::string> common;  ///< of tiers, oversubscription, switch_radix
   std::vector<ParamSpec> params;    ///< model-specific keys (scenario::Fabric::params)
   std::function<void(const scenario::Cluster&, class Params&, Fabric&)> build;
+  /// Capability: all NICs of a node attach to one leaf, so the data-parallel groups of a node's tensor-parallel
+  /// ranks cross that leaf's uplink trunk together (the collective model divides the trunk among them).
+  bool node_on_one_leaf = false;
 };
 
 /// Reads a model's declared parameters from `cluster.fabric.params`: the default comes from the

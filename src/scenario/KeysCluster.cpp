@@ -1,0 +1,122 @@
+// The declared keys of /cluster (KeySchema.hpp): one line per key, the parser reads ranges and defaults here.
+#include <algorithm>
+
+#include "trainsim/scenario/FabricSchema.hpp"
+#include "trainsim/scenario/KeySchema.hpp"
+
+namespace trainsim::scenario {
+
+using core::Dimension;
+
+namespace {
+
+/// An accelerator object, inline under /cluster/accelerator (catalogue keys, docs/reference/accelerators.md).
+void accelerator_keys(std::vector<KeySpec>& k)
+{
+  const std::string a = "/cluster/accelerator";
+  const char* preset = "the preset's, or required without a preset";
+  k.push_back(key_string(a + "/preset", nullptr, "catalogue id whose values the other keys override"));
+  k.push_back(key_string(a + "/name", nullptr, "display name", "the id, or \"custom\""));
+  k.push_back(key_string(a + "/vendor", "", "vendor (informative)"));
+  k.push_back(key_object(a + "/peak_flops", "dense peak FLOP/s per precision; null: no such mode", preset));
+  for (const char* p : {"bf16", "fp16", "fp8", "fp32"})
+    k.push_back(key_quantity(a + "/peak_flops/" + p, Dimension::flop_rate, 0, 1e18, nullptr,
+                             std::string("dense ") + p + " peak, e.g. \"989TFLOPS\"", "none"));
+  k.push_back(key_object(a + "/memory", "device memory", preset));
+  k.push_back(key_quantity(a + "/memory/capacity", Dimension::bytes, 0, 1e15, nullptr, "HBM capacity", preset));
+  k.push_back(key_quantity(a + "/memory/bandwidth", Dimension::bandwidth, 0, 1e15, nullptr, "HBM bandwidth", preset));
+  k.push_back(key_string(a + "/memory/type", "", "memory technology (informative)"));
+  k.push_back(key_object(a + "/scale_up", "the node's scale-up interconnect", preset));
+  k.push_back(key_choice(a + "/scale_up/type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, nullptr,
+                         "scale-up technology", preset));
+  k.push_back(key_quantity(a + "/scale_up/bandwidth", Dimension::bandwidth, 0, 1e15, nullptr,
+                           "per accelerator and direction", preset));
+  k.push_back(key_nonnegative(a + "/scale_up/latency", Dimension::time, 1, nullptr, "per message", preset));
+  k.push_back(key_object(a + "/node", "the server the accelerators sit in", preset));
+  k.push_back(key_int(a + "/node/accelerators_per_node", 1, 1024, nullptr, "accelerators per server", preset));
+  k.push_back(key_nonnegative(a + "/node/host_power", Dimension::power, 1e6, nullptr,
+                              "CPUs, memory, fans of one server", preset));
+  k.push_back(key_quantity(a + "/node/nic_bandwidth", Dimension::bandwidth, 0, 1e15, nullptr,
+                           "scale-out NIC per accelerator", preset));
+  k.push_back(key_object(a + "/power", "board power", preset));
+  k.push_back(key_nonnegative(a + "/power/idle", Dimension::power, 1e5, nullptr, "idle power", preset));
+  k.push_back(key_quantity(a + "/power/peak", Dimension::power, 0, 1e5, nullptr, "power at full load (TDP)", preset));
+  k.push_back(key_value(a + "/sources", "where the figures come from (informative)"));
+  k.push_back(key_note(a + "/note", "free text"));
+}
+
+/// The keys of fabric models beside the shared ones, declared per model in FabricSchema.cpp.
+void fabric_model_keys(std::vector<KeySpec>& k)
+{
+  std::vector<std::string> names;
+  for (const auto& s : fabric_schemas())
+    for (const auto& p : s.params)
+      if (std::find(names.begin(), names.end(), p.name) == names.end())
+        names.push_back(p.name);
+  for (const auto& name : names) {
+    std::string types, doc, type;
+    nlohmann::json fallback;
+    for (const auto& s : fabric_schemas())
+      for (const auto& p : s.params)
+        if (p.name == name) {
+          types += (types.empty() ? "" : ", ") + std::string(to_string(s.type));
+          doc = p.doc;
+          type = p.type;
+          fallback = p.fallback;
+        }
+    KeySpec spec = key_value("/cluster/fabric/" + name, type + ", " + types + " fabrics: " + doc,
+                             fallback.is_null() ? "required" : "");
+    spec.fallback = fallback;
+    k.push_back(spec);
+  }
+}
+
+/// The values of /cluster/fabric/type: the fabric models declared in FabricSchema.cpp, in their order.
+std::vector<std::string> fabric_type_names()
+{
+  std::vector<std::string> names;
+  for (const auto& s : fabric_schemas())
+    names.emplace_back(to_string(s.type));
+  return names;
+}
+
+} // namespace
+
+std::vector<KeySpec> cluster_keys()
+{
+  std::vector<KeySpec> k{
+      key_object("/cluster", "the machine: accelerators, nodes, scale-up and scale-out fabric"),
+      key_value("/cluster/accelerator", "a catalogue id (`trainsim list accelerators`) or an object of the keys below",
+                "required"),
+      key_int("/cluster/nodes", 1, 1'000'000, nullptr, "servers in the cluster", "required"),
+      key_int("/cluster/accelerators_per_node", 1, 1024, nullptr, "accelerators per server", "the accelerator's"),
+      key_nonnegative("/cluster/host_power", Dimension::power, 1e6, nullptr,
+                      "power of a server beside its accelerators", "the accelerator's"),
+      key_object("/cluster/scale_up", "the scale-up interconnect inside a node", "the accelerator's"),
+      key_choice("/cluster/scale_up/type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, nullptr,
+                 "scale-up technology", "the accelerator's"),
+      key_quantity("/cluster/scale_up/bandwidth", Dimension::bandwidth, 0, 1e15, nullptr,
+                   "per accelerator and direction", "the accelerator's"),
+      key_nonnegative("/cluster/scale_up/latency", Dimension::time, 1, nullptr, "per message", "the accelerator's"),
+      key_bool("/cluster/scale_up/nvls", false, "the scale-up switch reduces in the network (NVLink SHARP)"),
+      key_object("/cluster/fabric", "the scale-out fabric (docs/fabrics.md, `trainsim list fabrics`)", "required"),
+      key_string("/cluster/fabric/preset", nullptr, "a preset of platforms/fabrics.json the other keys override"),
+      key_choice("/cluster/fabric/type", fabric_type_names(), nullptr, "the fabric model",
+                 "required (or the preset's)"),
+      key_quantity("/cluster/fabric/nic_bandwidth", Dimension::bandwidth, 0, 1e15, nullptr,
+                   "scale-out NIC per accelerator and direction", "the accelerator's"),
+      key_int("/cluster/fabric/tiers", 1, 3, 2, "switch tiers of a Clos (fat_tree, rail_optimized)"),
+      key_value(
+          "/cluster/fabric/oversubscription",
+          "ratio \"down:up\" (or a number) of the leaf tier, or a list of one per tier with uplinks (leaf, spine)",
+          "1:1"),
+      key_nonnegative("/cluster/fabric/latency", Dimension::time, 1, "1us", "per hop"),
+      key_int("/cluster/fabric/switch_radix", 4, 4096, 64, "ports per switch"),
+      key_bool("/cluster/fabric/in_network_reduction", false, "the fabric reduces in the network (SHARP)"),
+  };
+  fabric_model_keys(k);
+  accelerator_keys(k);
+  return k;
+}
+
+} // namespace trainsim::scenario

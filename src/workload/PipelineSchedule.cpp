@@ -238,7 +238,7 @@ double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int 
 }
 
 double bubble_closed_form(const std::string& schedule, int pp, int vpp, long m, double f, double b, double w,
-                          double slowest)
+                          double imbalance)
 {
   const double p1 = pp - 1.0;
   double bubble = p1 * (f + b + w) / vpp;
@@ -249,7 +249,7 @@ double bubble_closed_form(const std::string& schedule, int pp, int vpp, long m, 
   if (schedule == "dualpipe") // (PP/2 - 1)(F&B + B - 3W), F&B = f + b + w and B = b + w (Table 2)
     bubble = (pp / 2.0 - 1.0) * ((f + b + w) + (b + w) - 3.0 * w);
   bubble = std::max(0.0, bubble);
-  const double md = static_cast<double>(m), t = f + b + w, paced = std::max(slowest, t);
+  const double md = static_cast<double>(m), t = f + b + w, paced = std::max(1.0, imbalance) * t;
   const double idle = bubble + md * (paced - t), step = bubble + md * paced;
   return step > 0 ? idle / step : 0.0;
 }

@@ -74,10 +74,10 @@ double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int 
 ///                      optimizer post-validation overlaps it with the previous step), reports zero
 ///   dualpipe:          (p/2 - 1)(F&B + B - 3W)     (DeepSeek-V3 Table 2, B the whole backward b + w, F&B an
 ///                      overlapped pair counted as f + b + w): (p/2 - 1)(f + 2b - w), with f, b, w per chunk
-/// each at least 0. Uneven stages (`slowest`: the slowest stage's f + b + w, above the mean's): the slowest
-/// stage paces the steady state, so a step lasts bubble + m slowest and the mean stage idles besides for
-/// m (slowest - (f + b + w)): (bubble + m (slowest - t)) / (bubble + m slowest), t = f + b + w.
+/// each at least 0. Uneven stages (`imbalance` x: the busiest stage's time over the mean stage's, above 1):
+/// the busiest stage paces the steady state, so a step lasts bubble + m x t and the mean stage idles besides
+/// for m (x - 1) t: (bubble + m (x - 1) t) / (bubble + m x t), t = f + b + w.
 double bubble_closed_form(const std::string& schedule, int pp, int vpp, long microbatches, double f, double b, double w,
-                          double slowest = 0);
+                          double imbalance = 1);
 
 } // namespace trainsim::workload

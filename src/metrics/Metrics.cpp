@@ -10,6 +10,7 @@
 #include "trainsim/metrics/Footprint.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
 #include "trainsim/workload/Dvfs.hpp"
+#include "trainsim/workload/PipelineSchedule.hpp"
 
 namespace trainsim::metrics {
 
@@ -178,6 +179,22 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
 
   m.memory = w.memory;
   m.pipeline = w.pipeline;
+  if (s.parallelism.pp > 1 && r.stages.size() > 1) {
+    // The closed form of the split that ran (docs/pipeline.md): the busiest stage paces the steady state. Its
+    // load is what the stage's passes keep it busy with, as simulated: compute and the blocking tensor-,
+    // context- and expert-parallel communication (the same on every stage for TP, so it evens the stages out).
+    double busiest = 0, total = 0;
+    for (const auto& st : r.stages) {
+      const double load = st.compute + st.tp_comm + st.cp_comm + st.ep_comm;
+      busiest = std::max(busiest, load);
+      total += load;
+    }
+    auto& pl = m.pipeline;
+    pl.stage_imbalance = total > 0 ? busiest * static_cast<double>(r.stages.size()) / total : 1.0;
+    pl.bubble_closed_form =
+        workload::bubble_closed_form(pl.schedule, s.parallelism.pp, s.parallelism.vpp, w.microbatches, pl.forward_s,
+                                     pl.backward_input_s, pl.backward_weight_s, pl.stage_imbalance);
+  }
   m.memory_gib_per_accelerator = w.memory.total() / 1073741824.0;
   const double stages = static_cast<double>(r.stages.size());
   for (const auto& st : r.stages) {

@@ -145,7 +145,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"bubble_fraction_closed_form", pl.bubble_closed_form},
                      {"forward_s", pl.forward_s},
                      {"backward_input_s", pl.backward_input_s},
-                     {"backward_weight_s", pl.backward_weight_s}};
+                     {"backward_weight_s", pl.backward_weight_s},
+                     {"stage_imbalance", pl.stage_imbalance}};
   }
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
   ordered_json stages = ordered_json::array();

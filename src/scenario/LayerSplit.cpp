@@ -115,6 +115,19 @@ void check_schedule(const Scenario& s)
                                  std::to_string(2 * p.pp) + ", but there are " + std::to_string(m) +
                                  "; change global_batch_size, micro_batch_size or dp, or use another schedule");
   }
+  if (p.schedule == "zb-v") {
+    // Qi et al. 2024's ZB-V: two chunks per rank in a V; its order starts with 2 pp - 1 forwards on rank 0.
+    if (p.vpp != 2)
+      throw ConfigError(ptr, name + " places two model chunks per rank in a V, but vpp is " + std::to_string(p.vpp) +
+                                 "; set vpp to 2");
+    if (p.pp < 2)
+      throw ConfigError(ptr, name + " needs pp >= 2, but pp is 1; raise pp or drop the schedule");
+    const long m = s.micro_batches_per_replica();
+    if (m < 2L * p.pp - 1)
+      throw ConfigError(ptr, name + " needs at least 2*pp - 1 = " + std::to_string(2 * p.pp - 1) +
+                                 " micro-batches per replica (its warm-up), but there are " + std::to_string(m) +
+                                 "; change global_batch_size, micro_batch_size or dp, or use another schedule");
+  }
   if (p.schedule == "interleaved" && p.vpp < 2)
     throw ConfigError(ptr, name + " needs vpp > 1 (model chunks per stage), but vpp is 1; raise vpp or use \"1f1b\"");
   if (workload::splits_backward(p.schedule) && p.zero_stage == 3)

@@ -46,13 +46,13 @@ std::vector<PipelineStep> one_f_one_b(int pp, int vpp, int stage, int m)
 
 const std::vector<std::string>& schedule_names()
 {
-  static const std::vector<std::string> names{"1f1b", "interleaved", "zb-h1", "dualpipe"};
+  static const std::vector<std::string> names{"1f1b", "interleaved", "zb-h1", "zb-v", "dualpipe"};
   return names;
 }
 
 bool splits_backward(const std::string& schedule)
 {
-  return schedule == "zb-h1" || schedule == "dualpipe";
+  return schedule == "zb-h1" || schedule == "zb-v" || schedule == "dualpipe";
 }
 
 std::vector<PipelineStep> zb_h1(int pp, int stage, int m)
@@ -82,6 +82,53 @@ std::vector<PipelineStep> zb_h1(int pp, int stage, int m)
   }
   while (w < m)
     push(StepKind::backward_weight, w++);
+  return out;
+}
+
+std::vector<PipelineStep> zb_v(int pp, int stage, int m)
+{
+  if (pp < 2 || stage < 0 || stage >= pp || m < 2 * pp - 1)
+    throw core::InvalidArgument("zb_v: bad arguments");
+  // Qi et al. 2024's handcrafted ZB-V (sail-sg/zero-bubble-pipeline-parallelism, get_zb_v_schedule): chunk 0
+  // walks down the ranks, chunk 1 back up; W follows B at once in the steady state, the cool-down defers it.
+  std::vector<PipelineStep> out;
+  out.reserve(static_cast<size_t>(6 * m));
+  int f[2] = {0, 0}, b[2] = {0, 0}, w[2] = {0, 0};
+  auto F = [&](int c) { out.push_back(PipelineStep{true, f[c]++, c, StepKind::forward}); };
+  auto B = [&](int c) { out.push_back(PipelineStep{false, b[c]++, c, StepKind::backward_input}); };
+  auto W = [&](int c) { out.push_back(PipelineStep{false, w[c]++, c, StepKind::backward_weight}); };
+  for (int i = 0; i < 2 * (pp - stage) - 1; ++i) // warm-up: chunk 0 forwards
+    F(0);
+  for (int i = 0; i < stage; ++i) { // chunk 1 and chunk 0 forwards
+    F(1);
+    F(0);
+  }
+  for (int i = 0; i < pp - stage; ++i) { // chunk 1's first backwards
+    F(1);
+    B(1);
+    W(1);
+  }
+  while (f[1] < f[0] || f[0] < m) { // steady state: F B W of both chunks
+    if (f[0] < m)
+      F(0);
+    B(0);
+    W(0);
+    F(1);
+    B(1);
+    W(1);
+  }
+  for (int i = 0; i < stage; ++i) { // cool-down: the B passes first, their W deferred
+    B(0);
+    B(1);
+  }
+  for (int i = 0; i < pp - stage; ++i) {
+    B(0);
+    W(0);
+  }
+  while (w[1] < b[1])
+    W(1);
+  while (w[0] < b[0])
+    W(0);
   return out;
 }
 
@@ -166,6 +213,8 @@ std::vector<std::vector<PipelineStep>> schedule_orders(const std::string& schedu
       out.push_back(one_f_one_b(pp, vpp, s, m));
     else if (schedule == "zb-h1" && vpp == 1)
       out.push_back(zb_h1(pp, s, m));
+    else if (schedule == "zb-v" && vpp == 2)
+      out.push_back(zb_v(pp, s, m));
     else if (schedule == "dualpipe" && vpp == 1)
       out.push_back(dualpipe(pp, s, m));
     else
@@ -179,6 +228,8 @@ double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int 
   const double md = static_cast<double>(m);
   if (schedule == "zb-h1")
     return std::min<double>(md, pp);
+  if (schedule == "zb-v") // 2 pp chunk activations of the rank's two (1F1B's first stage, Qi et al. 2024)
+    return std::min<double>(md, pp);
   if (schedule == "dualpipe") // PP + 1 chunks' activations (DeepSeek-V3 Table 2) of the rank's two
     return std::min<double>(md, pp + 1.0) / 2.0;
   if (vpp > 1)
@@ -186,17 +237,21 @@ double in_flight_microbatches(const std::string& schedule, int pp, int vpp, int 
   return std::min<double>(pp - stage, md);
 }
 
-double bubble_closed_form(const std::string& schedule, int pp, int vpp, long m, double f, double b, double w)
+double bubble_closed_form(const std::string& schedule, int pp, int vpp, long m, double f, double b, double w,
+                          double imbalance)
 {
   const double p1 = pp - 1.0;
   double bubble = p1 * (f + b + w) / vpp;
   if (schedule == "zb-h1")
     bubble = p1 * (f + b - w);
+  if (schedule == "zb-v") // the makespan of zb_v's order minus the busy time, per chunk (half the rank's passes)
+    bubble = std::max({p1 * b, 2.0 * p1 * (b - w), p1 * (2.0 * f - b) - (f - b), p1 * w - (w - std::max(f, b))}) / 2.0;
   if (schedule == "dualpipe") // (PP/2 - 1)(F&B + B - 3W), F&B = f + b + w and B = b + w (Table 2)
     bubble = (pp / 2.0 - 1.0) * ((f + b + w) + (b + w) - 3.0 * w);
   bubble = std::max(0.0, bubble);
-  const double busy = static_cast<double>(m) * (f + b + w);
-  return bubble + busy > 0 ? bubble / (bubble + busy) : 0.0;
+  const double md = static_cast<double>(m), t = f + b + w, paced = std::max(1.0, imbalance) * t;
+  const double idle = bubble + md * (paced - t), step = bubble + md * paced;
+  return step > 0 ? idle / step : 0.0;
 }
 
 } // namespace trainsim::workload

@@ -119,20 +119,26 @@ PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& 
   out.schedule = p.schedule;
   for (int v = 0; v < p.pp * p.vpp; ++v)
     out.layers_per_virtual_stage.push_back(s.chunk_layers(s.stage_of_virtual(v), s.chunk_of_virtual(v)).second);
+  double busiest = 0, total = 0; // per stage: f + b + w per micro-batch
   for (int stage = 0; stage < p.pp; ++stage) {
     out.layers_per_stage.push_back(s.stage_layers(stage));
     const auto costs = chunk_costs(s, ops, eff, stage);
     const auto w = chunk_weight_grad_s(s, ops, eff, stage);
     // DualPipe: a micro-batch runs one of the rank's two chunks, so its passes are per chunk (the mean).
-    const double per = p.pp * (p.dualpipe() ? 2.0 : 1.0);
+    const double chunks_per_microbatch = p.dualpipe() ? 2.0 : 1.0, per = p.pp * chunks_per_microbatch;
+    double t = 0;
     for (size_t c = 0; c < costs.size(); ++c) {
       out.forward_s += costs[c].forward.compute_s / per;
       out.backward_input_s += std::max(0.0, costs[c].backward.compute_s - w[c]) / per;
       out.backward_weight_s += w[c] / per;
+      t += (costs[c].forward.compute_s + std::max(costs[c].backward.compute_s, w[c])) / chunks_per_microbatch;
     }
+    busiest = std::max(busiest, t); // it paces the steady state of an uneven split
+    total += t;
   }
-  out.bubble_closed_form =
-      bubble_closed_form(p.schedule, p.pp, p.vpp, m, out.forward_s, out.backward_input_s, out.backward_weight_s);
+  out.stage_imbalance = total > 0 ? busiest * p.pp / total : 1.0;
+  out.bubble_closed_form = bubble_closed_form(p.schedule, p.pp, p.vpp, m, out.forward_s, out.backward_input_s,
+                                              out.backward_weight_s, out.stage_imbalance);
   return out;
 }
 

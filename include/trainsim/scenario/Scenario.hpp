@@ -181,17 +181,24 @@ struct Parallelism {
   std::string split = "even";    ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
   /// DualPipe (DeepSeek-V3 sec. 3.2.1): micro-batches enter from both ends; each rank holds two model chunks.
   bool dualpipe() const { return schedule == "dualpipe"; }
+  /// ZB-V (Qi et al. 2024): vpp 2 chunks placed in a V, neighbours on the turn (rank pp - 1) in memory.
+  bool v_shape() const { return schedule == "zb-v"; }
   /// Model chunks a rank runs: vpp, or DualPipe's two (one per direction).
   int chunks() const { return dualpipe() ? 2 : vpp; }
   /// Placement of virtual stages (interleaved: chunk c of stage s is virtual stage c*pp + s). DualPipe: the
   /// model is split into pp virtual stages (vpp 1); chunk 0 of rank s is virtual stage s (the direction
   /// entering at rank 0), chunk 1 is virtual stage pp - 1 - s (the direction entering at rank pp - 1).
+  /// ZB-V (Qi et al. 2024, vpp 2): a V, chunk 0 of rank s is virtual stage s, chunk 1 is 2 pp - 1 - s.
   int virtual_stage(int stage, int chunk) const
   {
-    return dualpipe() ? (chunk == 0 ? stage : pp - 1 - stage) : chunk * pp + stage;
+    if (dualpipe())
+      return chunk == 0 ? stage : pp - 1 - stage;
+    if (v_shape())
+      return chunk == 0 ? stage : 2 * pp - 1 - stage;
+    return chunk * pp + stage;
   }
   /// The rank and chunk of a virtual stage (DualPipe: those of the direction entering at rank 0).
-  int stage_of_virtual(int v) const { return v % pp; }
+  int stage_of_virtual(int v) const { return v_shape() && v >= pp ? 2 * pp - 1 - v : v % pp; }
   int chunk_of_virtual(int v) const { return v / pp; }
   /// Whether one of the rank's chunks is virtual stage `v` (DualPipe: two ranks hold each).
   bool holds_virtual(int stage, int v) const

@@ -79,6 +79,10 @@ struct PipelineSummary {
   /// Per micro-batch and stage (all chunks), mean over the stages: forward, input-gradient backward (with
   /// recompute) and weight-gradient backward seconds.
   double forward_s = 0, backward_input_s = 0, backward_weight_s = 0;
+  /// The busiest stage's time over the mean stage's (1: equal stages): it paces the steady state when the
+  /// split leaves the stages unequal. Here from the passes' compute; the run's metrics take it from the
+  /// simulated stages' compute and blocking communication (metrics::compute).
+  double stage_imbalance = 1;
   double bubble_closed_form = 0; ///< the schedule's closed-form bubble fraction (bubble_closed_form())
 };
 

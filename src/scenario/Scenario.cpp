@@ -254,6 +254,7 @@ json simulation_json(const Simulation& sim)
     j["reuse"] = false;
   j["variability"] = sim.variability; // at-scale mechanisms (docs/at-scale.md)
   j["host_overhead"] = sim.host_overhead;
+  j["collective_efficiency"] = sim.collective_efficiency;
   if (sim.stragglers.fraction > 0)
     j["stragglers"] = {{"fraction", sim.stragglers.fraction}, {"slowdown", sim.stragglers.slowdown}};
   return j;

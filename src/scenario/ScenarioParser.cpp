@@ -607,6 +607,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
       s.simulation.max_time_s = sim.get_quantity("max_time", Dimension::time, 0, 1e9);
     s.simulation.variability = sim.get_bool("variability", true); // at-scale mechanisms, docs/at-scale.md
     s.simulation.host_overhead = sim.get_bool("host_overhead", true);
+    s.simulation.collective_efficiency = sim.get_bool("collective_efficiency", true);
     if (sim.has("stragglers")) {
       auto st = sim.child("stragglers");
       s.simulation.stragglers.fraction = st.get_number("fraction", 0, 1);

@@ -125,7 +125,7 @@ TEST_CASE("simulated ring all-reduce equals the chosen protocol's closed form; o
           const double t = sim::simulate_collective(s, f, cal, {group}, 0, S, aggregate);
           INFO(l.nodes << "x" << l.per_node << " on=" << on << " S=" << S << " simulated=" << t
                        << " closed=" << closed);
-          CHECK(t == Approx(closed).epsilon(1e-6));
+          CHECK(t == Approx(closed).epsilon(1e-6).margin(5e-8)); // SimGrid ends activities to 1e-9 s
         }
       }
     }

@@ -303,6 +303,7 @@ scenario::Calibration ideal()
   cal.collective_step_latency_s = 0;
   cal.scale_out_bus_efficiency = 1;
   cal.scale_up_bus_efficiency = 1;
+  cal.protocols.clear(); // the alpha-beta bound: no protocol model (docs/at-scale.md#collective-efficiency)
   return cal;
 }
 

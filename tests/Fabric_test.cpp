@@ -255,6 +255,7 @@ TEST_CASE("all-reduce across an oversubscribed 3-tier spine slows by o2", "[mode
     cal.collective_step_latency_s = 0;
     cal.scale_out_bus_efficiency = 1;
     cal.scale_up_bus_efficiency = 1;
+    cal.protocols.clear(); // the alpha-beta bound: no protocol model (docs/at-scale.md#collective-efficiency)
     std::vector<std::vector<int>> groups;
     for (int k = 0; k < 4; ++k)
       groups.push_back({k, k + 4, k + 8, k + 12});

@@ -202,6 +202,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
       m.breakdown.*part.field += st.*part.field / stages;
     for (const auto& [kind, t] : st.comm_total)
       m.breakdown.comm_total[kind] += t / stages;
+    m.breakdown.collective_efficiency += st.collective_efficiency / stages;
   }
   m.simulated_transfers = r.transfers;
   m.simulated_executions = r.executions;

@@ -149,6 +149,8 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"stage_imbalance", pl.stage_imbalance}};
   }
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
+  // What NCCL's protocol model adds to that busy time over the alpha-beta bound (docs/at-scale.md).
+  j["collective_efficiency_s"] = m.breakdown.collective_efficiency;
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < m.stages.size(); ++i) {
     const auto& st = m.stages[i];
@@ -156,6 +158,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
     row.update(parts_json(st, moe, cp));
     row["accelerator_energy_j"] = st.energy_j;
     row["communication_total_s"] = st.comm_total;
+    row["collective_efficiency_s"] = st.collective_efficiency;
     stages.push_back(std::move(row));
   }
   j["stages"] = stages;
@@ -167,6 +170,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"simulated_rails", m.simulated_rails},
                      {"rail_symmetry", m.rail_note.empty() ? "symmetric" : m.rail_note},
                      {"ecmp_trunk_share", m.ecmp_trunk_share},
+                     {"collective_efficiency", s.simulation.collective_efficiency},
                      {"transfers", m.simulated_transfers},
                      {"executions", m.simulated_executions},
                      {"replayed", m.replayed_activities},

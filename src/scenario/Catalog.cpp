@@ -66,6 +66,29 @@ Calibration parse_calibration(const json& j)
     c.step_small_allreduces = a.get_number("step_small_allreduces", 0, 100);
     a.finish({"sources"});
   }
+  if (r.has("collective_efficiency")) {
+    auto e = r.child("collective_efficiency");
+    auto protocols = e.child("protocols");
+    for (const char* name : {"LL", "LL128", "Simple"}) { // NCCL's protocols, in its order
+      auto p = protocols.child(name);
+      collective::Protocol proto;
+      proto.name = name;
+      proto.base_latency = p.get_nonnegative_quantity("base_latency", Dimension::time, 1e-3);
+      auto lat = p.child("step_latency");
+      proto.step_latency[collective::scale_up] = lat.get_nonnegative_quantity("scale_up", Dimension::time, 1e-3);
+      proto.step_latency[collective::scale_out] = lat.get_nonnegative_quantity("scale_out", Dimension::time, 1e-3);
+      lat.finish();
+      auto bw = p.child("bandwidth_factor");
+      proto.bandwidth_factor[collective::scale_up] = bw.get_number("scale_up", 0, 1);
+      proto.bandwidth_factor[collective::scale_out] = bw.get_number("scale_out", 0, 1);
+      bw.finish();
+      proto.all_reduce_latency_factor = p.get_number("all_reduce_latency_factor", 1, 10, 1.0);
+      p.finish();
+      c.protocols.push_back(proto);
+    }
+    protocols.finish();
+    e.finish({"sources"});
+  }
   c.network_model = r.raw("network_model");
   r.finish();
   return c;

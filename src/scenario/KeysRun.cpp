@@ -72,6 +72,7 @@ std::vector<KeySpec> run_keys()
       key_quantity(s + "/max_time", Dimension::time, 0, 1e9, nullptr, "wall-clock limit of the simulation", "none"),
       key_bool(s + "/variability", true, "at-scale mechanisms: jitter, host overhead draws (docs/at-scale.md)"),
       key_bool(s + "/host_overhead", true, "host (launch) overhead per pass and step"),
+      key_bool(s + "/collective_efficiency", true, "NCCL-like protocol choice and latencies per collective (docs/at-scale.md)"),
       key_object(s + "/stragglers", "slow accelerators", "none"),
       key_number(s + "/stragglers/fraction", 0, 1, nullptr, "share of accelerators that straggle", "required"),
       key_number(s + "/stragglers/slowdown", 0, 10, nullptr, "their slowdown", "required"),

@@ -256,6 +256,7 @@ json simulation_json(const Simulation& sim)
     j["extrapolate"] = sim.extrapolate == "always";
   j["variability"] = sim.variability; // at-scale mechanisms (docs/at-scale.md)
   j["host_overhead"] = sim.host_overhead;
+  j["collective_efficiency"] = sim.collective_efficiency;
   if (sim.stragglers.fraction > 0)
     j["stragglers"] = {{"fraction", sim.stragglers.fraction}, {"slowdown", sim.stragglers.slowdown}};
   return j;

@@ -1,6 +1,7 @@
 #include "CollectiveRunner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <simgrid/s4u/Actor.hpp>
@@ -27,6 +28,9 @@ void CollectiveRunner::set_algorithm(const std::string& name, const scenario::Sc
   topology_.scale_up = {c.scale_up.bandwidth * cal_.scale_up_bus_efficiency, 2 * c.scale_up.latency};
   topology_.scale_out = {c.fabric.nic_bandwidth * cal_.scale_out_bus_efficiency, 2 * c.fabric.latency};
   topology_.step_latency = cal_.collective_step_latency_s;
+  nccl_ = s.simulation.collective_efficiency && !cal_.protocols.empty();
+  scale_up_ceiling_ = topology_.scale_up.bandwidth;
+  scale_out_ceiling_ = topology_.scale_out.bandwidth;
   topology_.nvls = c.scale_up.nvls;
   topology_.sharp = c.fabric.in_network_reduction;
   // A leaf that carries the NICs of whole nodes (fat tree) has the data-parallel groups of all tensor-parallel
@@ -41,6 +45,28 @@ double CollectiveRunner::efficiency(int a, int b) const
   return f.node_of(a) == f.node_of(b) ? cal_.scale_up_bus_efficiency : cal_.scale_out_bus_efficiency;
 }
 
+double CollectiveRunner::efficiency(int a, int b, const collective::ProtocolChoice& choice) const
+{
+  const auto& f = platform_.fabric();
+  return efficiency(a, b) *
+         choice.bandwidth_factor[f.node_of(a) == f.node_of(b) ? collective::scale_up : collective::scale_out];
+}
+
+double CollectiveRunner::software_latency(const collective::ProtocolChoice& choice, int steps) const
+{
+  return choice.protocol >= 0 ? choice.software_latency : steps * cal_.collective_step_latency_s;
+}
+
+collective::ProtocolChoice CollectiveRunner::choose(const collective::Call& call, double& cost) const
+{
+  cost = 0;
+  if (!nccl_)
+    return {};
+  collective::ProtocolChoice c = collective::choose_protocol(cal_.protocols, call);
+  cost = c.time - collective::ideal_time(call, cal_.collective_step_latency_s);
+  return c;
+}
+
 double CollectiveRunner::ring_latency(const std::vector<std::vector<int>>& groups) const
 {
   double max_latency = 0;
@@ -50,11 +76,11 @@ double CollectiveRunner::ring_latency(const std::vector<std::vector<int>>& group
   return max_latency;
 }
 
-void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes,
-                           double max_latency, const std::vector<std::vector<char>>* keep)
+double CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collective::CollectiveKind kind, double bytes,
+                             double max_latency, const std::vector<std::vector<char>>* keep)
 {
   if (groups.empty() || groups.front().size() < 2)
-    return;
+    return 0;
   const int p = static_cast<int>(groups.front().size());
   // The members' node layout (groups of one call are rails: translates with the same layout).
   std::vector<int> nodes;
@@ -94,6 +120,9 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
       core::logger("sim")->debug("auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes,
                                  p, std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
     e.ring_neighbour_only = e.schedule.ring_neighbour_only(p);
+    for (int m = 0; m < p; ++m)
+      e.link_bytes = std::max({e.link_bytes, e.schedule.bytes_sent_by(m), e.schedule.bytes_received_by(m)});
+    e.nodes = static_cast<int>(std::set<int>(nodes.begin(), nodes.end()).size());
     if (aggregate_)
       e.schedule = collective::aggregate(e.schedule);
     if (!e.ring_neighbour_only) {
@@ -120,6 +149,19 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     keep = nullptr; // the mask describes ring-neighbour flows alone on their links
     max_latency = it->second.latency;
   }
+  // Collective efficiency: NCCL's protocol for this call (its inter-node steps in proportion to the nodes a
+  // ring crosses), its bandwidth share on each link class and its latencies.
+  collective::Call call;
+  call.steps = sched.latency_steps;
+  call.scale_out_steps =
+      it->second.nodes > 1 ? static_cast<int>(std::lround(call.steps * (it->second.nodes - 1.0) / (p - 1.0))) : 0;
+  call.link = it->second.nodes > 1 ? collective::scale_out : collective::scale_up;
+  call.link_bandwidth = ceiling(call.link);
+  call.link_bytes = it->second.link_bytes;
+  call.route_latency = max_latency;
+  call.multi_node_all_reduce = kind == collective::CollectiveKind::all_reduce && it->second.nodes > 1;
+  double cost = 0;
+  const collective::ProtocolChoice choice = choose(call, cost);
   std::vector<sg4::CommPtr> comms;
   for (const auto& phase : sched.phases) {
     comms.clear();
@@ -130,7 +172,8 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
           continue;
         const auto& g = groups[gi];
         int a = g[static_cast<size_t>(t.src)], b = g[static_cast<size_t>(t.dst)];
-        comms.push_back(sg4::Comm::sendto_async(platform_.host(a), platform_.host(b), t.bytes / efficiency(a, b)));
+        comms.push_back(
+            sg4::Comm::sendto_async(platform_.host(a), platform_.host(b), t.bytes / efficiency(a, b, choice)));
         bytes_["dp"] += t.bytes;
       }
     transfers_ += static_cast<long>(comms.size());
@@ -143,42 +186,51 @@ void CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collecti
     extra += (sched.phases[k].steps - 1) * (phase_latency.empty() ? max_latency : phase_latency[k]);
     covered += sched.phases[k].steps;
   }
-  extra += (sched.latency_steps - static_cast<double>(covered)) * max_latency + sched.latency_steps * cal_.collective_step_latency_s;
+  extra += (sched.latency_steps - static_cast<double>(covered)) * max_latency +
+           software_latency(choice, sched.latency_steps);
   if (extra > 0)
     sg4::this_actor::sleep_for(extra);
+  return cost;
 }
 
-std::vector<sg4::CommPtr> CollectiveRunner::ring_shares_start(const std::vector<std::pair<int, int>>& pairs, double bytes)
+CollectiveRunner::Shares CollectiveRunner::ring_shares_start(const std::vector<std::pair<int, int>>& pairs,
+                                                             double bytes, int steps, double latency)
 {
-  std::vector<sg4::CommPtr> comms;
-  comms.reserve(pairs.size());
+  Shares sh;
+  if (!pairs.empty()) {
+    collective::Call call;
+    call.steps = steps;
+    const auto& f = platform_.fabric();
+    call.link = f.node_of(pairs.front().first) == f.node_of(pairs.front().second) ? collective::scale_up
+                                                                                  : collective::scale_out;
+    call.scale_out_steps = call.link == collective::scale_out ? steps : 0;
+    call.link_bandwidth = ceiling(call.link);
+    call.link_bytes = bytes;
+    call.route_latency = latency;
+    sh.choice = choose(call, sh.cost);
+  }
+  sh.comms.reserve(pairs.size());
   for (const auto& [from, to] : pairs)
-    comms.push_back(sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to)));
-  transfers_ += static_cast<long>(comms.size());
+    sh.comms.push_back(
+        sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to, sh.choice)));
+  transfers_ += static_cast<long>(sh.comms.size());
   bytes_["tp"] += bytes * static_cast<double>(pairs.size());
-  return comms;
+  return sh;
 }
 
-void CollectiveRunner::ring_shares_finish(std::vector<sg4::CommPtr>& comms, int steps, double lat)
+void CollectiveRunner::ring_shares_finish(Shares& shares, int steps, double lat)
 {
-  sg4::Comm::wait_all(comms);
-  const double extra = (steps - 1) * lat + steps * cal_.collective_step_latency_s;
+  sg4::Comm::wait_all(shares.comms);
+  const double extra = (steps - 1) * lat + software_latency(shares.choice, steps);
   if (extra > 0)
     sg4::this_actor::sleep_for(extra);
 }
 
-void CollectiveRunner::ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double lat)
+double CollectiveRunner::ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double lat)
 {
-  bytes_["tp"] += bytes * static_cast<double>(pairs.size());
-  std::vector<sg4::CommPtr> comms;
-  comms.reserve(pairs.size());
-  for (const auto& [from, to] : pairs)
-    comms.push_back(sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to)));
-  transfers_ += static_cast<long>(comms.size());
-  sg4::Comm::wait_all(comms);
-  const double extra = (steps - 1) * lat + steps * cal_.collective_step_latency_s;
-  if (extra > 0)
-    sg4::this_actor::sleep_for(extra);
+  Shares sh = ring_shares_start(pairs, bytes, steps, lat);
+  ring_shares_finish(sh, steps, lat);
+  return sh.cost;
 }
 
 } // namespace trainsim::sim

@@ -187,6 +187,7 @@ ReplayCache::Snapshot snapshot(const StageBreakdown& sum, const std::vector<std:
   b.compute = sum.compute;
   b.tp_comm = sum.tp_comm;
   b.optimizer = sum.optimizer;
+  b.collective_efficiency = sum.collective_efficiency;
   b.energy = sg_host_get_consumed_energy(host);
   b.busy = tp_busy ? tp_busy->size() : 0;
   return b;
@@ -203,6 +204,7 @@ ReplayCache::Outcome measure(const ReplayCache::Snapshot& b, double split, const
   o.compute = sum.compute - b.compute;
   o.tp_comm = sum.tp_comm - b.tp_comm;
   o.optimizer = sum.optimizer - b.optimizer;
+  o.collective_efficiency = sum.collective_efficiency - b.collective_efficiency;
   o.dynamic_energy_j = sg_host_get_consumed_energy(host) - b.energy - idle_w * o.duration;
   o.tp_bytes = tp_bytes;
   if (tp_busy && tp_busy->size() > b.busy) {
@@ -220,6 +222,7 @@ void replay(const ReplayCache::Outcome& o, double t0, StageBreakdown& sum, Colle
   sum.compute += o.compute;
   sum.tp_comm += o.tp_comm;
   sum.optimizer += o.optimizer;
+  sum.collective_efficiency += o.collective_efficiency;
   if (o.tp_bytes > 0)
     runner.count_bytes("tp", o.tp_bytes);
   if (o.busy && tp_busy)

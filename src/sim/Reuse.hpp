@@ -41,6 +41,7 @@ public:
   struct Outcome {
     double duration = 0, split = 0; ///< end and trace split offsets
     double compute = 0, tp_comm = 0, optimizer = 0;
+    double collective_efficiency = 0; ///< StageBreakdown::collective_efficiency the op added
     double dynamic_energy_j = 0; ///< host energy above idle during the op
     double tp_bytes = 0;         ///< payload counted by the collective runner
     bool busy = false;           ///< a "tp" busy interval [busy_a, busy_b) was recorded
@@ -49,7 +50,7 @@ public:
   };
   /// Before an op runs: the figures an outcome is measured from.
   struct Snapshot {
-    double t = 0, compute = 0, tp_comm = 0, optimizer = 0, energy = 0, tp_bytes = 0;
+    double t = 0, compute = 0, tp_comm = 0, optimizer = 0, energy = 0, tp_bytes = 0, collective_efficiency = 0;
     long executions = 0, transfers = 0;
     size_t busy = 0;
   };

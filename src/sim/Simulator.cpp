@@ -27,7 +27,9 @@ nlohmann::json SimResult::to_json() const
 {
   nlohmann::json st = nlohmann::json::array();
   nlohmann::json totals = nlohmann::json::array();
+  nlohmann::json efficiency = nlohmann::json::array();
   for (const auto& s : stages) {
+    efficiency.push_back(s.collective_efficiency);
     nlohmann::json row = nlohmann::json::array(); // the parts in result::parts order, then the energy
     for (const auto& part : result::parts)
       row.push_back(s.*part.field);
@@ -50,6 +52,7 @@ nlohmann::json SimResult::to_json() const
                    {"fidelity_reason", fidelity_reason},
                    {"replayed", replayed},
                    {"comm_total", totals},
+                   {"collective_efficiency", efficiency},
                    {"comm_bytes", comm_bytes}};
   if (trace.step >= 0)
     j["trace"] = sim::to_json(trace);
@@ -72,6 +75,9 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   if (j.contains("comm_total"))
     for (size_t i = 0; i < r.stages.size() && i < j.at("comm_total").size(); ++i)
       r.stages[i].comm_total = j.at("comm_total")[i].get<std::map<std::string, double>>();
+  if (j.contains("collective_efficiency"))
+    for (size_t i = 0; i < r.stages.size() && i < j.at("collective_efficiency").size(); ++i)
+      r.stages[i].collective_efficiency = j.at("collective_efficiency")[i].get<double>();
   if (j.contains("comm_bytes"))
     r.comm_bytes = j.at("comm_bytes").get<std::map<std::string, double>>();
   r.accelerator_energy_per_step_j = j.at("energy").get<double>();
@@ -225,6 +231,7 @@ SimResult collect_result(SimContext& ctx, const FidelityChoice& choice)
     for (const auto& part : result::parts)
       b.*part.field /= steps;
     b.energy_j /= steps;
+    b.collective_efficiency /= steps;
     // Busy time of each kind of communication: every kind this scenario has, even when 0.
     b.comm_total = {{"tp", 0.0}, {"pp", 0.0}, {"dp", 0.0}};
     if (p.ep > 1)

@@ -348,14 +348,15 @@ double StageRun::on_compute(const workload::Op& op, double t0)
 double StageRun::on_tp_comm(const workload::Op& op, double t0)
 {
   if (op.seconds <= 0) {
-    ctx_.runner.ring_shares(tp_pairs_, op.bytes, op.steps, tp_latency_);
+    sum_.collective_efficiency += ctx_.runner.ring_shares(tp_pairs_, op.bytes, op.steps, tp_latency_);
     sum_.tp_comm += now() - t0;
     busy("tp", t0, now());
     return t0;
   }
   // tp_comm_overlap: the ring traffic runs beside the GEMMs it is pipelined with, which share the SMs with the
   // communication kernels (slower while it lasts) and run at full speed once it ends.
-  auto comms = ctx_.runner.ring_shares_start(tp_pairs_, op.bytes);
+  auto comms = ctx_.runner.ring_shares_start(tp_pairs_, op.bytes, op.steps, tp_latency_);
+  sum_.collective_efficiency += comms.cost;
   sg4::ExecPtr gemm = sg4::this_actor::exec_init(op.seconds * speed_);
   gemm->set_bound(speed_ / (1.0 + ctx_.cal.tp_overlap_gemm_slowdown));
   gemm->start();
@@ -382,19 +383,24 @@ double StageRun::on_tp_comm(const workload::Op& op, double t0)
 
 double StageRun::on_ep_comm(const workload::Op& op, double t0)
 {
-  std::vector<sg4::CommPtr> comms;
+  CollectiveRunner::Shares comms;
   if (op.nic_bytes >= 0) {
     const double ranks = ctx_.plan.full ? tp_ : 1; // every pair list holds each sending rank's pairs
+    // The call's protocol is the one its NIC flows need (they cross nodes); its local flows take their own.
     comms = ctx_.runner.ring_shares_start(
-        ep_nic_pairs_, ep_nic_pairs_.empty() ? 0.0 : op.nic_bytes * ranks / static_cast<double>(ep_nic_pairs_.size()));
-    auto local = ctx_.runner.ring_shares_start(ep_local_pairs_, ep_local_pairs_.empty()
-                                                                    ? 0.0
-                                                                    : (op.bytes - op.nic_bytes) * ranks /
-                                                                          static_cast<double>(ep_local_pairs_.size()));
-    comms.insert(comms.end(), local.begin(), local.end());
+        ep_nic_pairs_, ep_nic_pairs_.empty() ? 0.0 : op.nic_bytes * ranks / static_cast<double>(ep_nic_pairs_.size()),
+        op.steps, ep_latency_);
+    auto local = ctx_.runner.ring_shares_start(
+        ep_local_pairs_,
+        ep_local_pairs_.empty() ? 0.0 : (op.bytes - op.nic_bytes) * ranks / static_cast<double>(ep_local_pairs_.size()),
+        op.steps, ep_latency_);
+    if (ep_nic_pairs_.empty())
+      std::swap(comms, local);
+    comms.comms.insert(comms.comms.end(), local.comms.begin(), local.comms.end());
   } else {
-    comms = ctx_.runner.ring_shares_start(ep_pairs_, op.bytes / (ep_ - 1));
+    comms = ctx_.runner.ring_shares_start(ep_pairs_, op.bytes / (ep_ - 1), op.steps, ep_latency_);
   }
+  sum_.collective_efficiency += comms.cost;
   // DualPipe's F&B pair (op.seconds > 0): the pair's compute runs beside the all-to-alls on the SMs they leave
   // (ep_overlap_comm_sm_share of them run the communication kernels for the whole pair); only the all-to-alls'
   // excess over the compute is exposed.
@@ -674,16 +680,18 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     const DpJob job = stream.jobs.front();
     stream.jobs.pop_front();
     const double t0 = now();
+    double cost = 0; // collective efficiency's, reported on the stage's representative rank
     if (job.expert)
-      ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency,
-                     stream.expert_keep.empty() ? nullptr : &stream.expert_keep);
+      cost = ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency,
+                            stream.expert_keep.empty() ? nullptr : &stream.expert_keep);
     else if (job.group == workload::DpGroup::shard)
-      ctx.runner.run(stream.shard_groups, job.kind, job.bytes, stream.shard_ring_latency);
+      cost = ctx.runner.run(stream.shard_groups, job.kind, job.bytes, stream.shard_ring_latency);
     else if (job.group == workload::DpGroup::replica)
-      ctx.runner.run(stream.replica_groups, job.kind, job.bytes, stream.replica_ring_latency);
+      cost = ctx.runner.run(stream.replica_groups, job.kind, job.bytes, stream.replica_ring_latency);
     else
-      ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency,
-                     stream.keep.empty() ? nullptr : &stream.keep);
+      cost = ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency,
+                            stream.keep.empty() ? nullptr : &stream.keep);
+    ctx.sums[static_cast<size_t>(stage)].collective_efficiency += cost;
     if (now() > t0)
       ctx.busy[static_cast<size_t>(stage)]["dp"].emplace_back(t0, now());
     if (ctx.trace != nullptr && ctx.trace->active())

@@ -149,6 +149,8 @@ std::optional<SimResult> extrapolate(const std::vector<SimResult>& runs, const S
     for (const auto& part : result::parts)
       out.*part.field =
           fit(sa.*part.field, sb.*part.field, sc.*part.field, step, "stage " + std::to_string(i) + "'s " + part.key);
+    out.collective_efficiency = fit(sa.collective_efficiency, sb.collective_efficiency, sc.collective_efficiency, step,
+                                    "stage " + std::to_string(i) + "'s collective efficiency cost");
     out.energy_j = fit(sa.energy_j, sb.energy_j, sc.energy_j, fit.at(sb.energy_j, sc.energy_j),
                        "stage " + std::to_string(i) + "'s energy");
     for (auto& [kind, t] : out.comm_total) {

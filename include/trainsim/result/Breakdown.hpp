@@ -25,6 +25,10 @@ struct Breakdown {
   /// Communication busy time by kind ("tp", "pp", "dp", "ep", ...): how long the rank had communication of that
   /// kind in flight or was blocked on it (union of the simulated start-to-end intervals), hidden or not.
   std::map<std::string, double> comm_total;
+  /// Collective efficiency's cost (docs/at-scale.md#collective-efficiency): the communication time per step that
+  /// NCCL's protocol model adds over the alpha-beta bound, summed over this rank's tensor-parallel, expert and
+  /// data-parallel collective calls in closed form, hidden or not; not a part (it is inside the communication).
+  double collective_efficiency = 0;
   double total() const;
 };
 

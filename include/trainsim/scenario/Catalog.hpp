@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trainsim/collective/Protocol.hpp"
 #include "trainsim/scenario/Scenario.hpp"
 
 namespace trainsim::scenario {
@@ -35,6 +36,9 @@ struct Calibration {
   double host_pass_overhead_s = 20e-6; ///< exposed host time per forward/backward pass of a micro-batch
   double host_step_overhead_s = 10e-3; ///< framework work per step outside the schedule
   double step_small_allreduces = 3;    ///< latency-bound all-reduces per step (grad norm, overflow, loss)
+  /// Collective efficiency (calibration.json "collective_efficiency"; docs/at-scale.md): NCCL's protocols LL, LL128,
+  /// Simple with their tuning-model figures. Empty: the mechanism is unavailable (alpha-beta bound).
+  std::vector<collective::Protocol> protocols;
 };
 
 /// One year of China's generation mix (platforms/grids.json `china_generation_mix`): shares of generation.

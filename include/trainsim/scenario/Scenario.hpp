@@ -336,6 +336,9 @@ struct Simulation {
   // At-scale mechanisms (docs/at-scale.md), on by default.
   bool variability = true;   ///< per-rank, per-step compute variability (calibration at_scale.compute_jitter_mean)
   bool host_overhead = true; ///< host and framework time per pass and per step (calibration at_scale)
+  /// NCCL-like protocol choice, launch and step latencies and bandwidth share per collective call (calibration
+  /// collective_efficiency); off: the alpha-beta bound (collective_step_latency per step, the bus efficiency).
+  bool collective_efficiency = true;
   struct Stragglers {
     double fraction = 0; ///< of the job's nodes, chosen by the seed
     double slowdown = 0; ///< their compute takes (1 + slowdown) x as long

@@ -21,7 +21,14 @@ trap cleanup EXIT
 
 # A scenario whose simulation takes well over the few seconds a case needs (1024 accelerators, full fidelity).
 base=$(cd "$here/../scenarios" && pwd)/gpt3-175b-1024xA800-sichuan.json
-sed 's/"name": *"[^"]*"/"name": "signals"/' "$base" >"$work/slow.json"
+# A slow simulation: the whole step at 128 micro-batches (steady-state extrapolation would make it quick).
+python3 - "$base" "$work/slow.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["name"] = "signals"
+s.setdefault("simulation", {})["extrapolate"] = False
+json.dump(s, open(sys.argv[2], "w"), indent=1)
+PY
 cat >"$work/slow.sweep.json" <<JSON
 {"base": "$work/slow.json", "axes": {"/training/global_batch_size": [1536, 3072, 6144, 12288]}}
 JSON

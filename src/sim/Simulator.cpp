@@ -228,6 +228,9 @@ SimResult collect_result(SimContext& ctx, const FidelityChoice& choice)
   r.step_time_s = steps > 0 ? prev / steps : 0;
   for (size_t i = 0; i < ctx.sums.size(); ++i) {
     auto b = ctx.sums[i];
+    b.collective_efficiency += ctx.streams[i].collective_efficiency;
+    if (i < ctx.gather_streams.size())
+      b.collective_efficiency += ctx.gather_streams[i].collective_efficiency;
     for (const auto& part : result::parts)
       b.*part.field /= steps;
     b.energy_j /= steps;

@@ -691,7 +691,7 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     else
       cost = ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency,
                             stream.keep.empty() ? nullptr : &stream.keep);
-    ctx.sums[static_cast<size_t>(stage)].collective_efficiency += cost;
+    stream.collective_efficiency += cost;
     if (now() > t0)
       ctx.busy[static_cast<size_t>(stage)]["dp"].emplace_back(t0, now());
     if (ctx.trace != nullptr && ctx.trace->active())

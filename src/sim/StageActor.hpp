@@ -37,6 +37,9 @@ struct DpStream {
   std::vector<simgrid::s4u::SemaphorePtr> done;    ///< per simulated replica: jobs finished
   std::vector<std::vector<int>> groups;            ///< the data-parallel ring of every simulated rail
   double ring_latency = 0;                         ///< largest neighbour route latency in those rings
+  /// Collective efficiency's cost of this stream's collectives (docs/at-scale.md), kept apart from the stage's
+  /// sums so that the replay of an op that overlaps a data-parallel collective does not count it again.
+  double collective_efficiency = 0;
   std::vector<std::vector<char>> keep;             ///< per ring, which neighbour flows to issue
   /// MoE: the expert-data-parallel rings (members dp/ep apart) of every simulated rail, all of them
   /// (they run at once and share links), and their largest neighbour route latency.

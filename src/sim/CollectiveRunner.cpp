@@ -120,8 +120,19 @@ double CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collec
       core::logger("sim")->debug("auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes,
                                  p, std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
     e.ring_neighbour_only = e.schedule.ring_neighbour_only(p);
-    for (int m = 0; m < p; ++m)
-      e.link_bytes = std::max({e.link_bytes, e.schedule.bytes_sent_by(m), e.schedule.bytes_received_by(m)});
+    { // The busiest member's bytes either way: Schedule::bytes_sent_by / bytes_received_by of every member, summed in
+      // one pass over the transfers (in the same order, so the same sums) instead of one pass per member.
+      std::vector<double> sent(static_cast<size_t>(p), 0.0), received(static_cast<size_t>(p), 0.0);
+      for (const auto& ph : e.schedule.phases)
+        for (const auto& t : ph.transfers) {
+          if (t.src >= 0 && t.src < p)
+            sent[static_cast<size_t>(t.src)] += t.bytes;
+          if (t.dst >= 0 && t.dst < p)
+            received[static_cast<size_t>(t.dst)] += t.bytes;
+        }
+      for (int m = 0; m < p; ++m)
+        e.link_bytes = std::max({e.link_bytes, sent[static_cast<size_t>(m)], received[static_cast<size_t>(m)]});
+    }
     e.nodes = static_cast<int>(std::set<int>(nodes.begin(), nodes.end()).size());
     if (aggregate_)
       e.schedule = collective::aggregate(e.schedule);

@@ -14,6 +14,28 @@ namespace trainsim::sim {
 
 namespace sg4 = simgrid::s4u;
 
+namespace {
+
+/// The busiest member's bytes either way (the largest Schedule::bytes_sent_by / bytes_received_by over the
+/// members), summed in one pass over the transfers, in the same order as those do, instead of one pass per member.
+double busiest_member_bytes(const collective::Schedule& schedule, int p)
+{
+  std::vector<double> sent(static_cast<size_t>(p), 0.0), received(static_cast<size_t>(p), 0.0);
+  for (const auto& ph : schedule.phases)
+    for (const auto& t : ph.transfers) {
+      if (t.src >= 0 && t.src < p)
+        sent[static_cast<size_t>(t.src)] += t.bytes;
+      if (t.dst >= 0 && t.dst < p)
+        received[static_cast<size_t>(t.dst)] += t.bytes;
+    }
+  double most = 0;
+  for (size_t m = 0; m < sent.size(); ++m)
+    most = std::max({most, sent[m], received[m]});
+  return most;
+}
+
+} // namespace
+
 CollectiveRunner::CollectiveRunner(const platform::Platform& p, const scenario::Calibration& cal, bool aggregate)
     : platform_(p), cal_(cal), aggregate_(aggregate)
 {
@@ -120,19 +142,7 @@ double CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collec
       core::logger("sim")->debug("auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes,
                                  p, std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
     e.ring_neighbour_only = e.schedule.ring_neighbour_only(p);
-    { // The busiest member's bytes either way: Schedule::bytes_sent_by / bytes_received_by of every member, summed in
-      // one pass over the transfers (in the same order, so the same sums) instead of one pass per member.
-      std::vector<double> sent(static_cast<size_t>(p), 0.0), received(static_cast<size_t>(p), 0.0);
-      for (const auto& ph : e.schedule.phases)
-        for (const auto& t : ph.transfers) {
-          if (t.src >= 0 && t.src < p)
-            sent[static_cast<size_t>(t.src)] += t.bytes;
-          if (t.dst >= 0 && t.dst < p)
-            received[static_cast<size_t>(t.dst)] += t.bytes;
-        }
-      for (int m = 0; m < p; ++m)
-        e.link_bytes = std::max({e.link_bytes, sent[static_cast<size_t>(m)], received[static_cast<size_t>(m)]});
-    }
+    e.link_bytes = busiest_member_bytes(e.schedule, p);
     e.nodes = static_cast<int>(std::set<int>(nodes.begin(), nodes.end()).size());
     if (aggregate_)
       e.schedule = collective::aggregate(e.schedule);

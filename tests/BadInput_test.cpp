@@ -168,8 +168,7 @@ TEST_CASE("bad input: int for string (/name 42)", "[badinput]")
 TEST_CASE("bad input: array for object (/cluster/fabric [])", "[badinput]")
 {
   // The scenario schema has no array-valued keys, so the container mix-up tested is array-for-object.
-  expect_parse_error(with("/cluster/fabric", json::array({1, 2})), "/cluster/fabric",
-                     {"expected an object", "array"});
+  expect_parse_error(with("/cluster/fabric", json::array({1, 2})), "/cluster/fabric", {"expected an object", "array"});
 }
 
 TEST_CASE("bad input: object for string (/training/precision {})", "[badinput]")
@@ -238,8 +237,14 @@ TEST_CASE("bad input: missing /cluster/fabric object", "[badinput]")
 
 TEST_CASE("bad input: zero and negative node counts", "[badinput]")
 {
-  SECTION("0") { expect_parse_error(with("/cluster/nodes", 0), "/cluster/nodes", {"out of range", "valid: 1 to 1000000"}); }
-  SECTION("-8") { expect_parse_error(with("/cluster/nodes", -8), "/cluster/nodes", {"-8 is out of range", "valid: 1 to"}); }
+  SECTION("0")
+  {
+    expect_parse_error(with("/cluster/nodes", 0), "/cluster/nodes", {"out of range", "valid: 1 to 1000000"});
+  }
+  SECTION("-8")
+  {
+    expect_parse_error(with("/cluster/nodes", -8), "/cluster/nodes", {"-8 is out of range", "valid: 1 to"});
+  }
 }
 
 TEST_CASE("bad input: zero micro_batch_size", "[badinput]")
@@ -250,8 +255,14 @@ TEST_CASE("bad input: zero micro_batch_size", "[badinput]")
 
 TEST_CASE("bad input: zero and negative token counts", "[badinput]")
 {
-  SECTION("\"0\"") { expect_parse_error(with("/training/tokens", "0"), "/training/tokens", {"out of range", "above 0"}); }
-  SECTION("\"-5T\"") { expect_parse_error(with("/training/tokens", "-5T"), "/training/tokens", {"out of range", "above 0"}); }
+  SECTION("\"0\"")
+  {
+    expect_parse_error(with("/training/tokens", "0"), "/training/tokens", {"out of range", "above 0"});
+  }
+  SECTION("\"-5T\"")
+  {
+    expect_parse_error(with("/training/tokens", "-5T"), "/training/tokens", {"out of range", "above 0"});
+  }
 }
 
 TEST_CASE("bad input: negative and zero bandwidth", "[badinput]")
@@ -300,9 +311,9 @@ TEST_CASE("bad input: negative CO2 intensity in an inline grid", "[badinput]")
 
 TEST_CASE("bad input: inline accelerator idle power above peak power", "[badinput]")
 {
-  expect_parse_error(with("/cluster/accelerator",
-                          json{{"preset", "H800-SXM-80GB"}, {"power", {{"idle", "900W"}, {"peak", "700W"}}}}),
-                     "/cluster/accelerator/power", {"idle power exceeds peak power", "at most peak"});
+  expect_parse_error(
+      with("/cluster/accelerator", json{{"preset", "H800-SXM-80GB"}, {"power", {{"idle", "900W"}, {"peak", "700W"}}}}),
+      "/cluster/accelerator/power", {"idle power exceeds peak power", "at most peak"});
 }
 
 // ---------------------------------------------------------------- units
@@ -437,7 +448,8 @@ TEST_CASE("bad input: fp8 on A100", "[badinput]")
   json doc = base();
   doc["cluster"]["accelerator"] = "A100-SXM-80GB";
   doc["training"]["precision"] = "fp8";
-  expect_parse_error(doc, "/training/precision", {"\"fp8\" is not supported by A100-SXM-80GB", "use one of its precisions"});
+  expect_parse_error(doc, "/training/precision",
+                     {"\"fp8\" is not supported by A100-SXM-80GB", "use one of its precisions"});
 }
 
 TEST_CASE("bad input: zero_stage 4, and fsdp contradicting zero_stage", "[badinput]")
@@ -456,7 +468,7 @@ TEST_CASE("bad input: schema_version 2", "[badinput]")
 
 TEST_CASE("bad input: custom model whose heads do not divide hidden_size", "[badinput]")
 {
-  json model{{"name", "odd"},        {"layers", 80},        {"hidden_size", 1000}, {"attention_heads", 7},
+  json model{{"name", "odd"},       {"layers", 80},       {"hidden_size", 1000}, {"attention_heads", 7},
              {"vocab_size", 32000}, {"seq_length", 2048}, {"activation", "gelu"}};
   expect_parse_error(with("/model", model), "/model/attention_heads",
                      {"7 does not divide hidden_size 1000", "hidden_size / heads is an integer"});
@@ -467,19 +479,43 @@ TEST_CASE("bad input: custom model whose heads do not divide hidden_size", "[bad
 TEST_CASE("bad input: oversubscription that is not a ratio", "[badinput]")
 {
   const std::string p = "/cluster/fabric/oversubscription";
-  SECTION("fast") { expect_parse_error(with(p, "fast"), p, {"\"fast\" is not a ratio", "\"down:up\"", "at most 64:1"}); }
-  SECTION("3") { expect_parse_error(with(p, "3"), p, {"is not a ratio", "\"down:up\""}); }
-  SECTION("1:3 (undersubscribed)") { expect_parse_error(with(p, "1:3"), p, {"is not a ratio", "at least 1:1"}); }
-  SECTION("128:1") { expect_parse_error(with(p, "128:1"), p, {"is not a ratio", "at most 64:1"}); }
-  SECTION("NaN:1") { expect_parse_error(with(p, "NaN:1"), p, {"is not a ratio"}); }
-  SECTION("0.5 as a number") { expect_parse_error(with(p, 0.5), p, {"out of range", "valid: 1 to 64"}); }
+  SECTION("fast")
+  {
+    expect_parse_error(with(p, "fast"), p, {"\"fast\" is not a ratio", "\"down:up\"", "at most 64:1"});
+  }
+  SECTION("3")
+  {
+    expect_parse_error(with(p, "3"), p, {"is not a ratio", "\"down:up\""});
+  }
+  SECTION("1:3 (undersubscribed)")
+  {
+    expect_parse_error(with(p, "1:3"), p, {"is not a ratio", "at least 1:1"});
+  }
+  SECTION("128:1")
+  {
+    expect_parse_error(with(p, "128:1"), p, {"is not a ratio", "at most 64:1"});
+  }
+  SECTION("NaN:1")
+  {
+    expect_parse_error(with(p, "NaN:1"), p, {"is not a ratio"});
+  }
+  SECTION("0.5 as a number")
+  {
+    expect_parse_error(with(p, 0.5), p, {"out of range", "valid: 1 to 64"});
+  }
 }
 
 TEST_CASE("bad input: oversubscription with trailing garbage", "[badinput]")
 {
   const std::string p = "/cluster/fabric/oversubscription";
-  SECTION("2:1garbage") { expect_parse_error(with(p, "2:1garbage"), p, {"is not a ratio", "\"down:up\""}); }
-  SECTION("3:1:1") { expect_parse_error(with(p, "3:1:1"), p, {"is not a ratio", "\"down:up\""}); }
+  SECTION("2:1garbage")
+  {
+    expect_parse_error(with(p, "2:1garbage"), p, {"is not a ratio", "\"down:up\""});
+  }
+  SECTION("3:1:1")
+  {
+    expect_parse_error(with(p, "3:1:1"), p, {"is not a ratio", "\"down:up\""});
+  }
 }
 
 // ---------------------------------------------------------------- huge numbers, overflow, NaN / Inf

@@ -39,7 +39,6 @@ scenario::Scenario small_run(const std::string& id, int per_node, const std::str
     j["training"]["precision"] = precision;
     if (tp == 1)
       j["training"]["recompute"] = "full"; // the whole model per accelerator: fit a 64 GB part
-
   });
 }
 

@@ -30,5 +30,7 @@ TEST_CASE("ring collectives: steps, bytes sent equal bytes received", "[collecti
 TEST_CASE("unknown algorithms list the valid ones", "[collective]")
 {
   register_builtins();
-  CHECK_THROWS_WITH(Registry::instance().create("butterfly"), Catch::Contains("valid: auto, direct, halving_doubling, hierarchical, in_network, pairwise, ring, tree"));
+  CHECK_THROWS_WITH(
+      Registry::instance().create("butterfly"),
+      Catch::Contains("valid: auto, direct, halving_doubling, hierarchical, in_network, pairwise, ring, tree"));
 }

@@ -215,7 +215,8 @@ TEST_CASE("in-network reduction: S through each member link once, only where the
   const double S = 1e9;
   CHECK_THROWS_WITH(in->expand(CollectiveKind::all_reduce, 8, S, nodes_of(8, 1)),
                     Catch::Contains("/cluster/fabric/in_network_reduction"));
-  CHECK_THROWS_WITH(in->expand(CollectiveKind::all_reduce, 8, S, nodes_of(1, 8)), Catch::Contains("/cluster/scale_up/nvls"));
+  CHECK_THROWS_WITH(in->expand(CollectiveKind::all_reduce, 8, S, nodes_of(1, 8)),
+                    Catch::Contains("/cluster/scale_up/nvls"));
   Topology sharp = nodes_of(8, 1);
   sharp.sharp = true;
   Topology nvls = nodes_of(1, 8);
@@ -264,7 +265,8 @@ TEST_CASE("ring's closed-form estimate equals the alpha-beta cost of its schedul
     }
 }
 
-TEST_CASE("auto: latency-bound messages leave the ring, bandwidth-bound ones stay; in-network where declared", "[collective]")
+TEST_CASE("auto: latency-bound messages leave the ring, bandwidth-bound ones stay; in-network where declared",
+          "[collective]")
 {
   register_builtins();
   Topology flat; // 64 members on their own nodes, 400 Gb/s, 2 us + 6 us per step
@@ -320,8 +322,8 @@ scenario::Scenario cluster(int nodes, int per_node, bool sharp = false, bool nvl
   });
 }
 
-constexpr double B = 100e9 / 8, a = 2e-6;       // scale-out
-constexpr double Bu = 100e9, au = 1e-6;         // scale-up: 0.5 us up + 0.5 us down
+constexpr double B = 100e9 / 8, a = 2e-6; // scale-out
+constexpr double Bu = 100e9, au = 1e-6;   // scale-up: 0.5 us up + 0.5 us down
 
 std::vector<int> iota(int p)
 {
@@ -331,7 +333,8 @@ std::vector<int> iota(int p)
   return g;
 }
 
-double run_sim(const scenario::Scenario& s, CollectiveKind kind, double S, const std::string& name, bool aggregate = true)
+double run_sim(const scenario::Scenario& s, CollectiveKind kind, double S, const std::string& name,
+               bool aggregate = true)
 {
   auto f = topology::Fabric::build(s.cluster);
   const int p = static_cast<int>(s.cluster.total_accelerators());
@@ -373,10 +376,10 @@ TEST_CASE("halving-doubling on SimGrid: 2k(a) + 2(q-1)/q S/B, plus 2(a + S/B) fo
       report("halving_doubling all_reduce p=" + std::to_string(p) + (agg ? " aggregated" : " phased"),
              run_sim(s, CollectiveKind::all_reduce, S, "halving_doubling", agg), ar);
     if (r == 0) {
-      report("halving_doubling reduce_scatter p=" + std::to_string(p), run_sim(s, CollectiveKind::reduce_scatter, S, "halving_doubling"),
-             k * a + (p - 1.0) / p * S / B);
-      report("halving_doubling all_gather p=" + std::to_string(p), run_sim(s, CollectiveKind::all_gather, S, "halving_doubling"),
-             k * a + (p - 1.0) / p * S / B);
+      report("halving_doubling reduce_scatter p=" + std::to_string(p),
+             run_sim(s, CollectiveKind::reduce_scatter, S, "halving_doubling"), k * a + (p - 1.0) / p * S / B);
+      report("halving_doubling all_gather p=" + std::to_string(p),
+             run_sim(s, CollectiveKind::all_gather, S, "halving_doubling"), k * a + (p - 1.0) / p * S / B);
     }
   }
 }
@@ -410,7 +413,8 @@ TEST_CASE("hierarchical on SimGrid: 2(L-1)(a_up + S/(L B_up)) + 2(N-1)(a + S/(LN
     const double rs = (L - 1) * (au + S / (L * Bu)) + (N - 1) * (a + S / (static_cast<double>(L) * N * B));
     const std::string tag = " N=" + std::to_string(N) + " L=" + std::to_string(L);
     for (bool agg : {true, false})
-      report("hierarchical all_reduce" + tag + (agg ? " aggregated" : " phased"), run_sim(s, CollectiveKind::all_reduce, S, "hierarchical", agg), ar);
+      report("hierarchical all_reduce" + tag + (agg ? " aggregated" : " phased"),
+             run_sim(s, CollectiveKind::all_reduce, S, "hierarchical", agg), ar);
     report("hierarchical reduce_scatter" + tag, run_sim(s, CollectiveKind::reduce_scatter, S, "hierarchical"), rs);
     report("hierarchical all_gather" + tag, run_sim(s, CollectiveKind::all_gather, S, "hierarchical"), rs);
     // Against the flat ring on the same cluster: the ring's boundary NICs carry L times more.
@@ -424,10 +428,11 @@ TEST_CASE("all-to-all on SimGrid: direct a + (p-1)/p S/B, pairwise (p-1)(a + S/(
   const double S = 1e9;
   for (int p : {2, 3, 4, 8, 16}) {
     auto s = cluster(p, 1);
-    report("direct p=" + std::to_string(p), run_sim(s, CollectiveKind::all_to_all, S, "direct"), a + (p - 1.0) / p * S / B);
+    report("direct p=" + std::to_string(p), run_sim(s, CollectiveKind::all_to_all, S, "direct"),
+           a + (p - 1.0) / p * S / B);
     for (bool agg : {true, false})
-      report("pairwise p=" + std::to_string(p) + (agg ? " aggregated" : " phased"), run_sim(s, CollectiveKind::all_to_all, S, "pairwise", agg),
-             (p - 1) * (a + S / (p * B)));
+      report("pairwise p=" + std::to_string(p) + (agg ? " aggregated" : " phased"),
+             run_sim(s, CollectiveKind::all_to_all, S, "pairwise", agg), (p - 1) * (a + S / (p * B)));
   }
 }
 
@@ -436,10 +441,10 @@ TEST_CASE("in-network reduction on SimGrid: a + S/B through SHARP, a_up + S/B_up
   const double S = 1e9;
   for (int p : {2, 4, 8, 16})
     for (auto kind : {CollectiveKind::all_reduce, CollectiveKind::reduce_scatter, CollectiveKind::all_gather}) {
-      report(std::string("SHARP ") + to_string(kind) + " p=" + std::to_string(p), run_sim(cluster(p, 1, true), kind, S, "in_network"),
-             a + S / B);
-      report(std::string("NVLS ") + to_string(kind) + " p=" + std::to_string(p), run_sim(cluster(1, p, false, true), kind, S, "in_network"),
-             au + S / Bu);
+      report(std::string("SHARP ") + to_string(kind) + " p=" + std::to_string(p),
+             run_sim(cluster(p, 1, true), kind, S, "in_network"), a + S / B);
+      report(std::string("NVLS ") + to_string(kind) + " p=" + std::to_string(p),
+             run_sim(cluster(1, p, false, true), kind, S, "in_network"), au + S / Bu);
     }
   // Both: NVLS reduce-scatter, SHARP all-reduce of S/L per rail, NVLS all-gather.
   report("NVLS+SHARP all_reduce 4x4", run_sim(cluster(4, 4, true, true), CollectiveKind::all_reduce, S, "in_network"),
@@ -467,8 +472,8 @@ TEST_CASE("leaf trunks: the estimate auto uses matches SimGrid on an oversubscri
   // the 8 rails' groups that run at once: 6.25 GB/s each, half a NIC. Routes: 2 us in a leaf, 4 us across.
   auto s = test::scenario_with([](nlohmann::json& j) {
     j["cluster"] = test::tiny_cluster(4, 8, "100Gbps", "1us");
-    j["cluster"]["fabric"] = {{"type", "fat_tree"}, {"nic_bandwidth", "100Gbps"}, {"tiers", 2},
-                              {"oversubscription", "4:1"}, {"switch_radix", 20}, {"latency", "1us"}};
+    j["cluster"]["fabric"] = {{"type", "fat_tree"},        {"nic_bandwidth", "100Gbps"}, {"tiers", 2},
+                              {"oversubscription", "4:1"}, {"switch_radix", 20},         {"latency", "1us"}};
     j["model"] = {{"preset", "gpt3-1.7b"}};
     j["parallelism"] = {{"tp", 1}, {"pp", 1}, {"dp", 32}};
     j["training"]["global_batch_size"] = 32;
@@ -530,5 +535,6 @@ TEST_CASE("/parallelism/collectives is validated against the registry and the fa
   CHECK(s.parallelism.collectives.at("dp") == "auto");
   CHECK(s.parallelism.collectives.at("tp") == "ring");
   CHECK(scenario::to_json(s)["parallelism"]["collectives"]["dp"] == "auto");
-  CHECK_FALSE(scenario::to_json(with(nlohmann::json::object(), false, false, 8))["parallelism"].contains("collectives"));
+  CHECK_FALSE(
+      scenario::to_json(with(nlohmann::json::object(), false, false, 8))["parallelism"].contains("collectives"));
 }

@@ -84,9 +84,9 @@ TEST_CASE("bookkeeping reproduces LLaMA Table 15 rows (GPU-h x 400 W x PUE 1.1 x
     double gpu_hours, mwh, tco2e;
   };
   // Touvron et al. 2023 (arXiv:2302.13971) Table 15.
-  const Row rows[] = {{"OPT-175B", 809472, 356, 137},   {"BLOOM-175B", 1082880, 475, 183},
-                      {"LLaMA-7B", 82432, 36, 14},      {"LLaMA-13B", 135168, 59, 23},
-                      {"LLaMA-33B", 530432, 233, 90},   {"LLaMA-65B", 1022362, 449, 173}};
+  const Row rows[] = {{"OPT-175B", 809472, 356, 137}, {"BLOOM-175B", 1082880, 475, 183},
+                      {"LLaMA-7B", 82432, 36, 14},    {"LLaMA-13B", 135168, 59, 23},
+                      {"LLaMA-33B", 530432, 233, 90}, {"LLaMA-65B", 1022362, 449, 173}};
   const auto& cat = scenario::Catalog::instance();
   const double kg = scenario::parse_grid(cat.grids().at("us-average-llama-2023"), "/g", "x").co2_kg_per_kwh;
   for (const auto& row : rows) {
@@ -131,7 +131,8 @@ TEST_CASE("energy of a constant-power run equals P x t (simulated path, with and
 TEST_CASE("accelerator energy integrates power by state: compute, communication, bubble, optimizer", "[energy]")
 {
   auto s = test::scenario_with([](nlohmann::json& j) {
-    j["power"] = {{"compute_activity", 0.9}, {"comm_activity", 0.3}, {"bubble_activity", 0.1}, {"memory_activity", 0.5}};
+    j["power"] = {
+        {"compute_activity", 0.9}, {"comm_activity", 0.3}, {"bubble_activity", 0.1}, {"memory_activity", 0.5}};
     j["failures"] = {{"enabled", false}}; // the training steps alone (failures are on by default)
   });
   const auto r = synthetic_step(s.parallelism.pp, 4.0, 3.0, 2.0, 1.0);
@@ -199,7 +200,9 @@ TEST_CASE("outdoor-temperature cooling: free cooling below the supply temperatur
 
 TEST_CASE("coal attribution, market-based carbon and per-billion-token carbon", "[energy]")
 {
-  auto national = test::scenario_with([](nlohmann::json& j) { j["site"] = {{"pue", 1.1}, {"grid", "cn-national-2023"}, {"green_share", 0.3}}; });
+  auto national = test::scenario_with([](nlohmann::json& j) {
+    j["site"] = {{"pue", 1.1}, {"grid", "cn-national-2023"}, {"green_share", 0.3}};
+  });
   const auto r = synthetic_step(national.parallelism.pp, 5.0, 1.0, 1.0, 0.1);
   const auto m = run_metrics(national, r);
   REQUIRE(m.coal_known);
@@ -306,7 +309,8 @@ TEST_CASE("the job interrupt rate scales with the component count", "[energy]")
   // on 16,384 H100 in 2,048 nodes. The default per-component rates are derived from that table and from
   // Alibaba HPN's link and ToR failure rates, so the job-level count must come back within 10%.
   auto big = test::scenario_with([](nlohmann::json& j) {
-    j["cluster"] = {{"accelerator", "H100-SXM-80GB"}, {"nodes", 2048},
+    j["cluster"] = {{"accelerator", "H100-SXM-80GB"},
+                    {"nodes", 2048},
                     {"fabric", {{"type", "rail_optimized"}, {"tiers", 3}, {"switch_radix", 64}}}};
     j["parallelism"] = {{"tp", 8}, {"pp", 16}, {"dp", 128}};
     j["training"]["global_batch_size"] = 2048;
@@ -383,8 +387,9 @@ TEST_CASE("energy options reject bad input with the JSON pointer", "[energy]")
   };
   CHECK(pointer_of([](nlohmann::json& j) { j["power"] = {{"clock", 1.5}}; }) == "/power/clock");
   CHECK(pointer_of([](nlohmann::json& j) { j["power"] = {{"colck", 0.9}}; }) == "/power/colck");
-  CHECK(pointer_of([](nlohmann::json& j) { j["failures"] = {{"checkpoint", {{"interval", "often"}}}}; }) ==
-        "/failures/checkpoint/interval");
+  CHECK(pointer_of([](nlohmann::json& j) {
+          j["failures"] = {{"checkpoint", {{"interval", "often"}}}};
+        }) == "/failures/checkpoint/interval");
   CHECK(pointer_of([](nlohmann::json& j) { j["site"]["green_share"] = 1.2; }) == "/site/green_share");
   CHECK(pointer_of([](nlohmann::json& j) { j["site"]["intensity_profile"] = "no-such-file.csv"; }) ==
         "/site/intensity_profile");

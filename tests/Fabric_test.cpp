@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <set>
-#include <unistd.h>
 #include <sstream>
+#include <unistd.h>
 
 #include "TestUtil.hpp"
 #include "trainsim/core/AtomicFile.hpp"
@@ -47,19 +47,24 @@ TEST_CASE("fat-tree bisection from the graph equals the closed form B / (o1 o2)"
   };
   // Aligned cases: the halves of the accelerators are whole leaves (2 tiers) or whole pods (3 tiers).
   const std::vector<Case> cases = {
-      {16, 2, 64, "1:1", nic},          // 4 leaves of 4 nodes
-      {48, 2, 64, "3:1", nic / 3},      // 48 downlinks: 6 nodes per leaf, 8 leaves
-      {32, 2, 20, "4:1", nic / 4},      // 16 downlinks = 2 nodes per leaf, 16 leaves
-      {64, 3, 16, "1:1", nic},          // 1 node per leaf, 8 leaves per pod, 8 pods
+      {16, 2, 64, "1:1", nic},                           // 4 leaves of 4 nodes
+      {48, 2, 64, "3:1", nic / 3},                       // 48 downlinks: 6 nodes per leaf, 8 leaves
+      {32, 2, 20, "4:1", nic / 4},                       // 16 downlinks = 2 nodes per leaf, 16 leaves
+      {64, 3, 16, "1:1", nic},                           // 1 node per leaf, 8 leaves per pod, 8 pods
       {96, 3, 16, json::array({"1:1", "3:1"}), nic / 3}, // spine tier 3:1: 12 leaves per pod, 8 pods
       {80, 3, 16, json::array({"3:1", "2:1"}), nic / 6}, // 1 node per leaf, 10 leaves per pod, 8 pods
   };
   for (const auto& c : cases) {
-    auto f = topology::Fabric::build(cluster(c.nodes, 8, {{"type", "fat_tree"}, {"nic_bandwidth", "400Gbps"}, {"tiers", c.tiers},
-                                                           {"oversubscription", c.over}, {"switch_radix", c.radix}}));
+    auto f = topology::Fabric::build(cluster(c.nodes, 8,
+                                             {{"type", "fat_tree"},
+                                              {"nic_bandwidth", "400Gbps"},
+                                              {"tiers", c.tiers},
+                                              {"oversubscription", c.over},
+                                              {"switch_radix", c.radix}}));
     const auto s = f.summary();
-    INFO("nodes " << c.nodes << " tiers " << c.tiers << " radix " << c.radix << " over " << c.over.dump() << ": structural "
-                  << s.bisection_structural_per_accelerator << ", max-flow " << s.bisection_max_flow_per_accelerator);
+    INFO("nodes " << c.nodes << " tiers " << c.tiers << " radix " << c.radix << " over " << c.over.dump()
+                  << ": structural " << s.bisection_structural_per_accelerator << ", max-flow "
+                  << s.bisection_max_flow_per_accelerator);
     CHECK(s.bisection_structural_per_accelerator == Approx(c.closed));
     CHECK(s.bisection_max_flow_per_accelerator == Approx(c.closed).epsilon(1e-6));
     CHECK(s.bisection_bandwidth_per_accelerator == Approx(c.closed).epsilon(1e-6));
@@ -68,7 +73,8 @@ TEST_CASE("fat-tree bisection from the graph equals the closed form B / (o1 o2)"
 
 TEST_CASE("rail-optimized, dual-plane and ECMP fabrics: routes, ports and bisection", "[topology][fabric]")
 {
-  json fab = {{"type", "rail_optimized"}, {"nic_bandwidth", "400Gbps"}, {"tiers", 2}, {"switch_radix", 64}, {"planes", 2}};
+  json fab = {
+      {"type", "rail_optimized"}, {"nic_bandwidth", "400Gbps"}, {"tiers", 2}, {"switch_radix", 64}, {"planes", 2}};
   auto f = topology::Fabric::build(cluster(32, 8, fab));
   auto s = f.summary();
   // radix 16 in 200G ports, 1:1 -> 8 nodes per rail leaf; 4 groups x 8 rails x 2 planes.
@@ -83,7 +89,8 @@ TEST_CASE("rail-optimized, dual-plane and ECMP fabrics: routes, ports and bisect
   CHECK(route_names(f, 3, 8 * 5 + 3) == std::vector<std::string>{"nic3_UP", "nic43_DOWN"}); // same rail, same group
   CHECK(route_names(f, 3, 8 * 9 + 3).size() == 6); // same rail, other group = other pod (radix 16: one group per pod)
   // ECMP: 4 hashed spine paths, each a quarter of the leaf trunk; routes deterministic and spread.
-  fab = {{"type", "rail_optimized"}, {"nic_bandwidth", "400Gbps"}, {"tiers", 2}, {"switch_radix", 32}, {"ecmp_paths", 4}};
+  fab = {
+      {"type", "rail_optimized"}, {"nic_bandwidth", "400Gbps"}, {"tiers", 2}, {"switch_radix", 32}, {"ecmp_paths", 4}};
   auto g = topology::Fabric::build(cluster(32, 8, fab)); // 2 groups of 16 nodes, 16 uplinks per leaf
   std::set<std::string> used;
   for (int dst = 8 * 16; dst < 8 * 32; dst += 8) {
@@ -95,14 +102,15 @@ TEST_CASE("rail-optimized, dual-plane and ECMP fabrics: routes, ports and bisect
   CHECK(used.size() == 4);
   CHECK(g.summary().bisection_max_flow_per_accelerator == Approx(50e9).epsilon(1e-6));
   fab["ecmp_paths"] = 3;
-  CHECK_THROWS_WITH(topology::Fabric::build(cluster(32, 8, fab)), Catch::Contains("/cluster/fabric/ecmp_paths") && Catch::Contains("divisor"));
+  CHECK_THROWS_WITH(topology::Fabric::build(cluster(32, 8, fab)),
+                    Catch::Contains("/cluster/fabric/ecmp_paths") && Catch::Contains("divisor"));
 }
 
 TEST_CASE("torus: dimension-order routes, diameter and bisection in closed form", "[topology][fabric]")
 {
   // 4x4x8 nodes of 1 accelerator: diameter = 2+2+4 router hops + 2 NIC links; bisection cuts the 8-ring.
-  auto f = topology::Fabric::build(
-      cluster(128, 1, {{"type", "torus"}, {"nic_bandwidth", "400Gbps"}, {"dims", {4, 4, 8}}, {"link_bandwidth", "200Gbps"}}));
+  auto f = topology::Fabric::build(cluster(
+      128, 1, {{"type", "torus"}, {"nic_bandwidth", "400Gbps"}, {"dims", {4, 4, 8}}, {"link_bandwidth", "200Gbps"}}));
   const auto s = f.summary();
   CHECK(s.diameter_hops == 2 + 2 + 4 + 2);
   CHECK(s.graph_diameter_hops == s.diameter_hops);
@@ -117,8 +125,12 @@ TEST_CASE("dragonfly: minimal routes of at most 3 router hops, bisection over gl
 {
   // a = 4 routers, h = 2 global links each -> 8 per group = g - 1 with g = 9; 2 nodes per router.
   auto f = topology::Fabric::build(cluster(72, 4,
-                                           {{"type", "dragonfly"}, {"nic_bandwidth", "400Gbps"}, {"routers_per_group", 4},
-                                            {"global_links", 2}, {"nodes_per_router", 2}, {"switch_radix", 32}}));
+                                           {{"type", "dragonfly"},
+                                            {"nic_bandwidth", "400Gbps"},
+                                            {"routers_per_group", 4},
+                                            {"global_links", 2},
+                                            {"nodes_per_router", 2},
+                                            {"switch_radix", 32}}));
   const auto s = f.summary();
   CHECK(s.switches_by_tier[1] == 36);
   CHECK(s.diameter_hops == 5); // NIC, local, global, local, NIC
@@ -126,8 +138,9 @@ TEST_CASE("dragonfly: minimal routes of at most 3 router hops, bisection over gl
   // Halves: groups 0-3 and half of group 4 against the rest; the structural cut is 4 x 5 global cables.
   CHECK(s.bisection_max_flow_per_accelerator > 0);
   CHECK(s.bisection_bandwidth_per_accelerator <= s.bisection_structural_per_accelerator * (1 + 1e-9));
-  CHECK_THROWS_WITH(topology::Fabric::build(cluster(72, 4, {{"type", "dragonfly"}, {"routers_per_group", 4}, {"global_links", 3}})),
-                    Catch::Contains("/cluster/fabric/global_links"));
+  CHECK_THROWS_WITH(
+      topology::Fabric::build(cluster(72, 4, {{"type", "dragonfly"}, {"routers_per_group", 4}, {"global_links", 3}})),
+      Catch::Contains("/cluster/fabric/global_links"));
 }
 
 TEST_CASE("supernode: non-blocking inside 256 nodes, 16:3 above", "[topology][fabric]")
@@ -143,13 +156,16 @@ TEST_CASE("supernode: non-blocking inside 256 nodes, 16:3 above", "[topology][fa
   CHECK(route_names(f, 0, 1023).size() == 6); // across: through the oversubscribed tier
 }
 
-TEST_CASE("fabric keys: unknown keys, keys of another model and presets fail naming the path", "[topology][fabric][badinput]")
+TEST_CASE("fabric keys: unknown keys, keys of another model and presets fail naming the path",
+          "[topology][fabric][badinput]")
 {
   CHECK_THROWS_WITH(cluster(8, 8, {{"type", "torus"}, {"dims", {2, 4}}, {"tiers", 2}}),
-                    Catch::StartsWith("/cluster/fabric/tiers") && Catch::Contains("valid keys here") && Catch::Contains("dims"));
+                    Catch::StartsWith("/cluster/fabric/tiers") && Catch::Contains("valid keys here") &&
+                        Catch::Contains("dims"));
   CHECK_THROWS_WITH(cluster(8, 8, {{"type", "fat_tree"}, {"planes", 2}}), Catch::StartsWith("/cluster/fabric/planes"));
-  CHECK_THROWS_WITH(cluster(8, 8, {{"preset", "no-such-fabric"}}),
-                    Catch::StartsWith("/cluster/fabric/preset") && Catch::Contains("xingmai-2.0") && Catch::Contains("alibaba-hpn"));
+  CHECK_THROWS_WITH(cluster(8, 8, {{"preset", "no-such-fabric"}}), Catch::StartsWith("/cluster/fabric/preset") &&
+                                                                       Catch::Contains("xingmai-2.0") &&
+                                                                       Catch::Contains("alibaba-hpn"));
   CHECK_THROWS_WITH(topology::Fabric::build(cluster(8, 8, {{"type", "dragonfly"}, {"global_links", 2}})),
                     Catch::StartsWith("/cluster/fabric/routers_per_group") && Catch::Contains("missing"));
   // A preset with a key beside it: the key wins.
@@ -193,10 +209,14 @@ TEST_CASE("the SimGrid XML loads in SimGrid and its routes are trainsim's routes
   };
   std::vector<Case> cases = {
       {"rail 3 tiers", cluster(32, 8, {{"type", "rail_optimized"}, {"tiers", 3}, {"switch_radix", 8}}), true},
-      {"fat tree 2:1", cluster(16, 8, {{"type", "fat_tree"}, {"tiers", 2}, {"oversubscription", "2:1"}, {"switch_radix", 24}}), true},
-      {"dual plane", cluster(16, 8, {{"type", "rail_optimized"}, {"tiers", 2}, {"planes", 2}, {"switch_radix", 16}}), true},
+      {"fat tree 2:1",
+       cluster(16, 8, {{"type", "fat_tree"}, {"tiers", 2}, {"oversubscription", "2:1"}, {"switch_radix", 24}}), true},
+      {"dual plane", cluster(16, 8, {{"type", "rail_optimized"}, {"tiers", 2}, {"planes", 2}, {"switch_radix", 16}}),
+       true},
       // Dijkstra may take a shorter two-global path than minimal (local-global-local) dragonfly routing.
-      {"dragonfly", cluster(36, 2, {{"type", "dragonfly"}, {"routers_per_group", 4}, {"global_links", 2}, {"nodes_per_router", 1}}), false},
+      {"dragonfly",
+       cluster(36, 2, {{"type", "dragonfly"}, {"routers_per_group", 4}, {"global_links", 2}, {"nodes_per_router", 1}}),
+       false},
       {"torus", cluster(27, 1, {{"type", "torus"}, {"dims", {3, 3, 3}}}), false},
   };
   for (const auto& k : cases) {
@@ -243,8 +263,9 @@ TEST_CASE("all-reduce across an oversubscribed 3-tier spine slows by o2", "[mode
   auto run = [](const char* upper) {
     auto s = test::scenario_with([&](json& j) {
       j["cluster"] = test::tiny_cluster(16, 1, "100Gbps", "1us");
-      j["cluster"]["fabric"] = {{"type", "fat_tree"}, {"nic_bandwidth", "100Gbps"}, {"tiers", 3},
-                                {"oversubscription", {"1:1", upper}}, {"switch_radix", 4}, {"latency", "1us"}};
+      j["cluster"]["fabric"] = {{"type", "fat_tree"}, {"nic_bandwidth", "100Gbps"},
+                                {"tiers", 3},         {"oversubscription", {"1:1", upper}},
+                                {"switch_radix", 4},  {"latency", "1us"}};
       j["model"] = {{"preset", "gpt3-1.7b"}};
       j["parallelism"] = {{"tp", 1}, {"pp", 1}, {"dp", 16}};
       j["training"]["global_batch_size"] = 16;

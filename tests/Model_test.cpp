@@ -61,8 +61,8 @@ TEST_CASE("all-reduce across an oversubscribed tier slows by the expected factor
   // leaf trunks. At 1:1 the trunk (16 NICs' worth) is not the bottleneck; at 4:1 it carries 4 NICs' worth
   // for 8 flows, so each flow gets half a NIC: twice the time.
   auto run = [](const std::string& over, int radix) {
-    nlohmann::json fabric = {{"type", "fat_tree"}, {"nic_bandwidth", "100Gbps"}, {"tiers", 2},
-                             {"oversubscription", over}, {"switch_radix", radix}, {"latency", "1us"}};
+    nlohmann::json fabric = {{"type", "fat_tree"},       {"nic_bandwidth", "100Gbps"}, {"tiers", 2},
+                             {"oversubscription", over}, {"switch_radix", radix},      {"latency", "1us"}};
     auto s = dp_only(4, 8, fabric);
     auto f = topology::Fabric::build(s.cluster);
     REQUIRE(f.summary().leaves == 2);
@@ -99,7 +99,8 @@ TEST_CASE("accelerator energy integrates power states: E = P_idle t + (P_peak - 
                        (st.tp_comm + st.pp_comm + st.dp_comm) * m.power_communication_w + st.bubble * m.power_bubble_w +
                        st.straggler * m.power_compute_w + st.host * m.power_bubble_w; // at-scale (docs/at-scale.md)
   CHECK(m.power_compute_w == Approx(acc.idle_power_w + (acc.peak_power_w - acc.idle_power_w) * m.compute_activity));
-  const double per_step = (acc_j + s.cluster.host_power_w * t + m.switch_ports * s.power.switch_port_power_w * t) * s.site.pue;
+  const double per_step =
+      (acc_j + s.cluster.host_power_w * t + m.switch_ports * s.power.switch_port_power_w * t) * s.site.pue;
   CHECK(m.energy_mwh == Approx(per_step * m.steps_to_train / 3.6e9).epsilon(1e-9));
   CHECK(m.carbon_tco2e == Approx(m.energy_mwh * s.site.grid.co2_kg_per_kwh).epsilon(1e-12));
   CHECK(m.time_to_train_s == Approx(m.steps_to_train * t));

@@ -19,8 +19,11 @@ scenario::Scenario mixtral(int nodes, int ep, const std::function<void(nlohmann:
   return test::scenario_with([&](nlohmann::json& j) {
     j["cluster"] = test::tiny_cluster(nodes, 8, "200Gbps", "1us");
     j["model"] = {{"preset", "mixtral-8x7b"}, {"seq_length", 1024}, {"layers", 4}, {"moe", {{"experts", 16}}}};
-    j["training"] = {{"global_batch_size", nodes * 8 * 2}, {"micro_batch_size", 1}, {"tokens", "1T"},
-                     {"precision", "bf16"}, {"recompute", "full"}};
+    j["training"] = {{"global_batch_size", nodes * 8 * 2},
+                     {"micro_batch_size", 1},
+                     {"tokens", "1T"},
+                     {"precision", "bf16"},
+                     {"recompute", "full"}};
     j["parallelism"] = {{"tp", 1}, {"pp", 1}, {"dp", nodes * 8}, {"ep", ep}, {"zero_stage", 1}};
     if (more)
       more(j);
@@ -37,7 +40,8 @@ TEST_CASE("MoE presets match their published total and active parameter counts",
   };
   // DeepSeek-V3 (671B / 37B, arXiv:2412.19437), Mixtral 8x7B (46.7B / 12.9B) and 8x22B (141B / 39B).
   // Untied embeddings in all three: add one more vocab x hidden.
-  for (const Case c : {Case{"deepseek-v3", 671e9, 37e9}, Case{"mixtral-8x7b", 46.7e9, 12.9e9}, Case{"mixtral-8x22b", 141e9, 39e9}}) {
+  for (const Case c :
+       {Case{"deepseek-v3", 671e9, 37e9}, Case{"mixtral-8x7b", 46.7e9, 12.9e9}, Case{"mixtral-8x22b", 141e9, 39e9}}) {
     auto s = test::scenario_with([&](nlohmann::json& j) {
       j["model"] = {{"preset", c.preset}};
       j["parallelism"] = {{"tp", 1}, {"pp", 1}, {"dp", 512}};
@@ -79,10 +83,13 @@ TEST_CASE("expert parallelism shards the routed experts; expert states shard ove
   CHECK(m16.optimizer == Approx(12 * dense / 16 + 12 * (experts_all / 16)));
 }
 
-TEST_CASE("all-to-all volume: top-k copies of every token, (ep-1)/ep leave the rank, dispatch and combine", "[workload][moe]")
+TEST_CASE("all-to-all volume: top-k copies of every token, (ep-1)/ep leave the rank, dispatch and combine",
+          "[workload][moe]")
 {
-  auto s = mixtral(1, 8, [](nlohmann::json& j) { j["model"]["moe"]["load_imbalance"] = 1.5;
-    j["model"]["moe"]["capacity_factor"] = 1.25; });
+  auto s = mixtral(1, 8, [](nlohmann::json& j) {
+    j["model"]["moe"]["load_imbalance"] = 1.5;
+    j["model"]["moe"]["capacity_factor"] = 1.25;
+  });
   auto shape = workload::ModelShape::of(s.model);
   workload::LayerOps ops(s, shape);
   const auto tr = ops.moe_ep_traffic();
@@ -115,16 +122,23 @@ TEST_CASE("MoE configuration errors name the JSON path", "[badinput][moe]")
       CHECK(std::string(e.what()).find(pointer) != std::string::npos);
     }
   };
-  fails([](nlohmann::json& j) { j["parallelism"]["ep"] = 3; }, "/parallelism/ep");        // not dividing dp
-  fails([](nlohmann::json& j) { j["parallelism"]["ep"] = 16; j["model"]["moe"]["experts"] = 12; }, "/parallelism/ep");
+  fails([](nlohmann::json& j) { j["parallelism"]["ep"] = 3; }, "/parallelism/ep"); // not dividing dp
+  fails(
+      [](nlohmann::json& j) {
+        j["parallelism"]["ep"] = 16;
+        j["model"]["moe"]["experts"] = 12;
+      },
+      "/parallelism/ep");
   fails([](nlohmann::json& j) { j["model"]["moe"]["top_k"] = 17; }, "/model/moe/top_k");
   fails([](nlohmann::json& j) { j["model"]["moe"]["first_dense_layers"] = 4; }, "/model/moe/first_dense_layers");
   fails([](nlohmann::json& j) { j["model"]["moe"]["load_imbalance"] = 0.5; }, "/model/moe/load_imbalance");
   fails([](nlohmann::json& j) { j["model"]["moe"]["expert_count"] = 8; }, "/model/moe");
-  fails([](nlohmann::json& j) {
-    j["model"] = {{"preset", "llama3-8b"}};
-    j["parallelism"]["ep"] = 8;
-  }, "/parallelism/ep");
+  fails(
+      [](nlohmann::json& j) {
+        j["model"] = {{"preset", "llama3-8b"}};
+        j["parallelism"]["ep"] = 8;
+      },
+      "/parallelism/ep");
 }
 
 TEST_CASE("uneven pipeline split: first and last stage layer counts", "[workload]")
@@ -134,8 +148,13 @@ TEST_CASE("uneven pipeline split: first and last stage layer counts", "[workload
     j["cluster"]["nodes"] = 256;
     j["training"]["global_batch_size"] = 1024;
     j["training"]["recompute"] = "full";
-    j["parallelism"] = {{"tp", 1}, {"pp", 16}, {"dp", 128}, {"ep", 64}, {"zero_stage", 1},
-                        {"first_stage_layers", 3}, {"last_stage_layers", 2}};
+    j["parallelism"] = {{"tp", 1},
+                        {"pp", 16},
+                        {"dp", 128},
+                        {"ep", 64},
+                        {"zero_stage", 1},
+                        {"first_stage_layers", 3},
+                        {"last_stage_layers", 2}};
   });
   int total = 0;
   for (int st = 0; st < 16; ++st)

@@ -32,7 +32,10 @@ class Gen {
 public:
   explicit Gen(std::uint64_t seed) : rng_(seed) {}
   int below(int n) { return static_cast<int>(rng_() % static_cast<std::uint64_t>(n)); }
-  template <class T> const T& pick(const std::vector<T>& v) { return v[static_cast<size_t>(below(static_cast<int>(v.size())))]; }
+  template <class T> const T& pick(const std::vector<T>& v)
+  {
+    return v[static_cast<size_t>(below(static_cast<int>(v.size())))];
+  }
   double uniform(double lo, double hi) { return lo + (hi - lo) * static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
 
 private:
@@ -57,7 +60,8 @@ struct Preset {
 /// keeps each simulation well under a second.
 json generate(Gen& g)
 {
-  static const std::vector<Preset> models = {{"gpt3-1.7b", 24, 24, 24}, {"gpt3-3.6b", 30, 32, 32}, {"llama3-8b", 32, 32, 8}};
+  static const std::vector<Preset> models = {
+      {"gpt3-1.7b", 24, 24, 24}, {"gpt3-3.6b", 30, 32, 32}, {"llama3-8b", 32, 32, 8}};
   const auto& m = g.pick(models);
   const int per_node = g.pick(std::vector<int>{1, 2, 4, 8});
   const int nodes = g.pick(std::vector<int>{1, 2, 4});
@@ -199,7 +203,8 @@ TEST_CASE("property: bytes sent equal bytes received for every collective", "[pr
         topo.nvls = topo.sharp = true;
         if ((name == "hierarchical" || name == "in_network") && p % 4 != 0)
           continue; // needs the same number of members on every node
-        for (const auto& sched : {algo->expand(kind, p, bytes, topo), collective::aggregate(algo->expand(kind, p, bytes, topo))}) {
+        for (const auto& sched :
+             {algo->expand(kind, p, bytes, topo), collective::aggregate(algo->expand(kind, p, bytes, topo))}) {
           double sent = 0, received = 0;
           for (const auto& phase : sched.phases) {
             double phase_sent = 0, phase_received = 0;
@@ -227,8 +232,7 @@ TEST_CASE("property: bytes sent equal bytes received for every collective", "[pr
           // Nothing is lost: every member must receive what it lacks, at least (p-1)/p of the buffer for
           // all-reduce and all-gather and of its own shard for reduce-scatter (any algorithm, even with reduction
           // on the way).
-          const double optimal =
-              (kind == collective::CollectiveKind::reduce_scatter ? bytes / p : bytes) * (p - 1) / p;
+          const double optimal = (kind == collective::CollectiveKind::reduce_scatter ? bytes / p : bytes) * (p - 1) / p;
           for (int m = 0; m < p; ++m)
             CHECK(sched.bytes_received_by(m) >= optimal * (1 - 1e-12));
           if (p == 1)

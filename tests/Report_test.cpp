@@ -25,12 +25,13 @@ TEST_CASE("the JSON report carries the fixed field names", "[report]")
 {
   auto s = test::scenario_with([](nlohmann::json&) {});
   auto j = report::to_json(s, sample());
-  for (const char* key : {"report_version", "step_time_s", "tokens_per_s", "mfu", "tflops_per_accelerator",
-                          "hw_tflops_per_accelerator", "time_to_train_s", "energy_mwh", "carbon_tco2e",
-                          "memory_gib_per_accelerator", "breakdown", "energy_breakdown_mwh", "stages", "resolved_scenario"})
+  for (const char* key :
+       {"report_version", "step_time_s", "tokens_per_s", "mfu", "tflops_per_accelerator", "hw_tflops_per_accelerator",
+        "time_to_train_s", "energy_mwh", "carbon_tco2e", "memory_gib_per_accelerator", "breakdown",
+        "energy_breakdown_mwh", "stages", "resolved_scenario"})
     CHECK(j.contains(key));
-  for (const char* key : {"compute_s", "tp_comm_exposed_s", "pp_comm_exposed_s", "dp_comm_exposed_s",
-                          "pipeline_bubble_s", "optimizer_s"})
+  for (const char* key :
+       {"compute_s", "tp_comm_exposed_s", "pp_comm_exposed_s", "dp_comm_exposed_s", "pipeline_bubble_s", "optimizer_s"})
     CHECK(j["breakdown"].contains(key));
   CHECK(j["report_version"] == report::report_version);
   CHECK(j["stages"].size() == 2);

@@ -24,10 +24,10 @@ scenario::Scenario small_job(int tp, int pp, int dp, nlohmann::json fabric)
   });
 }
 
-const nlohmann::json rail2 = {{"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2},
-                              {"latency", "1us"},         {"switch_radix", 16}};
-const nlohmann::json fat2_oversub = {{"type", "fat_tree"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2},
-                                     {"oversubscription", "3:1"}, {"latency", "1us"}, {"switch_radix", 32}};
+const nlohmann::json rail2 = {
+    {"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2}, {"latency", "1us"}, {"switch_radix", 16}};
+const nlohmann::json fat2_oversub = {{"type", "fat_tree"},        {"nic_bandwidth", "200Gbps"}, {"tiers", 2},
+                                     {"oversubscription", "3:1"}, {"latency", "1us"},           {"switch_radix", 32}};
 
 } // namespace
 
@@ -101,7 +101,9 @@ TEST_CASE("reduced fidelity reproduces full fidelity on an oversubscribed fat tr
   INFO("full " << a.sim.step_time_s << " s, reduced " << b.sim.step_time_s << " s");
   CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(0.01));
   // The oversubscribed trunk matters: the same job at 1:1 is faster.
-  auto s11 = small_job(8, 2, 8, {{"type", "fat_tree"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2}, {"latency", "1us"}, {"switch_radix", 32}});
+  auto s11 = small_job(
+      8, 2, 8,
+      {{"type", "fat_tree"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 2}, {"latency", "1us"}, {"switch_radix", 32}});
   auto c = cli::run_scenario(s11, cat, reduced);
   CHECK(c.sim.step_time_s < b.sim.step_time_s);
 }

@@ -11,8 +11,11 @@ scenario::Cluster cluster(const std::string& type, int nodes, int tiers, const s
 {
   return test::scenario_with([&](nlohmann::json& j) {
            j["cluster"]["nodes"] = nodes;
-           j["cluster"]["fabric"] = {{"type", type},       {"nic_bandwidth", "400Gbps"}, {"tiers", tiers},
-                                     {"oversubscription", over}, {"switch_radix", radix}};
+           j["cluster"]["fabric"] = {{"type", type},
+                                     {"nic_bandwidth", "400Gbps"},
+                                     {"tiers", tiers},
+                                     {"oversubscription", over},
+                                     {"switch_radix", radix}};
            j["parallelism"] = {{"tp", 8}, {"pp", 1}, {"dp", nodes}};
            j["training"]["global_batch_size"] = nodes * 8;
            j["model"] = {{"preset", "llama3-8b"}};
@@ -64,7 +67,7 @@ TEST_CASE("bisection bandwidth per accelerator is the NIC rate over the oversubs
 TEST_CASE("rail-optimized fabric puts rail r of every node in a group on one leaf", "[topology]")
 {
   auto f = topology::Fabric::build(cluster("rail_optimized", 64, 3, "1:1", 64));
-  CHECK(f.leaf_of(0) != f.leaf_of(1));  // two rails of one node
+  CHECK(f.leaf_of(0) != f.leaf_of(1));     // two rails of one node
   CHECK(f.leaf_of(3) == f.leaf_of(8 + 3)); // same rail of two nodes
   std::vector<topology::Hop> r;
   f.route(3, 8 * 5 + 3, r);

@@ -50,7 +50,9 @@ std::string pass_sequence(const ordered_json& trace, int stage)
   for (const auto& e : trace["traceEvents"])
     if (e["ph"] == "X" && e["pid"] == stage + 1 && e["tid"] == 0 && e["cat"] == "compute")
       xs.push_back(&e);
-  std::stable_sort(xs.begin(), xs.end(), [](const ordered_json* a, const ordered_json* b) { return (*a)["ts"].get<double>() < (*b)["ts"].get<double>(); });
+  std::stable_sort(xs.begin(), xs.end(), [](const ordered_json* a, const ordered_json* b) {
+    return (*a)["ts"].get<double>() < (*b)["ts"].get<double>();
+  });
   std::string seq;
   int last_mb = -1;
   char last = 0;

@@ -22,7 +22,8 @@ TEST_CASE("quantities parse into SI units", "[core]")
 
 TEST_CASE("bad quantities name the valid units", "[core]")
 {
-  CHECK_THROWS_WITH(parse_quantity("400", Dimension::bandwidth), Catch::Contains("missing unit") && Catch::Contains("Gbps"));
+  CHECK_THROWS_WITH(parse_quantity("400", Dimension::bandwidth),
+                    Catch::Contains("missing unit") && Catch::Contains("Gbps"));
   CHECK_THROWS_WITH(parse_quantity("fast", Dimension::time), Catch::Contains("no number"));
   CHECK_THROWS_WITH(parse_quantity("3parsec", Dimension::time), Catch::Contains("unknown unit 'parsec'"));
   CHECK_THROWS_WITH(parse_quantity("inf W", Dimension::power), Catch::Contains("not finite"));

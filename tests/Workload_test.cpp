@@ -27,7 +27,8 @@ TEST_CASE("model FLOPs follow the Megatron-LM closed form", "[workload]")
 
 TEST_CASE("Llama-3 parameter counts match the published sizes", "[workload]")
 {
-  for (auto [preset, params] : std::map<std::string, double>{{"llama3-8b", 8.03e9}, {"llama3-70b", 70.6e9}, {"llama3-405b", 405.8e9}}) {
+  for (auto [preset, params] :
+       std::map<std::string, double>{{"llama3-8b", 8.03e9}, {"llama3-70b", 70.6e9}, {"llama3-405b", 405.8e9}}) {
     auto s = test::scenario_with([&](nlohmann::json& j) {
       j["model"] = {{"preset", preset}};
       j["parallelism"] = {{"tp", 8}, {"pp", 1}, {"dp", 64}};
@@ -79,8 +80,10 @@ TEST_CASE("tensor-parallel traffic and the efficiency roofline", "[workload]")
   const auto& cal = scenario::Catalog::instance().calibration();
   workload::Efficiency eff(1e15, 2e12, cal);
   // Compute-bound GEMM: FLOPs over achievable peak; memory-bound kernel: bytes over achievable bandwidth.
-  CHECK(eff.time({workload::KernelClass::gemm, 1e12, 1e6}) == Approx(1e12 / (1e15 * cal.gemm_efficiency) + cal.kernel_overhead_s));
-  CHECK(eff.time({workload::KernelClass::memory, 0, 1e9}) == Approx(1e9 / (2e12 * cal.memory_efficiency) + cal.kernel_overhead_s));
+  CHECK(eff.time({workload::KernelClass::gemm, 1e12, 1e6}) ==
+        Approx(1e12 / (1e15 * cal.gemm_efficiency) + cal.kernel_overhead_s));
+  CHECK(eff.time({workload::KernelClass::memory, 0, 1e9}) ==
+        Approx(1e9 / (2e12 * cal.memory_efficiency) + cal.kernel_overhead_s));
 }
 
 TEST_CASE("memory: recompute and pipeline depth shrink what one accelerator holds", "[workload]")
@@ -108,5 +111,6 @@ TEST_CASE("a model that does not fit is rejected with its breakdown", "[workload
     j["parallelism"] = {{"tp", 8}, {"pp", 1}, {"dp", 64}};
   });
   CHECK_THROWS_WITH(workload::build_workload(s, scenario::Catalog::instance().calibration()),
-                    Catch::Contains("out of memory") && Catch::Contains("weights") && Catch::Contains("raise tp or pp"));
+                    Catch::Contains("out of memory") && Catch::Contains("weights") &&
+                        Catch::Contains("raise tp or pp"));
 }

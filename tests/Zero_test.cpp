@@ -61,7 +61,9 @@ void check_exposed_within_total(const cli::RunOutput& o)
 TEST_CASE("zero_stage 0-3 and fsdp parse; contradictions name their path", "[scenario][zero]")
 {
   for (int z : {0, 1, 2, 3})
-    CHECK(dp_ranks(8, "100Gbps", [&](nlohmann::json& j) { j["parallelism"]["zero_stage"] = z; }).parallelism.zero_stage == z);
+    CHECK(dp_ranks(8, "100Gbps", [&](nlohmann::json& j) {
+            j["parallelism"]["zero_stage"] = z;
+          }).parallelism.zero_stage == z);
   auto f = dp_ranks(8, "100Gbps", [](nlohmann::json& j) { j["parallelism"]["fsdp"] = true; });
   CHECK(f.parallelism.zero_stage == 3);
   CHECK(f.parallelism.fsdp);
@@ -74,7 +76,12 @@ TEST_CASE("zero_stage 0-3 and fsdp parse; contradictions name their path", "[sce
       CHECK(std::string(e.what()).find(path) != std::string::npos);
     }
   };
-  bad([](nlohmann::json& j) { j["parallelism"]["fsdp"] = true; j["parallelism"]["zero_stage"] = 1; }, "/parallelism/fsdp");
+  bad(
+      [](nlohmann::json& j) {
+        j["parallelism"]["fsdp"] = true;
+        j["parallelism"]["zero_stage"] = 1;
+      },
+      "/parallelism/fsdp");
   bad([](nlohmann::json& j) { j["parallelism"]["zero_prefetch"] = 2; }, "/parallelism/zero_prefetch");
   bad([](nlohmann::json& j) { j["parallelism"]["zero_stage"] = 4; }, "/parallelism/zero_stage");
   bad([](nlohmann::json& j) { j["parallelism"]["tp_comm_overlap"] = true; }, "/parallelism/tp_comm_overlap");
@@ -129,7 +136,8 @@ TEST_CASE("ZeRO-3 moves 1.5x the data-parallel bytes of plain DP and ZeRO-1", "[
   CHECK(f.sim.comm_bytes.at("dp") == Approx(b3).epsilon(1e-9));
 }
 
-TEST_CASE("ZeRO-3 prefetch hides the all-gathers behind compute and exposes them on a slow network", "[model][sim][zero]")
+TEST_CASE("ZeRO-3 prefetch hides the all-gathers behind compute and exposes them on a slow network",
+          "[model][sim][zero]")
 {
   auto zero3 = [](const std::string& nic, int prefetch) {
     return run(dp_ranks(8, nic, [&](nlohmann::json& j) {

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include "trainsim/core/Log.hpp"
+#include <CLI/CLI.hpp>
 
 #include "trainsim/cli/ReportOutputs.hpp"
 #include "trainsim/cli/Runner.hpp"
@@ -52,7 +52,8 @@ struct LimitOptions {
   }
   void add_to(CLI::App* app)
   {
-    app->add_option("--max-memory", memory, "resource guard: refuse scenarios estimated to need more memory (e.g. 32GB)");
+    app->add_option("--max-memory", memory,
+                    "resource guard: refuse scenarios estimated to need more memory (e.g. 32GB)");
     app->add_option("--max-time", time, "resource guard: refuse scenarios estimated to run longer (e.g. 2h)");
   }
 };
@@ -163,7 +164,8 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   auto csv_out = std::make_shared<std::string>();
   auto quiet = std::make_shared<bool>(false);
   auto fidelity = std::make_shared<std::string>();
-  auto* run = app.add_subcommand("run", "simulate training steps and report step time, MFU, time-to-train, energy, carbon");
+  auto* run =
+      app.add_subcommand("run", "simulate training steps and report step time, MFU, time-to-train, energy, carbon");
   auto* scenario_arg =
       run->add_option("scenario", *run_path, "scenario JSON file (default: the built-in default scenario)");
   run->add_option("--json", *json_out, "write the JSON report to FILE");
@@ -199,7 +201,8 @@ void add_core_commands(CLI::App& app, CommandTable& table)
   auto repro_json = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
   auto* reproduce = app.add_subcommand("reproduce", "run validation cases and compare with published step times");
-  reproduce->add_option("dir", *repro_dir, "folder of scenario files with a \"reference\" block")->capture_default_str();
+  reproduce->add_option("dir", *repro_dir, "folder of scenario files with a \"reference\" block")
+      ->capture_default_str();
   reproduce->add_flag("--markdown", *markdown, "print a Markdown table");
   reproduce->add_option("--json", *repro_json, "write the comparison as JSON to FILE");
   table.add(reproduce, [=] { return cmd_reproduce(*repro_dir, *markdown, *repro_json); });

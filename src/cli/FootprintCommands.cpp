@@ -118,15 +118,17 @@ void add_footprint_commands(CLI::App& app, CommandTable& table)
 {
   auto a = std::make_shared<FootprintArgs>();
   auto* fp = app.add_subcommand("footprint", "published bookkeeping: accelerator-hours x power x PUE, x grid factor "
-                                              "(Patterson et al. 2021, LLaMA Table 15 method)");
+                                             "(Patterson et al. 2021, LLaMA Table 15 method)");
   fp->add_option("--accelerators", a->accelerators, "accelerator count (with --days)")->check(CLI::PositiveNumber);
   fp->add_option("--days", a->days, "training days (with --accelerators)")->check(CLI::PositiveNumber);
   fp->add_option("--accelerator-hours", a->accelerator_hours, "accelerator-hours in total")->check(CLI::PositiveNumber);
   fp->add_option("--power", a->power, "average power per accelerator, e.g. 400W")->required();
   fp->add_option("--pue", a->pue, "power usage effectiveness")->check(CLI::Range(1.0, 3.0))->capture_default_str();
   fp->add_option("--grid", a->grid, "grid id from platforms/grids.json (default cn-national-2023)");
-  fp->add_option("--kg-per-kwh", a->kg_per_kwh, "grid factor in kg CO2e/kWh instead of --grid")->check(CLI::Range(0.0, 5.0));
-  fp->add_option("--green-share", a->green_share, "contracted green power share (market-based)")->check(CLI::Range(0.0, 1.0));
+  fp->add_option("--kg-per-kwh", a->kg_per_kwh, "grid factor in kg CO2e/kWh instead of --grid")
+      ->check(CLI::Range(0.0, 5.0));
+  fp->add_option("--green-share", a->green_share, "contracted green power share (market-based)")
+      ->check(CLI::Range(0.0, 1.0));
   fp->add_option("--json", a->json_out, "write the result as JSON to FILE");
   table.add(fp, [a] { return cmd_footprint(*a); });
 }

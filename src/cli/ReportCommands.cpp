@@ -25,7 +25,8 @@ namespace trainsim::cli {
 
 void ReportOutputs::add_options(CLI::App* command)
 {
-  command->add_option("--trace", trace, "write a Chrome trace-event / Perfetto JSON of the last simulated step to FILE");
+  command->add_option("--trace", trace,
+                      "write a Chrome trace-event / Perfetto JSON of the last simulated step to FILE");
   command->add_option("--html", html, "write a self-contained HTML report to FILE");
 }
 
@@ -109,7 +110,8 @@ std::vector<report::Table> fabric_tables()
   tiers.intro = "The kinds of links a fabric is built from; `--trace` and `--html` report the utilisation of each.";
   tiers.headers = {"tier", "links"};
   const std::vector<std::pair<topology::LinkKind, std::string>> kinds{
-      {topology::LinkKind::scale_up, "accelerator to its node's scale-up switch (NVLink / HCCS class), one per accelerator"},
+      {topology::LinkKind::scale_up,
+       "accelerator to its node's scale-up switch (NVLink / HCCS class), one per accelerator"},
       {topology::LinkKind::nic, "accelerator NIC to its leaf switch, one per accelerator"},
       {topology::LinkKind::leaf_uplink, "leaf to spine layer: one trunk per leaf"},
       {topology::LinkKind::pod_uplink, "pod to core layer (3 tiers): one trunk per pod"}};
@@ -130,8 +132,9 @@ report::Table collective_table()
   t.intro = "Algorithms in the collective registry (`collective::Registry`). For each collective: phases and "
             "sequential latency steps over 8 and 64 members, and the bytes each member sends as a multiple of "
             "the buffer size (from the algorithm's own expansion).";
-  t.headers = {"algorithm", "collective", "phases (n=8)", "latency steps (n=8)", "sent per member (n=8)",
-               "phases (n=64)", "latency steps (n=64)", "sent per member (n=64)"};
+  t.headers = {
+      "algorithm",     "collective",           "phases (n=8)",          "latency steps (n=8)", "sent per member (n=8)",
+      "phases (n=64)", "latency steps (n=64)", "sent per member (n=64)"};
   for (const auto& name : collective::Registry::instance().names()) {
     auto algo = collective::Registry::instance().create(name);
     for (auto kind : {collective::CollectiveKind::all_reduce, collective::CollectiveKind::reduce_scatter,

@@ -36,14 +36,16 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
   workload::check_resources(chosen, workload::limits_of(chosen));
   const auto fabric = topology::Fabric::build(s.cluster);
   const auto fs = fabric.summary();
-  core::logger("topology")->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes,
-                                 fs.leaves, fs.pods, fs.links);
+  core::logger("topology")
+      ->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes, fs.leaves, fs.pods,
+             fs.links);
   out.workload = workload::build_workload(s, catalog.calibration());
   size_t ops = 0;
   for (const auto& st : out.workload.stages)
     ops += st.ops.size();
-  core::logger("workload")->info("{} stages, {} micro-batches per replica, {} ops per step; memory {}",
-                                 out.workload.stages.size(), out.workload.microbatches, ops, out.workload.memory.describe());
+  core::logger("workload")
+      ->info("{} stages, {} micro-batches per replica, {} ops per step; memory {}", out.workload.stages.size(),
+             out.workload.microbatches, ops, out.workload.memory.describe());
   const auto start = std::chrono::steady_clock::now();
   out.sim = sim::simulate(s, out.workload, fabric, catalog.calibration(), options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

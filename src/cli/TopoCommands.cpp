@@ -70,7 +70,8 @@ std::string summary_text(const scenario::Cluster& c, const topology::FabricSumma
   o << "fabric             " << s.model << (c.fabric.preset.empty() ? "" : " (preset " + c.fabric.preset + ")") << "\n";
   o << "accelerators       " << s.accelerators << " (" << c.accelerator.id << ") in " << s.nodes << " nodes of "
     << c.accelerators_per_node << ", scale-up "
-    << (c.accelerators_per_node > 1 ? c.scale_up.type + " " + gbps(c.scale_up.bandwidth) + " per accelerator" : std::string("none"))
+    << (c.accelerators_per_node > 1 ? c.scale_up.type + " " + gbps(c.scale_up.bandwidth) + " per accelerator"
+                                    : std::string("none"))
     << "\n";
   static const char* tier_names[] = {"scale-up", "tier 1 (leaf/router)", "tier 2 (spine)", "tier 3 (core)"};
   o << "switches           ";
@@ -81,7 +82,8 @@ std::string summary_text(const scenario::Cluster& c, const topology::FabricSumma
       first = false;
     }
   o << "\n";
-  o << "links              " << s.links << " (split-duplex), NIC " << gbps(c.fabric.nic_bandwidth) << " per accelerator";
+  o << "links              " << s.links << " (split-duplex), NIC " << gbps(c.fabric.nic_bandwidth)
+    << " per accelerator";
   if (s.planes > 1)
     o << " over " << s.planes << " planes";
   o << "\n";
@@ -97,12 +99,13 @@ std::string summary_text(const scenario::Cluster& c, const topology::FabricSumma
   if (!s.load_balance.empty())
     o << "load balance       " << s.load_balance
       << (s.load_balance == "ecmp" ? " (flows hashed onto trunk cables)\n" : " (even split)\n");
-  o << "bisection          " << gbps(s.bisection_bandwidth_per_accelerator) << " per accelerator (" << s.bisection_method
-    << "; structural " << gbps(s.bisection_structural_per_accelerator) << ", max-flow "
-    << (s.bisection_max_flow_per_accelerator < 0 ? std::string("not computed: graph too large") : gbps(s.bisection_max_flow_per_accelerator))
+  o << "bisection          " << gbps(s.bisection_bandwidth_per_accelerator) << " per accelerator ("
+    << s.bisection_method << "; structural " << gbps(s.bisection_structural_per_accelerator) << ", max-flow "
+    << (s.bisection_max_flow_per_accelerator < 0 ? std::string("not computed: graph too large")
+                                                 : gbps(s.bisection_max_flow_per_accelerator))
     << ")\n";
-  o << "diameter           " << s.diameter_hops << " links routed, " << s.graph_diameter_hops << " in the graph (" << s.diameter_method
-    << ")\n";
+  o << "diameter           " << s.diameter_hops << " links routed, " << s.graph_diameter_hops << " in the graph ("
+    << s.diameter_method << ")\n";
   for (const auto& n : s.notes)
     o << "note               " << n << "\n";
   char buf[64];
@@ -120,8 +123,8 @@ std::string models_text()
       o << ", " << c;
     o << "\n";
     for (const auto& p : m.params)
-      o << "  " << p.name << " (" << p.type << ", default " << (p.fallback.is_null() ? "required" : p.fallback.dump()) << "): " << p.doc
-        << "\n";
+      o << "  " << p.name << " (" << p.type << ", default " << (p.fallback.is_null() ? "required" : p.fallback.dump())
+        << "): " << p.doc << "\n";
   }
   o << "presets:";
   for (const auto& id : scenario::Catalog::instance().fabric_ids())
@@ -191,9 +194,11 @@ int cmd_topo(const TopoOptions& opt)
 void add_topo_commands(CLI::App& app, CommandTable& table)
 {
   auto opt = std::make_shared<TopoOptions>();
-  auto* topo = app.add_subcommand("topo", "build a scenario's fabric and print its summary (switches, links, bisection, diameter)");
+  auto* topo = app.add_subcommand(
+      "topo", "build a scenario's fabric and print its summary (switches, links, bisection, diameter)");
   topo->add_option("scenario", opt->scenario, "scenario JSON file");
-  topo->add_option("--preset", opt->preset, "build a fabric preset's reference cluster (platforms/fabrics.json) instead");
+  topo->add_option("--preset", opt->preset,
+                   "build a fabric preset's reference cluster (platforms/fabrics.json) instead");
   topo->add_option("--dot", opt->dot, "write the fabric graph as Graphviz to FILE");
   topo->add_option("--platform-xml", opt->xml, "write a SimGrid platform (XML) of the fabric to FILE");
   topo->add_option("--json", opt->json, "write the summary as JSON to FILE");

@@ -20,8 +20,8 @@ enum class Kind : int { job_end = 0, repair = 1, failure = 2, submit = 3 };
 struct Event {
   double t = 0;
   Kind kind = Kind::submit;
-  long seq = 0; ///< insertion order: the last tie-break, so the order never depends on the heap
-  int who = 0;  ///< job index (job_end, submit) or pool index (repair, failure)
+  long seq = 0;    ///< insertion order: the last tie-break, so the order never depends on the heap
+  int who = 0;     ///< job index (job_end, submit) or pool index (repair, failure)
   int version = 0; ///< job_end: the job's end estimate it belongs to (a later one makes it stale)
   bool operator>(const Event& o) const { return std::tie(t, kind, seq) > std::tie(o.t, o.kind, o.seq); }
 };

@@ -8,10 +8,14 @@ namespace trainsim::collective {
 const char* to_string(CollectiveKind k)
 {
   switch (k) {
-  case CollectiveKind::all_reduce: return "all_reduce";
-  case CollectiveKind::reduce_scatter: return "reduce_scatter";
-  case CollectiveKind::all_gather: return "all_gather";
-  case CollectiveKind::all_to_all: return "all_to_all";
+  case CollectiveKind::all_reduce:
+    return "all_reduce";
+  case CollectiveKind::reduce_scatter:
+    return "reduce_scatter";
+  case CollectiveKind::all_gather:
+    return "all_gather";
+  case CollectiveKind::all_to_all:
+    return "all_to_all";
   }
   return "?";
 }

@@ -18,30 +18,37 @@ struct Unit {
 const std::vector<Unit>& units_of(Dimension dim)
 {
   static const std::vector<Unit> bandwidth{
-      {"bps", 1.0 / 8},      {"Kbps", 1e3 / 8}, {"Mbps", 1e6 / 8}, {"Gbps", 1e9 / 8}, {"Tbps", 1e12 / 8},
-      {"B/s", 1},            {"KB/s", 1e3},     {"MB/s", 1e6},     {"GB/s", 1e9},     {"TB/s", 1e12},
-      {"Bps", 1},            {"KBps", 1e3},     {"MBps", 1e6},     {"GBps", 1e9},     {"TBps", 1e12},
-      {"GiB/s", 1073741824.0}};
+      {"bps", 1.0 / 8}, {"Kbps", 1e3 / 8}, {"Mbps", 1e6 / 8}, {"Gbps", 1e9 / 8},      {"Tbps", 1e12 / 8}, {"B/s", 1},
+      {"KB/s", 1e3},    {"MB/s", 1e6},     {"GB/s", 1e9},     {"TB/s", 1e12},         {"Bps", 1},         {"KBps", 1e3},
+      {"MBps", 1e6},    {"GBps", 1e9},     {"TBps", 1e12},    {"GiB/s", 1073741824.0}};
   static const std::vector<Unit> time{{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},
                                       {"min", 60},  {"h", 3600},  {"d", 86400}};
   static const std::vector<Unit> power{{"W", 1}, {"kW", 1e3}, {"MW", 1e6}};
-  static const std::vector<Unit> energy{{"J", 1}, {"kJ", 1e3}, {"MJ", 1e6}, {"Wh", 3600}, {"kWh", 3.6e6},
-                                        {"MWh", 3.6e9}, {"GWh", 3.6e12}};
+  static const std::vector<Unit> energy{{"J", 1},       {"kJ", 1e3},    {"MJ", 1e6},    {"Wh", 3600},
+                                        {"kWh", 3.6e6}, {"MWh", 3.6e9}, {"GWh", 3.6e12}};
   static const std::vector<Unit> bytes{{"B", 1},           {"KB", 1e3},           {"MB", 1e6},
-                                       {"GB", 1e9},         {"TB", 1e12},          {"KiB", 1024.0},
-                                       {"MiB", 1048576.0},  {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+                                       {"GB", 1e9},        {"TB", 1e12},          {"KiB", 1024.0},
+                                       {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
   static const std::vector<Unit> flop_rate{{"FLOPS", 1}, {"GFLOPS", 1e9}, {"TFLOPS", 1e12}, {"PFLOPS", 1e15}};
   static const std::vector<Unit> count{{"", 1}, {"K", 1e3}, {"M", 1e6}, {"B", 1e9}, {"G", 1e9}, {"T", 1e12}};
   static const std::vector<Unit> temperature{{"C", 1}};
   switch (dim) {
-  case Dimension::bandwidth: return bandwidth;
-  case Dimension::time: return time;
-  case Dimension::power: return power;
-  case Dimension::energy: return energy;
-  case Dimension::bytes: return bytes;
-  case Dimension::flop_rate: return flop_rate;
-  case Dimension::count: return count;
-  case Dimension::temperature: return temperature;
+  case Dimension::bandwidth:
+    return bandwidth;
+  case Dimension::time:
+    return time;
+  case Dimension::power:
+    return power;
+  case Dimension::energy:
+    return energy;
+  case Dimension::bytes:
+    return bytes;
+  case Dimension::flop_rate:
+    return flop_rate;
+  case Dimension::count:
+    return count;
+  case Dimension::temperature:
+    return temperature;
   }
   return count;
 }
@@ -51,14 +58,22 @@ const std::vector<Unit>& units_of(Dimension dim)
 const char* dimension_name(Dimension d)
 {
   switch (d) {
-  case Dimension::bandwidth: return "bandwidth";
-  case Dimension::time: return "time";
-  case Dimension::power: return "power";
-  case Dimension::energy: return "energy";
-  case Dimension::bytes: return "size";
-  case Dimension::flop_rate: return "FLOP rate";
-  case Dimension::count: return "count";
-  case Dimension::temperature: return "temperature";
+  case Dimension::bandwidth:
+    return "bandwidth";
+  case Dimension::time:
+    return "time";
+  case Dimension::power:
+    return "power";
+  case Dimension::energy:
+    return "energy";
+  case Dimension::bytes:
+    return "size";
+  case Dimension::flop_rate:
+    return "FLOP rate";
+  case Dimension::count:
+    return "count";
+  case Dimension::temperature:
+    return "temperature";
   }
   return "quantity";
 }

@@ -72,7 +72,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.stages = r.stages;
   for (auto& st : m.stages) {
     const double c = st.compute * m.power_compute_w, o = st.optimizer * m.power_memory_bound_w;
-    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm + st.cp_comm) * m.power_communication_w, b = st.bubble * m.power_bubble_w;
+    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm + st.cp_comm) * m.power_communication_w,
+                 b = st.bubble * m.power_bubble_w;
     // At-scale: the slowed compute draws compute power, host overhead leaves the accelerator waiting.
     const double c_at = st.straggler * m.power_compute_w, b_at = st.host * m.power_bubble_w;
     st.energy_j = c + o + k + b + c_at + b_at;
@@ -145,9 +146,10 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.energy_useful_mwh = (acc_j * m.steps_to_train + fixed_all_w * m.useful_time_s) * m.pue / joules_per_mwh;
   m.energy_lost_work_mwh = (acc_j / m.step_time_s + fixed_all_w) * tl.lost_s * m.pue / joules_per_mwh;
   m.energy_checkpoint_mwh =
-      ((n * acc.idle_power_w + fixed_all_w) * tl.checkpoint_s + tl.checkpoints * write_s * storage_w_write) * m.pue / joules_per_mwh;
-  m.energy_restart_mwh =
-      ((n * acc.idle_power_w + fixed_all_w) * tl.restart_s + tl.restarts * read_s * storage_w_read) * m.pue / joules_per_mwh;
+      ((n * acc.idle_power_w + fixed_all_w) * tl.checkpoint_s + tl.checkpoints * write_s * storage_w_write) * m.pue /
+      joules_per_mwh;
+  m.energy_restart_mwh = ((n * acc.idle_power_w + fixed_all_w) * tl.restart_s + tl.restarts * read_s * storage_w_read) *
+                         m.pue / joules_per_mwh;
   m.average_accelerator_power_w = acc_j / (n * m.step_time_s);
 
   // ---- Carbon: location-based (time-averaged hourly profile over the calendar span), the part due to
@@ -171,7 +173,8 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   const double tokens = m.steps_to_train * m.tokens_per_step;
   m.carbon_per_billion_tokens = tokens > 0 ? m.carbon_tco2e / (tokens / 1e9) : 0.0;
   const double spare_acc = fr.spare_nodes * s.cluster.accelerators_per_node;
-  m.carbon_embodied_tco2e = (n + spare_acc) * cb.embodied_kg_per_accelerator / 1000.0 * tl.wall_s / cb.embodied_lifetime_s;
+  m.carbon_embodied_tco2e =
+      (n + spare_acc) * cb.embodied_kg_per_accelerator / 1000.0 * tl.wall_s / cb.embodied_lifetime_s;
   m.carbon_total_tco2e = m.carbon_tco2e + m.carbon_embodied_tco2e;
   m.cost_known = s.site.electricity_rmb_per_kwh || s.site.accelerator_rmb_per_hour;
   m.cost_rmb = (n + spare_acc) * tl.wall_s / 3600.0 * s.site.accelerator_rmb_per_hour.value_or(0.0) +

@@ -1,6 +1,5 @@
 #include "trainsim/platform/PlatformXml.hpp"
 
-
 #include <nlohmann/json.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
@@ -28,7 +27,8 @@ nlohmann::json load_here(const std::string& path, const std::vector<std::pair<in
   for (const auto& [s, d] : pairs) {
     std::vector<sg4::Link*> links;
     double latency = 0;
-    sg4::Host::by_name("acc" + std::to_string(s))->route_to(sg4::Host::by_name("acc" + std::to_string(d)), links, &latency);
+    sg4::Host::by_name("acc" + std::to_string(s))
+        ->route_to(sg4::Host::by_name("acc" + std::to_string(d)), links, &latency);
     nlohmann::json r = nlohmann::json::array();
     for (const auto* l : links)
       if (l->get_sharing_policy() != sg4::Link::SharingPolicy::FATPIPE)

@@ -31,10 +31,13 @@ ordered_json meta(const char* what, int pid, int tid, const ordered_json& args)
 
 const char* trace_colour_name(const std::string& kind)
 {
-  static const std::map<std::string, const char*> names{
-      {"compute", "thread_state_running"}, {"tp_comm", "rail_response"}, {"pp_comm", "rail_animation"},
-      {"dp_comm", "rail_load"},            {"bubble", "grey"},           {"optimizer", "olive"},
-      {"dp_stream", "thread_state_iowait"}};
+  static const std::map<std::string, const char*> names{{"compute", "thread_state_running"},
+                                                        {"tp_comm", "rail_response"},
+                                                        {"pp_comm", "rail_animation"},
+                                                        {"dp_comm", "rail_load"},
+                                                        {"bubble", "grey"},
+                                                        {"optimizer", "olive"},
+                                                        {"dp_stream", "thread_state_iowait"}};
   auto it = names.find(kind);
   return it == names.end() ? "generic_work" : it->second;
 }
@@ -42,7 +45,7 @@ const char* trace_colour_name(const std::string& kind)
 const char* css_colour(const std::string& kind)
 {
   static const std::map<std::string, const char*> colours{
-      {"compute", "#2e9e5b"}, {"tp_comm", "#3a78c2"}, {"pp_comm", "#8e5fc2"},   {"dp_comm", "#e0892b"},
+      {"compute", "#2e9e5b"}, {"tp_comm", "#3a78c2"},   {"pp_comm", "#8e5fc2"},   {"dp_comm", "#e0892b"},
       {"bubble", "#c9c9c9"},  {"optimizer", "#a2682f"}, {"dp_stream", "#f2c27a"}, {"ep_comm", "#c2417a"}};
   auto it = colours.find(kind);
   return it == colours.end() ? "#7a7a7a" : it->second;

@@ -16,14 +16,18 @@ using namespace html;
 
 namespace {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& p)
+{
+  return s.rfind(p, 0) == 0;
+}
 
 /// The trace kind a breakdown field belongs to ("tp_comm_exposed_s" -> "tp_comm"), for its colour.
 std::string kind_of(const std::string& key)
 {
   std::string k = key;
   for (const char* cut : {"_exposed_s", "_s"})
-    if (k.size() > std::string(cut).size() && k.compare(k.size() - std::string(cut).size(), std::string::npos, cut) == 0) {
+    if (k.size() > std::string(cut).size() &&
+        k.compare(k.size() - std::string(cut).size(), std::string::npos, cut) == 0) {
       k.resize(k.size() - std::string(cut).size());
       break;
     }
@@ -62,16 +66,16 @@ std::string card(const ordered_json& r, const std::string& key, const std::strin
 std::string summary_section(const ordered_json& r)
 {
   std::string out = "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">";
-  for (const auto& [key, label] : std::vector<std::pair<std::string, std::string>>{
-           {"step_time_s", "step time"},
-           {"tokens_per_s", "tokens per second"},
-           {"mfu", "model FLOPs utilisation"},
-           {"tflops_per_accelerator", "TFLOP/s per accelerator"},
-           {"time_to_train_days", "days to train"},
-           {"energy_mwh", "energy, whole run (MWh)"},
-           {"carbon_tco2e", "carbon, whole run"},
-           {"memory_gib_per_accelerator", "memory per accelerator"},
-           {"accelerators", "accelerators"}})
+  for (const auto& [key, label] :
+       std::vector<std::pair<std::string, std::string>>{{"step_time_s", "step time"},
+                                                        {"tokens_per_s", "tokens per second"},
+                                                        {"mfu", "model FLOPs utilisation"},
+                                                        {"tflops_per_accelerator", "TFLOP/s per accelerator"},
+                                                        {"time_to_train_days", "days to train"},
+                                                        {"energy_mwh", "energy, whole run (MWh)"},
+                                                        {"carbon_tco2e", "carbon, whole run"},
+                                                        {"memory_gib_per_accelerator", "memory per accelerator"},
+                                                        {"accelerators", "accelerators"}})
     out += card(r, key, label);
   out += card(r, "accelerator_hours", "accelerator-hours, whole run"); // issue 15
   out += "</div></section>\n";
@@ -167,8 +171,9 @@ std::string ticks(double origin, double duration, int x0, int width, int y)
   char buf[256];
   for (double t = 0; t <= duration * 1.0001; t += tick) {
     const double x = x0 + t / duration * width;
-    std::snprintf(buf, sizeof buf, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%d\" stroke=\"#e3e6eb\"/>"
-                                   "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
+    std::snprintf(buf, sizeof buf,
+                  "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%d\" stroke=\"#e3e6eb\"/>"
+                  "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
                   x, x, y, x, y + 13);
     out += buf + escape(format_field("t_s", origin + t)) + "</text>";
   }
@@ -222,9 +227,10 @@ std::string timeline_svg(const sim::StepTrace& t, int width, double from, double
   }
   for (size_t tier = 0; tier < t.tiers.size(); ++tier) {
     const int y0 = tiers_y + static_cast<int>(tier) * (tier_h + 4);
-    std::snprintf(buf, sizeof buf,
-                  "<text x=\"4\" y=\"%d\">%s</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f0f2f5\"/>",
-                  y0 + 16, escape(t.tiers[tier]).c_str(), label_w, y0, plot_w, tier_h);
+    std::snprintf(
+        buf, sizeof buf,
+        "<text x=\"4\" y=\"%d\">%s</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f0f2f5\"/>",
+        y0 + 16, escape(t.tiers[tier]).c_str(), label_w, y0, plot_w, tier_h);
     out += buf;
     std::string path = "M" + std::to_string(label_w) + " " + std::to_string(y0 + tier_h);
     double peak = 0;
@@ -360,13 +366,15 @@ std::string memory_section(const ordered_json& r)
       else if (part == "stage")
         other.emplace_back("stage with the largest footprint", value);
       else
-        parts.push_back({label_of(part), value.get<double>(), palette(i++), format_field(k + "." + part, value.get<double>())});
+        parts.push_back(
+            {label_of(part), value.get<double>(), palette(i++), format_field(k + "." + part, value.get<double>())});
     }
     double used = 0;
     for (const auto& p : parts)
       used += p.value;
-    out += parts_block(label_of(k) + (capacity > 0 ? " (bar = usable capacity, " + format_field(k, capacity) + ")" : ""),
-                       parts, std::max(capacity, used));
+    out +=
+        parts_block(label_of(k) + (capacity > 0 ? " (bar = usable capacity, " + format_field(k, capacity) + ")" : ""),
+                    parts, std::max(capacity, used));
     if (capacity > 0)
       out += "<p class=\"note\">Used " + escape(format_field(k, used)) + " of " + escape(format_field(k, capacity)) +
              " usable (" + number(100 * used / capacity, 3) + " %).</p>";

@@ -17,7 +17,8 @@ std::string number(double v, int digits = 4);
 /// "compute_s" -> "compute", "tp_comm_exposed_s" -> "TP comm exposed".
 std::string label_of(const std::string& key);
 /// Flattens nested objects into "a.b.c" keys (arrays are kept whole). Order kept.
-void flatten(const nlohmann::ordered_json& j, const std::string& prefix, std::vector<std::pair<std::string, nlohmann::ordered_json>>& out);
+void flatten(const nlohmann::ordered_json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, nlohmann::ordered_json>>& out);
 /// Document head with the inline stylesheet, and the end of the document.
 std::string page_start(const std::string& title);
 std::string page_end();

@@ -91,12 +91,9 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["time_to_train_days"] = m.time_to_train_s / 86400.0;
   j["accelerator_hours"] = m.accelerator_hours; // issue 15: accelerators x time_to_train_s, failures included
   j["energy_mwh"] = m.energy_mwh;
-  j["energy_breakdown_mwh"] = {{"accelerators", m.energy_accelerators_mwh},
-                               {"hosts", m.energy_hosts_mwh},
-                               {"facility_overhead", m.energy_facility_mwh},
-                               {"network_nics", m.energy_nics_mwh},
-                               {"network_switches", m.energy_switches_mwh},
-                               {"storage", m.energy_storage_mwh},
+  j["energy_breakdown_mwh"] = {{"accelerators", m.energy_accelerators_mwh},  {"hosts", m.energy_hosts_mwh},
+                               {"facility_overhead", m.energy_facility_mwh}, {"network_nics", m.energy_nics_mwh},
+                               {"network_switches", m.energy_switches_mwh},  {"storage", m.energy_storage_mwh},
                                {"hot_spares", m.energy_spares_mwh}};
   j["energy_per_step_j"] = m.energy_per_step_j;
   j["average_accelerator_power_w"] = m.average_accelerator_power_w;
@@ -124,12 +121,9 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["breakdown"] = parts_json(m.breakdown, moe, cp);
   if (moe) {
     j["all_to_all_share"] = m.step_time_s > 0 ? m.breakdown.ep_comm / m.step_time_s : 0.0;
-    j["moe"] = {{"total_params", m.total_params},
-                {"active_params", m.active_params},
-                {"experts", s.model.moe.experts},
-                {"top_k", s.model.moe.top_k},
-                {"ep", s.parallelism.ep},
-                {"busiest_expert_load", s.model.moe.busiest_load()}};
+    j["moe"] = {{"total_params", m.total_params}, {"active_params", m.active_params},
+                {"experts", s.model.moe.experts}, {"top_k", s.model.moe.top_k},
+                {"ep", s.parallelism.ep},         {"busiest_expert_load", s.model.moe.busiest_load()}};
     // How much of the all-to-all the schedule hides (DualPipe's overlapped pairs; none with blocking ones).
     const auto ep = m.breakdown.comm_total.find("ep");
     const double a2a = ep == m.breakdown.comm_total.end() ? 0.0 : ep->second;
@@ -256,8 +250,9 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                             ")");
   out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
-  out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
-                                (p.cp > 1 ? ", cp " + std::to_string(p.cp) : std::string()) + ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
+  out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " +
+                                std::to_string(p.dp) + (p.cp > 1 ? ", cp " + std::to_string(p.cp) : std::string()) +
+                                ", vpp " + std::to_string(p.vpp) + ", micro-batches " +
                                 std::to_string(s.micro_batches_per_replica()));
   out += "\n";
   out += row("step time", b + core::format_seconds(m.step_time_s) + e);
@@ -278,8 +273,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   }
   out += row("tokens/s", num("%.4g", m.tokens_per_s));
   out += row("MFU / HFU", num("%.1f%%", 100 * m.mfu) + " / " + num("%.1f%%", 100 * m.hfu));
-  out += row("TFLOP/s per accelerator (model/hw)", num("%.1f", m.tflops_per_accelerator) + " / " +
-                                                      num("%.1f", m.hw_tflops_per_accelerator));
+  out += row("TFLOP/s per accelerator (model/hw)",
+             num("%.1f", m.tflops_per_accelerator) + " / " + num("%.1f", m.hw_tflops_per_accelerator));
   out += row("memory per accelerator", num("%.1f GiB", m.memory_gib_per_accelerator) + " of " +
                                            num("%.1f GiB usable", m.memory.capacity / 1073741824.0));
   out += row("time to train", num("%.2f days", m.time_to_train_s / 86400) + " (" + num("%.4g", s.training.tokens) +
@@ -292,8 +287,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   out += energy_console(s, m);
   if (m.reference_step_time_s)
     out += row("published step time", core::format_seconds(*m.reference_step_time_s) +
-                                           num("  (error %+.1f%%)", 100 * (m.step_time_s - *m.reference_step_time_s) /
-                                                                        *m.reference_step_time_s));
+                                          num("  (error %+.1f%%)", 100 * (m.step_time_s - *m.reference_step_time_s) /
+                                                                       *m.reference_step_time_s));
   if (m.stages.size() > 1)
     out += "\n" + stage_table(s, m);
   return out;

@@ -107,8 +107,8 @@ std::string energy_console(const scenario::Scenario& s, const metrics::RunMetric
     std::snprintf(t, sizeof t, f, a, b, c, d);
     return std::string(t);
   };
-  row("power (compute/comm/bubble)", fmt("%.0f / %.0f / %.0f W at clock %.2f", m.power_compute_w,
-                                         m.power_communication_w, m.power_bubble_w, m.clock));
+  row("power (compute/comm/bubble)",
+      fmt("%.0f / %.0f / %.0f W at clock %.2f", m.power_compute_w, m.power_communication_w, m.power_bubble_w, m.clock));
   row("  network, storage, spares", fmt("NICs %.1f, switches %.1f, storage %.2f, spares %.1f MWh", m.energy_nics_mwh,
                                         m.energy_switches_mwh, m.energy_storage_mwh, m.energy_spares_mwh));
   row("  PUE (time-averaged)", s.site.pue_target ? fmt("%.3f (target %.2f: ", m.pue, *s.site.pue_target) +
@@ -133,9 +133,9 @@ std::string energy_console(const scenario::Scenario& s, const metrics::RunMetric
     row(("  phase " + p.name).c_str(),
         fmt("%.4g tokens, step %.3f s, %.2f days, ", p.tokens, p.step_time_s, p.time_to_train_s / 86400) +
             fmt("%.4g accelerator-hours, %.1f MWh, %.1f tCO2e", p.accelerator_hours, p.energy_mwh, p.carbon_tco2e));
-  row("carbon (coal / market)", (m.coal_known ? fmt("%.1f", m.carbon_coal_tco2e) : std::string("unknown")) +
-                                    fmt(" / %.1f tCO2e; %.3f t per billion tokens", m.carbon_market_tco2e,
-                                        m.carbon_per_billion_tokens));
+  row("carbon (coal / market)",
+      (m.coal_known ? fmt("%.1f", m.carbon_coal_tco2e) : std::string("unknown")) +
+          fmt(" / %.1f tCO2e; %.3f t per billion tokens", m.carbon_market_tco2e, m.carbon_per_billion_tokens));
   if (m.carbon_embodied_tco2e > 0)
     row("embodied carbon", fmt("%.1f tCO2e (total %.1f)", m.carbon_embodied_tco2e, m.carbon_total_tco2e));
   return out;

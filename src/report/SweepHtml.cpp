@@ -18,8 +18,8 @@ using namespace html;
 bool higher_is_better(const std::string& field)
 {
   const std::string key = field.substr(field.rfind('.') == std::string::npos ? 0 : field.rfind('.') + 1);
-  for (const char* good : {"mfu", "hfu", "tokens_per_s", "tflops", "throughput", "goodput", "efficiency",
-                           "utilisation", "utilization", "samples_per_s"})
+  for (const char* good : {"mfu", "hfu", "tokens_per_s", "tflops", "throughput", "goodput", "efficiency", "utilisation",
+                           "utilization", "samples_per_s"})
     if (key.find(good) != std::string::npos)
       return true;
   return false;
@@ -83,9 +83,9 @@ std::string resolve(const std::vector<Flat>& rows, const std::string& name, cons
   std::string list;
   for (const auto& k : (matches.empty() ? numeric : matches))
     list += (list.empty() ? "" : ", ") + k;
-  throw core::UsageError(std::string(option) + " " + name +
-                         (matches.empty() ? ": not a numeric field of the results; valid: " : ": ambiguous; write one of: ") +
-                         list);
+  throw core::UsageError(
+      std::string(option) + " " + name +
+      (matches.empty() ? ": not a numeric field of the results; valid: " : ": ambiguous; write one of: ") + list);
 }
 
 std::string axis_label(const std::string& key, bool higher)
@@ -142,8 +142,9 @@ std::string sweep_to_html(const std::vector<ordered_json>& rows, const SweepPlot
   char buf[512];
   std::string svg = "<svg width=\"" + std::to_string(W) + "\" height=\"" + std::to_string(H) + "\" viewBox=\"0 0 " +
                     std::to_string(W) + " " + std::to_string(H) + "\" role=\"img\">";
-  std::snprintf(buf, sizeof buf, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fbfcfd\" stroke=\"#d5d9e0\"/>",
-                L, T, W - L - R, H - T - B);
+  std::snprintf(buf, sizeof buf,
+                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fbfcfd\" stroke=\"#d5d9e0\"/>", L, T,
+                W - L - R, H - T - B);
   svg += buf;
   for (int k = 0; k <= 5; ++k) {
     const double xv = x0 + (x1 - x0) * k / 5, yv = y0 + (y1 - y0) * k / 5;
@@ -152,15 +153,18 @@ std::string sweep_to_html(const std::vector<ordered_json>& rows, const SweepPlot
     std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", L - 6, sy(yv) + 4);
     svg += buf + escape(format_field(yk, yv)) + "</text>";
   }
-  std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" style=\"font-size:13px\">", (L + W - R) / 2, H - 8);
+  std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" style=\"font-size:13px\">",
+                (L + W - R) / 2, H - 8);
   svg += buf + escape(axis_label(xk, plot.x_higher_better)) + "</text>";
-  std::snprintf(buf, sizeof buf, "<text transform=\"translate(14 %d) rotate(-90)\" text-anchor=\"middle\" style=\"font-size:13px\">",
+  std::snprintf(buf, sizeof buf,
+                "<text transform=\"translate(14 %d) rotate(-90)\" text-anchor=\"middle\" style=\"font-size:13px\">",
                 (T + H - B) / 2);
   svg += buf + escape(axis_label(yk, plot.y_higher_better)) + "</text>";
   if (front.size() > 1) {
     std::string path;
     for (size_t k = 0; k < front.size(); ++k) {
-      std::snprintf(buf, sizeof buf, "%s%.2f %.2f ", k == 0 ? "M" : "L", sx(pts[front[k]].first), sy(pts[front[k]].second));
+      std::snprintf(buf, sizeof buf, "%s%.2f %.2f ", k == 0 ? "M" : "L", sx(pts[front[k]].first),
+                    sy(pts[front[k]].second));
       path += buf;
     }
     svg += "<path id=\"pareto-line\" d=\"" + path + "\" fill=\"none\" stroke=\"#c2417a\" stroke-width=\"2\"/>";
@@ -172,14 +176,19 @@ std::string sweep_to_html(const std::vector<ordered_json>& rows, const SweepPlot
     std::string text;
     for (const auto& [k, v] : flat[row_of[row]])
       if (!v.is_array() && !v.is_object() && k.find("resolved_scenario") == std::string::npos)
-        text += k + " = " + (v.is_number() ? format_field(k, v.get<double>()) : v.is_string() ? v.get<std::string>() : v.dump()) + "\n";
+        text += k + " = " +
+                (v.is_number()   ? format_field(k, v.get<double>())
+                 : v.is_string() ? v.get<std::string>()
+                                 : v.dump()) +
+                "\n";
     return text;
   };
   for (int pass = 0; pass < 2; ++pass) // optimal points drawn last, on top
     for (size_t i = 0; i < pts.size(); ++i) {
       if (optimal[i] != (pass == 1))
         continue;
-      std::snprintf(buf, sizeof buf, "<circle class=\"%s\" cx=\"%.2f\" cy=\"%.2f\" r=\"%d\" fill=\"%s\" fill-opacity=\"%s\">",
+      std::snprintf(buf, sizeof buf,
+                    "<circle class=\"%s\" cx=\"%.2f\" cy=\"%.2f\" r=\"%d\" fill=\"%s\" fill-opacity=\"%s\">",
                     optimal[i] ? "pareto" : "point", sx(pts[i].first), sy(pts[i].second), optimal[i] ? 6 : 4,
                     optimal[i] ? "#c2417a" : "#3a78c2", optimal[i] ? "1" : "0.55");
       svg += buf + std::string("<title>") + escape(tooltip(i)) + "</title></circle>";
@@ -212,7 +221,10 @@ std::string sweep_to_html(const std::vector<ordered_json>& rows, const SweepPlot
     for (const auto& c : columns) {
       const auto* v = find(flat[row_of[f]], c);
       out += "<td class=\"n\">" +
-             escape(v == nullptr ? "–" : v->is_number() ? format_field(c, v->get<double>()) : v->is_string() ? v->get<std::string>() : v->dump()) +
+             escape(v == nullptr     ? "–"
+                    : v->is_number() ? format_field(c, v->get<double>())
+                    : v->is_string() ? v->get<std::string>()
+                                     : v->dump()) +
              "</td>";
     }
     out += "</tr>";

@@ -165,10 +165,22 @@ const Catalog& Catalog::instance()
   return catalog;
 }
 
-std::vector<std::string> Catalog::accelerator_ids() const { return keys_of(accelerators_); }
-std::vector<std::string> Catalog::grid_ids() const { return keys_of(grids_); }
-std::vector<std::string> Catalog::model_ids() const { return keys_of(models_); }
-std::vector<std::string> Catalog::fabric_ids() const { return keys_of(fabrics_); }
+std::vector<std::string> Catalog::accelerator_ids() const
+{
+  return keys_of(accelerators_);
+}
+std::vector<std::string> Catalog::grid_ids() const
+{
+  return keys_of(grids_);
+}
+std::vector<std::string> Catalog::model_ids() const
+{
+  return keys_of(models_);
+}
+std::vector<std::string> Catalog::fabric_ids() const
+{
+  return keys_of(fabrics_);
+}
 std::vector<std::string> Catalog::site_ids() const
 {
   return keys_of(sites_);
@@ -217,8 +229,8 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
   }
   if (r.has("node") || req) {
     auto n = r.child("node");
-    a.accelerators_per_node =
-        static_cast<int>(n.get_int("accelerators_per_node", 1, 1024, req ? std::nullopt : std::optional<long>(a.accelerators_per_node)));
+    a.accelerators_per_node = static_cast<int>(
+        n.get_int("accelerators_per_node", 1, 1024, req ? std::nullopt : std::optional<long>(a.accelerators_per_node)));
     a.host_power_w = n.get_nonnegative_quantity("host_power", Dimension::power, 1e6, opt(a.host_power_w));
     a.nic_bandwidth = n.get_quantity("nic_bandwidth", Dimension::bandwidth, 0, 1e15, opt(a.nic_bandwidth));
     n.finish();

@@ -25,7 +25,10 @@ double mtbf(JsonReader& r, const char* key, double fallback)
   return r.key_quantity(key, fallback);
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y)
+{
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 } // namespace
 
@@ -176,10 +179,12 @@ int hour_of_year(const std::string& date, const std::string& pointer)
   int n = with_hour ? std::sscanf(date.c_str(), "%4d-%2d-%2dT%2d%c", &y, &mo, &d, &h, &tail)
                     : std::sscanf(date.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail);
   static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool shape_ok = (date.size() == 10 || with_hour) && n == (with_hour ? 4 : 3) && date[4] == '-' && date[7] == '-';
+  const bool shape_ok =
+      (date.size() == 10 || with_hour) && n == (with_hour ? 4 : 3) && date[4] == '-' && date[7] == '-';
   if (!shape_ok || y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
       d > days[mo - 1] + (mo == 2 && leap(y) ? 1 : 0) || h < 0 || h > 23)
-    throw ConfigError(pointer, "\"" + date + "\" is not a date; write \"YYYY-MM-DD\" or \"YYYY-MM-DDTHH\" (e.g. \"2025-03-01\")");
+    throw ConfigError(pointer, "\"" + date +
+                                   "\" is not a date; write \"YYYY-MM-DD\" or \"YYYY-MM-DDTHH\" (e.g. \"2025-03-01\")");
   int doy = d - 1;
   for (int m = 0; m < mo - 1; ++m)
     doy += days[m] + (m == 1 && leap(y) ? 1 : 0);
@@ -301,7 +306,8 @@ void parse_site_energy(JsonReader& site, Site& out, const std::string& base_dir)
           return fb;
         double v = one(k.raw(key), k.pointer_of(key));
         if (v < lo || v > hi)
-          throw ConfigError(k.pointer_of(key), "out of range; give " + std::to_string(lo) + "C to " + std::to_string(hi) + "C");
+          throw ConfigError(k.pointer_of(key),
+                            "out of range; give " + std::to_string(lo) + "C to " + std::to_string(hi) + "C");
         return v;
       };
       co.supply_temperature_c = temp("supply_temperature", co.supply_temperature_c, 5, 45);

@@ -6,8 +6,9 @@ namespace {
 
 std::vector<FabricSchema> declare()
 {
-  const FabricParamSpec ecmp{"ecmp_paths", "int", 0,
-                             "0: ideal load balancing, each tier's cables one trunk; k: each flow hashed onto one of k spine paths"};
+  const FabricParamSpec ecmp{
+      "ecmp_paths", "int", 0,
+      "0: ideal load balancing, each tier's cables one trunk; k: each flow hashed onto one of k spine paths"};
   const FabricParamSpec balance{
       "load_balance", "string", "spray",
       "spray: packet spraying / adaptive routing, an even split; ecmp: each flow hashed onto one cable of a "

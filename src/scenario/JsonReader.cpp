@@ -296,8 +296,8 @@ double JsonReader::key_quantity(const std::string& key, std::optional<double> fa
 JsonReader::JsonReader(const json& object, std::string pointer) : object_(object), pointer_(std::move(pointer))
 {
   if (!object_.is_object())
-    throw core::ConfigError(pointer_, std::string("expected an object, got ") + type_name(object_) + " " +
-                                          brief(object_));
+    throw core::ConfigError(pointer_,
+                            std::string("expected an object, got ") + type_name(object_) + " " + brief(object_));
 }
 
 std::string JsonReader::pointer_of(const std::string& key) const
@@ -401,11 +401,12 @@ double JsonReader::get_quantity(const std::string& key, core::Dimension dim, dou
   const json& v = require(key);
   if (!v.is_string())
     fail(key, std::string("expected a string with a unit (e.g. ") +
-                  (dim == core::Dimension::bandwidth ? "\"400Gbps\"" :
-                   dim == core::Dimension::time      ? "\"2us\"" :
-                   dim == core::Dimension::power     ? "\"700W\"" :
-                   dim == core::Dimension::bytes     ? "\"80GB\"" :
-                   dim == core::Dimension::flop_rate ? "\"312TFLOPS\"" : "\"15.6T\"") +
+                  (dim == core::Dimension::bandwidth   ? "\"400Gbps\""
+                   : dim == core::Dimension::time      ? "\"2us\""
+                   : dim == core::Dimension::power     ? "\"700W\""
+                   : dim == core::Dimension::bytes     ? "\"80GB\""
+                   : dim == core::Dimension::flop_rate ? "\"312TFLOPS\""
+                                                       : "\"15.6T\"") +
                   "), got " + type_name(v) + " " + brief(v));
   double x = 0;
   try {
@@ -416,8 +417,8 @@ double JsonReader::get_quantity(const std::string& key, core::Dimension dim, dou
   const bool low = min_inclusive ? !(x >= min) : !(x > min);
   if (low || x > max) {
     std::ostringstream ss;
-    ss << brief(v) << " is out of range; valid: " << (min_inclusive ? "at least " : "above ") << min
-       << " and at most " << max << " (in SI units: bytes, seconds, watts, bytes/s, FLOP/s)";
+    ss << brief(v) << " is out of range; valid: " << (min_inclusive ? "at least " : "above ") << min << " and at most "
+       << max << " (in SI units: bytes, seconds, watts, bytes/s, FLOP/s)";
     fail(key, ss.str());
   }
   return x;

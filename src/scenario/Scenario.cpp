@@ -7,26 +7,40 @@ namespace trainsim::scenario {
 const char* to_string(Precision p)
 {
   switch (p) {
-  case Precision::bf16: return "bf16";
-  case Precision::fp16: return "fp16";
-  case Precision::fp8: return "fp8";
+  case Precision::bf16:
+    return "bf16";
+  case Precision::fp16:
+    return "fp16";
+  case Precision::fp8:
+    return "fp8";
   }
   return "?";
 }
-const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : a == Activation::swiglu ? "swiglu" : "squared_relu"; }
+const char* to_string(Activation a)
+{
+  return a == Activation::gelu ? "gelu" : a == Activation::swiglu ? "swiglu" : "squared_relu";
+}
 const char* to_string(Recompute r)
 {
   return r == Recompute::none ? "none" : r == Recompute::selective ? "selective" : "full";
 }
-const char* to_string(Attention a) { return a == Attention::flash ? "flash" : "standard"; }
+const char* to_string(Attention a)
+{
+  return a == Attention::flash ? "flash" : "standard";
+}
 const char* to_string(FabricType f)
 {
   switch (f) {
-  case FabricType::fat_tree: return "fat_tree";
-  case FabricType::rail_optimized: return "rail_optimized";
-  case FabricType::dragonfly: return "dragonfly";
-  case FabricType::torus: return "torus";
-  case FabricType::supernode: return "supernode";
+  case FabricType::fat_tree:
+    return "fat_tree";
+  case FabricType::rail_optimized:
+    return "rail_optimized";
+  case FabricType::dragonfly:
+    return "dragonfly";
+  case FabricType::torus:
+    return "torus";
+  case FabricType::supernode:
+    return "supernode";
   }
   return "?";
 }

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <vector>
-#include <map>
 
 #include "LayerSplit.hpp"
 #include "trainsim/collective/Collective.hpp"
@@ -97,7 +97,8 @@ double ratio_of(const json& v, const std::string& ptr)
     down = up = 0;
   }
   if (!(down >= 1 && up >= 1 && down / up >= 1 && down / up <= 64))
-    throw ConfigError(ptr, "\"" + s + "\" is not a ratio; write \"down:up\" such as \"1:1\" or \"3:1\" (at least 1:1, at most 64:1)");
+    throw ConfigError(
+        ptr, "\"" + s + "\" is not a ratio; write \"down:up\" such as \"1:1\" or \"3:1\" (at least 1:1, at most 64:1)");
   return down / up;
 }
 
@@ -144,7 +145,8 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
       valid.insert(valid.end(), schema.common.begin(), schema.common.end());
       for (const auto& p : schema.params)
         valid.push_back(p.name);
-      throw ConfigError(f.pointer_of(k), "unknown key for the " + type + " fabric model; valid keys here: " + list(valid));
+      throw ConfigError(f.pointer_of(k),
+                        "unknown key for the " + type + " fabric model; valid keys here: " + list(valid));
     }
   fab.nic_bandwidth = f.key_quantity("nic_bandwidth", acc.nic_bandwidth);
   fab.tiers = static_cast<int>(f.key_int("tiers"));
@@ -154,7 +156,8 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
     if (o.is_array()) {
       if (o.empty() || o.size() > 2)
         throw ConfigError(f.pointer_of("oversubscription"), "expected one ratio per switch tier with uplinks "
-                                                            "(leaf, spine: at most 2), got " + brief(o));
+                                                            "(leaf, spine: at most 2), got " +
+                                                                brief(o));
       fab.tier_oversubscription.clear();
       for (size_t i = 0; i < o.size(); ++i)
         fab.tier_oversubscription.push_back(ratio_of(o[i], f.pointer_of("oversubscription") + "/" + std::to_string(i)));
@@ -237,9 +240,9 @@ Moe parse_moe(JsonReader r, const json* preset, const Model& m)
     throw ConfigError(r.pointer_of("top_k"), std::to_string(e.top_k) + " exceeds experts " + std::to_string(e.experts) +
                                                  "; route each token to at most experts experts");
   if (e.first_dense_layers >= m.layers)
-    throw ConfigError(r.pointer_of("first_dense_layers"), std::to_string(e.first_dense_layers) +
-                                                              " leaves no MoE layer of the model's " + std::to_string(m.layers) +
-                                                              "; use fewer than layers, or drop /model/moe for a dense model");
+    throw ConfigError(r.pointer_of("first_dense_layers"),
+                      std::to_string(e.first_dense_layers) + " leaves no MoE layer of the model's " +
+                          std::to_string(m.layers) + "; use fewer than layers, or drop /model/moe for a dense model");
   return e;
 }
 
@@ -275,8 +278,9 @@ Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
   m.hidden_size = pick_int("hidden_size");
   m.attention_heads = pick_int("attention_heads");
   {
-    std::optional<long> fb = preset && preset->contains("kv_heads") ? std::optional<long>(preset->at("kv_heads").get<long>())
-                                                                   : std::optional<long>(m.attention_heads);
+    std::optional<long> fb = preset && preset->contains("kv_heads")
+                                 ? std::optional<long>(preset->at("kv_heads").get<long>())
+                                 : std::optional<long>(m.attention_heads);
     m.kv_heads = static_cast<int>(r.key_int("kv_heads", fb));
   }
   {
@@ -294,8 +298,9 @@ Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
     m.activation = a == "gelu" ? Activation::gelu : a == "swiglu" ? Activation::swiglu : Activation::squared_relu;
   }
   {
-    std::optional<double> fb = preset && preset->contains("dropout") ? std::optional<double>(preset->at("dropout").get<double>())
-                                                                    : std::optional<double>(m.activation == Activation::gelu ? 0.1 : 0.0);
+    std::optional<double> fb = preset && preset->contains("dropout")
+                                   ? std::optional<double>(preset->at("dropout").get<double>())
+                                   : std::optional<double>(m.activation == Activation::gelu ? 0.1 : 0.0);
     m.dropout = r.key_number("dropout", fb);
   }
   {
@@ -308,9 +313,9 @@ Model parse_model(JsonReader r, const Catalog& cat, const std::string& base_dir)
   parse_model_features(r, preset, m);
   r.finish();
   if (m.hidden_size % m.attention_heads != 0)
-    throw ConfigError(r.pointer_of("attention_heads"), std::to_string(m.attention_heads) +
-                                                           " does not divide hidden_size " + std::to_string(m.hidden_size) +
-                                                           "; choose heads so that hidden_size / heads is an integer");
+    throw ConfigError(r.pointer_of("attention_heads"),
+                      std::to_string(m.attention_heads) + " does not divide hidden_size " +
+                          std::to_string(m.hidden_size) + "; choose heads so that hidden_size / heads is an integer");
   if (m.attention_heads % m.kv_heads != 0)
     throw ConfigError(r.pointer_of("kv_heads"), std::to_string(m.kv_heads) + " does not divide attention_heads " +
                                                     std::to_string(m.attention_heads) + "; use a divisor of it");
@@ -333,7 +338,8 @@ Training parse_training(JsonReader r)
   if (r.has("framework"))
     t.framework = r.key_string("framework"); // its defaults are filled in (apply_framework)
   if (t.fp8_params && t.precision != Precision::fp8)
-    throw ConfigError(r.pointer_of("fp8_params"), "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
+    throw ConfigError(r.pointer_of("fp8_params"),
+                      "true needs precision \"fp8\"; set /training/precision to \"fp8\" or fp8_params to false");
   parse_training_features(r, t);
   r.finish({"phases"}); // training.phases: parse_phases (Phases.cpp)
   return t;
@@ -353,9 +359,14 @@ void parse_collective_choices(JsonReader r, std::map<std::string, std::string>& 
     if (collective::Registry::instance().create(n)->supports(collective::CollectiveKind::all_reduce))
       reductions += (reductions.empty() ? "" : ", ") + n;
   if (!collective::Registry::instance().create(out["dp"])->supports(collective::CollectiveKind::all_reduce))
-    throw ConfigError(r.pointer_of("dp"), "\"" + out["dp"] + "\" is an all-to-all algorithm; the data-parallel collectives are reductions: use one of " + reductions);
+    throw ConfigError(r.pointer_of("dp"),
+                      "\"" + out["dp"] +
+                          "\" is an all-to-all algorithm; the data-parallel collectives are reductions: use one of " +
+                          reductions);
   if (out["tp"] != "ring")
-    throw ConfigError(r.pointer_of("tp"), "\"" + out["tp"] + "\": tensor-parallel collectives are simulated as ring only so far; use \"ring\"");
+    throw ConfigError(r.pointer_of("tp"),
+                      "\"" + out["tp"] +
+                          "\": tensor-parallel collectives are simulated as ring only so far; use \"ring\"");
 }
 
 /// The data-parallel groups' layout on nodes must suit the chosen algorithm: in-network reduction needs
@@ -378,16 +389,21 @@ void check_collective_choices(const Scenario& s)
       hi = std::max(hi, n);
     }
     if (lo != hi)
-      throw ConfigError(ptr, "\"" + dp + "\" needs the same number of data-parallel group members on every node, but stage " +
-                                 std::to_string(stage) + " has " + std::to_string(lo) + " on one node and " + std::to_string(hi) +
-                                 " on another; choose tp dividing accelerators_per_node or another algorithm");
+      throw ConfigError(
+          ptr, "\"" + dp + "\" needs the same number of data-parallel group members on every node, but stage " +
+                   std::to_string(stage) + " has " + std::to_string(lo) + " on one node and " + std::to_string(hi) +
+                   " on another; choose tp dividing accelerators_per_node or another algorithm");
     if (dp != "in_network")
       continue;
     if (per_node.size() > 1 && !s.cluster.fabric.in_network_reduction)
-      throw ConfigError(ptr, "\"in_network\" reduces data-parallel groups that span " + std::to_string(per_node.size()) +
-                                 " nodes in the fabric, but the fabric does not declare it; set /cluster/fabric/in_network_reduction to true (SHARP) or choose another algorithm");
+      throw ConfigError(ptr, "\"in_network\" reduces data-parallel groups that span " +
+                                 std::to_string(per_node.size()) +
+                                 " nodes in the fabric, but the fabric does not declare it; set "
+                                 "/cluster/fabric/in_network_reduction to true (SHARP) or choose another algorithm");
     if (hi > 1 && !s.cluster.scale_up.nvls)
-      throw ConfigError(ptr, "\"in_network\" reduces data-parallel group members of one node in the scale-up switch, but it does not declare it; set /cluster/scale_up/nvls to true (NVLink SHARP) or choose another algorithm");
+      throw ConfigError(
+          ptr, "\"in_network\" reduces data-parallel group members of one node in the scale-up switch, but it does not "
+               "declare it; set /cluster/scale_up/nvls to true (NVLink SHARP) or choose another algorithm");
   }
 }
 
@@ -399,10 +415,14 @@ void check_context_parallel(const Scenario& s)
   if (p.cp == 1)
     return;
   if (s.model.seq_length % (2 * p.cp) != 0)
-    throw ConfigError("/parallelism/cp", std::to_string(p.cp) + " needs seq_length (" + std::to_string(s.model.seq_length) +
-                                             ") divisible by 2*cp (causal load balancing splits the sequence into 2*cp chunks); choose cp dividing seq_length/2");
+    throw ConfigError("/parallelism/cp", std::to_string(p.cp) + " needs seq_length (" +
+                                             std::to_string(s.model.seq_length) +
+                                             ") divisible by 2*cp (causal load balancing splits the sequence into 2*cp "
+                                             "chunks); choose cp dividing seq_length/2");
   if (s.training.attention != Attention::flash)
-    throw ConfigError("/parallelism/cp", std::to_string(p.cp) + " needs fused attention (ring attention runs inside the fused kernel); set /training/attention to \"flash\" or cp to 1");
+    throw ConfigError("/parallelism/cp",
+                      std::to_string(p.cp) + " needs fused attention (ring attention runs inside the fused kernel); "
+                                             "set /training/attention to \"flash\" or cp to 1");
 }
 
 Parallelism parse_parallelism(JsonReader r)
@@ -433,15 +453,17 @@ Parallelism parse_parallelism(JsonReader r)
   r.finish();
   if (p.fsdp && stage_given && p.zero_stage != 3)
     throw ConfigError(r.pointer_of("fsdp"), "true (full-shard, the ZeRO-3 schedule) contradicts zero_stage " +
-                                                std::to_string(p.zero_stage) + "; drop zero_stage, set it to 3, or set fsdp to false");
+                                                std::to_string(p.zero_stage) +
+                                                "; drop zero_stage, set it to 3, or set fsdp to false");
   if (p.fsdp)
     p.zero_stage = 3;
   if (p.overlap_param_gather && p.zero_stage < 1) // after fsdp, which is zero_stage 3
     throw ConfigError(r.pointer_of("overlap_param_gather"),
                       "true needs the distributed optimizer; set zero_stage to 1 or overlap_param_gather to false");
   if (prefetch_given && p.zero_stage != 3)
-    throw ConfigError(r.pointer_of("zero_prefetch"), "applies to the parameter all-gathers of zero_stage 3 / fsdp, but zero_stage is " +
-                                                         std::to_string(p.zero_stage) + "; remove it or set zero_stage to 3");
+    throw ConfigError(r.pointer_of("zero_prefetch"),
+                      "applies to the parameter all-gathers of zero_stage 3 / fsdp, but zero_stage is " +
+                          std::to_string(p.zero_stage) + "; remove it or set zero_stage to 3");
   check_sharding(r, p);
   return p;
 }
@@ -454,12 +476,16 @@ void check_consistency(Scenario& s)
   const double ranks = static_cast<double>(p.tp) * p.pp * p.dp * p.cp; // no overflow for any accepted values
   if (ranks != static_cast<double>(total)) {
     if (p.cp == 1)
-      throw ConfigError("/parallelism", "tp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.pp) + "*" +
-                                            std::to_string(p.dp) + " = " + (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks)) : std::string("more than 9e18")) +
-                                            " but the cluster has " + std::to_string(total) +
-                                            " accelerators; make tp*pp*dp equal nodes*accelerators_per_node");
-    throw ConfigError("/parallelism", "tp*cp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.cp) + "*" + std::to_string(p.pp) + "*" +
-                                          std::to_string(p.dp) + " = " + (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks)) : std::string("more than 9e18")) +
+      throw ConfigError(
+          "/parallelism",
+          "tp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.pp) + "*" + std::to_string(p.dp) + " = " +
+              (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks)) : std::string("more than 9e18")) +
+              " but the cluster has " + std::to_string(total) +
+              " accelerators; make tp*pp*dp equal nodes*accelerators_per_node");
+    throw ConfigError("/parallelism", "tp*cp*pp*dp = " + std::to_string(p.tp) + "*" + std::to_string(p.cp) + "*" +
+                                          std::to_string(p.pp) + "*" + std::to_string(p.dp) + " = " +
+                                          (ranks < 9e18 ? std::to_string(static_cast<long long>(ranks))
+                                                        : std::string("more than 9e18")) +
                                           " but the cluster has " + std::to_string(total) +
                                           " accelerators; make tp*cp*pp*dp equal nodes*accelerators_per_node");
   }
@@ -469,8 +495,9 @@ void check_consistency(Scenario& s)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide attention_heads " +
                                              std::to_string(m.attention_heads) + "; use a divisor of the head count");
   if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
-    throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " and kv_heads " + std::to_string(m.kv_heads) +
-                                             " do not divide one another; choose tp dividing kv_heads or a multiple of it");
+    throw ConfigError("/parallelism/tp",
+                      std::to_string(p.tp) + " and kv_heads " + std::to_string(m.kv_heads) +
+                          " do not divide one another; choose tp dividing kv_heads or a multiple of it");
   if (m.ffn_hidden_size % p.tp != 0)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide ffn_hidden_size " +
                                              std::to_string(m.ffn_hidden_size) + "; use a divisor of it");
@@ -484,42 +511,49 @@ void check_consistency(Scenario& s)
   if (p.sequence_parallel && p.tp == 1)
     throw ConfigError("/parallelism/sequence_parallel", "true needs tp > 1; set it to false or raise tp");
   if (p.ep > 1 && !m.moe.enabled())
-    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " needs a mixture-of-experts model; set /model/moe or ep to 1");
+    throw ConfigError("/parallelism/ep",
+                      std::to_string(p.ep) + " needs a mixture-of-experts model; set /model/moe or ep to 1");
   if (p.ep > 1 && p.dp % p.ep != 0)
-    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide dp " + std::to_string(p.dp) +
-                                             "; expert-parallel groups are made of data-parallel ranks: use a divisor of dp");
+    throw ConfigError("/parallelism/ep",
+                      std::to_string(p.ep) + " does not divide dp " + std::to_string(p.dp) +
+                          "; expert-parallel groups are made of data-parallel ranks: use a divisor of dp");
   if (p.ep > 1 && p.cp > 1)
-    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " with context parallelism (cp " + std::to_string(p.cp) +
-                                             ") is not modelled; set cp to 1 or ep to 1");
+    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " with context parallelism (cp " +
+                                             std::to_string(p.cp) + ") is not modelled; set cp to 1 or ep to 1");
   if (p.ep > 1 && p.zero_stage == 3)
     throw ConfigError("/parallelism/zero_stage", "3 (FSDP) with expert parallelism (ep " + std::to_string(p.ep) +
                                                      ") is not modelled; use zero_stage 1 or 2 with ep, or ep 1");
   if (m.moe.enabled() && m.moe.experts % p.ep != 0)
-    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide experts " + std::to_string(m.moe.experts) +
+    throw ConfigError("/parallelism/ep", std::to_string(p.ep) + " does not divide experts " +
+                                             std::to_string(m.moe.experts) +
                                              "; every expert-parallel rank must hold the same number of experts");
   if (m.moe.enabled() && m.moe.expert_ffn_hidden_size % p.tp != 0)
     throw ConfigError("/parallelism/tp", std::to_string(p.tp) + " does not divide expert_ffn_hidden_size " +
                                              std::to_string(m.moe.expert_ffn_hidden_size) + "; use a divisor of it");
   long per_step = static_cast<long>(p.dp) * s.training.micro_batch_size;
   if (s.training.global_batch_size % per_step != 0)
-    throw ConfigError("/training/global_batch_size",
-                      std::to_string(s.training.global_batch_size) + " is not a multiple of dp*micro_batch_size = " +
-                          std::to_string(per_step) + "; choose a multiple of it");
+    throw ConfigError("/training/global_batch_size", std::to_string(s.training.global_batch_size) +
+                                                         " is not a multiple of dp*micro_batch_size = " +
+                                                         std::to_string(per_step) + "; choose a multiple of it");
   long mb = s.micro_batches_per_replica();
   if (p.vpp > 1 && p.schedule == "interleaved" && mb % p.pp != 0)
     throw ConfigError("/parallelism/vpp", "the interleaved schedule (vpp > 1) needs micro-batches per replica (" +
                                               std::to_string(mb) + ") to be a multiple of pp (" + std::to_string(p.pp) +
                                               "); change global_batch_size or set vpp to 1");
   if (mb > 1'000'000)
-    throw ConfigError("/training/global_batch_size", std::to_string(mb) +
-                                                         " micro-batches per replica is beyond what one step simulates (at most 1000000); raise micro_batch_size or dp");
+    throw ConfigError("/training/global_batch_size",
+                      std::to_string(mb) + " micro-batches per replica is beyond what one step simulates (at most "
+                                           "1000000); raise micro_batch_size or dp");
   if (s.cluster.accelerator.peak(s.training.precision) <= 0)
-    throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) + "\" is not supported by " +
-                                                 s.cluster.accelerator.id + "; use one of its precisions");
+    throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) +
+                                                 "\" is not supported by " + s.cluster.accelerator.id +
+                                                 "; use one of its precisions");
   check_collective_choices(s);
   if (p.tp_comm_overlap && (p.tp == 1 || !p.sequence_parallel))
-    throw ConfigError("/parallelism/tp_comm_overlap", "true overlaps the all-gathers and reduce-scatters of sequence "
-                                                      "parallelism with the GEMMs, so it needs tp > 1 and sequence_parallel true; set them or set it to false");
+    throw ConfigError(
+        "/parallelism/tp_comm_overlap",
+        "true overlaps the all-gathers and reduce-scatters of sequence "
+        "parallelism with the GEMMs, so it needs tp > 1 and sequence_parallel true; set them or set it to false");
   check_sharding(s);
 }
 
@@ -589,8 +623,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     auto sim = r.child("simulation");
     if (sim.has("steps") && sim.raw("steps").is_string()) {
       if (sim.raw("steps").get<std::string>() != "auto")
-        throw ConfigError("/simulation/steps", "must be a whole number of steps (1-1000) or \"auto\", got " +
-                                                   brief(sim.raw("steps")));
+        throw ConfigError("/simulation/steps",
+                          "must be a whole number of steps (1-1000) or \"auto\", got " + brief(sim.raw("steps")));
       s.simulation.steps_auto = true;
       s.simulation.steps = static_cast<int>(sim.key_int("max_steps"));
     } else {
@@ -598,8 +632,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     }
     s.simulation.fidelity = sim.key_string("fidelity");
     if (s.simulation.fidelity != "auto" && s.simulation.fidelity != "full" && s.simulation.fidelity != "reduced")
-      throw ConfigError("/simulation/fidelity", "unknown fidelity \"" + s.simulation.fidelity +
-                                                    "\"; valid: auto, full, reduced");
+      throw ConfigError("/simulation/fidelity",
+                        "unknown fidelity \"" + s.simulation.fidelity + "\"; valid: auto, full, reduced");
     s.simulation.seed = static_cast<std::uint64_t>(sim.key_int("seed"));
     s.simulation.reuse = sim.key_bool("reuse");
     if (sim.has("extrapolate")) { // "auto" (the default), true or false
@@ -633,7 +667,8 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     s.power = parse_power(r.child("power"));
     if (s.power.cap_w && *s.power.cap_w <= s.cluster.accelerator.idle_power_w)
       throw ConfigError("/power/cap", watts(*s.power.cap_w) + " W is not above the accelerator's idle power (" +
-                                          watts(s.cluster.accelerator.idle_power_w) + " W); raise the cap or remove it");
+                                          watts(s.cluster.accelerator.idle_power_w) +
+                                          " W); raise the cap or remove it");
   }
   s.failures = cat.failure_defaults(); // failures on by default (platforms/failures.json)
   if (r.has("failures"))

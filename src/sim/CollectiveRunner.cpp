@@ -129,8 +129,8 @@ double CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collec
           fabric.route(a, b, hops);
           for (const auto& h : hops)
             if (fabric.links()[static_cast<size_t>(h.link)].kind == topology::LinkKind::leaf_uplink) {
-              topo.leaf_uplink_bandwidth =
-                  fabric.links()[static_cast<size_t>(h.link)].bandwidth * cal_.scale_out_bus_efficiency / trunk_sharers_;
+              topo.leaf_uplink_bandwidth = fabric.links()[static_cast<size_t>(h.link)].bandwidth *
+                                           cal_.scale_out_bus_efficiency / trunk_sharers_;
               break;
             }
           break;
@@ -139,8 +139,9 @@ double CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collec
     Expanded e;
     e.schedule = algorithm_->expand(kind, p, bytes, topo);
     if (algorithm_->name() == "auto" && core::logger("sim")->should_log(spdlog::level::debug))
-      core::logger("sim")->debug("auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes,
-                                 p, std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
+      core::logger("sim")->debug(
+          "auto runs {} of {} bytes over {} members on {} nodes as {}", collective::to_string(kind), bytes, p,
+          std::set<int>(nodes.begin(), nodes.end()).size(), collective::auto_choice(kind, p, bytes, topo));
     e.ring_neighbour_only = e.schedule.ring_neighbour_only(p);
     e.link_bytes = busiest_member_bytes(e.schedule, p);
     e.nodes = static_cast<int>(std::set<int>(nodes.begin(), nodes.end()).size());

@@ -76,8 +76,8 @@ private:
   std::map<std::string, double> bytes_;
   struct Expanded {
     collective::Schedule schedule;
-    bool ring_neighbour_only = true; ///< the keep mask may apply
-    double latency = -1;             ///< largest route latency among the schedule's pairs (non-ring)
+    bool ring_neighbour_only = true;   ///< the keep mask may apply
+    double latency = -1;               ///< largest route latency among the schedule's pairs (non-ring)
     std::vector<double> phase_latency; ///< per phase, its largest route latency (non-ring)
     double link_bytes = 0;             ///< bytes through the busiest member link (sent or received)
     int nodes = 1;                     ///< distinct nodes of the group

@@ -264,8 +264,9 @@ ReductionPlan plan_reduction(const topology::Fabric& fabric, const topology::Pla
     plan.rails.push_back(t);
   if (pl.dp() > 1) {
     if (full) {
-      plan.keep.assign(static_cast<size_t>(pl.pp()),
-                       std::vector<std::vector<char>>(plan.rails.size(), std::vector<char>(static_cast<size_t>(pl.dp()), 1)));
+      plan.keep.assign(
+          static_cast<size_t>(pl.pp()),
+          std::vector<std::vector<char>>(plan.rails.size(), std::vector<char>(static_cast<size_t>(pl.dp()), 1)));
     } else {
       plan.keep = ring_flows_to_keep(fabric, pl, plan.rails, plan.link_scale);
     }

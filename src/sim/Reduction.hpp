@@ -14,7 +14,7 @@ struct ReductionPlan {
   std::vector<int> replicas; ///< data-parallel indices whose pipeline stages run as actors
   std::vector<int> rails;    ///< tensor-parallel indices whose data-parallel rings run on the fabric
   bool rails_symmetric = false;
-  std::string rail_note;     ///< why every rail is simulated (empty when one rail stands for all)
+  std::string rail_note; ///< why every rail is simulated (empty when one rail stands for all)
   /// Links that every rail's rings share equally, with the fraction of their capacity one sampled rail
   /// gets (1/tp): by symmetry the max-min fair share of each rail on such a link is exactly that.
   /// Also the ECMP derating of hashed trunks (topology::ecmp_link_scale), multiplied in.

@@ -42,9 +42,9 @@ public:
     double duration = 0, split = 0; ///< end and trace split offsets
     double compute = 0, tp_comm = 0, optimizer = 0;
     double collective_efficiency = 0; ///< StageBreakdown::collective_efficiency the op added
-    double dynamic_energy_j = 0; ///< host energy above idle during the op
-    double tp_bytes = 0;         ///< payload counted by the collective runner
-    bool busy = false;           ///< a "tp" busy interval [busy_a, busy_b) was recorded
+    double dynamic_energy_j = 0;      ///< host energy above idle during the op
+    double tp_bytes = 0;              ///< payload counted by the collective runner
+    bool busy = false;                ///< a "tp" busy interval [busy_a, busy_b) was recorded
     double busy_a = 0, busy_b = 0;
     long activities = 0; ///< executions and transfers the op issued
   };

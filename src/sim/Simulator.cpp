@@ -64,8 +64,7 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   SimResult r;
   r.step_time_s = j.at("step_time_s").get<double>();
   r.step_times_s = j.at("step_times_s").get<std::vector<double>>();
-  for (const auto& s : j.at("stages"))
-  {
+  for (const auto& s : j.at("stages")) {
     StageBreakdown b;
     for (size_t i = 0; i < result::parts.size(); ++i)
       b.*result::parts[i].field = s.at(i).get<double>();
@@ -300,10 +299,22 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
     trace = std::make_unique<TraceRecorder>(*plat, std::min(opt.trace_step, s.simulation.steps - 1), p.pp, p.chunks(),
                                             busiest / 2000);
   }
-  SimContext ctx{s, w, *plat, cal, placement, plan, CollectiveRunner(*plat, cal, opt.aggregate_collectives),
-                 sg4::Barrier::create(static_cast<unsigned>(p.pp * replicas)), std::vector<DpStream>(static_cast<size_t>(p.pp)),
-                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)), {}, {},
-                 s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps, 0, 0, trace.get()};
+  SimContext ctx{s,
+                 w,
+                 *plat,
+                 cal,
+                 placement,
+                 plan,
+                 CollectiveRunner(*plat, cal, opt.aggregate_collectives),
+                 sg4::Barrier::create(static_cast<unsigned>(p.pp * replicas)),
+                 std::vector<DpStream>(static_cast<size_t>(p.pp)),
+                 std::vector<StageBreakdown>(static_cast<size_t>(p.pp)),
+                 {},
+                 {},
+                 s.simulation.steps_auto ? std::min(2, s.simulation.steps) : s.simulation.steps,
+                 0,
+                 0,
+                 trace.get()};
   ctx.runner.set_algorithm(s.parallelism.collectives.at("dp"), s);
   ctx.variability = ComputeVariability(s, cal); // at-scale mechanisms (docs/at-scale.md)
   ctx.host_overhead = host_overhead(s, cal);
@@ -515,9 +526,9 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
   return r;
 }
 
-double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
-                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate,
-                           const std::string& algorithm)
+double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric,
+                           const scenario::Calibration& cal, const std::vector<std::vector<int>>& groups, int kind,
+                           double bytes, bool aggregate, const std::string& algorithm)
 {
   auto j = in_child([&] {
     auto engine = make_engine(cal);

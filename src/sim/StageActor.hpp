@@ -32,15 +32,15 @@ struct DpJob {
 /// stream). A job starts only when every simulated replica of the stage has handed it over, as a ring
 /// cannot progress before all its members join.
 struct DpStream {
-  std::deque<DpJob> jobs;                          ///< handed over by the first replica, not yet started
-  std::vector<simgrid::s4u::SemaphorePtr> work;    ///< per simulated replica: jobs handed over
-  std::vector<simgrid::s4u::SemaphorePtr> done;    ///< per simulated replica: jobs finished
-  std::vector<std::vector<int>> groups;            ///< the data-parallel ring of every simulated rail
-  double ring_latency = 0;                         ///< largest neighbour route latency in those rings
+  std::deque<DpJob> jobs;                       ///< handed over by the first replica, not yet started
+  std::vector<simgrid::s4u::SemaphorePtr> work; ///< per simulated replica: jobs handed over
+  std::vector<simgrid::s4u::SemaphorePtr> done; ///< per simulated replica: jobs finished
+  std::vector<std::vector<int>> groups;         ///< the data-parallel ring of every simulated rail
+  double ring_latency = 0;                      ///< largest neighbour route latency in those rings
   /// Collective efficiency's cost of this stream's collectives (docs/at-scale.md), kept apart from the stage's
   /// sums so that the replay of an op that overlaps a data-parallel collective does not count it again.
   double collective_efficiency = 0;
-  std::vector<std::vector<char>> keep;             ///< per ring, which neighbour flows to issue
+  std::vector<std::vector<char>> keep; ///< per ring, which neighbour flows to issue
   /// MoE: the expert-data-parallel rings (members dp/ep apart) of every simulated rail, all of them
   /// (they run at once and share links), and their largest neighbour route latency.
   std::vector<std::vector<int>> expert_groups;
@@ -68,13 +68,13 @@ struct SimContext {
   CollectiveRunner runner;
   simgrid::s4u::BarrierPtr barrier;
   std::vector<DpStream> streams;
-  std::vector<StageBreakdown> sums;     ///< per stage (replica 0), summed over steps
-  std::vector<double> step_ends;        ///< stage 0's time at the end of each step
+  std::vector<StageBreakdown> sums; ///< per stage (replica 0), summed over steps
+  std::vector<double> step_ends;    ///< stage 0's time at the end of each step
   std::vector<std::unique_ptr<PipelinePayload>> payloads;
-  int steps_to_run = 1;                 ///< decided while running when the step count is automatic
+  int steps_to_run = 1; ///< decided while running when the step count is automatic
   long executions = 0;
   long pipeline_transfers = 0;
-  TraceRecorder* trace = nullptr;       ///< set when one step's timeline is recorded
+  TraceRecorder* trace = nullptr; ///< set when one step's timeline is recorded
   /// ZeRO-3/FSDP: per stage, the parameter all-gather stream (beside the gradient stream, as FSDP runs
   /// all-gathers and reduce-scatters on separate streams); empty otherwise.
   std::vector<DpStream> gather_streams;

@@ -19,13 +19,20 @@ constexpr long max_flow_vertices = 400'000;
 const char* to_string(LinkKind k)
 {
   switch (k) {
-  case LinkKind::scale_up: return "scale_up";
-  case LinkKind::nic: return "nic";
-  case LinkKind::leaf_uplink: return "leaf_uplink";
-  case LinkKind::pod_uplink: return "pod_uplink";
-  case LinkKind::local: return "local";
-  case LinkKind::global: return "global";
-  case LinkKind::torus: return "torus";
+  case LinkKind::scale_up:
+    return "scale_up";
+  case LinkKind::nic:
+    return "nic";
+  case LinkKind::leaf_uplink:
+    return "leaf_uplink";
+  case LinkKind::pod_uplink:
+    return "pod_uplink";
+  case LinkKind::local:
+    return "local";
+  case LinkKind::global:
+    return "global";
+  case LinkKind::torus:
+    return "torus";
   }
   return "?";
 }
@@ -33,12 +40,18 @@ const char* to_string(LinkKind k)
 const char* to_string(VertexKind k)
 {
   switch (k) {
-  case VertexKind::accelerator: return "accelerator";
-  case VertexKind::scale_up_switch: return "scale_up_switch";
-  case VertexKind::leaf: return "leaf";
-  case VertexKind::spine: return "spine";
-  case VertexKind::core: return "core";
-  case VertexKind::router: return "router";
+  case VertexKind::accelerator:
+    return "accelerator";
+  case VertexKind::scale_up_switch:
+    return "scale_up_switch";
+  case VertexKind::leaf:
+    return "leaf";
+  case VertexKind::spine:
+    return "spine";
+  case VertexKind::core:
+    return "core";
+  case VertexKind::router:
+    return "router";
   }
   return "?";
 }
@@ -84,12 +97,14 @@ Fabric Fabric::build(const scenario::Cluster& c)
 {
   const FabricModel& model = fabric_model(scenario::to_string(c.fabric.type));
   if (c.total_accelerators() > 4'000'000)
-    throw ConfigError("/cluster/nodes", std::to_string(c.total_accelerators()) +
-                                            " accelerators is beyond what the fabric model builds (at most 4000000); use fewer nodes");
+    throw ConfigError("/cluster/nodes",
+                      std::to_string(c.total_accelerators()) +
+                          " accelerators is beyond what the fabric model builds (at most 4000000); use fewer nodes");
   for (const auto& key : c.fabric.given)
     if (std::find(model.common.begin(), model.common.end(), key) == model.common.end())
       throw ConfigError("/cluster/fabric/" + key, "is not a parameter of the " + model.name + " model; remove it (" +
-                                                      model.name + " takes the keys listed by `trainsim topo --models`)");
+                                                      model.name +
+                                                      " takes the keys listed by `trainsim topo --models`)");
   Fabric f;
   f.per_node_ = c.accelerators_per_node;
   f.nodes_ = c.nodes;

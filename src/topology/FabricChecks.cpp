@@ -1,8 +1,8 @@
 #include "trainsim/topology/FabricChecks.hpp"
 
+#include <boost/graph/push_relabel_max_flow.hpp>
 #include <cmath>
 #include <deque>
-#include <boost/graph/push_relabel_max_flow.hpp>
 
 #include "trainsim/core/Errors.hpp"
 
@@ -20,9 +20,10 @@ void check_ports(const Graph& g)
     const long have = static_cast<long>(p.radix) * p.switches;
     if (used > have)
       throw core::ConfigError("/cluster/fabric/switch_radix",
-                              std::string(to_string(p.kind)) + " " + std::to_string(p.index) + " (tier " + std::to_string(p.tier) +
-                                  ") needs " + std::to_string(used) + " ports but " + std::to_string(p.switches) + " switch(es) of radix " +
-                                  std::to_string(p.radix) + " have " + std::to_string(have) + "; raise switch_radix");
+                              std::string(to_string(p.kind)) + " " + std::to_string(p.index) + " (tier " +
+                                  std::to_string(p.tier) + ") needs " + std::to_string(used) + " ports but " +
+                                  std::to_string(p.switches) + " switch(es) of radix " + std::to_string(p.radix) +
+                                  " have " + std::to_string(have) + "; raise switch_radix");
   }
 }
 

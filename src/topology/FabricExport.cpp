@@ -38,13 +38,15 @@ std::string to_dot(const Fabric& f, long max_vertices)
     switches += g[v].kind != VertexKind::accelerator && g[v].kind != VertexKind::scale_up_switch;
   const bool full = all <= max_vertices;
   if (!full && switches > max_vertices)
-    throw core::UsageError("--dot: the fabric has " + std::to_string(all) + " vertices and " + std::to_string(switches) +
-                           " fabric switches, more than the " + std::to_string(max_vertices) +
-                           " a drawing can show; use a smaller scenario (fewer /cluster/nodes) with the same fabric keys");
+    throw core::UsageError(
+        "--dot: the fabric has " + std::to_string(all) + " vertices and " + std::to_string(switches) +
+        " fabric switches, more than the " + std::to_string(max_vertices) +
+        " a drawing can show; use a smaller scenario (fewer /cluster/nodes) with the same fabric keys");
   const auto s = f.summary();
   std::ostringstream out;
-  out << "graph fabric {\n  graph [label=\"" << s.model << ": " << s.accelerators << " accelerators, " << s.links << " links"
-      << (full ? "" : "; accelerators and scale-up switches omitted (switches only)") << "\", overlap=false, splines=false];\n";
+  out << "graph fabric {\n  graph [label=\"" << s.model << ": " << s.accelerators << " accelerators, " << s.links
+      << " links" << (full ? "" : "; accelerators and scale-up switches omitted (switches only)")
+      << "\", overlap=false, splines=false];\n";
   out << "  node [shape=box, fontsize=10];\n";
   auto shown = [&](size_t v) {
     return full || (g[v].kind != VertexKind::accelerator && g[v].kind != VertexKind::scale_up_switch);
@@ -88,7 +90,8 @@ void write_platform_xml(const Fabric& f, const XmlHost& host, std::ostream& out)
   for (int a = 0; a < f.accelerators(); ++a) {
     out << "    <host id=\"acc" << a << "\" speed=\"" << num(host.speed) << "f\">";
     if (!host.wattage_per_state.empty())
-      out << "<prop id=\"wattage_per_state\" value=\"" << host.wattage_per_state << "\"/><prop id=\"wattage_off\" value=\"0\"/>";
+      out << "<prop id=\"wattage_per_state\" value=\"" << host.wattage_per_state
+          << "\"/><prop id=\"wattage_off\" value=\"0\"/>";
     out << "</host>\n";
   }
   for (auto v : boost::make_iterator_range(boost::vertices(g)))
@@ -104,7 +107,8 @@ void write_platform_xml(const Fabric& f, const XmlHost& host, std::ostream& out)
     const int pads = l.kind == LinkKind::nic ? 2 : l.kind == LinkKind::scale_up ? 1 : 0;
     for (int dir = 0; dir < 2; ++dir) {
       out << "    <route src=\"" << vertex_name(g, dir == 0 ? a : b) << "\" dst=\"" << vertex_name(g, dir == 0 ? b : a)
-          << "\" symmetrical=\"NO\"><link_ctn id=\"" << l.name << "\" direction=\"" << (dir == 0 ? "UP" : "DOWN") << "\"/>";
+          << "\" symmetrical=\"NO\"><link_ctn id=\"" << l.name << "\" direction=\"" << (dir == 0 ? "UP" : "DOWN")
+          << "\"/>";
       for (int i = 0; i < pads; ++i)
         out << "<link_ctn id=\"pad\"/>";
       out << "</route>\n";

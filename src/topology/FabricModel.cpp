@@ -66,9 +66,7 @@ const FabricModel& fabric_model(const std::string& name)
   throw ConfigError("/cluster/fabric/type", "unknown fabric model \"" + name + "\"; valid: " + join(names));
 }
 
-Params::Params(const FabricModel& model, const scenario::Fabric& fabric) : model_(model), params_(fabric.params)
-{
-}
+Params::Params(const FabricModel& model, const scenario::Fabric& fabric) : model_(model), params_(fabric.params) {}
 
 const ParamSpec& Params::spec(const std::string& key) const
 {
@@ -93,8 +91,9 @@ long Params::get_int(const std::string& key, long min, long max)
 {
   const json& v = value(key);
   if (!v.is_number_integer() || v.get<long>() < min || v.get<long>() > max)
-    throw ConfigError(pointer(key), scenario::brief(v) + " is not valid; valid: an integer from " + std::to_string(min) +
-                                        " to " + std::to_string(max) + " (" + spec(key).doc + ")");
+    throw ConfigError(pointer(key), scenario::brief(v) + " is not valid; valid: an integer from " +
+                                        std::to_string(min) + " to " + std::to_string(max) + " (" + spec(key).doc +
+                                        ")");
   return v.get<long>();
 }
 
@@ -109,9 +108,9 @@ std::vector<long> Params::get_int_list(const std::string& key, size_t min_size, 
       out.push_back(v[i].get<long>());
   }
   if (!ok)
-    throw ConfigError(pointer(key), scenario::brief(v) + " is not valid; valid: a list of " + std::to_string(min_size) + " to " +
-                                        std::to_string(max_size) + " integers from " + std::to_string(min) + " to " +
-                                        std::to_string(max) + " (" + spec(key).doc + ")");
+    throw ConfigError(pointer(key), scenario::brief(v) + " is not valid; valid: a list of " + std::to_string(min_size) +
+                                        " to " + std::to_string(max_size) + " integers from " + std::to_string(min) +
+                                        " to " + std::to_string(max) + " (" + spec(key).doc + ")");
   return out;
 }
 
@@ -175,7 +174,8 @@ void Params::finish() const
       valid.push_back(c);
     for (const auto& p : model_.params)
       valid.push_back(p.name);
-    throw ConfigError(pointer(key), "unknown key for the " + model_.name + " fabric model; valid keys here: " + join(valid));
+    throw ConfigError(pointer(key),
+                      "unknown key for the " + model_.name + " fabric model; valid keys here: " + join(valid));
   }
 }
 

@@ -13,10 +13,18 @@ double Efficiency::time(const Kernel& k) const
     eff = cal_.fp8_gemm_efficiency;
     peak = fp8_peak_ > 0 ? fp8_peak_ : peak_;
     break;
-  case KernelClass::gemm: eff = cal_.gemm_efficiency; break;
-  case KernelClass::attention: eff = cal_.attention_efficiency; break;
-  case KernelClass::batched_gemm: eff = cal_.batched_gemm_efficiency; break;
-  case KernelClass::memory: eff = 1.0; break;
+  case KernelClass::gemm:
+    eff = cal_.gemm_efficiency;
+    break;
+  case KernelClass::attention:
+    eff = cal_.attention_efficiency;
+    break;
+  case KernelClass::batched_gemm:
+    eff = cal_.batched_gemm_efficiency;
+    break;
+  case KernelClass::memory:
+    eff = 1.0;
+    break;
   }
   double compute = k.flops > 0 ? k.flops / (peak * eff * clock_) : 0.0;
   double memory = k.bytes > 0 ? k.bytes / (bw_ * cal_.memory_efficiency) : 0.0;

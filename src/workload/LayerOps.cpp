@@ -300,15 +300,18 @@ double LayerOps::cp_kv_bytes() const
 {
   if (s_.parallelism.cp <= 1)
     return 0.0;
-  const double kv_per_rank = std::max(1.0, s_.model.kv_heads / static_cast<double>(s_.parallelism.tp)) * shape_.head_dim;
+  const double kv_per_rank =
+      std::max(1.0, s_.model.kv_heads / static_cast<double>(s_.parallelism.tp)) * shape_.head_dim;
   return tokens_ * 2.0 * kv_per_rank * bytes_; // this rank's K and V, 16-bit
 }
 
 std::vector<Kernel> LayerOps::recompute() const
 {
   switch (s_.training.recompute) {
-  case Recompute::none: return {};
-  case Recompute::full: return forward();
+  case Recompute::none:
+    return {};
+  case Recompute::full:
+    return forward();
   case Recompute::selective: {
     // Flash attention already recomputes its core in backward: recomputing core_attn adds nothing.
     std::vector<Kernel> k;

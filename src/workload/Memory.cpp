@@ -97,7 +97,9 @@ double layer_activation_bytes(const scenario::Scenario& s, const ModelShape& sha
   // FP8 (Transformer Engine): the inputs of the FP8 GEMMs are saved for the weight gradient as FP8, 1 byte.
   const double g = s.training.precision == scenario::Precision::fp8 ? 1 : 2;
   double attn_sharded = 2 /*Q*/ + 2 * kv /*K*/ + 2 * kv /*V*/ + g /*proj input*/;
-  auto mlp_units = [&](double ffn) { return (shape.mlp_matrices == 2) ? 2 * ffn / h + g * ffn / h : 4 * ffn / h + g * ffn / h; };
+  auto mlp_units = [&](double ffn) {
+    return (shape.mlp_matrices == 2) ? 2 * ffn / h + g * ffn / h : 4 * ffn / h + g * ffn / h;
+  };
   double mlp_sharded = mlp_units(f);
   double replicated = 4 /*norm inputs*/ + g /*QKV input*/ + g /*fc1 input*/ + (drop ? 2 : 0) /*masks*/;
   if (s.model.parallel_block) // one norm, whose output is both the QKV and the fc1 input
@@ -147,7 +149,7 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     MemoryBreakdown mb;
     mb.stage = stage;
     const double params = stage_params_per_rank(s, shape, stage);
-    mb.weights = 2.0 * params;   // bf16/fp16 model weights
+    mb.weights = 2.0 * params; // bf16/fp16 model weights
     // FP8: Transformer Engine caches an FP8 copy of each linear layer's weights and its transpose (1 + 1
     // bytes) beside the 16-bit weights; with FP8 primary weights that cache is all there is of them.
     if (s.training.precision == scenario::Precision::fp8 && !s.training.fp8_params)
@@ -214,7 +216,8 @@ std::string MemoryBreakdown::describe() const
   char buf[256];
   const double g = 1073741824.0;
   std::snprintf(buf, sizeof buf,
-                "weights %.1f GiB + gradients %.1f GiB + optimizer %.1f GiB + activations %.1f GiB + workspace %.1f GiB = %.1f GiB",
+                "weights %.1f GiB + gradients %.1f GiB + optimizer %.1f GiB + activations %.1f GiB + workspace %.1f "
+                "GiB = %.1f GiB",
                 weights / g, gradients / g, optimizer / g, activations / g, workspace / g, total() / g);
   return buf;
 }
@@ -227,9 +230,10 @@ void check_fits(const MemoryBreakdown& m, const scenario::Scenario& s)
   std::snprintf(cap, sizeof cap, "%.1f GiB", m.capacity / 1073741824.0);
   throw core::InfeasibleError("/parallelism", "out of memory on pipeline stage " + std::to_string(m.stage) + ": " +
                                                   m.describe() + " exceeds the usable " + cap + " of " +
-                                                  s.cluster.accelerator.id +
-                                                  "; raise tp or pp, use recompute" +
-                                                  (s.parallelism.zero_stage < 3 ? ", zero_stage " + std::to_string(s.parallelism.zero_stage + 1) : std::string()) +
+                                                  s.cluster.accelerator.id + "; raise tp or pp, use recompute" +
+                                                  (s.parallelism.zero_stage < 3
+                                                       ? ", zero_stage " + std::to_string(s.parallelism.zero_stage + 1)
+                                                       : std::string()) +
                                                   " or a smaller micro_batch_size");
 }
 

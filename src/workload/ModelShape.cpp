@@ -44,13 +44,14 @@ ModelShape ModelShape::of(const scenario::Model& m)
     const double expert_w = s.mlp_matrices * h * fe; // one expert (no biases)
     const double router_w = h * e.experts;
     s.expert_params = e.experts * expert_w;
-    s.moe_layer_params = s.layer_params - mlp_w - (gelu ? f + h : 0.0) + router_w + e.shared_experts * expert_w + s.expert_params;
+    s.moe_layer_params =
+        s.layer_params - mlp_w - (gelu ? f + h : 0.0) + router_w + e.shared_experts * expert_w + s.expert_params;
     s.moe_layers = m.layers - e.first_dense_layers;
     s.dense_layers = e.first_dense_layers;
     s.total_params += s.moe_layers * (s.moe_layer_params - s.layer_params);
     s.active_params = s.total_params - s.moe_layers * (e.experts - e.top_k) * expert_w;
-    s.moe_layer_forward_flops = 2.0 * seq * (attn_w + router_w + (e.top_k + e.shared_experts) * expert_w) +
-                                s.attention_core_forward_flops;
+    s.moe_layer_forward_flops =
+        2.0 * seq * (attn_w + router_w + (e.top_k + e.shared_experts) * expert_w) + s.attention_core_forward_flops;
   }
   if (m.mtp_depth > 0) {
     // Multi-token prediction (DeepSeek-V3 section 2.2): per depth one more transformer block (a MoE layer

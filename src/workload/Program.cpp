@@ -405,7 +405,8 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     const bool expert_dp = w.streams.expert_dp > 1;
     std::vector<double> chunk_expert_grad_bytes;
     for (int c = 0; c < p.chunks(); ++c)
-      chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) * s.training.grad_reduce_bytes);
+      chunk_expert_grad_bytes.push_back(stage_expert_params_per_rank(s, w.shape, stage, c) *
+                                        s.training.grad_reduce_bytes);
     const int buckets =
         w.streams.grad ? std::max(1, static_cast<int>(std::ceil(chunk_grad_bytes / p.grad_bucket_bytes))) : 0;
     std::vector<Op> deferred_buckets;

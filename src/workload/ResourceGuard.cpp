@@ -135,12 +135,14 @@ void check_resources(const scenario::Scenario& s, const ResourceLimits& limits)
   const bool time = !(e.seconds <= limits.seconds);
   if (!memory && !time)
     return;
-  std::string what = memory ? "memory limit of " + gib(limits.memory_bytes) : "time limit of " + duration(limits.seconds);
+  std::string what =
+      memory ? "memory limit of " + gib(limits.memory_bytes) : "time limit of " + duration(limits.seconds);
   if (memory && time)
     what = "memory limit of " + gib(limits.memory_bytes) + " and the time limit of " + duration(limits.seconds);
   throw core::InfeasibleError(
-      "/simulation", "simulating this scenario would need " + e.describe() + ", over the " + what +
-                         "; " + (s.simulation.fidelity == "full" ? std::string("use reduced fidelity (--fidelity reduced), ") : std::string()) +
+      "/simulation", "simulating this scenario would need " + e.describe() + ", over the " + what + "; " +
+                         (s.simulation.fidelity == "full" ? std::string("use reduced fidelity (--fidelity reduced), ")
+                                                          : std::string()) +
                          "simulate fewer steps, shrink the cluster or the global batch, or raise the limit with " +
                          (memory ? "/simulation/max_memory or --max-memory" : "/simulation/max_time or --max-time") +
                          (memory && time ? " (and /simulation/max_time or --max-time)" : ""));

@@ -19,7 +19,8 @@ sim::Fidelity parse_fidelity(const std::string& f);
 
 /// The whole pipeline for one parsed scenario: topology, workload, simulation, metrics. With
 /// training.phases, run_phases.
-RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog, const sim::SimOptions& options = {});
+RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& catalog,
+                       const sim::SimOptions& options = {});
 /// training.phases (PhaseRunner.cpp): one simulation per distinct phase step (phases whose step configs are
 /// identical share it), each phase's figures from its start in the calendar, the run's from the phases'
 /// (metrics::combine_phases); workload and sim are those of the phase with the most tokens.

@@ -27,7 +27,7 @@ struct JobSpec {
   int pool = 0;        ///< index into ClusterSpec::pools
   double submit_s = 0; ///< from the start of the period
   int nodes = 0;
-  int priority = 0;                                        ///< higher first (scheduler `priority`)
+  int priority = 0;        ///< higher first (scheduler `priority`)
   PlacementSpec placement; ///< /jobs/N/placement; none: not simulated with other jobs (docs/cluster.md)
   nlohmann::json model, training, parallelism, simulation; ///< passed to the scenario parser as written
 };

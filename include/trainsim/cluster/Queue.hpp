@@ -25,8 +25,8 @@ struct QueueJob {
   double submit_s = 0;
   int nodes = 0;
   int priority = 0;
-  double run_s = 0;   ///< time to train its token budget (with its own failures and checkpoints)
-  double power_w = 0; ///< mean facility power while it runs (its energy / run_s)
+  double run_s = 0;        ///< time to train its token budget (with its own failures and checkpoints)
+  double power_w = 0;      ///< mean facility power while it runs (its energy / run_s)
   PlacementSpec placement; ///< which free nodes it takes when it starts
 };
 
@@ -45,11 +45,11 @@ struct QueueSample {
 };
 
 struct QueueResult {
-  std::vector<double> start_s, end_s; ///< per job
+  std::vector<double> start_s, end_s;  ///< per job
   std::vector<std::vector<int>> nodes; ///< per job: the pool's nodes it ran on
-  std::vector<QueueSample> samples;   ///< ascending; the first at t = 0
-  double makespan_s = 0;              ///< last job end
-  std::vector<long> failures;         ///< node failures per pool (within the simulated time)
+  std::vector<QueueSample> samples;    ///< ascending; the first at t = 0
+  double makespan_s = 0;               ///< last job end
+  std::vector<long> failures;          ///< node failures per pool (within the simulated time)
   double period_s = 0;
   /// Integrals over [0, period_s].
   double energy_j = 0;

@@ -68,7 +68,10 @@ struct Topology {
 
   /// Members grouped by node in order of first appearance (member indices, ascending within a node).
   std::vector<std::vector<int>> nodes(int group_size) const;
-  bool same_node(int a, int b) const { return node_of.empty() ? a == b : node_of[static_cast<size_t>(a)] == node_of[static_cast<size_t>(b)]; }
+  bool same_node(int a, int b) const
+  {
+    return node_of.empty() ? a == b : node_of[static_cast<size_t>(a)] == node_of[static_cast<size_t>(b)];
+  }
 };
 
 /// An algorithm that expands a collective over `group_size` members, where `bytes` is the size of
@@ -82,7 +85,10 @@ public:
   /// Throws core::InvalidArgument when the algorithm cannot run `kind` on this group.
   virtual Schedule expand(CollectiveKind kind, int group_size, double bytes, const Topology& topo) const = 0;
   /// A flat group with the default cost figures (Topology{}).
-  Schedule expand(CollectiveKind kind, int group_size, double bytes) const { return expand(kind, group_size, bytes, Topology{}); }
+  Schedule expand(CollectiveKind kind, int group_size, double bytes) const
+  {
+    return expand(kind, group_size, bytes, Topology{});
+  }
   /// estimate_time of the expanded schedule; algorithms with a closed form override it (equal by test).
   virtual double estimate(CollectiveKind kind, int group_size, double bytes, const Topology& topo) const;
 };
@@ -114,8 +120,9 @@ Schedule aggregate(const Schedule& s);
 
 /// Alpha-beta time of a schedule: per phase, its steps times the latency of the slowest link class used
 /// plus the busiest link's bytes in either direction over its bandwidth — member links (scale-up for
-/// members on one node, scale-out otherwise) and, where given, leaf uplink trunks; plus `step_latency` per latency step and the largest link latency per
-/// latency step not covered by a phase. This is the closed form a non-blocking fabric gives (tests/Collectives_test.cpp).
+/// members on one node, scale-out otherwise) and, where given, leaf uplink trunks; plus `step_latency` per latency step
+/// and the largest link latency per latency step not covered by a phase. This is the closed form a non-blocking fabric
+/// gives (tests/Collectives_test.cpp).
 double estimate_time(const Schedule& s, int group_size, const Topology& topo);
 
 /// The algorithm `auto` picks for this collective (docs/collectives.md): the candidate with the least

@@ -75,10 +75,10 @@ double poisson_tail(double mean, int k);
 /// functions as the simulated path (constant-power segments, facility overhead, carbon).
 struct BookkeepingInput {
   double accelerator_hours = 0;
-  double power_w = 0;      ///< average power per accelerator (system share included if the source does)
+  double power_w = 0; ///< average power per accelerator (system share included if the source does)
   double pue = 1.0;
-  double kg_per_kwh = 0;   ///< location-based grid factor
-  double green_share = 0;  ///< contracted green power
+  double kg_per_kwh = 0;  ///< location-based grid factor
+  double green_share = 0; ///< contracted green power
   double coal_kg_per_kwh = 0;
 };
 struct BookkeepingResult {

@@ -36,11 +36,10 @@ struct RunMetrics {
   double grid_kg_per_kwh = 0;
   // Energy by component (MWh over the whole run, failures included) and accelerator energy by state.
   double energy_nics_mwh = 0, energy_switches_mwh = 0, energy_storage_mwh = 0, energy_spares_mwh = 0;
-  double acc_compute_mwh = 0, acc_memory_bound_mwh = 0, acc_communication_mwh = 0, acc_bubble_mwh = 0,
-         acc_idle_mwh = 0;
+  double acc_compute_mwh = 0, acc_memory_bound_mwh = 0, acc_communication_mwh = 0, acc_bubble_mwh = 0, acc_idle_mwh = 0;
   double energy_useful_mwh = 0, energy_lost_work_mwh = 0, energy_checkpoint_mwh = 0, energy_restart_mwh = 0;
-  double pue = 1.0;          ///< effective (time-averaged) PUE
-  double clock = 1.0;        ///< DVFS state of compute
+  double pue = 1.0;   ///< effective (time-averaged) PUE
+  double clock = 1.0; ///< DVFS state of compute
   double compute_activity = 1.0;
   double power_compute_w = 0, power_memory_bound_w = 0, power_communication_w = 0, power_bubble_w = 0, power_idle_w = 0;
   long nic_ports = 0, switch_ports = 0, switches = 0;
@@ -79,13 +78,13 @@ struct RunMetrics {
   std::vector<sim::StageBreakdown> stages;
   long simulated_transfers = 0, simulated_executions = 0;
   int simulated_steps = 0;
-  std::string fidelity;       ///< "full" or "reduced"
-  std::string fidelity_reason;  ///< why (sim::choose_fidelity)
-  long replayed_activities = 0; ///< activities replayed from an identical one (sim reuse)
+  std::string fidelity;                ///< "full" or "reduced"
+  std::string fidelity_reason;         ///< why (sim::choose_fidelity)
+  long replayed_activities = 0;        ///< activities replayed from an identical one (sim reuse)
   std::vector<long> extrapolated_from; ///< micro-batch counts simulated (steady-state extrapolation), or empty
   std::string extrapolation;           ///< whether the step was extrapolated, and why
   int simulated_replicas = 0, simulated_rails = 0;
-  std::string rail_note;      ///< empty when one rail stood for all
+  std::string rail_note;         ///< empty when one rail stood for all
   double ecmp_trunk_share = 1.0; ///< slowest hashed ring flow's rate vs spraying (1: none lost)
   std::optional<double> reference_step_time_s;
   std::string reference_source;
@@ -129,7 +128,10 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
 RunMetrics combine_phases(const std::vector<RunMetrics>& per_phase, const std::vector<RunMetrics::Phase>& info);
 
 /// Carbon in tonnes CO2e for an energy in MWh at a grid intensity in kg/kWh (= t/MWh).
-inline double carbon_tonnes(double mwh, double kg_per_kwh) { return mwh * kg_per_kwh; }
+inline double carbon_tonnes(double mwh, double kg_per_kwh)
+{
+  return mwh * kg_per_kwh;
+}
 /// Integrated energy of a power trace made of (watts, seconds) segments, in joules.
 double energy_joules(const std::vector<std::pair<double, double>>& segments);
 

@@ -9,7 +9,7 @@ namespace trainsim::report {
 /// A table for `trainsim list` and the generated reference pages (docs/reference/).
 struct Table {
   std::string title;
-  std::string intro;                         ///< a sentence above the table
+  std::string intro; ///< a sentence above the table
   std::vector<std::string> headers;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::pair<std::string, std::string>> sources; ///< (id, text): printed with --markdown only

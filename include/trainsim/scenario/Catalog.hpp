@@ -12,19 +12,19 @@ namespace trainsim::scenario {
 
 /// The calibrated parameter set (platforms/calibration.json): one set for every scenario.
 struct Calibration {
-  double gemm_efficiency = 0.8;         ///< achievable fraction of dense peak on large GEMMs
-  double fp8_gemm_efficiency = 0.6;     ///< FP8 GEMMs (precision fp8): achievable fraction of the FP8 dense peak
-  double attention_efficiency = 0.55;   ///< fused (flash) attention kernels, fraction of dense peak
-  double batched_gemm_efficiency = 0.5; ///< unfused attention score/context batched GEMMs
-  double memory_efficiency = 0.8;       ///< achievable fraction of HBM bandwidth for memory-bound kernels
-  double kernel_overhead_s = 4e-6;      ///< launch/tail overhead per kernel
-  double scale_up_bus_efficiency = 0.8; ///< collective bus-bandwidth efficiency on the scale-up fabric
-  double scale_out_bus_efficiency = 0.9;///< collective bus-bandwidth efficiency on the scale-out fabric
+  double gemm_efficiency = 0.8;            ///< achievable fraction of dense peak on large GEMMs
+  double fp8_gemm_efficiency = 0.6;        ///< FP8 GEMMs (precision fp8): achievable fraction of the FP8 dense peak
+  double attention_efficiency = 0.55;      ///< fused (flash) attention kernels, fraction of dense peak
+  double batched_gemm_efficiency = 0.5;    ///< unfused attention score/context batched GEMMs
+  double memory_efficiency = 0.8;          ///< achievable fraction of HBM bandwidth for memory-bound kernels
+  double kernel_overhead_s = 4e-6;         ///< launch/tail overhead per kernel
+  double scale_up_bus_efficiency = 0.8;    ///< collective bus-bandwidth efficiency on the scale-up fabric
+  double scale_out_bus_efficiency = 0.9;   ///< collective bus-bandwidth efficiency on the scale-out fabric
   double collective_step_latency_s = 6e-6; ///< software latency per algorithm step (NCCL protocol)
-  double p2p_latency_s = 10e-6;         ///< software latency per pipeline send/recv
-  double memory_usable_fraction = 0.95; ///< of HBM capacity, after the allocator's fragmentation
-  double workspace_bytes = 3.0e9;       ///< framework workspace, NCCL buffers, CUDA context
-  nlohmann::json network_model;         ///< SimGrid network options (name -> value)
+  double p2p_latency_s = 10e-6;            ///< software latency per pipeline send/recv
+  double memory_usable_fraction = 0.95;    ///< of HBM capacity, after the allocator's fragmentation
+  double workspace_bytes = 3.0e9;          ///< framework workspace, NCCL buffers, CUDA context
+  nlohmann::json network_model;            ///< SimGrid network options (name -> value)
   /// tp_comm_overlap: GEMMs run this much slower while a pipelined TP collective shares the SMs
   /// (time x (1 + slowdown)); docs/calibration.md.
   double tp_overlap_gemm_slowdown = 0.1;

@@ -47,7 +47,7 @@ struct ScaleUp {
   std::string type;
   double bandwidth = 0; ///< per accelerator, per direction
   double latency = 0;
-  bool nvls = false;    ///< the scale-up switch reduces in the network (NVLink SHARP)
+  bool nvls = false; ///< the scale-up switch reduces in the network (NVLink SHARP)
 };
 
 struct Fabric {
@@ -59,9 +59,9 @@ struct Fabric {
   int switch_radix = 64;
   /// Per switch tier, bottom up (leaf, spine): downlink:uplink; a scalar `oversubscription` gives {o, 1}.
   std::vector<double> tier_oversubscription;
-  std::string preset;        ///< platforms/fabrics.json entry the keys were resolved from ("" for none)
-  nlohmann::json params;     ///< model-specific keys (planes, ecmp_paths, groups, dims, ...), preset merged
-  std::vector<std::string> given; ///< the common keys written in the scenario or the preset (tiers, ...)
+  std::string preset;                ///< platforms/fabrics.json entry the keys were resolved from ("" for none)
+  nlohmann::json params;             ///< model-specific keys (planes, ecmp_paths, groups, dims, ...), preset merged
+  std::vector<std::string> given;    ///< the common keys written in the scenario or the preset (tiers, ...)
   bool in_network_reduction = false; ///< the switches reduce in the network (SHARP)
 };
 
@@ -77,14 +77,14 @@ struct Cluster {
 
 /// Mixture-of-experts FFN (absent: every layer has a dense FFN). docs/moe.md.
 struct Moe {
-  int experts = 0;               ///< routed experts per MoE layer (0: dense model)
-  int top_k = 1;                 ///< routed experts each token is sent to
-  int shared_experts = 0;        ///< always-active experts of expert_ffn_hidden_size each
+  int experts = 0;        ///< routed experts per MoE layer (0: dense model)
+  int top_k = 1;          ///< routed experts each token is sent to
+  int shared_experts = 0; ///< always-active experts of expert_ffn_hidden_size each
   int expert_ffn_hidden_size = 0;
-  int first_dense_layers = 0;    ///< the first layers keep a dense FFN of ffn_hidden_size
-  double load_imbalance = 1.0;   ///< tokens of the busiest expert rank over the mean (>= 1)
+  int first_dense_layers = 0;            ///< the first layers keep a dense FFN of ffn_hidden_size
+  double load_imbalance = 1.0;           ///< tokens of the busiest expert rank over the mean (>= 1)
   std::optional<double> capacity_factor; ///< tokens beyond factor x mean are dropped (absent: dropless)
-  int dispatch_bytes = 2;        ///< bytes per element of the dispatch all-to-all (1: FP8 dispatch)
+  int dispatch_bytes = 2;                ///< bytes per element of the dispatch all-to-all (1: FP8 dispatch)
   /// Node-limited routing (DeepSeek-V3): a token's experts lie on at most this many nodes, and dispatch sends
   /// one copy per target node over the NIC, forwarded inside the node over the scale-up fabric (absent: no limit).
   std::optional<int> max_nodes_per_token;
@@ -171,8 +171,8 @@ struct Parallelism {
   double grad_bucket_bytes = 0; ///< DP gradient bucket size
   /// Collective algorithm per use ("dp", "tp"), a name from the collective registry.
   std::map<std::string, std::string> collectives{{"dp", "ring"}, {"tp", "ring"}};
-  bool fsdp = false;          ///< FSDP full-shard: the ZeRO-3 schedule (zero_stage is 3 when set)
-  int zero_prefetch = 1;      ///< ZeRO-3/FSDP: parameter all-gathers in flight ahead of the unit computing
+  bool fsdp = false;            ///< FSDP full-shard: the ZeRO-3 schedule (zero_stage is 3 when set)
+  int zero_prefetch = 1;        ///< ZeRO-3/FSDP: parameter all-gathers in flight ahead of the unit computing
   bool tp_comm_overlap = false; ///< TP all-gather/reduce-scatter pipelined with the adjacent GEMMs (userbuffers)
   // Pipeline schedules and layer splits (docs/pipeline.md).
   std::string schedule = "1f1b"; ///< a name of workload/PipelineSchedule.hpp's registry (vpp > 1: "interleaved")
@@ -234,28 +234,28 @@ struct Grid {
 /// Outdoor-temperature cooling model (docs/energy-carbon.md): free cooling below the supply temperature,
 /// a chiller at a fraction of the Carnot COP above it.
 struct Cooling {
-  bool outdoor = false;                   ///< false: the constant `Site::pue`
-  std::vector<double> temperature_c;      ///< 1 value (constant) or 12 monthly means, degrees C
-  double supply_temperature_c = 18;       ///< chilled-water supply temperature
-  double approach_k = 5;                  ///< heat-rejection approach above outdoor temperature
-  double carnot_fraction = 0.45;          ///< chiller COP as a fraction of the Carnot COP
-  double fan_pump_overhead = 0.04;        ///< fans and pumps, fraction of IT power (always on)
-  double distribution_loss = 0.05;        ///< UPS and power distribution, fraction of IT power
+  bool outdoor = false;              ///< false: the constant `Site::pue`
+  std::vector<double> temperature_c; ///< 1 value (constant) or 12 monthly means, degrees C
+  double supply_temperature_c = 18;  ///< chilled-water supply temperature
+  double approach_k = 5;             ///< heat-rejection approach above outdoor temperature
+  double carnot_fraction = 0.45;     ///< chiller COP as a fraction of the Carnot COP
+  double fan_pump_overhead = 0.04;   ///< fans and pumps, fraction of IT power (always on)
+  double distribution_loss = 0.05;   ///< UPS and power distribution, fraction of IT power
 };
 
 /// Carbon accounting options beyond the grid's average factor.
 struct CarbonOptions {
-  double green_share = 0;                       ///< contracted green power (market-based), 0..1
-  std::optional<double> residual_kg_per_kwh;    ///< market-based factor of the rest (default: location factor)
-  std::string intensity_profile;                ///< hourly CSV (path), empty: constant factor
-  std::vector<double> profile_kg_per_kwh;       ///< the profile's values, loaded at parse time
-  std::string start_date;                       ///< "YYYY-MM-DD" or "YYYY-MM-DDTHH", calendar start of the run
-  double embodied_kg_per_accelerator = 0;       ///< embodied carbon of one accelerator (with its share of node)
+  double green_share = 0;                         ///< contracted green power (market-based), 0..1
+  std::optional<double> residual_kg_per_kwh;      ///< market-based factor of the rest (default: location factor)
+  std::string intensity_profile;                  ///< hourly CSV (path), empty: constant factor
+  std::vector<double> profile_kg_per_kwh;         ///< the profile's values, loaded at parse time
+  std::string start_date;                         ///< "YYYY-MM-DD" or "YYYY-MM-DDTHH", calendar start of the run
+  double embodied_kg_per_accelerator = 0;         ///< embodied carbon of one accelerator (with its share of node)
   double embodied_lifetime_s = 5 * 365.0 * 86400; ///< amortisation period
-  std::optional<double> fossil_kg_per_kwh;      ///< coal attribution: factor of fossil power (default: grid, else national)
-  std::optional<double> coal_share;             ///< coal share of generation (default: grid, else implied)
-  std::string coal_basis;                       ///< how the coal attribution was resolved (for the report)
-  std::optional<int> generation_mix_year;       ///< which year of China's generation mix implies a coal share
+  std::optional<double> fossil_kg_per_kwh; ///< coal attribution: factor of fossil power (default: grid, else national)
+  std::optional<double> coal_share;        ///< coal share of generation (default: grid, else implied)
+  std::string coal_basis;                  ///< how the coal attribution was resolved (for the report)
+  std::optional<int> generation_mix_year;  ///< which year of China's generation mix implies a coal share
 };
 
 struct Site {
@@ -272,16 +272,16 @@ struct Site {
 
 /// Accelerator power states, power caps, DVFS and non-accelerator IT power (docs/energy-carbon.md).
 struct PowerOptions {
-  std::optional<double> cap_w;       ///< per-accelerator power limit
-  double clock = 1.0;                ///< DVFS state: fraction of the maximum clock
-  double dvfs_exponent = 3.0;        ///< dynamic power ~ clock^exponent (P = C V^2 f with V ~ f)
+  std::optional<double> cap_w;            ///< per-accelerator power limit
+  double clock = 1.0;                     ///< DVFS state: fraction of the maximum clock
+  double dvfs_exponent = 3.0;             ///< dynamic power ~ clock^exponent (P = C V^2 f with V ~ f)
   std::optional<double> compute_activity; ///< fraction of the dynamic range while computing (default: from utilisation)
-  double memory_activity = 0.5;      ///< memory-bound kernels (optimizer), and the floor of compute activity
-  double comm_activity = 0.25;       ///< communication-only phases (collective kernels)
-  double bubble_activity = 0.0;      ///< pipeline bubble / waiting (idle with context)
-  double nic_power_w = 25;           ///< per scale-out NIC port (part of host_power, split out)
-  double switch_port_power_w = 25;   ///< per switch port incl. its share of the ASIC and optics
-  double storage_w_per_Bps = 40e-9;  ///< storage power while serving checkpoint I/O, per byte/s
+  double memory_activity = 0.5;           ///< memory-bound kernels (optimizer), and the floor of compute activity
+  double comm_activity = 0.25;            ///< communication-only phases (collective kernels)
+  double bubble_activity = 0.0;           ///< pipeline bubble / waiting (idle with context)
+  double nic_power_w = 25;                ///< per scale-out NIC port (part of host_power, split out)
+  double switch_port_power_w = 25;        ///< per switch port incl. its share of the ASIC and optics
+  double storage_w_per_Bps = 40e-9;       ///< storage power while serving checkpoint I/O, per byte/s
 };
 
 /// Failure, checkpoint and restart model (docs/energy-carbon.md); absent: an ideal run.
@@ -292,10 +292,10 @@ struct Failures {
   double nic_mtbf_s = 3.03e6 * 3600;
   double link_mtbf_s = 1.28e6 * 3600;
   double switch_mtbf_s = 1.43e6 * 3600;
-  std::string interval = "daly";     ///< "daly", "young" or a duration
-  double interval_s = 0;             ///< when `interval` is a duration
-  double bytes_per_parameter = 14;   ///< bf16 weights + fp32 master, Adam m and v
-  double write_bandwidth = 2e12;     ///< storage aggregate, bytes/s
+  std::string interval = "daly";   ///< "daly", "young" or a duration
+  double interval_s = 0;           ///< when `interval` is a duration
+  double bytes_per_parameter = 14; ///< bf16 weights + fp32 master, Adam m and v
+  double write_bandwidth = 2e12;   ///< storage aggregate, bytes/s
   double read_bandwidth = 2e12;
   double checkpoint_overhead_s = 10; ///< fixed cost of one checkpoint (barrier, metadata)
   double restart_s = 600;            ///< detect, relaunch, initialise (excludes reading the checkpoint)
@@ -323,8 +323,8 @@ struct Failures {
 constexpr long full_fidelity_max_accelerators = 256;
 
 struct Simulation {
-  int steps = 1;            ///< steps to simulate; with steps_auto, the most to simulate
-  bool steps_auto = false;  ///< simulate until two consecutive steps agree (steady state)
+  int steps = 1;                 ///< steps to simulate; with steps_auto, the most to simulate
+  bool steps_auto = false;       ///< simulate until two consecutive steps agree (steady state)
   std::string fidelity = "auto"; ///< "auto", "full" or "reduced" (see sim::Fidelity)
   bool reuse = true;             ///< replay activities no other traffic can change (docs/performance.md)
   /// Steady-state extrapolation in micro-batches (docs/performance.md): "auto" (where it saves time),
@@ -424,10 +424,7 @@ struct Scenario {
   /// Ranks that hold a full copy of a stage's weights and reduce gradients together: dp*cp (Megatron
   /// reduces gradients over the data- and context-parallel ranks; placement order tp, cp, dp, pp).
   int grad_replicas() const { return parallelism.dp * parallelism.cp; }
-  double tokens_per_step() const
-  {
-    return static_cast<double>(training.global_batch_size) * model.seq_length;
-  }
+  double tokens_per_step() const { return static_cast<double>(training.global_batch_size) * model.seq_length; }
 };
 
 } // namespace trainsim::scenario

@@ -43,21 +43,21 @@ struct SimOptions {
 };
 
 struct SimResult {
-  double step_time_s = 0;                ///< mean over simulated steps
-  std::vector<double> step_times_s;      ///< each simulated step
-  std::vector<StageBreakdown> stages;    ///< per stage, mean per step
+  double step_time_s = 0;                   ///< mean over simulated steps
+  std::vector<double> step_times_s;         ///< each simulated step
+  std::vector<StageBreakdown> stages;       ///< per stage, mean per step
   double accelerator_energy_per_step_j = 0; ///< all accelerators of the cluster, by symmetry
-  long transfers = 0;                    ///< network activities issued
-  long executions = 0;                   ///< compute activities issued
+  long transfers = 0;                       ///< network activities issued
+  long executions = 0;                      ///< compute activities issued
   double simulated_seconds = 0;
-  std::string fidelity;                  ///< "full" or "reduced"
-  std::string fidelity_reason;           ///< why that fidelity (choose_fidelity)
-  long replayed = 0;                     ///< activities replayed from an identical one (reuse), not simulated
-  int simulated_replicas = 0;            ///< data-parallel replicas run as actors
-  int simulated_rails = 0;               ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
-  std::string rail_note;                 ///< why every rail was simulated, when rails are not symmetric
-  double ecmp_trunk_share = 1.0;         ///< slowest hashed ring flow's rate vs spraying (docs/fabrics.md)
-  StepTrace trace;                       ///< filled only when SimOptions::trace_step >= 0
+  std::string fidelity;          ///< "full" or "reduced"
+  std::string fidelity_reason;   ///< why that fidelity (choose_fidelity)
+  long replayed = 0;             ///< activities replayed from an identical one (reuse), not simulated
+  int simulated_replicas = 0;    ///< data-parallel replicas run as actors
+  int simulated_rails = 0;       ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
+  std::string rail_note;         ///< why every rail was simulated, when rails are not symmetric
+  double ecmp_trunk_share = 1.0; ///< slowest hashed ring flow's rate vs spraying (docs/fabrics.md)
+  StepTrace trace;               ///< filled only when SimOptions::trace_step >= 0
   /// Payload bytes of the simulated flows per step by kind ("tp", "pp", "dp"): what the simulated ranks
   /// sent (reduced fidelity issues fewer flows), for model tests of traffic volumes.
   std::map<std::string, double> comm_bytes;
@@ -122,8 +122,8 @@ FidelityChoice choose_fidelity(const scenario::Scenario& s, const topology::Fabr
 
 /// Collectives on a bare platform, for model tests: `kind` (a collective::CollectiveKind) over every
 /// group at once with the named `algorithm` (collective registry); returns the simulated duration in seconds.
-double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric, const scenario::Calibration& cal,
-                           const std::vector<std::vector<int>>& groups, int kind, double bytes, bool aggregate,
-                           const std::string& algorithm = "ring");
+double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric,
+                           const scenario::Calibration& cal, const std::vector<std::vector<int>>& groups, int kind,
+                           double bytes, bool aggregate, const std::string& algorithm = "ring");
 
 } // namespace trainsim::sim

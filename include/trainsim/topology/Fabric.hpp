@@ -34,9 +34,9 @@ struct VertexProps {
   int radix = 0;    ///< ports per physical switch (0: not checked)
 };
 struct EdgeProps {
-  int link = 0;          ///< index into Fabric::links()
-  double bandwidth = 0;  ///< capacity of this edge per direction (a plane's share of the link)
-  int cables = 1;        ///< switch ports the edge occupies at each end (parallel cables)
+  int link = 0;         ///< index into Fabric::links()
+  double bandwidth = 0; ///< capacity of this edge per direction (a plane's share of the link)
+  int cables = 1;       ///< switch ports the edge occupies at each end (parallel cables)
 };
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, VertexProps, EdgeProps>;
 
@@ -49,16 +49,16 @@ struct Hop {
 
 /// Summary figures of a generated fabric (`trainsim topo`).
 struct FabricSummary {
-  std::string model;      ///< registered generator name
+  std::string model; ///< registered generator name
   long accelerators = 0;
   long nodes = 0;
-  long leaves = 0;        ///< first-tier switches (all planes); routers for dragonfly/torus
+  long leaves = 0; ///< first-tier switches (all planes); routers for dragonfly/torus
   long pods = 0;
   long links = 0;
-  std::vector<long> switches_by_tier; ///< [0]: scale-up switches, [1]: leaves/routers, [2]: spines, [3]: cores
+  std::vector<long> switches_by_tier;   ///< [0]: scale-up switches, [1]: leaves/routers, [2]: spines, [3]: cores
   std::vector<double> oversubscription; ///< per switch tier with uplinks (leaf, spine), down:up
   int planes = 1;
-  int ecmp_paths = 0;     ///< 0: ideal (aggregated trunks); k: per-flow hash over k paths
+  int ecmp_paths = 0;       ///< 0: ideal (aggregated trunks); k: per-flow hash over k paths
   std::string load_balance; ///< "ecmp" or "spray" on Clos fabrics with trunks; empty where not applicable
   /// Bytes/s per accelerator and direction across the bisection: the smaller of the structural closed form
   /// (the cut between halves of the pods / groups / longest ring) and the maximum flow from the first half
@@ -67,9 +67,9 @@ struct FabricSummary {
   double bisection_structural_per_accelerator = 0;
   double bisection_max_flow_per_accelerator = -1; ///< -1: graph too large, not computed
   std::string bisection_method;                   ///< which of the two gave the reported value
-  int diameter_hops = 0;       ///< longest accelerator-to-accelerator route, in links
-  int graph_diameter_hops = 0; ///< longest shortest path between accelerators in the graph, in edges
-  std::string diameter_method; ///< "exact" or "sampled"
+  int diameter_hops = 0;                          ///< longest accelerator-to-accelerator route, in links
+  int graph_diameter_hops = 0;                    ///< longest shortest path between accelerators in the graph, in edges
+  std::string diameter_method;                    ///< "exact" or "sampled"
   std::vector<std::string> notes;
 };
 

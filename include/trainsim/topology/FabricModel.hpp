@@ -19,8 +19,8 @@ using ParamSpec = scenario::FabricParamSpec;
 struct FabricModel {
   std::string name;
   std::string doc;
-  std::vector<std::string> common;  ///< of tiers, oversubscription, switch_radix
-  std::vector<ParamSpec> params;    ///< model-specific keys (scenario::Fabric::params)
+  std::vector<std::string> common; ///< of tiers, oversubscription, switch_radix
+  std::vector<ParamSpec> params;   ///< model-specific keys (scenario::Fabric::params)
   std::function<void(const scenario::Cluster&, class Params&, Fabric&)> build;
   /// Capability: all NICs of a node attach to one leaf, so the data-parallel groups of a node's tensor-parallel
   /// ranks cross that leaf's uplink trunk together (the collective model divides the trunk among them).

@@ -7,7 +7,8 @@ namespace trainsim::workload {
 /// range the voltage follows the clock, so the dynamic part scales as clock^exponent (exponent 3 by
 /// default); the idle power (leakage, HBM refresh, board) does not scale:
 ///   P(activity, clock) = P_idle + (P_peak − P_idle) · activity · clock^exponent.
-double accelerator_power(const scenario::Accelerator& a, const scenario::PowerOptions& p, double activity, double clock);
+double accelerator_power(const scenario::Accelerator& a, const scenario::PowerOptions& p, double activity,
+                         double clock);
 
 /// Activity of the compute state from the FLOP utilisation while computing (achieved FLOP/s over peak at
 /// the running clock): a GEMM at the calibrated GEMM efficiency draws full dynamic power; memory-bound

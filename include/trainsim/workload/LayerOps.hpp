@@ -9,9 +9,9 @@ namespace trainsim::workload {
 
 /// Tensor-parallel communication of one pass: collectives and the bytes each rank sends in them.
 struct TpTraffic {
-  int collectives = 0;     ///< number of collectives (each costs ring steps of latency)
-  double ring_bytes = 0;   ///< bytes one rank sends over the ring, summed over the collectives
-  int ring_steps = 0;      ///< ring steps summed over the collectives
+  int collectives = 0;   ///< number of collectives (each costs ring steps of latency)
+  double ring_bytes = 0; ///< bytes one rank sends over the ring, summed over the collectives
+  int ring_steps = 0;    ///< ring steps summed over the collectives
 };
 
 /// Expert-parallel all-to-all traffic of a pass: dispatch and combine of each MoE layer.

@@ -34,8 +34,7 @@ int stage_moe_layers(const scenario::Scenario& s, int stage, int chunk = -1);
 std::vector<double> zero3_units(const scenario::Scenario& s, const ModelShape& shape, int stage, int chunk);
 
 /// Korthikanti et al. (2022) activation memory, generalised to GQA/SwiGLU, with the 1F1B in-flight count.
-MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& shape,
-                                const scenario::Calibration& cal);
+MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& shape, const scenario::Calibration& cal);
 
 /// Throws core::InfeasibleError with the per-component breakdown when the busiest stage does not fit.
 void check_fits(const MemoryBreakdown& m, const scenario::Scenario& s);

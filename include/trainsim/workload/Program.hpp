@@ -10,20 +10,21 @@
 namespace trainsim::workload {
 
 enum class OpKind {
-  compute,      ///< kernels on the accelerator: `seconds`
-  tp_comm,      ///< blocking tensor-parallel ring traffic: `bytes` per rank over `steps` ring steps
-  recv,         ///< blocking receive of `bytes` from pipeline stage `peer` (mailbox `tag`)
-  send,         ///< asynchronous send of `bytes` to pipeline stage `peer` (mailbox `tag`)
-  grad_bucket,  ///< hand a gradient bucket of `bytes` to the data-parallel stream (asynchronous)
-  grad_wait,    ///< wait until every gradient bucket of this step is reduced
-  optimizer,    ///< optimizer step: `seconds`
-  ep_comm,      ///< blocking expert-parallel all-to-alls: `bytes` this rank sends to its group over `steps` of them
-  param_prefetch, ///< ZeRO-3/FSDP: hand the all-gather of one unit's `bytes` (whole unit) to the parameter stream (asynchronous)
+  compute,        ///< kernels on the accelerator: `seconds`
+  tp_comm,        ///< blocking tensor-parallel ring traffic: `bytes` per rank over `steps` ring steps
+  recv,           ///< blocking receive of `bytes` from pipeline stage `peer` (mailbox `tag`)
+  send,           ///< asynchronous send of `bytes` to pipeline stage `peer` (mailbox `tag`)
+  grad_bucket,    ///< hand a gradient bucket of `bytes` to the data-parallel stream (asynchronous)
+  grad_wait,      ///< wait until every gradient bucket of this step is reduced
+  optimizer,      ///< optimizer step: `seconds`
+  ep_comm,        ///< blocking expert-parallel all-to-alls: `bytes` this rank sends to its group over `steps` of them
+  param_prefetch, ///< ZeRO-3/FSDP: hand the all-gather of one unit's `bytes` (whole unit) to the parameter stream
+                  ///< (asynchronous)
   param_wait,     ///< ZeRO-3/FSDP: wait until the first `steps` parameter all-gathers of this step are done
-  param_gather, ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking;
-                ///< with `steps` 1 handed to the DP stream and waited with the next step's gradients)
-  cp_comm,      ///< context-parallel ring attention: `seconds` of attention compute overlapped with `bytes`
-                ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
+  param_gather,   ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking;
+                  ///< with `steps` 1 handed to the DP stream and waited with the next step's gradients)
+  cp_comm,        ///< context-parallel ring attention: `seconds` of attention compute overlapped with `bytes`
+                  ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
 };
 
 /// HSDP (fsdp_shard_group): which data-parallel groups a grad_bucket or parameter all-gather runs over.
@@ -46,7 +47,7 @@ struct Op {
   int microbatch = -1;
   int chunk = 0;
   std::string tag;
-  bool expert = false; ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
+  bool expert = false;   ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
   double nic_bytes = -1; ///< ep_comm, node-limited routing: of `bytes`, those over the NIC (-1: direct to every member)
   DpGroup group = DpGroup::all; ///< grad_bucket: HSDP's shard or replica groups (param_prefetch: StreamPlan)
   // tp_comm with `seconds` > 0 (tp_comm_overlap): the ring traffic runs concurrently with these seconds of

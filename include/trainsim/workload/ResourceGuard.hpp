@@ -15,7 +15,7 @@ struct ResourceEstimate {
   double ops = 0;        ///< entries of the per-stage programs of one step (workload)
   double activities = 0; ///< SimGrid executions, transfers and waits over all simulated steps
   double memory_bytes = 0;
-  double seconds = 0;    ///< wall time on one core of a current server
+  double seconds = 0; ///< wall time on one core of a current server
   std::string describe() const;
 };
 
@@ -30,12 +30,12 @@ struct ResourceLimits {
 /// Cost constants measured on the repository's scenarios (see docs/reliability.md, "Resource guards").
 /// They are deliberately on the high side: the guard must stop a run that cannot finish, not a borderline one.
 struct ResourceCosts {
-  double bytes_per_host = 8e3;      ///< fabric vertex + SimGrid host, CPU model, energy plugin, routing
-  double bytes_per_link = 2e3;      ///< fabric link + two split-duplex SimGrid links
-  double bytes_per_op = 160;        ///< one Op of a stage program (with its mailbox tag)
-  double bytes_per_activity = 2e3;  ///< a live SimGrid activity and its mailbox
-  double base_bytes = 64e6;         ///< process, catalogue, SimGrid engine
-  double seconds_per_host = 60e-6;  ///< building the fabric and the platform
+  double bytes_per_host = 8e3;     ///< fabric vertex + SimGrid host, CPU model, energy plugin, routing
+  double bytes_per_link = 2e3;     ///< fabric link + two split-duplex SimGrid links
+  double bytes_per_op = 160;       ///< one Op of a stage program (with its mailbox tag)
+  double bytes_per_activity = 2e3; ///< a live SimGrid activity and its mailbox
+  double base_bytes = 64e6;        ///< process, catalogue, SimGrid engine
+  double seconds_per_host = 60e-6; ///< building the fabric and the platform
   double seconds_per_activity = 20e-6;
 };
 

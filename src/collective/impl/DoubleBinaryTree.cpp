@@ -92,7 +92,8 @@ public:
     if (p <= 1)
       return s;
     const Tree trees[2] = {make_tree(p, false), make_tree(p, true)};
-    const int H = std::max(trees[0].height[static_cast<size_t>(trees[0].root)], trees[1].height[static_cast<size_t>(trees[1].root)]);
+    const int H = std::max(trees[0].height[static_cast<size_t>(trees[0].root)],
+                           trees[1].height[static_cast<size_t>(trees[1].root)]);
     const int c = chunks(p, bytes, H, topo);
     const double chunk = bytes / 2 / c;
     const int steps = c + 2 * H - 1;
@@ -113,9 +114,8 @@ public:
             ph.transfers.push_back({parent, r, chunk});
         }
       }
-      std::sort(ph.transfers.begin(), ph.transfers.end(), [](const Transfer& a, const Transfer& b) {
-        return a.src != b.src ? a.src < b.src : a.dst < b.dst;
-      });
+      std::sort(ph.transfers.begin(), ph.transfers.end(),
+                [](const Transfer& a, const Transfer& b) { return a.src != b.src ? a.src < b.src : a.dst < b.dst; });
       s.phases.push_back(std::move(ph));
     }
     s.latency_steps = steps;

@@ -86,7 +86,8 @@ public:
         for (int i = 0; i < q; ++i) {
           const int partner = i ^ d;
           const auto [lo, hi] = range[static_cast<size_t>(i)];
-          ph.transfers.push_back({active[static_cast<size_t>(i)], active[static_cast<size_t>(partner)], S * sum_w(lo, hi)});
+          ph.transfers.push_back(
+              {active[static_cast<size_t>(i)], active[static_cast<size_t>(partner)], S * sum_w(lo, hi)});
         }
         for (int i = 0; i < q; ++i) {
           auto& rg = range[static_cast<size_t>(i)];
@@ -113,10 +114,12 @@ public:
       doubling();
       pre_post(S - S / p, true);
       break;
-    case CollectiveKind::all_to_all: break;
+    case CollectiveKind::all_to_all:
+      break;
     }
     for (auto& ph : s.phases) // deterministic order
-      std::sort(ph.transfers.begin(), ph.transfers.end(), [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
+      std::sort(ph.transfers.begin(), ph.transfers.end(),
+                [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
     s.latency_steps = static_cast<int>(s.phases.size());
     return s;
   }

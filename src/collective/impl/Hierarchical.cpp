@@ -66,7 +66,8 @@ public:
       ring_steps(N - 1, false, piece);
       ring_steps(L - 1, true, shard);
       break;
-    case CollectiveKind::all_to_all: break;
+    case CollectiveKind::all_to_all:
+      break;
     }
     s.latency_steps = static_cast<int>(s.phases.size());
     return s;

@@ -72,14 +72,26 @@ public:
       // NVLS inside the node around a SHARP stage on each rail.
       const double shard = S / static_cast<double>(L);
       switch (kind) {
-      case CollectiveKind::all_reduce: intra(S); inter(shard); intra(S); break;
-      case CollectiveKind::reduce_scatter: intra(S); inter(shard); break; // shard up, shard/N down
-      case CollectiveKind::all_gather: inter(shard); intra(S); break;
-      case CollectiveKind::all_to_all: break;
+      case CollectiveKind::all_reduce:
+        intra(S);
+        inter(shard);
+        intra(S);
+        break;
+      case CollectiveKind::reduce_scatter:
+        intra(S);
+        inter(shard);
+        break; // shard up, shard/N down
+      case CollectiveKind::all_gather:
+        inter(shard);
+        intra(S);
+        break;
+      case CollectiveKind::all_to_all:
+        break;
       }
     }
     for (auto& ph : s.phases)
-      std::sort(ph.transfers.begin(), ph.transfers.end(), [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
+      std::sort(ph.transfers.begin(), ph.transfers.end(),
+                [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
     s.latency_steps = static_cast<int>(s.phases.size());
     return s;
   }

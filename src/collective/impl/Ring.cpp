@@ -57,8 +57,9 @@ public:
         for (const auto& [leaf, n] : *m)
           trunk = std::max(trunk, n * chunk / topo.leaf_uplink_bandwidth);
     }
-    const double step = std::max(up ? topo.scale_up.latency : 0.0, out ? topo.scale_out.latency : 0.0) +
-                        std::max({up ? chunk / topo.scale_up.bandwidth : 0.0, out ? chunk / topo.scale_out.bandwidth : 0.0, trunk});
+    const double step =
+        std::max(up ? topo.scale_up.latency : 0.0, out ? topo.scale_out.latency : 0.0) +
+        std::max({up ? chunk / topo.scale_up.bandwidth : 0.0, out ? chunk / topo.scale_out.bandwidth : 0.0, trunk});
     return steps * (step + topo.step_latency);
   }
 };

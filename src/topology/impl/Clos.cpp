@@ -69,7 +69,10 @@ private:
   ClosLayout l_;
 };
 
-std::string str(long x) { return std::to_string(x); }
+std::string str(long x)
+{
+  return std::to_string(x);
+}
 
 void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& f)
 {
@@ -93,14 +96,14 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
     l.tiers = c.nodes > supernode_nodes ? 3 : 2;
   }
   if (l.tiers < 3 && o2 != 1.0)
-    throw ConfigError("/cluster/fabric/oversubscription", "gives a spine-tier ratio but the fabric has " + str(l.tiers) +
-                                                              " tier(s); give one ratio or use tiers 3");
+    throw ConfigError("/cluster/fabric/oversubscription", "gives a spine-tier ratio but the fabric has " +
+                                                              str(l.tiers) + " tier(s); give one ratio or use tiers 3");
   // Leaf ports (in NIC-port units, one NIC port = nic_bandwidth / planes) split by the ratio.
   const int down_ports = std::max(1, static_cast<int>(radix * o1 / (1.0 + o1)));
   if (l.tiers == 1) {
     if (l.acc > radix)
-      throw ConfigError("/cluster/fabric/tiers", "1 tier with switch_radix " + str(radix) + " connects at most " + str(radix) +
-                                                     " NICs, but the cluster has " + str(l.acc) +
+      throw ConfigError("/cluster/fabric/tiers", "1 tier with switch_radix " + str(radix) + " connects at most " +
+                                                     str(radix) + " NICs, but the cluster has " + str(l.acc) +
                                                      "; use tiers 2 or 3 or a larger switch_radix");
     l.nodes_per_group = l.nodes;
   } else if (!l.rails) {
@@ -121,8 +124,8 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
     const int leaf_up = static_cast<int>(std::ceil(l.nodes_per_group * (l.rails ? 1 : l.per_node) / o1 - 1e-9));
     if (ecmp > leaf_up || leaf_up % ecmp != 0)
       throw ConfigError("/cluster/fabric/ecmp_paths", str(ecmp) + " does not divide the " + str(leaf_up) +
-                                                          " uplink ports of a leaf; choose a divisor of " + str(leaf_up) +
-                                                          " (or 0 for ideal load balancing)");
+                                                          " uplink ports of a leaf; choose a divisor of " +
+                                                          str(leaf_up) + " (or 0 for ideal load balancing)");
   }
   l.ideal = ecmp == 0;
   l.paths = std::max(1, ecmp);
@@ -130,9 +133,9 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
     if (supernode) {
       const int groups_per_pod = (supernode_nodes + l.nodes_per_group - 1) / l.nodes_per_group;
       if (supernode_nodes % l.nodes_per_group != 0)
-        throw ConfigError("/cluster/fabric/supernode_size", str(supernode_nodes) + " nodes do not fill whole leaf switches of " +
-                                                                str(l.nodes_per_group) + " nodes (radix " + str(radix) +
-                                                                "); choose a multiple of " + str(l.nodes_per_group));
+        throw ConfigError("/cluster/fabric/supernode_size",
+                          str(supernode_nodes) + " nodes do not fill whole leaf switches of " + str(l.nodes_per_group) +
+                              " nodes (radix " + str(radix) + "); choose a multiple of " + str(l.nodes_per_group));
       l.leaves_per_pod = groups_per_pod;
     } else {
       const int spine_down = std::max(1, static_cast<int>(radix * o2 / (1.0 + o2)));
@@ -141,8 +144,9 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
     }
     l.pods = (l.leaves + l.leaves_per_pod - 1) / l.leaves_per_pod;
     if (!supernode && l.pods > radix)
-      throw ConfigError("/cluster/fabric/switch_radix", "3 tiers of radix " + str(radix) + " join at most " + str(radix) +
-                                                            " pods, the cluster needs " + str(l.pods) + "; raise switch_radix");
+      throw ConfigError("/cluster/fabric/switch_radix", "3 tiers of radix " + str(radix) + " join at most " +
+                                                            str(radix) + " pods, the cluster needs " + str(l.pods) +
+                                                            "; raise switch_radix");
   } else {
     l.leaves_per_pod = l.leaves;
     l.pods = 1;
@@ -179,7 +183,8 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
   if (l.tiers >= 2)
     for (int x = 0; x < l.leaves; ++x)
       for (int s = 0; s < l.paths; ++s)
-        f.add_link({trunk_name("leafup", x, s), leaf_nics[static_cast<size_t>(x)] * nic / o1 / l.paths, lat, LinkKind::leaf_uplink});
+        f.add_link({trunk_name("leafup", x, s), leaf_nics[static_cast<size_t>(x)] * nic / o1 / l.paths, lat,
+                    LinkKind::leaf_uplink});
   l.pod_up_base = static_cast<int>(f.links().size());
   if (l.tiers == 3)
     for (int q = 0; q < l.pods; ++q)
@@ -248,10 +253,12 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
     sum.notes.push_back(l.ideal ? "trunks: the cables of a tier aggregated per switch (ideal ECMP / adaptive routing)"
                                 : "ECMP: each flow hashed (src, dst) onto one of " + str(l.paths) + " spine paths");
   if (l.planes > 1)
-    sum.notes.push_back(str(l.planes) + " planes: each NIC port on its own plane; links aggregate the planes "
-                                        "(exact when every flow is spread evenly over the ports, as NCCL channels are)");
+    sum.notes.push_back(str(l.planes) +
+                        " planes: each NIC port on its own plane; links aggregate the planes "
+                        "(exact when every flow is spread evenly over the ports, as NCCL channels are)");
   if (supernode)
-    sum.notes.push_back("supernodes of " + str(supernode_nodes) + " nodes, non-blocking inside; top tier a non-blocking block");
+    sum.notes.push_back("supernodes of " + str(supernode_nodes) +
+                        " nodes, non-blocking inside; top tier a non-blocking block");
 }
 
 } // namespace

@@ -67,7 +67,10 @@ private:
   DragonflyLayout l_;
 };
 
-std::string str(long x) { return std::to_string(x); }
+std::string str(long x)
+{
+  return std::to_string(x);
+}
 
 void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
 {
@@ -81,10 +84,11 @@ void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
   const long needed = (routers + l.a - 1) / l.a;
   l.g = static_cast<int>(given_groups == 0 ? needed : given_groups);
   if (l.g < needed)
-    throw ConfigError("/cluster/fabric/groups", str(l.g) + " groups of " + str(l.a) + " routers with " + str(l.nodes_per_router) +
-                                                    " nodes each hold " + str(static_cast<long>(l.g) * l.a * l.nodes_per_router) +
-                                                    " nodes, fewer than " + str(c.nodes) + "; use at least " + str(needed) +
-                                                    " (or 0 to derive it)");
+    throw ConfigError("/cluster/fabric/groups", str(l.g) + " groups of " + str(l.a) + " routers with " +
+                                                    str(l.nodes_per_router) + " nodes each hold " +
+                                                    str(static_cast<long>(l.g) * l.a * l.nodes_per_router) +
+                                                    " nodes, fewer than " + str(c.nodes) + "; use at least " +
+                                                    str(needed) + " (or 0 to derive it)");
   const long ports = static_cast<long>(l.a) * l.h;
   if (l.g > 1 && (ports < l.g - 1 || ports % (l.g - 1) != 0))
     throw ConfigError("/cluster/fabric/global_links",
@@ -94,8 +98,9 @@ void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
                           "global_links so that global_links x routers_per_group is a multiple of " + str(l.g - 1));
   l.cables = l.g > 1 ? static_cast<int>(ports / (l.g - 1)) : 0;
   if (l.cables > 1 && l.h % l.cables != 0)
-    throw ConfigError("/cluster/fabric/global_links", str(l.h) + " is not a multiple of the " + str(l.cables) +
-                                                          " cables between each pair of groups; choose a multiple of it");
+    throw ConfigError("/cluster/fabric/global_links",
+                      str(l.h) + " is not a multiple of the " + str(l.cables) +
+                          " cables between each pair of groups; choose a multiple of it");
   const int radix = c.fabric.switch_radix;
   const double nic = c.fabric.nic_bandwidth, lat = c.fabric.latency;
   const double local_bw = p.get_bandwidth("local_bandwidth", nic);
@@ -125,11 +130,12 @@ void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
   for (int grp = 0; grp < l.g; ++grp)
     for (int x = 0; x < l.a; ++x)
       for (int y = x + 1; y < l.a; ++y)
-        f.add_edge(rv[static_cast<size_t>(grp * l.a + x)], rv[static_cast<size_t>(grp * l.a + y)], l.local_link(grp, x, y), local_bw);
+        f.add_edge(rv[static_cast<size_t>(grp * l.a + x)], rv[static_cast<size_t>(grp * l.a + y)],
+                   l.local_link(grp, x, y), local_bw);
   for (int i = 0; i < l.g; ++i)
     for (int j = i + 1; j < l.g; ++j)
-      f.add_edge(rv[static_cast<size_t>(l.gateway(i, j))], rv[static_cast<size_t>(l.gateway(j, i))], l.global_link(i, j),
-                 global_bw * l.cables, l.cables);
+      f.add_edge(rv[static_cast<size_t>(l.gateway(i, j))], rv[static_cast<size_t>(l.gateway(j, i))],
+                 l.global_link(i, j), global_bw * l.cables, l.cables);
   f.set_router(std::make_shared<DragonflyRouter>(l));
 
   auto& sum = f.summary_mut();
@@ -143,6 +149,9 @@ void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
 
 } // namespace
 
-BuildFn dragonfly_builder() { return build_dragonfly; }
+BuildFn dragonfly_builder()
+{
+  return build_dragonfly;
+}
 
 } // namespace trainsim::topology

@@ -23,7 +23,10 @@ struct TorusLayout {
     return s;
   }
   /// The link from `node` to its + neighbour in dimension d.
-  int plus_link(int node, size_t d) const { return torus_base + node * static_cast<int>(dims.size()) + static_cast<int>(d); }
+  int plus_link(int node, size_t d) const
+  {
+    return torus_base + node * static_cast<int>(dims.size()) + static_cast<int>(d);
+  }
 };
 
 class TorusRouter final : public Router {
@@ -66,7 +69,10 @@ private:
   TorusLayout l_;
 };
 
-std::string str(long x) { return std::to_string(x); }
+std::string str(long x)
+{
+  return std::to_string(x);
+}
 
 void build_torus(const scenario::Cluster& c, Params& p, Fabric& f)
 {
@@ -80,7 +86,8 @@ void build_torus(const scenario::Cluster& c, Params& p, Fabric& f)
   }
   if (product != c.nodes)
     throw ConfigError("/cluster/fabric/dims", "the torus has " + str(product) + " node positions but the cluster has " +
-                                                  str(c.nodes) + " nodes; choose dims whose product is " + str(c.nodes));
+                                                  str(c.nodes) + " nodes; choose dims whose product is " +
+                                                  str(c.nodes));
   const int radix = c.fabric.switch_radix;
   const double nic = c.fabric.nic_bandwidth, lat = c.fabric.latency;
   const double link_bw = p.get_bandwidth("link_bandwidth", nic);
@@ -120,6 +127,9 @@ void build_torus(const scenario::Cluster& c, Params& p, Fabric& f)
 
 } // namespace
 
-BuildFn torus_builder() { return build_torus; }
+BuildFn torus_builder()
+{
+  return build_torus;
+}
 
 } // namespace trainsim::topology

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "LinkLoad.hpp"
 #include "trainsim/topology/Ecmp.hpp"
 
 namespace trainsim::sim {
@@ -69,80 +70,55 @@ bool rails_symmetric(const topology::Fabric& fabric, const topology::Placement& 
 
 namespace {
 
-/// Simulated flows per directed link (index 2 * link + up), counted route by route.
-class LinkLoad {
-public:
-  explicit LinkLoad(const topology::Fabric& fabric) : fabric_(fabric), load_(2 * fabric.links().size(), 0) {}
-  void add(int a, int b, int n = 1)
-  {
-    if (a == b)
-      return;
-    hops_.clear();
-    fabric_.route(a, b, hops_);
-    for (const auto& h : hops_)
-      load_[2 * static_cast<size_t>(h.link) + (h.up ? 1 : 0)] += n;
-  }
-  /// Every flow of `ring` (member i to i+1), n times (n = -1 takes them off again).
-  void add_ring(const std::vector<int>& ring, int n = 1)
-  {
-    for (size_t i = 0; i < ring.size(); ++i)
-      add(ring[i], ring[(i + 1) % ring.size()], n);
-  }
-  /// Every data-parallel ring of `rails` and the representative replica's tensor-parallel shares and
-  /// pipeline transfers, on every stage.
-  void add_rings_and_representative(const topology::Placement& pl, const std::vector<int>& rails)
-  {
-    const int dp = pl.dp(), pp = pl.pp();
-    for (int s = 0; s < pp; ++s) {
-      for (int t : rails)
-        for (int d = 0; d < dp; ++d)
-          add(pl.accelerator({t, d, s}), pl.accelerator({t, (d + 1) % dp, s}));
-      for (int t = 0; t < pl.tp(); ++t) {
-        add(pl.accelerator({t, 0, s}), pl.accelerator({(t + 1) % pl.tp(), 0, s}));
-        if (s + 1 < pp) {
-          add(pl.accelerator({t, 0, s}), pl.accelerator({t, 0, s + 1}));
-          add(pl.accelerator({t, 0, s + 1}), pl.accelerator({t, 0, s}));
-        }
-      }
-      if (pp > 1) { // interleaved schedules also send from the last stage to the first
-        add(pl.accelerator({0, 0, pp - 1}), pl.accelerator({0, 0, 0}));
-        add(pl.accelerator({0, 0, 0}), pl.accelerator({0, 0, pp - 1}));
+/// Every data-parallel ring of `rails` and the representative replica's tensor-parallel shares and
+/// pipeline transfers, on every stage.
+void add_rings_and_representative(LinkLoad& load, const topology::Placement& pl, const std::vector<int>& rails)
+{
+  const int dp = pl.dp(), pp = pl.pp();
+  for (int s = 0; s < pp; ++s) {
+    for (int t : rails)
+      for (int d = 0; d < dp; ++d)
+        load.add(pl.accelerator({t, d, s}), pl.accelerator({t, (d + 1) % dp, s}));
+    for (int t = 0; t < pl.tp(); ++t) {
+      load.add(pl.accelerator({t, 0, s}), pl.accelerator({(t + 1) % pl.tp(), 0, s}));
+      if (s + 1 < pp) {
+        load.add(pl.accelerator({t, 0, s}), pl.accelerator({t, 0, s + 1}));
+        load.add(pl.accelerator({t, 0, s + 1}), pl.accelerator({t, 0, s}));
       }
     }
-  }
-  /// Which flows of `ring` (member i to i+1) to issue: all but the second and later free flows (every
-  /// directed link carries this flow alone) of one route profile.
-  std::vector<char> keep(const std::vector<int>& ring, const std::vector<double>& scale)
-  {
-    const auto& links = fabric_.links();
-    const size_t n = ring.size();
-    std::vector<char> k(n, 1);
-    std::set<std::vector<double>> seen; // route profiles of free flows already kept
-    for (size_t i = 0; i < n; ++i) {
-      const int a = ring[i], b = ring[(i + 1) % n];
-      hops_.clear();
-      fabric_.route(a, b, hops_);
-      bool free = true;
-      std::vector<double> profile;
-      for (const auto& h : hops_) {
-        const auto l = static_cast<size_t>(h.link);
-        free = free && load_[2 * l + (h.up ? 1 : 0)] == 1;
-        profile.push_back(links[l].bandwidth * scale[l]);
-        profile.push_back(links[l].latency);
-      }
-      // Intra-node and inter-node flows are scaled by different bus efficiencies: part of the profile.
-      profile.push_back(fabric_.node_of(a) == fabric_.node_of(b) ? 0.0 : 1.0);
-      if (free && !seen.insert(profile).second)
-        k[i] = 0;
+    if (pp > 1) { // interleaved schedules also send from the last stage to the first
+      load.add(pl.accelerator({0, 0, pp - 1}), pl.accelerator({0, 0, 0}));
+      load.add(pl.accelerator({0, 0, 0}), pl.accelerator({0, 0, pp - 1}));
     }
-    return k;
   }
+}
 
-private:
-  const topology::Fabric& fabric_;
-  std::vector<int> load_;
-  std::vector<topology::Hop> hops_;
-};
+/// Which flows of `ring` (member i to i+1) to issue: all but the second and later free flows (every
+/// directed link carries this flow alone) of one route profile.
+std::vector<char> flows_to_keep(LinkLoad& load, const std::vector<int>& ring, const std::vector<double>& scale)
+{
+  const auto& fabric = load.fabric();
+  const auto& links = fabric.links();
+  const size_t n = ring.size();
+  std::vector<char> k(n, 1);
+  std::set<std::vector<double>> seen; // route profiles of free flows already kept
+  for (size_t i = 0; i < n; ++i) {
+    const int a = ring[i], b = ring[(i + 1) % n];
+    bool free = true;
+    std::vector<double> profile;
+    for (const auto& h : load.route(a, b)) {
+      const auto l = static_cast<size_t>(h.link);
+      free = free && load.at(LinkLoad::directed(h)) == 1;
+      profile.push_back(links[l].bandwidth * scale[l]);
+      profile.push_back(links[l].latency);
+    }
+    // Intra-node and inter-node flows are scaled by different bus efficiencies: part of the profile.
+    profile.push_back(fabric.node_of(a) == fabric.node_of(b) ? 0.0 : 1.0);
+    if (free && !seen.insert(profile).second)
+      k[i] = 0;
+  }
+  return k;
+}
 
 std::vector<double> link_scales(const topology::Fabric& fabric, const std::vector<std::pair<int, double>>& link_scale)
 {
@@ -171,14 +147,14 @@ std::vector<std::vector<std::vector<char>>> ring_flows_to_keep(const topology::F
   const int dp = pl.dp(), pp = pl.pp();
   const auto scale = link_scales(fabric, link_scale);
   LinkLoad load(fabric);
-  load.add_rings_and_representative(pl, rails);
+  add_rings_and_representative(load, pl, rails);
   std::vector<std::vector<std::vector<char>>> keep(static_cast<size_t>(pp));
   for (int s = 0; s < pp; ++s)
     for (int t : rails) {
       std::vector<int> ring;
       for (int d = 0; d < dp; ++d)
         ring.push_back(pl.accelerator({t, d, s}));
-      keep[static_cast<size_t>(s)].push_back(load.keep(ring, scale));
+      keep[static_cast<size_t>(s)].push_back(flows_to_keep(load, ring, scale));
     }
   return keep;
 }
@@ -190,7 +166,7 @@ expert_ring_flows_to_keep(const topology::Fabric& fabric, const topology::Placem
   const int pp = pl.pp();
   const auto scale = link_scales(fabric, link_scale);
   LinkLoad load(fabric);
-  load.add_rings_and_representative(pl, rails);
+  add_rings_and_representative(load, pl, rails);
   for (int s = 0; s < pp; ++s) {
     for (int t : rails)
       for (int e = 0; e < ep; ++e)
@@ -211,7 +187,7 @@ expert_ring_flows_to_keep(const topology::Fabric& fabric, const topology::Placem
     }
     for (int t : rails)
       for (int e = 0; e < ep; ++e)
-        keep[static_cast<size_t>(s)].push_back(load.keep(expert_ring(pl, t, e, ep, s), scale));
+        keep[static_cast<size_t>(s)].push_back(flows_to_keep(load, expert_ring(pl, t, e, ep, s), scale));
     for (const auto& ring : dense)
       load.add_ring(ring);
   }

@@ -6,42 +6,12 @@
 #include <simgrid/s4u/Host.hpp>
 
 #include "CollectiveRunner.hpp"
+#include "LinkLoad.hpp"
 #include "trainsim/sim/Simulator.hpp"
 
 namespace trainsim::sim {
 
 namespace {
-
-/// Counts simulated flows per directed link (index 2 * link + up).
-class LinkLoad {
-public:
-  explicit LinkLoad(const topology::Fabric& f) : fabric_(f), load_(2 * f.links().size(), 0) {}
-  void add(int a, int b, int n = 1)
-  {
-    if (a == b)
-      return;
-    hops_.clear();
-    fabric_.route(a, b, hops_);
-    for (const auto& h : hops_)
-      load_[2 * static_cast<size_t>(h.link) + (h.up ? 1 : 0)] += n;
-  }
-  int at(size_t directed) const { return load_[directed]; }
-  /// Directed links of the route a -> b.
-  void links(int a, int b, std::vector<size_t>& out)
-  {
-    if (a == b)
-      return;
-    hops_.clear();
-    fabric_.route(a, b, hops_);
-    for (const auto& h : hops_)
-      out.push_back(2 * static_cast<size_t>(h.link) + (h.up ? 1 : 0));
-  }
-
-private:
-  const topology::Fabric& fabric_;
-  std::vector<int> load_;
-  std::vector<topology::Hop> hops_;
-};
 
 /// The members' flows of a data-parallel group: ring neighbours, or every pair for other algorithms.
 void add_group(LinkLoad& load, const std::vector<int>& g, bool ring)

@@ -17,7 +17,7 @@ for c in deepseek-v3-2048xH800-phases bloom-176b-384xA100-phases opt-175b-992xA1
   "$bin" run "$root/scenarios/phases/$c.json" --json "$tmp/$c.json" -q || { echo "FAIL: $c exited $?"; exit 1; }
 done
 python3 - "$tmp/l.json" "$tmp" <<'PY'
-import json, sys
+import json, math, sys
 j = json.load(open(sys.argv[1]))
 tmp = sys.argv[2]
 fail = []
@@ -47,6 +47,10 @@ check(j["goodput"] > 0.90, f"goodput {j['goodput']:.3f} above 90% (failures on b
 ds = json.load(open(f"{tmp}/deepseek-v3-2048xH800-phases.json"))
 check(len(ds["phases"]) == 5 and ds["pipeline"]["schedule"] == "dualpipe", "DeepSeek-V3: five phases, DualPipe")
 check(all(p["step_simulated"] for p in ds["phases"]), "DeepSeek-V3: every ramp phase simulated")
+# Section 4.2: 3,072 to 15,360 sequences of 4,096 tokens over the first 469B tokens, linear in tokens.
+lin = sum(469e9 / 4 / 4096 * math.log((b + 3072) / b) / 3072 for b in (3072, 6144, 9216, 12288))
+got = sum(p["steps"] for p in ds["phases"][:4])
+check(abs(got / lin - 1) < 0.01, f"DeepSeek-V3: the ramp phases take {got:.0f} steps, the linear ramp {lin:.0f} (within 1%)")
 steps = [p["step_time_s"] for p in ds["phases"]]
 check(all(a < b for a, b in zip(steps, steps[1:])), "DeepSeek-V3: the step grows with the batch")
 gh = ds["accelerator_hours"]

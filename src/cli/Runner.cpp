@@ -35,7 +35,7 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
   core::logger("guard")->info("resource estimate: {}", workload::estimate_resources(chosen).describe());
   workload::check_resources(chosen, workload::limits_of(chosen));
   const auto fabric = topology::Fabric::build(s.cluster);
-  const auto fs = fabric.summary();
+  const auto& fs = fabric.structural_summary(); // the graph analyses are for `topo`
   core::logger("topology")
       ->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes, fs.leaves, fs.pods,
              fs.links);

@@ -144,19 +144,29 @@ void Fabric::check_and_summarise(const scenario::Cluster& c)
   s.bisection_structural_per_accelerator = structural_bisection_;
   s.bisection_bandwidth_per_accelerator = structural_bisection_;
   s.bisection_method = "structural";
-  const double flow = bisection_max_flow(graph_, accelerators_, max_flow_vertices);
-  if (flow >= 0) {
-    s.bisection_max_flow_per_accelerator = accelerators_ > 1 ? flow / (accelerators_ / 2) : 0;
-    if (s.bisection_max_flow_per_accelerator < structural_bisection_ * (1 - 1e-9)) {
-      s.bisection_bandwidth_per_accelerator = s.bisection_max_flow_per_accelerator;
-      s.bisection_method = "max-flow";
+}
+
+FabricSummary Fabric::summary() const
+{
+  std::call_once(analysis_->once, [this] {
+    auto s = summary_;
+    const double flow = bisection_max_flow(graph_, accelerators_, max_flow_vertices);
+    if (flow >= 0) {
+      s.bisection_max_flow_per_accelerator = accelerators_ > 1 ? flow / (accelerators_ / 2) : 0;
+      if (s.bisection_max_flow_per_accelerator < structural_bisection_ * (1 - 1e-9)) {
+        s.bisection_bandwidth_per_accelerator = s.bisection_max_flow_per_accelerator;
+        s.bisection_method = "max-flow";
+      }
     }
-  }
-  auto d = diameters(*this, accelerators_ <= 512 ? accelerators_ : 16);
-  s.diameter_hops = d.routed;
-  s.graph_diameter_hops = d.graph;
-  s.diameter_method = accelerators_ <= 512 ? "exact" : "sampled";
-  TRAINSIM_ASSERT(d.graph <= d.routed, "a route is shorter than the shortest path in the " + summary_.model + " graph");
+    auto d = diameters(*this, accelerators_ <= 512 ? accelerators_ : 16);
+    s.diameter_hops = d.routed;
+    s.graph_diameter_hops = d.graph;
+    s.diameter_method = accelerators_ <= 512 ? "exact" : "sampled";
+    TRAINSIM_ASSERT(d.graph <= d.routed,
+                    "a route is shorter than the shortest path in the " + summary_.model + " graph");
+    analysis_->summary = std::move(s);
+  });
+  return analysis_->summary;
 }
 
 } // namespace trainsim::topology

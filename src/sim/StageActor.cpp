@@ -172,7 +172,7 @@ private:
   void end_step(int step, AtScaleStep& at, TraceRecorder* rec, double e0);
   void hand_over(collective::CollectiveKind kind, double bytes, bool expert,
                  workload::DpGroup group = workload::DpGroup::all);
-  void wait_jobs();
+  void wait_jobs(int leave = 0);
   void busy(const char* kind, double a, double b);
   double dp_waited(double t0);
 
@@ -315,9 +315,9 @@ void StageRun::hand_over(collective::CollectiveKind kind, double bytes, bool exp
   ++pending_jobs_;
 }
 
-void StageRun::wait_jobs()
+void StageRun::wait_jobs(int leave)
 {
-  for (; pending_jobs_ > 0; --pending_jobs_)
+  for (; pending_jobs_ > leave; --pending_jobs_) // the stream runs its jobs in order: the first ones
     stream_.done[static_cast<size_t>(replica_)]->acquire();
 }
 
@@ -517,9 +517,9 @@ double StageRun::on_grad_bucket(const workload::Op& op, double t0)
   return t0;
 }
 
-double StageRun::on_grad_wait(const workload::Op&, double t0)
+double StageRun::on_grad_wait(const workload::Op& op, double t0)
 {
-  wait_jobs();
+  wait_jobs(op.steps); // in the forward (overlap_param_gather): the next chunk's all-gather may stay pending
   return dp_waited(t0);
 }
 

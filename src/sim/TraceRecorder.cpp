@@ -144,8 +144,11 @@ void TraceRecorder::op(int stage, const workload::Op& op, double t0, double spli
   case OpKind::ep_comm:
     event("ep_comm", "EP all-to-all " + what + " (" + megabytes(op.bytes) + ")", t0, t1);
     break;
-  case OpKind::grad_wait:
-    event("dp_comm", "wait for gradient reduction", t0, t1);
+  case OpKind::grad_wait: // in the forward: before a chunk's first forward, for its parameters' all-gather
+    event("dp_comm",
+          op.pass == workload::Pass::forward ? "wait for all_gather of chunk " + std::to_string(op.chunk) + " params"
+                                             : "wait for gradient reduction",
+          t0, t1);
     break;
   case OpKind::param_gather:
     event("dp_comm", "DP all_gather params (" + megabytes(op.bytes) + ")", t0, t1);

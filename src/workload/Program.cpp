@@ -260,8 +260,55 @@ void place_prefetches(StageProgram& prog, int depth)
 
 namespace {
 
+/// The distributed optimizer's all-gathers of the updated parameters with an interleaved pipeline (several
+/// chunks), overlapped with the next step's forward (overlap_param_gather) and simulated in this step as its
+/// steady state; `gathers[c]` holds chunk c's jobs. As Megatron-core's interleaved schedule does (its
+/// param_sync_func, with the forward pre-hook's finish_param_sync waiting for a chunk's buckets): chunks 0 and 1
+/// are dispatched at the start of the step, chunk c + 1 at chunk c's first forward (c >= 1), and a chunk's first
+/// forward waits for its own parameters, so the first chunk's all-gather is exposed (MegaScale, NSDI'24
+/// Section 3.2). The stream is the gradients' (one communicator): a wait with `steps` k leaves the last k
+/// jobs pending.
+void place_param_gathers(StageProgram& prog, const std::vector<std::vector<Op>>& gathers)
+{
+  const int chunks = static_cast<int>(gathers.size());
+  const size_t none = prog.ops.size();
+  std::vector<size_t> first(static_cast<size_t>(chunks), none);
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    const Op& op = prog.ops[i];
+    const bool computes = op.kind == OpKind::compute || op.kind == OpKind::tp_comm || op.kind == OpKind::ep_comm;
+    if (computes && op.pass == Pass::forward && first[static_cast<size_t>(op.chunk)] == none)
+      first[static_cast<size_t>(op.chunk)] = i;
+  }
+  std::vector<int> order(static_cast<size_t>(chunks));
+  for (int c = 0; c < chunks; ++c)
+    order[static_cast<size_t>(c)] = c;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return first[static_cast<size_t>(a)] < first[static_cast<size_t>(b)]; });
+  auto jobs = [&](size_t j) -> const std::vector<Op>& { return gathers[static_cast<size_t>(order[j])]; };
+  std::vector<Op> ops;
+  ops.reserve(prog.ops.size() + 2 * static_cast<size_t>(chunks) * (jobs(0).size() + 1));
+  size_t issued = 0;
+  for (; issued < std::min<size_t>(2, order.size()); ++issued)
+    ops.insert(ops.end(), jobs(issued).begin(), jobs(issued).end());
+  size_t next = 0; // the next chunk (in first-forward order) whose parameters a forward waits for
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    for (; next < order.size() && first[static_cast<size_t>(order[next])] == i; ++next) {
+      Op wait{OpKind::grad_wait, Pass::forward};
+      wait.chunk = order[next];
+      wait.steps = issued > next + 1 ? static_cast<int>(jobs(next + 1).size()) : 0;
+      ops.push_back(wait);
+      if (issued == next + 1 && issued < order.size()) {
+        ops.insert(ops.end(), jobs(issued).begin(), jobs(issued).end());
+        ++issued;
+      }
+    }
+    ops.push_back(prog.ops[i]);
+  }
+  prog.ops.swap(ops);
+}
+
 /// The ops after the last backward: the optimizer step and, with the distributed optimizer (ZeRO-1/2), the
-/// all-gather of the updated parameters.
+/// all-gather of the updated parameters (interleaved and overlapped: per chunk, place_param_gathers).
 void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Workload& w, const scenario::Calibration& cal,
                    int stage, double stage_params, double stage_expert)
 {
@@ -284,15 +331,31 @@ void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Worklo
                        (s.stage_layers(stage) - stage_moe_layers(s, stage)) * w.shape.layer_params / p.tp +
                            stage_moe_layers(s, stage) * (w.shape.moe_layer_params - w.shape.expert_params) / p.tp)
             : 0.0;
-    Op g{OpKind::param_gather, Pass::step, 0, (dense - fp8) * 2.0 + fp8};
-    g.steps = p.overlap_param_gather ? 1 : 0; // 1: overlapped with the next step's forward (not waited here)
-    prog.ops.push_back(g);
-    if (expert_dp && stage_expert > 0) {
-      Op x{OpKind::param_gather, Pass::step, 0, stage_expert * (s.training.fp8_params ? 1.0 : 2.0)};
-      x.steps = g.steps;
-      x.expert = true;
-      prog.ops.push_back(x);
+    const double expert_bytes = s.training.fp8_params ? 1.0 : 2.0;
+    // Interleaved and overlapped: one all-gather per chunk, before its first forward (place_param_gathers).
+    // One chunk overlapped: at the end of the step, running beside the next step (not waited for by its
+    // forward: docs/at-scale.md says why).
+    const bool per_chunk = p.overlap_param_gather && p.chunks() > 1;
+    std::vector<std::vector<Op>> gathers(static_cast<size_t>(per_chunk ? p.chunks() : 1));
+    for (size_t c = 0; c < gathers.size(); ++c) {
+      const int chunk = per_chunk ? static_cast<int>(c) : -1; // -1: the whole stage
+      const double ex = per_chunk ? stage_expert_params_per_rank(s, w.shape, stage, chunk) : stage_expert;
+      const double share =
+          per_chunk && dense > 0 ? (stage_params_per_rank(s, w.shape, stage, chunk) - ex) / dense : 1.0;
+      Op g{OpKind::param_gather, Pass::step, 0, ((dense - fp8) * 2.0 + fp8) * share};
+      g.steps = p.overlap_param_gather ? 1 : 0; // 1: not waited here
+      g.chunk = static_cast<int>(c);
+      gathers[c].push_back(g);
+      if (expert_dp && ex > 0) {
+        g.bytes = ex * expert_bytes;
+        g.expert = true;
+        gathers[c].push_back(g);
+      }
     }
+    if (per_chunk)
+      place_param_gathers(prog, gathers);
+    else
+      prog.ops.insert(prog.ops.end(), gathers[0].begin(), gathers[0].end());
   }
 }
 

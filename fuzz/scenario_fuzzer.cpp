@@ -75,7 +75,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (fabric.summary().accelerators != s.cluster.total_accelerators())
         invariant_failed("fabric has every accelerator", static_cast<double>(fabric.summary().accelerators));
     }
-    check_workload(s, workload::build_workload(s, cat.calibration())); // build_workload runs check_programs
+    const auto w = workload::build_workload(s, cat.calibration()); // build_workload runs check_programs
+    check_workload(s, w);
+    // What a run keeps of an extrapolated step (docs/performance.md): the same figures, without programs.
+    const auto f = workload::build_workload_figures(s, cat.calibration());
+    if (f.has_programs() || f.compute_activity != w.compute_activity || f.clock != w.clock ||
+        f.hardware_flops_per_step != w.hardware_flops_per_step || f.memory.total() != w.memory.total())
+      invariant_failed("the workload's figures without its programs are those with them",
+                       f.compute_activity - w.compute_activity);
   } catch (const core::Error& e) {
     // Bad input, reported as such (exit 2 in the CLI), is expected; an internal error (exit 3: a broken
     // program invariant, workload::ProgramError) is a bug.

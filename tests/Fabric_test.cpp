@@ -74,7 +74,7 @@ TEST_CASE("fat-tree bisection from the graph equals the closed form B / (o1 o2)"
 
 TEST_CASE("the graph analyses are computed on demand, once, shared by copies, from any thread", "[topology][fabric]")
 {
-  // The dragonfly of the case below: its max-flow bisection is below the structural one only in the graph.
+  // The dragonfly of the dragonfly case below: its analyses run the max-flow and the exact diameters.
   const auto f = topology::Fabric::build(cluster(72, 4,
                                                  {{"type", "dragonfly"},
                                                   {"nic_bandwidth", "400Gbps"},

@@ -8,8 +8,11 @@
 #include "../src/sim/SteadyState.hpp"
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
+#include "trainsim/metrics/Metrics.hpp"
+#include "trainsim/report/Report.hpp"
 #include "trainsim/sim/Simulator.hpp"
 #include "trainsim/topology/Fabric.hpp"
+#include "trainsim/workload/Program.hpp"
 
 using namespace trainsim;
 
@@ -185,4 +188,90 @@ TEST_CASE("steady-state extrapolation runs only where it is worth it and exact",
   runs[2].transfers += 1;
   CHECK_FALSE(sim::extrapolate(runs, plan, 64, s.simulation, why));
   CHECK(why.find("transfers") != std::string::npos);
+}
+
+namespace {
+
+/// build_workload_figures gives every figure of build_workload bit for bit, without the programs.
+void check_figures(const scenario::Scenario& s)
+{
+  const auto& cal = scenario::Catalog::instance().calibration();
+  const auto a = workload::build_workload(s, cal), b = workload::build_workload_figures(s, cal);
+  REQUIRE(a.has_programs());
+  CHECK_FALSE(b.has_programs());
+  CHECK(b.clock == a.clock);
+  CHECK(b.compute_activity == a.compute_activity);
+  CHECK(b.model_flops_per_step == a.model_flops_per_step);
+  CHECK(b.hardware_flops_per_step == a.hardware_flops_per_step);
+  CHECK(b.microbatches == a.microbatches);
+  CHECK(b.grad_collective == a.grad_collective);
+  CHECK(b.shape.total_params == a.shape.total_params);
+  CHECK(b.shape.active_params == a.shape.active_params);
+  CHECK(b.memory.total() == a.memory.total());
+  CHECK(b.memory.describe() == a.memory.describe());
+  CHECK(b.streams.grad == a.streams.grad);
+  CHECK(b.streams.params == a.streams.params);
+  CHECK(b.streams.expert_dp == a.streams.expert_dp);
+  CHECK(b.streams.shard == a.streams.shard);
+  CHECK(b.pipeline.schedule == a.pipeline.schedule);
+  CHECK(b.pipeline.layers_per_stage == a.pipeline.layers_per_stage);
+  CHECK(b.pipeline.layers_per_virtual_stage == a.pipeline.layers_per_virtual_stage);
+  CHECK(b.pipeline.forward_s == a.pipeline.forward_s);
+  CHECK(b.pipeline.backward_input_s == a.pipeline.backward_input_s);
+  CHECK(b.pipeline.backward_weight_s == a.pipeline.backward_weight_s);
+  CHECK(b.pipeline.stage_imbalance == a.pipeline.stage_imbalance);
+  CHECK(b.pipeline.bubble_closed_form == a.pipeline.bubble_closed_form);
+}
+
+} // namespace
+
+TEST_CASE("a step's workload figures without its programs are those with them, bit for bit", "[speed]")
+{
+  auto s = job(8, 2, 4, rail2);
+  s.training.global_batch_size = 4 * 34;
+  std::vector<scenario::Scenario> cases(7, s);
+  cases[1].parallelism.schedule = "interleaved";
+  cases[1].parallelism.vpp = 2;
+  cases[2].parallelism.schedule = "zb-h1";
+  cases[3].parallelism.zero_stage = 3;
+  cases[4].parallelism.tp_comm_overlap = true;
+  cases[5].parallelism.zero_stage = 2;
+  const auto& acc = cases[6].cluster.accelerator;
+  cases[6].power.cap_w = acc.idle_power_w + 0.3 * (acc.peak_power_w - acc.idle_power_w); // DVFS: a lower clock
+  // A MoE model with DualPipe's overlapped pairs (ep_comm ops carrying compute seconds).
+  cases.push_back(test::scenario_with([](nlohmann::json& j) {
+    j["cluster"] = test::tiny_cluster(4, 8, "200Gbps", "1us");
+    j["model"] = {{"preset", "mixtral-8x7b"}, {"seq_length", 1024}, {"layers", 4}, {"moe", {{"experts", 32}}}};
+    j["training"] = {{"global_batch_size", 8 * 34},
+                     {"micro_batch_size", 1},
+                     {"tokens", "1T"},
+                     {"precision", "bf16"},
+                     {"recompute", "none"}};
+    j["parallelism"] = {{"tp", 1}, {"pp", 4}, {"dp", 8}, {"ep", 8}, {"zero_stage", 1}, {"schedule", "dualpipe"}};
+  }));
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << i);
+    check_figures(cases[i]);
+  }
+  const auto& cal = scenario::Catalog::instance().calibration();
+  CHECK(workload::build_workload_figures(cases[6], cal).clock < 1.0);
+  CHECK(workload::build_workload(cases[7], cal).pipeline.schedule == "dualpipe");
+
+  // The run of an extrapolated step keeps the figures only, and reports what the step's programs would give.
+  const auto& cat = scenario::Catalog::instance();
+  REQUIRE(sim::will_extrapolate(s));
+  const auto run = cli::run_scenario(s, cat);
+  CHECK_FALSE(run.workload.has_programs());
+  REQUIRE(run.sim.extrapolated_from == std::vector<long>{4, 6, 8});
+  const auto fabric = topology::Fabric::build(s.cluster);
+  const auto with_programs = metrics::compute(s, workload::build_workload(s, cal), run.sim, fabric);
+  CHECK(report::to_json(s, run.metrics).dump() == report::to_json(s, with_programs).dump());
+  auto whole = s;
+  whole.simulation.extrapolate = "never";
+  CHECK_FALSE(sim::will_extrapolate(whole));
+  const auto full = cli::run_scenario(whole, cat);
+  CHECK(full.workload.has_programs());
+  // Given the figures only, a simulation of the whole step builds the programs itself.
+  const auto r = sim::simulate(whole, workload::build_workload_figures(whole, cal), fabric, cal);
+  CHECK(r.to_json().dump() == full.sim.to_json().dump());
 }

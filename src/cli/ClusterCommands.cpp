@@ -93,6 +93,8 @@ std::vector<metrics::RunMetrics> job_metrics(const cluster::ClusterSpec& spec, c
     if (fresh) {
       Simulated sim;
       sim.out = at_cluster_path(spec, j, [&] { return run_scenario(s, catalog); });
+      if (!sim.out.workload.has_programs()) // extrapolated: a shared set simulates the job's own programs
+        sim.out.workload = workload::build_workload(s, catalog.calibration());
       sim.fabric = std::make_unique<topology::Fabric>(topology::Fabric::build(s.cluster));
       out.push_back(sim.out.metrics);
       sims.push_back(std::move(sim));

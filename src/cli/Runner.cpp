@@ -39,13 +39,19 @@ RunOutput run_scenario(const scenario::Scenario& s, const scenario::Catalog& cat
   core::logger("topology")
       ->info("{} accelerators, {} nodes, {} leaves, {} pods, {} links", fs.accelerators, fs.nodes, fs.leaves, fs.pods,
              fs.links);
-  out.workload = workload::build_workload(s, catalog.calibration());
+  // A step extrapolated from fewer micro-batches needs the figures of its workload, not its programs: the
+  // simulation builds (and checks) those of the counts it simulates, or the step's own if it must.
+  const bool extrapolating = sim::will_extrapolate(s, options);
+  out.workload = extrapolating ? workload::build_workload_figures(s, catalog.calibration())
+                               : workload::build_workload(s, catalog.calibration());
   size_t ops = 0;
   for (const auto& st : out.workload.stages)
     ops += st.ops.size();
   core::logger("workload")
-      ->info("{} stages, {} micro-batches per replica, {} ops per step; memory {}", out.workload.stages.size(),
-             out.workload.microbatches, ops, out.workload.memory.describe());
+      ->info("{} stages, {} micro-batches per replica, {}; memory {}", s.parallelism.pp, out.workload.microbatches,
+             extrapolating ? std::string("programs built at the simulated counts")
+                           : std::to_string(ops) + " ops per step",
+             out.workload.memory.describe());
   const auto start = std::chrono::steady_clock::now();
   out.sim = sim::simulate(s, out.workload, fabric, catalog.calibration(), options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,6 +1,7 @@
 #include "trainsim/sim/Simulator.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include <simgrid/plugins/energy.h>
@@ -500,6 +501,15 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
   auto once = [&](const scenario::Scenario& sc, const workload::Workload& wk) {
     return SimResult::from_json(in_child([&] { return run_here(sc, wk, fabric, cal, options).to_json(); }));
   };
+  // The step's own programs: those of `w`, or built (and checked) now if `w` came without them.
+  std::optional<workload::Workload> built;
+  auto programs = [&]() -> const workload::Workload& {
+    if (w.has_programs())
+      return w;
+    if (!built)
+      built = workload::build_workload(s, cal);
+    return *built;
+  };
   // Steady-state extrapolation (SteadyState.hpp): the step at three small micro-batch counts, extrapolated
   // to the scenario's when every figure is affine; else the whole step.
   const SteadyStatePlan plan = plan_steady_state(s, options);
@@ -515,15 +525,20 @@ SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, con
       // A trace records every micro-batch of its step: the whole step is simulated for it, and the report
       // stays that of the untraced run (the extrapolated figures).
       if (options.trace_step >= 0)
-        r->trace = once(s, w).trace;
+        r->trace = once(s, programs()).trace;
       return *r;
     }
     why = "off: " + why + "; the whole step was simulated";
     core::logger("sim")->info("steady-state extrapolation {}", why);
   }
-  SimResult r = once(s, w);
+  SimResult r = once(s, programs());
   r.extrapolation = why;
   return r;
+}
+
+bool will_extrapolate(const scenario::Scenario& s, const SimOptions& options)
+{
+  return !plan_steady_state(s, options).points.empty();
 }
 
 double simulate_collective(const scenario::Scenario& s, const topology::Fabric& fabric,

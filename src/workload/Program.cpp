@@ -430,7 +430,44 @@ void push_pair(StageProgram& prog, const scenario::Scenario& s, int stage, std::
     push_transfer(prog, s, stage, *x, bytes, true);
 }
 
-Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
+/// What compute_state_utilisation counts of an op: the compute it runs, or overlaps (tp_comm, cp_comm and
+/// ep_comm with DualPipe: the compute they overlap with).
+bool counts_as_compute(OpKind k)
+{
+  return k == OpKind::compute || k == OpKind::tp_comm || k == OpKind::cp_comm || k == OpKind::ep_comm;
+}
+
+/// Adds the counted seconds of `ops` to `sum`, in program order, and drops the ops (build_workload_figures).
+void drain_compute_seconds(std::vector<Op>& ops, double& sum)
+{
+  for (const auto& op : ops)
+    if (counts_as_compute(op.kind))
+      sum += op.seconds;
+  ops.clear();
+}
+
+/// A pipeline step's cost on one stage: its chunk's forward or backward, or the part of the backward a
+/// zero-bubble schedule's B (without the weight-gradient GEMMs) or W step (those GEMMs alone) runs.
+PassCost pass_cost(const std::vector<ChunkCost>& costs, const std::vector<double>& w_s, const PipelineStep& st)
+{
+  PassCost cost =
+      st.forward ? costs[static_cast<size_t>(st.chunk)].forward : costs[static_cast<size_t>(st.chunk)].backward;
+  const double w_part = w_s[static_cast<size_t>(st.chunk)];
+  if (st.kind == StepKind::backward_input) { // B: the backward without its weight-gradient GEMMs
+    cost.compute_s = std::max(0.0, cost.compute_s - w_part);
+    cost.gemm_s = std::max(0.0, cost.gemm_s - w_part);
+  } else if (st.kind == StepKind::backward_weight) { // W: local GEMMs, no communication
+    cost = PassCost{};
+    cost.compute_s = w_part;
+  }
+  return cost;
+}
+
+/// The workload at a clock. With `compute_seconds`, the programs are not kept: as they are built, their ops
+/// are added to *compute_seconds as compute_state_utilisation would sum them (same ops, same order) and
+/// dropped, and w.stages stays empty (build_workload_figures).
+Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration& cal, double clock,
+                        double* compute_seconds = nullptr)
 {
   Workload w;
   w.shape = ModelShape::of(s.model);
@@ -493,21 +530,11 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
       prog.ops.insert(prog.ops.end(), pass_buckets.begin(), pass_buckets.end());
     };
     const auto w_s = chunk_weight_grad_s(s, ops, eff, stage);
-    auto step_cost = [&](const PipelineStep& st) {
-      PassCost cost =
-          st.forward ? costs[static_cast<size_t>(st.chunk)].forward : costs[static_cast<size_t>(st.chunk)].backward;
-      const double w_part = w_s[static_cast<size_t>(st.chunk)];
-      if (st.kind == StepKind::backward_input) { // B: the backward without its weight-gradient GEMMs
-        cost.compute_s = std::max(0.0, cost.compute_s - w_part);
-        cost.gemm_s = std::max(0.0, cost.gemm_s - w_part);
-      } else if (st.kind == StepKind::backward_weight) { // W: local GEMMs, no communication
-        cost = PassCost{};
-        cost.compute_s = w_part;
-      }
-      return cost;
-    };
+    auto step_cost = [&](const PipelineStep& st) { return pass_cost(costs, w_s, st); };
     const auto& order = orders[static_cast<size_t>(stage)];
     for (size_t i = 0; i < order.size(); ++i) {
+      if (compute_seconds) // figures only: the ops so far are counted and dropped
+        drain_compute_seconds(prog.ops, *compute_seconds);
       const auto& st = order[i];
       const PassCost cost = step_cost(st);
       // ZeRO-0/1 reduce the accumulated gradients once, after the chunk's last micro-batch (DualPipe: m/2
@@ -546,7 +573,10 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     if (buckets > 0 || zero3)
       prog.ops.push_back(Op{OpKind::grad_wait, Pass::step});
     push_step_ops(prog, s, w, cal, stage, stage_params, stage_expert);
-    w.stages.push_back(std::move(prog));
+    if (compute_seconds)
+      drain_compute_seconds(prog.ops, *compute_seconds);
+    else
+      w.stages.push_back(std::move(prog));
   }
   return w;
 }
@@ -566,34 +596,59 @@ StreamPlan plan_streams(const scenario::Scenario& s)
   return plan;
 }
 
-double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
+namespace {
+
+/// compute_state_utilisation from the summed compute seconds of every stage's ops.
+double utilisation(const scenario::Scenario& s, const Workload& w, double compute_s)
 {
-  double compute_s = 0;
-  for (const auto& st : w.stages)
-    for (const auto& op : st.ops)
-      if (op.kind == OpKind::compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm ||
-          op.kind == OpKind::ep_comm) // tp_comm, ep_comm (DualPipe): the compute they overlap with
-        compute_s += op.seconds;
-  compute_s /= static_cast<double>(std::max<size_t>(1, w.stages.size()));
+  compute_s /= static_cast<double>(std::max(1, s.parallelism.pp)); // the stages' mean
   const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());
   const double peak = s.cluster.accelerator.peak(s.training.precision) * w.clock;
   return compute_s > 0 && peak > 0 ? per_rank / (compute_s * peak) : 0.0;
 }
 
-Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal)
+/// build_workload, or with `programs` false build_workload_figures.
+Workload make_workload(const scenario::Scenario& s, const scenario::Calibration& cal, bool programs)
 {
   // Power caps and DVFS states slow the compute-bound part of every kernel (Efficiency); the clock under
   // a cap depends on the compute-state activity, which is taken from the nominal-clock program.
-  Workload w = build_at_clock(s, cal, 1.0);
-  w.compute_activity = compute_activity(s.power, cal, compute_state_utilisation(s, w));
+  double sum = 0;
+  Workload w = build_at_clock(s, cal, 1.0, programs ? nullptr : &sum);
+  w.compute_activity =
+      compute_activity(s.power, cal, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
   const double f = running_clock(s.cluster.accelerator, s.power, w.compute_activity);
   if (f < 1.0) {
-    w = build_at_clock(s, cal, f);
+    sum = 0;
+    w = build_at_clock(s, cal, f, programs ? nullptr : &sum);
     w.clock = f;
-    w.compute_activity = compute_activity(s.power, cal, compute_state_utilisation(s, w));
+    w.compute_activity =
+        compute_activity(s.power, cal, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
   }
+  return w;
+}
+
+} // namespace
+
+double compute_state_utilisation(const scenario::Scenario& s, const Workload& w)
+{
+  double compute_s = 0;
+  for (const auto& st : w.stages)
+    for (const auto& op : st.ops)
+      if (counts_as_compute(op.kind)) // tp_comm, ep_comm (DualPipe): the compute they overlap with
+        compute_s += op.seconds;
+  return utilisation(s, w, compute_s);
+}
+
+Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal)
+{
+  Workload w = make_workload(s, cal, true);
   check_programs(s, w); // nothing the simulator cannot run leaves the workload
   return w;
+}
+
+Workload build_workload_figures(const scenario::Scenario& s, const scenario::Calibration& cal)
+{
+  return make_workload(s, cal, false);
 }
 
 } // namespace trainsim::workload

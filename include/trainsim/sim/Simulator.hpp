@@ -75,9 +75,16 @@ struct SimResult {
 /// identical data- and tensor-parallel replicas by symmetry) on the whole SimGrid platform; the
 /// data-parallel collectives of every tensor-parallel rank of a stage run on the fabric, so contention
 /// between rails and oversubscribed tiers is simulated. Runs in a child process so that each
-/// simulation gets a fresh SimGrid engine.
+/// simulation gets a fresh SimGrid engine. `w` may come without its programs
+/// (workload::build_workload_figures, where will_extrapolate holds): they are built here if the whole step
+/// must be simulated after all (the extrapolation does not apply, or a trace is recorded).
 SimResult simulate(const scenario::Scenario& s, const workload::Workload& w, const topology::Fabric& fabric,
                    const scenario::Calibration& cal, const SimOptions& options = {});
+
+/// Whether simulate() tries steady-state extrapolation in micro-batches (/simulation/extrapolate and the
+/// step's micro-batches): it then simulates fewer micro-batches, and needs the step's own programs only if
+/// the extrapolation does not apply.
+bool will_extrapolate(const scenario::Scenario& s, const SimOptions& options = {});
 
 /// One job of a shared simulation: its scenario (its own /cluster is not used; its nodes are `nodes`), its
 /// workload and the nodes of the shared fabric its ranks run on (its node k is the fabric's node nodes[k]).

@@ -100,6 +100,9 @@ struct Workload {
   double compute_activity = 1.0; ///< fraction of the accelerator's dynamic power range while computing
   StreamPlan streams;            ///< the communication streams the programs use (read by the simulator)
   PipelineSummary pipeline;      ///< schedule, layer split and closed-form bubble
+
+  /// False for build_workload_figures' workload: every figure, no programs (stages empty).
+  bool has_programs() const { return !stages.empty(); }
 };
 
 /// The streams a scenario's programs use (Workload::streams).
@@ -107,6 +110,13 @@ StreamPlan plan_streams(const scenario::Scenario& s);
 /// Builds the per-stage programs and checks them (check_programs). Throws core::InfeasibleError when the
 /// model does not fit in memory.
 Workload build_workload(const scenario::Scenario& s, const scenario::Calibration& cal);
+/// Every figure of build_workload's workload but the programs (stages empty), bit for bit: shape, memory,
+/// FLOPs, micro-batches, streams, pipeline summary, and the clock and compute activity, whose compute seconds
+/// are summed over the programs' ops as they are built and dropped. For the metrics of a step that the
+/// simulation extrapolates from fewer micro-batches (sim::simulate builds and checks the programs of the
+/// counts it simulates, and the whole program if it must simulate the whole step after all). Throws as
+/// build_workload does when the model does not fit in memory.
+Workload build_workload_figures(const scenario::Scenario& s, const scenario::Calibration& cal);
 /// FLOP utilisation of the compute state: hardware FLOPs per rank over compute-op seconds x peak at the clock.
 double compute_state_utilisation(const scenario::Scenario& s, const Workload& w);
 

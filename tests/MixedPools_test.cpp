@@ -4,8 +4,10 @@
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/report/Report.hpp"
 #include "trainsim/scenario/ScenarioParser.hpp"
 #include "trainsim/sim/Simulator.hpp"
+#include "trainsim/sweep/Search.hpp"
 #include "trainsim/topology/Fabric.hpp"
 #include "trainsim/workload/Program.hpp"
 
@@ -165,4 +167,39 @@ TEST_CASE("mixed pools: scale-up domains per pool, hosts and memory per pool", "
     CHECK(e.pointer() == "/cluster/pools/1");
     CHECK(std::string(e.what()).find("Ascend-910B") != std::string::npos);
   }
+}
+
+TEST_CASE("mixed pools: search chooses the layer split, and it is the fastest of all splits", "[mixed][sim][plan]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  const json base = mixed_doc("balanced");
+  sweep::SearchOptions o;
+  o.fixed = {"tp", "cp", "pp", "vpp", "ep", "micro_batch_size", "zero_stage", "recompute", "sequence_parallel"};
+  o.objective = sweep::Objective::parse("time");
+  o.top = 3;
+  const auto r = sweep::search(
+      base, cat, o, [&](const scenario::Scenario& s) { return report::to_json(s, cli::run_scenario(s, cat).metrics); });
+  REQUIRE(std::find(r.dimensions.begin(), r.dimensions.end(), "layer_split") != r.dimensions.end());
+  REQUIRE(!r.top.empty());
+  // Every split of 24 layers over two stages, "balanced" and "even": 25 plans; the lower bound prunes some.
+  CHECK(r.candidates == 25);
+  CHECK(r.pruned > 0);
+  const json best = r.top.front().config.at("layer_split");
+  // Against every split simulated by hand: the search's choice is the fastest.
+  double fastest = 1e30;
+  int fastest_h = 0;
+  for (int h = 1; h < 24; ++h) {
+    const double t = cli::run_scenario(parse(mixed_doc(json::array({h, 24 - h}))), cat).sim.step_time_s;
+    if (t < fastest) {
+      fastest = t;
+      fastest_h = h;
+    }
+  }
+  INFO("search chose " << best.dump() << ", the fastest split has " << fastest_h << " layers on the H800");
+  CHECK(r.top.front().report.at("step_time_s").get<double>() == Approx(fastest).epsilon(1e-9));
+  const auto chosen = parse(mixed_doc(best)).parallelism.layer_split;
+  CHECK(chosen.front() == fastest_h);
+  // And it beats the split balanced by peak and the even one.
+  CHECK(fastest < cli::run_scenario(parse(mixed_doc("balanced")), cat).sim.step_time_s);
+  CHECK(fastest < cli::run_scenario(parse(mixed_doc("even")), cat).sim.step_time_s);
 }

@@ -203,3 +203,29 @@ TEST_CASE("mixed pools: search chooses the layer split, and it is the fastest of
   CHECK(fastest < cli::run_scenario(parse(mixed_doc("balanced")), cat).sim.step_time_s);
   CHECK(fastest < cli::run_scenario(parse(mixed_doc("even")), cat).sim.step_time_s);
 }
+
+TEST_CASE("mixed pools: reduced fidelity within 1% of full, a data-parallel group over two pools too",
+          "[mixed][sim][fidelity]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  for (int h800_nodes : {2, 3}) { // 3: stage 1's replicas on an H800 node and a 910B node
+    INFO("H800 nodes " << h800_nodes);
+    auto doc = mixed_doc("balanced");
+    doc["model"] = {{"preset", "llama3-8b"}};
+    doc["cluster"]["accelerators_per_node"] = 8;
+    doc["cluster"]["pools"][0]["nodes"] = h800_nodes;
+    doc["cluster"]["pools"][1]["nodes"] = 4 - h800_nodes;
+    doc["training"]["global_batch_size"] = 16;
+    doc["parallelism"] = {
+        {"tp", 8}, {"pp", 2}, {"dp", 2}, {"sequence_parallel", true}, {"zero_stage", 1}, {"layer_split", "balanced"}};
+    const auto s = parse(doc);
+    const auto a = cli::run_scenario(s, cat, full);
+    const auto b = cli::run_scenario(s, cat, reduced);
+    CHECK(a.sim.fidelity == "full");
+    CHECK(b.sim.fidelity == "reduced");
+    CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(0.01));
+  }
+}

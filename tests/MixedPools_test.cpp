@@ -133,6 +133,11 @@ TEST_CASE("mixed pools: auto fidelity simulates the job in full and says why", "
   const auto out = cli::run_scenario(parse(mixed_doc("balanced", 4)), cat);
   CHECK(out.sim.fidelity == "full");
   CHECK(out.sim.fidelity_reason.find("pools") != std::string::npos);
+  const auto s = parse(mixed_doc("balanced", 4));
+  const auto j = report::to_json(s, out.metrics);
+  CHECK(j["stages"][0]["pool"] == "H800-SXM-80GB"); // a pool's name defaults to its accelerator's id
+  CHECK(j["stages"][1]["accelerator"] == "Ascend-910B");
+  CHECK(j["resolved_scenario"]["cluster"]["pools"].size() == 2);
 }
 
 TEST_CASE("mixed pools: scale-up domains per pool, hosts and memory per pool", "[mixed]")

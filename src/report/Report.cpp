@@ -153,6 +153,10 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
     row["accelerator_energy_j"] = st.energy_j;
     row["communication_total_s"] = st.comm_total;
     row["collective_efficiency_s"] = st.collective_efficiency;
+    if (const int k = s.pacing_pool(static_cast<int>(i)); k >= 0) { // mixed pools only: where the stage computes
+      row["pool"] = s.cluster.pools[static_cast<size_t>(k)].name;
+      row["accelerator"] = s.cluster.pools[static_cast<size_t>(k)].accelerator.id;
+    }
     stages.push_back(std::move(row));
   }
   j["stages"] = stages;

@@ -152,6 +152,17 @@ TEST_CASE("mixed pools: scale-up domains per pool, hosts and memory per pool", "
   CHECK(s.stage_pools(0) == std::vector<int>{0});
   CHECK(s.stage_pools(1) == std::vector<int>{0, 1}); // node 2 (H800) and node 3 (910B): a mixed DP group
   CHECK(s.pacing_pool(1) == 1);                      // the slower sets the pace
+  {
+    // That stage's program is the 910B's: its H800 replica waits for the 910B one at every gradient reduction.
+    auto all910b = doc;
+    all910b["cluster"].erase("pools");
+    all910b["cluster"]["accelerator"] = "Ascend-910B";
+    all910b["cluster"]["nodes"] = 4;
+    all910b["parallelism"]["layer_split"] = json(s.parallelism.layer_split);
+    const auto& cal = scenario::Catalog::instance().calibration();
+    const auto w = workload::build_workload(s, cal), ref = workload::build_workload(parse(all910b), cal);
+    CHECK(w.stages[1].compute_s == Approx(ref.stages[1].compute_s).epsilon(1e-12));
+  }
   const auto f = topology::Fabric::build(s.cluster);
   double h800_su = 0, ascend_su = 0;
   for (const auto& l : f.links()) {

@@ -245,3 +245,31 @@ TEST_CASE("mixed pools: reduced fidelity within 1% of full, a data-parallel grou
     CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(0.01));
   }
 }
+
+TEST_CASE("mixed pools: search splits four stages over two pools, each pool's stages alike", "[mixed][sim][plan]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  json base = mixed_doc("balanced");
+  base["cluster"]["pools"][0]["nodes"] = 2;
+  base["cluster"]["pools"][1]["nodes"] = 2;
+  base["parallelism"]["pp"] = 4;
+  sweep::SearchOptions o;
+  o.objective = sweep::Objective::parse("time");
+  o.fixed = {"tp", "cp", "pp", "vpp", "ep", "micro_batch_size", "zero_stage", "recompute", "sequence_parallel"};
+  const auto r = sweep::search(
+      base, cat, o, [&](const scenario::Scenario& s) { return report::to_json(s, cli::run_scenario(s, cat).metrics); });
+  // "balanced", "even" and the 11 splits {a, a, b, b} with 2a + 2b = 24.
+  CHECK(r.candidates == 13);
+  REQUIRE(!r.top.empty());
+  const json best = r.top.front().config.at("layer_split");
+  REQUIRE(best.is_array());
+  CHECK(best[0] == best[1]);
+  CHECK(best[2] == best[3]);
+  CHECK(best[0].get<int>() > best[2].get<int>()); // more layers on the faster pool
+  const double t = r.top.front().report.at("step_time_s").get<double>();
+  for (const char* other : {"balanced", "even"}) {
+    auto doc = base;
+    doc["parallelism"]["layer_split"] = other;
+    CHECK(t <= cli::run_scenario(parse(doc), cat).sim.step_time_s);
+  }
+}

@@ -397,9 +397,36 @@ std::string valid_dimensions()
          "format supports), and with --space: site, grid, power_cap, start_date, accelerator, nodes, fabric";
 }
 
+/// Mixed pools, vpp 1: the stages of each pool when every stage lies in one pool and the stages fall on two
+/// pools ({stages of the first, stages of the second}); {0, 0} otherwise.
+std::pair<long, long> stages_per_pool(const json& r, const std::map<std::string, json>& c)
+{
+  const long pp = num(c, "pp"), per_stage = num(c, "tp") * num(c, "cp") * num(c, "dp");
+  const long apn = r["cluster"]["accelerators_per_node"].get<long>();
+  const auto& pools = r["cluster"]["pools"];
+  auto pool_of = [&](long node) {
+    size_t k = 0;
+    while (k + 1 < pools.size() && node >= pools[k + 1]["first_node"].get<long>())
+      ++k;
+    return k;
+  };
+  std::vector<size_t> of;
+  for (long st = 0; st < pp; ++st) {
+    const size_t a = pool_of(st * per_stage / apn), b = pool_of(((st + 1) * per_stage - 1) / apn);
+    if (a != b)
+      return {0, 0};
+    of.push_back(a);
+  }
+  const long first = std::count(of.begin(), of.end(), of.front());
+  if (num(c, "vpp") != 1 || first == pp || std::count(of.begin(), of.end(), of.back()) != pp - first)
+    return {0, 0};
+  return {first, pp - first};
+}
+
 /// Mixed pools (docs/cluster.md "One job over mixed pools"): /parallelism/layer_split as a dimension after
-/// vpp. With two virtual stages every split is tried (the lower bound prunes most); with more, "even" where it
-/// divides and "balanced" (by the pools' peaks). --fix layer_split keeps the scenario's.
+/// vpp: "balanced" (by the pools' peaks), "even" where it divides, and lists: with two virtual stages every
+/// split; with more over two pools (vpp 1), every split giving each stage of a pool the same count. The lower
+/// bound prunes most. --fix layer_split keeps the scenario's.
 void add_split_dimension(const SearchOptions& o, std::vector<SearchDimension>& dims, SearchResult& res)
 {
   SearchDimension d{"layer_split", "/parallelism/layer_split", json(),
@@ -410,6 +437,14 @@ void add_split_dimension(const SearchOptions& o, std::vector<SearchDimension>& d
                         out.emplace_back("even");
                       for (long first = 1; v == 2 && first < layers; ++first)
                         out.push_back(json::array({first, layers - first}));
+                      const auto [n0, n1] = v > 2 ? stages_per_pool(r, c) : std::pair<long, long>{0, 0};
+                      for (long l0 = 1; n0 > 0 && n0 * l0 + n1 <= layers; ++l0)
+                        if ((layers - n0 * l0) % n1 == 0) {
+                          json split = json::array();
+                          for (long k = 0; k < n0 + n1; ++k)
+                            split.push_back(k < n0 ? l0 : (layers - n0 * l0) / n1);
+                          out.push_back(split);
+                        }
                       return out;
                     }};
   const bool fixed = std::find(o.fixed.begin(), o.fixed.end(), d.name) != o.fixed.end();

@@ -73,6 +73,9 @@ std::string summary_text(const scenario::Cluster& c, const topology::FabricSumma
     << (c.accelerators_per_node > 1 ? c.scale_up.type + " " + gbps(c.scale_up.bandwidth) + " per accelerator"
                                     : std::string("none"))
     << "\n";
+  for (const auto& p : c.pools) // mixed accelerators: each pool's nodes and scale-up (the line above: the first's)
+    o << "  pool " << p.name << ": " << p.nodes << " nodes from node " << p.first_node << " of " << p.accelerator.id
+      << ", scale-up " << p.scale_up.type << " " << gbps(p.scale_up.bandwidth) << "\n";
   static const char* tier_names[] = {"scale-up", "tier 1 (leaf/router)", "tier 2 (spine)", "tier 3 (core)"};
   o << "switches           ";
   bool first = true;

@@ -42,7 +42,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.accelerators = s.cluster.total_accelerators();
   const double n = static_cast<double>(m.accelerators);
   const double nodes = static_cast<double>(s.cluster.nodes);
-  const double peak = s.cluster.accelerator.peak(s.training.precision);
+  const double peak = s.cluster.mean_peak(s.training.precision); // mixed pools: over all accelerators
   m.step_time_s = r.step_time_s;
   m.tokens_per_step = s.tokens_per_step();
   m.tokens_per_s = m.tokens_per_step / m.step_time_s;
@@ -70,12 +70,23 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   const double replicas = static_cast<double>(s.parallelism.tp) * s.grad_replicas();
   double compute_j = 0, memory_j = 0, comm_j = 0, bubble_j = 0;
   m.stages = r.stages;
-  for (auto& st : m.stages) {
-    const double c = st.compute * m.power_compute_w, o = st.optimizer * m.power_memory_bound_w;
-    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm + st.cp_comm) * m.power_communication_w,
-                 b = st.bubble * m.power_bubble_w;
+  for (size_t i = 0; i < m.stages.size(); ++i) {
+    auto& st = m.stages[i];
+    // Mixed pools: each stage draws its own accelerator's power in each state (the cluster's without pools).
+    const auto& sa = s.stage_accelerator(static_cast<int>(i));
+    auto state_w = [&](double activity, double cluster_w) {
+      if (!s.cluster.mixed())
+        return cluster_w;
+      const double watts = workload::accelerator_power(sa, pw, activity, w.clock);
+      return pw.cap_w ? std::min(watts, std::max(*pw.cap_w, sa.idle_power_w)) : watts;
+    };
+    const double pc = state_w(w.compute_activity, m.power_compute_w);
+    const double c = st.compute * pc, o = st.optimizer * state_w(pw.memory_activity, m.power_memory_bound_w);
+    const double k = (st.tp_comm + st.pp_comm + st.dp_comm + st.ep_comm + st.cp_comm) *
+                     state_w(pw.comm_activity, m.power_communication_w),
+                 b = st.bubble * state_w(pw.bubble_activity, m.power_bubble_w);
     // At-scale: the slowed compute draws compute power, host overhead leaves the accelerator waiting.
-    const double c_at = st.straggler * m.power_compute_w, b_at = st.host * m.power_bubble_w;
+    const double c_at = st.straggler * pc, b_at = st.host * state_w(pw.bubble_activity, m.power_bubble_w);
     st.energy_j = c + o + k + b + c_at + b_at;
     compute_j += c_at * replicas;
     bubble_j += b_at * replicas;
@@ -118,7 +129,13 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   const double wait_s = tl.checkpoint_s + tl.restart_s;
   const double spare_w = fr.spare_nodes * (s.cluster.accelerators_per_node * acc.idle_power_w + s.cluster.host_power_w);
   const double spare_j = spare_w * tl.wall_s;
-  const double acc_run_j = acc_j * steps_run + n * acc.idle_power_w * wait_s;
+  double idle_all_w = n * acc.idle_power_w; // mixed pools: each pool's accelerators at their idle power
+  if (s.cluster.mixed()) {
+    idle_all_w = 0;
+    for (const auto& pool : s.cluster.pools)
+      idle_all_w += static_cast<double>(pool.nodes) * s.cluster.accelerators_per_node * pool.accelerator.idle_power_w;
+  }
+  const double acc_run_j = acc_j * steps_run + idle_all_w * wait_s;
   const double host_run_j = host_w * tl.wall_s, nic_run_j = nic_w * tl.wall_s, switch_run_j = switch_w * tl.wall_s;
   const double it_j = acc_run_j + host_run_j + nic_run_j + switch_run_j + storage_j + spare_j;
   double start_hour =

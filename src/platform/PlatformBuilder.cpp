@@ -66,15 +66,18 @@ std::unique_ptr<Platform> Platform::build(const topology::Fabric& fabric, const 
   auto* root = sg4::create_full_zone("cluster");
   auto* zone = new FabricZone("fabric", fabric); // owned by SimGrid once parented
   zone->set_parent(root->get_impl());
-  const auto& acc = s.cluster.accelerator;
-  const double speed = acc.peak(s.training.precision);
-  char watts[96];
-  std::snprintf(watts, sizeof watts, "%.6f:%.6f", acc.idle_power_w, acc.peak_power_w);
   p->hosts_.assign(static_cast<size_t>(fabric.accelerators()), nullptr);
   for (int a = 0; a < fabric.accelerators(); ++a) {
     if (used != nullptr && !(*used)[static_cast<size_t>(a)])
       continue;
-    sg4::Host* h = zone->create_host("acc" + std::to_string(a), {speed});
+    // Mixed pools: a host is its node's pool's accelerator (the cluster's without pools).
+    const int node = a / std::max(1, s.cluster.accelerators_per_node);
+    const auto& acc = s.cluster.mixed() && node < s.cluster.nodes
+                          ? s.cluster.pools[static_cast<size_t>(s.cluster.pool_of_node(node))].accelerator
+                          : s.cluster.accelerator;
+    char watts[96];
+    std::snprintf(watts, sizeof watts, "%.6f:%.6f", acc.idle_power_w, acc.peak_power_w);
+    sg4::Host* h = zone->create_host("acc" + std::to_string(a), {acc.peak(s.training.precision)});
     h->set_property("wattage_per_state", watts);
     h->set_property("wattage_off", "0");
     zone->add_accelerator_host(h, a);

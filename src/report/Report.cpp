@@ -153,6 +153,10 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
     row["accelerator_energy_j"] = st.energy_j;
     row["communication_total_s"] = st.comm_total;
     row["collective_efficiency_s"] = st.collective_efficiency;
+    if (const int k = s.pacing_pool(static_cast<int>(i)); k >= 0) { // mixed pools only: where the stage computes
+      row["pool"] = s.cluster.pools[static_cast<size_t>(k)].name;
+      row["accelerator"] = s.cluster.pools[static_cast<size_t>(k)].accelerator.id;
+    }
     stages.push_back(std::move(row));
   }
   j["stages"] = stages;
@@ -245,9 +249,16 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   const std::string b = colour ? "\033[1m" : "", e = colour ? "\033[0m" : "";
   // Names come from the user's file: control characters are escaped, never sent to the terminal raw.
   out += b + "trainsim: " + core::printable(m.scenario) + e + "\n";
-  out += row("cluster", std::to_string(m.accelerators) + " x " + core::printable(s.cluster.accelerator.id) + " (" +
-                            std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) +
-                            ")");
+  std::string accelerators = std::to_string(m.accelerators) + " x " + core::printable(s.cluster.accelerator.id);
+  if (s.cluster.mixed()) { // mixed pools: each pool's count and accelerator
+    accelerators.clear();
+    for (const auto& pool : s.cluster.pools)
+      accelerators += (accelerators.empty() ? "" : " + ") +
+                      std::to_string(static_cast<long>(pool.nodes) * s.cluster.accelerators_per_node) + " x " +
+                      core::printable(pool.accelerator.id);
+  }
+  out += row("cluster", accelerators + " (" + std::to_string(s.cluster.nodes) + " nodes, " +
+                            scenario::to_string(s.cluster.fabric.type) + ")");
   out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " +

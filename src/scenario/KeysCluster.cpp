@@ -10,10 +10,10 @@ using core::Dimension;
 
 namespace {
 
-/// An accelerator object, inline under /cluster/accelerator (catalogue keys, docs/reference/accelerators.md).
-void accelerator_keys(std::vector<KeySpec>& k)
+/// An accelerator object, inline under `a` (/cluster/accelerator or a pool's; catalogue keys,
+/// docs/reference/accelerators.md).
+void accelerator_keys(std::vector<KeySpec>& k, const std::string& a)
 {
-  const std::string a = "/cluster/accelerator";
   const char* preset = "the preset's, or required without a preset";
   k.push_back(key_string(a + "/preset", nullptr, "catalogue id whose values the other keys override"));
   k.push_back(key_string(a + "/name", nullptr, "display name", "the id, or \"custom\""));
@@ -43,6 +43,31 @@ void accelerator_keys(std::vector<KeySpec>& k)
   k.push_back(key_quantity(a + "/power/peak", Dimension::power, 0, 1e5, nullptr, "power at full load (TDP)", preset));
   k.push_back(key_value(a + "/sources", "where the figures come from (informative)"));
   k.push_back(key_note(a + "/note", "free text"));
+}
+
+/// /cluster/pools: one job over node pools of mixed accelerators (docs/cluster.md "One job over mixed pools").
+void pool_keys(std::vector<KeySpec>& k)
+{
+  const std::string p = "/cluster/pools/*";
+  k.push_back(key_value("/cluster/pools",
+                        "node pools of different accelerators, in node order, on the one fabric (2 to 16; instead of "
+                        "/cluster/accelerator, nodes, host_power and scale_up)",
+                        "none: one accelerator type"));
+  k.push_back(key_object(p, "one pool: consecutive nodes of one accelerator type"));
+  k.push_back(key_string(p + "/name", nullptr, "the pool's name in reports and errors", "the accelerator's id"));
+  k.push_back(key_value(p + "/accelerator", "a catalogue id or an object of the accelerator keys", "required"));
+  k.push_back(key_int(p + "/nodes", 1, 1'000'000, nullptr, "servers in the pool", "required"));
+  k.push_back(key_nonnegative(p + "/host_power", Dimension::power, 1e6, nullptr,
+                              "power of a server beside its accelerators", "the accelerator's"));
+  k.push_back(key_object(p + "/scale_up", "the pool's scale-up interconnect inside a node", "the accelerator's"));
+  k.push_back(key_choice(p + "/scale_up/type", {"nvswitch", "hccs", "pcie", "mtlink", "noc"}, nullptr,
+                         "scale-up technology", "the accelerator's"));
+  k.push_back(key_quantity(p + "/scale_up/bandwidth", Dimension::bandwidth, 0, 1e15, nullptr,
+                           "per accelerator and direction", "the accelerator's"));
+  k.push_back(
+      key_nonnegative(p + "/scale_up/latency", Dimension::time, 1, nullptr, "per message", "the accelerator's"));
+  k.push_back(key_bool(p + "/scale_up/nvls", false, "the scale-up switch reduces in the network (NVLink SHARP)"));
+  accelerator_keys(k, p + "/accelerator");
 }
 
 /// The keys of fabric models beside the shared ones, declared per model in FabricSchema.cpp.
@@ -115,7 +140,8 @@ std::vector<KeySpec> cluster_keys()
       key_bool("/cluster/fabric/in_network_reduction", false, "the fabric reduces in the network (SHARP)"),
   };
   fabric_model_keys(k);
-  accelerator_keys(k);
+  accelerator_keys(k, "/cluster/accelerator");
+  pool_keys(k);
   return k;
 }
 

@@ -40,7 +40,54 @@ std::vector<int> fill(const std::vector<double>& w, int parts, double limit)
   return static_cast<int>(out.size()) == parts ? out : std::vector<int>{};
 }
 
+/// fill() with a bottleneck per part: part k closes when the next item would take it over `limits[k]`.
+std::vector<int> fill_limits(const std::vector<double>& w, const std::vector<double>& limits)
+{
+  std::vector<int> out;
+  double sum = 0;
+  int count = 0;
+  const int n = static_cast<int>(w.size()), parts = static_cast<int>(limits.size());
+  for (int i = 0; i < n; ++i) {
+    const int parts_left = parts - static_cast<int>(out.size());
+    const bool must_close = n - i <= parts_left - 1;
+    if (count > 0 && (sum + w[static_cast<size_t>(i)] > limits[out.size()] || must_close)) {
+      out.push_back(count);
+      sum = 0;
+      count = 0;
+      if (static_cast<int>(out.size()) == parts)
+        return {};
+    }
+    sum += w[static_cast<size_t>(i)];
+    ++count;
+  }
+  out.push_back(count);
+  return static_cast<int>(out.size()) == parts && sum <= limits.back() * (1 + 1e-12) ? out : std::vector<int>{};
+}
+
 } // namespace
+
+std::vector<int> partition_by_speed(const std::vector<double>& weights, const std::vector<double>& speeds)
+{
+  const int parts = static_cast<int>(speeds.size());
+  if (parts < 1 || static_cast<int>(weights.size()) < parts)
+    return {};
+  auto limits = [&](double t) {
+    std::vector<double> l;
+    for (double v : speeds)
+      l.push_back(t * v);
+    return l;
+  };
+  double lo = 0,
+         hi = std::accumulate(weights.begin(), weights.end(), 0.0) / *std::min_element(speeds.begin(), speeds.end());
+  for (int it = 0; it < 200 && hi - lo > 1e-12 * hi; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    if (fill_limits(weights, limits(mid)).empty())
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return fill_limits(weights, limits(hi));
+}
 
 std::vector<int> partition_balanced(const std::vector<double>& weights, int parts)
 {
@@ -188,7 +235,12 @@ std::vector<int> balanced_split(const Scenario& s)
   w.front() += shape.embedding_params;
   if (p.pp > 1)
     w.back() += shape.embedding_params;
-  auto parts = partition_balanced(w, V);
+  std::vector<double> speeds; // mixed pools: each virtual stage at its pool's peak (Scenario::stage_accelerator)
+  for (int v = 0; s.cluster.mixed() && v < V; ++v)
+    speeds.push_back(s.stage_accelerator(s.stage_of_virtual(v)).peak(s.training.precision));
+  const bool by_speed = !speeds.empty() && *std::min_element(speeds.begin(), speeds.end()) > 0; // else: the
+  // precision check names the pool that lacks the precision
+  auto parts = by_speed ? partition_by_speed(w, speeds) : partition_balanced(w, V);
   if (parts.empty())
     throw ConfigError("/parallelism/layer_split",
                       "\"balanced\" needs at least one layer per virtual stage, but pp*vpp = " + std::to_string(V) +

@@ -18,4 +18,8 @@ void resolve_pipeline(Scenario& s);
 /// minimise the heaviest part (binary search on it, then a greedy fill); returns the item count per part.
 std::vector<int> partition_balanced(const std::vector<double>& weights, int parts);
 
+/// Mixed pools: contiguous parts of `weights`, one per entry of `speeds` (at least one item each), that minimise
+/// the slowest part's time (its weight over its speed); returns the item count per part.
+std::vector<int> partition_by_speed(const std::vector<double>& weights, const std::vector<double>& speeds);
+
 } // namespace trainsim::scenario

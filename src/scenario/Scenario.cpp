@@ -51,6 +51,52 @@ double Accelerator::peak(Precision p) const
   return it == peak_flops.end() ? 0.0 : it->second;
 }
 
+double Cluster::mean_peak(Precision p) const
+{
+  if (pools.empty())
+    return accelerator.peak(p);
+  double sum = 0;
+  for (const auto& pool : pools)
+    sum += pool.nodes * pool.accelerator.peak(p);
+  return nodes > 0 ? sum / nodes : 0.0;
+}
+
+std::vector<int> Scenario::stage_pools(int stage) const
+{
+  std::vector<int> out;
+  if (!cluster.mixed() || cluster.accelerators_per_node < 1)
+    return out;
+  const long per_stage = static_cast<long>(parallelism.tp) * grad_replicas();
+  const long first = stage * per_stage, last = first + per_stage - 1;
+  const int a = cluster.pool_of_node(static_cast<int>(first / cluster.accelerators_per_node));
+  const int b = cluster.pool_of_node(static_cast<int>(last / cluster.accelerators_per_node));
+  for (int k = a; k <= b; ++k)
+    out.push_back(k);
+  return out;
+}
+
+int Scenario::pacing_pool(int stage) const
+{
+  int best = -1;
+  for (int k : stage_pools(stage))
+    if (best < 0 || cluster.pools[static_cast<size_t>(k)].accelerator.peak(training.precision) <
+                        cluster.pools[static_cast<size_t>(best)].accelerator.peak(training.precision))
+      best = k;
+  return best;
+}
+
+Scenario stage_view(const Scenario& s, int stage)
+{
+  Scenario v = s;
+  const int k = s.pacing_pool(stage);
+  if (k >= 0) {
+    const auto& pool = s.cluster.pools[static_cast<size_t>(k)];
+    v.cluster.accelerator = pool.accelerator;
+    v.cluster.scale_up = pool.scale_up;
+  }
+  return v;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -88,6 +134,17 @@ json cluster_json(const Cluster& c)
     j["scale_up"]["nvls"] = true;
   if (fab.in_network_reduction)
     j["fabric"]["in_network_reduction"] = true;
+  for (const auto& p : c.pools) // mixed accelerators (absent otherwise, so older reports keep their shape)
+    j["pools"].push_back(
+        {{"name", p.name},
+         {"accelerator", p.accelerator.id},
+         {"nodes", p.nodes},
+         {"first_node", p.first_node},
+         {"peak_flops", p.accelerator.peak_flops},
+         {"memory_bytes", p.accelerator.memory_bytes},
+         {"host_power_w", p.host_power_w},
+         {"scale_up",
+          {{"type", p.scale_up.type}, {"bandwidth_Bps", p.scale_up.bandwidth}, {"latency_s", p.scale_up.latency}}}});
   return j;
 }
 

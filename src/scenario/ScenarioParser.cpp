@@ -182,22 +182,89 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
   return fab;
 }
 
+ScaleUp parse_scale_up(JsonReader& r, const Accelerator& acc)
+{
+  ScaleUp su{acc.scale_up_type, acc.scale_up_bandwidth, acc.scale_up_latency};
+  if (r.has("scale_up")) {
+    auto s = r.child("scale_up");
+    su.type = s.key_choice("type", su.type);
+    su.bandwidth = s.key_quantity("bandwidth", su.bandwidth);
+    su.latency = s.key_quantity("latency", su.latency);
+    su.nvls = s.key_bool("nvls");
+    s.finish();
+  }
+  return su;
+}
+
+/// /cluster/pools (docs/cluster.md "One job over mixed pools"): node pools of different accelerators, in node
+/// order, on one fabric; they replace /cluster/accelerator, nodes, host_power and scale_up.
+void parse_pools(JsonReader& r, const Catalog& cat, Cluster& c)
+{
+  const std::string ptr = r.pointer_of("pools");
+  const json& list = r.raw("pools");
+  if (!list.is_array() || list.size() < 2 || list.size() > 16)
+    throw ConfigError(ptr, "must be a list of 2 to 16 pools, each {\"accelerator\", \"nodes\"}; got " + brief(list) +
+                               " (one accelerator type: use /cluster/accelerator and /cluster/nodes)");
+  for (const char* k : {"accelerator", "nodes", "host_power", "scale_up"})
+    if (r.has(k))
+      throw ConfigError(r.pointer_of(k), std::string("contradicts /cluster/pools (each pool has its own ") + k +
+                                             "); move it into the pools or drop the pools");
+  double host_w = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = ptr + "/" + std::to_string(i);
+    if (!list[i].is_object())
+      throw ConfigError(at, "expected a pool object {\"accelerator\", \"nodes\"}, got " + brief(list[i]));
+    JsonReader pr = scenario_reader(list[i], at);
+    Pool pool;
+    pool.accelerator = parse_accelerator_ref(pr, cat);
+    pool.name = pr.key_string("name", pool.accelerator.id);
+    pool.nodes = static_cast<int>(pr.key_int("nodes"));
+    pool.host_power_w = pr.key_quantity("host_power", pool.accelerator.host_power_w);
+    pool.scale_up = parse_scale_up(pr, pool.accelerator);
+    pr.finish();
+    for (const auto& other : c.pools)
+      if (other.name == pool.name)
+        throw ConfigError(at + "/name", "\"" + pool.name + "\" names an earlier pool too; give each pool its own name");
+    pool.first_node = c.nodes;
+    c.nodes += pool.nodes;
+    host_w += pool.nodes * pool.host_power_w;
+    c.pools.push_back(std::move(pool));
+  }
+  const auto& first = c.pools.front();
+  if (!r.has("accelerators_per_node"))
+    for (size_t i = 1; i < c.pools.size(); ++i)
+      if (c.pools[i].accelerator.accelerators_per_node != first.accelerator.accelerators_per_node)
+        throw ConfigError(r.pointer_of("accelerators_per_node"),
+                          "is needed: the pools' accelerators come " +
+                              std::to_string(first.accelerator.accelerators_per_node) + " and " +
+                              std::to_string(c.pools[i].accelerator.accelerators_per_node) +
+                              " per node, and the fabric takes one node size; give it");
+  c.accelerators_per_node =
+      static_cast<int>(r.key_int("accelerators_per_node", first.accelerator.accelerators_per_node));
+  c.accelerator = first.accelerator;
+  c.scale_up = first.scale_up;
+  c.host_power_w = host_w / c.nodes;
+  // One fabric: the NICs default to the slowest pool's (give /cluster/fabric/nic_bandwidth to set it).
+  const Accelerator* nic = &first.accelerator;
+  for (const auto& p : c.pools)
+    if (p.accelerator.nic_bandwidth < nic->nic_bandwidth)
+      nic = &p.accelerator;
+  c.fabric = parse_fabric(r, cat, *nic);
+  r.finish();
+}
+
 Cluster parse_cluster(JsonReader r, const Catalog& cat)
 {
   Cluster c;
+  if (r.has("pools")) {
+    parse_pools(r, cat, c);
+    return c;
+  }
   c.accelerator = parse_accelerator_ref(r, cat);
   c.nodes = static_cast<int>(r.key_int("nodes"));
   c.accelerators_per_node = static_cast<int>(r.key_int("accelerators_per_node", c.accelerator.accelerators_per_node));
   c.host_power_w = r.key_quantity("host_power", c.accelerator.host_power_w);
-  c.scale_up = {c.accelerator.scale_up_type, c.accelerator.scale_up_bandwidth, c.accelerator.scale_up_latency};
-  if (r.has("scale_up")) {
-    auto s = r.child("scale_up");
-    c.scale_up.type = s.key_choice("type", c.scale_up.type);
-    c.scale_up.bandwidth = s.key_quantity("bandwidth", c.scale_up.bandwidth);
-    c.scale_up.latency = s.key_quantity("latency", c.scale_up.latency);
-    c.scale_up.nvls = s.key_bool("nvls");
-    s.finish();
-  }
+  c.scale_up = parse_scale_up(r, c.accelerator);
   c.fabric = parse_fabric(r, cat, c.accelerator);
   r.finish();
   return c;
@@ -548,6 +615,11 @@ void check_consistency(Scenario& s)
     throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) +
                                                  "\" is not supported by " + s.cluster.accelerator.id +
                                                  "; use one of its precisions");
+  for (const auto& pool : s.cluster.pools)
+    if (pool.accelerator.peak(s.training.precision) <= 0)
+      throw ConfigError("/training/precision", std::string("\"") + to_string(s.training.precision) +
+                                                   "\" is not supported by " + pool.accelerator.id + " of pool \"" +
+                                                   pool.name + "\"; use a precision every pool supports");
   check_collective_choices(s);
   if (p.tp_comm_overlap && (p.tp == 1 || !p.sequence_parallel))
     throw ConfigError(

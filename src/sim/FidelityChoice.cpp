@@ -64,7 +64,10 @@ FidelityChoice choose_fidelity(const scenario::Scenario& s, const topology::Fabr
     return {Fidelity::reduced, "requested by /simulation/fidelity"};
   const auto& p = s.parallelism;
   const topology::Placement placement(p.tp, s.grad_replicas(), p.pp);
-  const std::string asym = structural_asymmetry(fabric, placement, p.ep);
+  std::string asym = structural_asymmetry(fabric, placement, p.ep);
+  if (asym.empty() && s.cluster.mixed()) // docs/cluster.md "One job over mixed pools"
+    asym = "the job spans " + std::to_string(s.cluster.pools.size()) +
+           " pools of different accelerators (/cluster/pools): its stages and scale-up domains differ";
   if (asym.empty())
     return {Fidelity::reduced,
             "auto: data-parallel replicas and rails are symmetric, so one replica and one rail stand "

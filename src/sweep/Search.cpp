@@ -352,7 +352,9 @@ void check_space_values(const std::string& name, const std::vector<json>& values
       want = "names (grids, accelerators and fabric presets of trainsim list; dates as 2025-03-01)";
     else if (name == "power_cap" && !v.is_string() && !v.is_null())
       want = "powers such as 500W (or null: no cap)";
-    else if (name != "recompute" && name != "sequence_parallel" && name != "power_cap" &&
+    else if (name == "layer_split" && !(v.is_string() && (v == "even" || v == "balanced")))
+      want = "even or balanced";
+    else if (name != "recompute" && name != "sequence_parallel" && name != "power_cap" && name != "layer_split" &&
              (!is_plan(name) || name == "nodes")) { // whole numbers: the parallelism degrees and nodes
       const double lo = name == "zero_stage" ? 0 : 1;
       if (!v.is_number_integer() || v.get<double>() < lo || v.get<double>() > 1048576)
@@ -393,6 +395,71 @@ std::string valid_dimensions()
 {
   return "tp, cp, pp, vpp, ep, micro_batch_size, zero_stage, recompute, sequence_parallel (those this scenario "
          "format supports), and with --space: site, grid, power_cap, start_date, accelerator, nodes, fabric";
+}
+
+/// Mixed pools, vpp 1: the stages of each pool when every stage lies in one pool and the stages fall on two
+/// pools ({stages of the first, stages of the second}); {0, 0} otherwise.
+std::pair<long, long> stages_per_pool(const json& r, const std::map<std::string, json>& c)
+{
+  const long pp = num(c, "pp"), per_stage = num(c, "tp") * num(c, "cp") * num(c, "dp");
+  const long apn = r["cluster"]["accelerators_per_node"].get<long>();
+  const auto& pools = r["cluster"]["pools"];
+  auto pool_of = [&](long node) {
+    size_t k = 0;
+    while (k + 1 < pools.size() && node >= pools[k + 1]["first_node"].get<long>())
+      ++k;
+    return k;
+  };
+  std::vector<size_t> of;
+  for (long st = 0; st < pp; ++st) {
+    const size_t a = pool_of(st * per_stage / apn), b = pool_of(((st + 1) * per_stage - 1) / apn);
+    if (a != b)
+      return {0, 0};
+    of.push_back(a);
+  }
+  const long first = std::count(of.begin(), of.end(), of.front());
+  if (num(c, "vpp") != 1 || first == pp || std::count(of.begin(), of.end(), of.back()) != pp - first)
+    return {0, 0};
+  return {first, pp - first};
+}
+
+/// Mixed pools (docs/cluster.md "One job over mixed pools"): /parallelism/layer_split as a dimension after
+/// vpp: "balanced" (by the pools' peaks), "even" where it divides, and lists: with two virtual stages every
+/// split; with more over two pools (vpp 1), every split giving each stage of a pool the same count. The lower
+/// bound prunes most. --fix layer_split keeps the scenario's.
+void add_split_dimension(const SearchOptions& o, std::vector<SearchDimension>& dims, SearchResult& res)
+{
+  SearchDimension d{"layer_split", "/parallelism/layer_split", json(),
+                    [](const json& r, const std::map<std::string, json>& c) {
+                      const long v = num(c, "pp") * num(c, "vpp"), layers = r["model"]["layers"].get<long>();
+                      std::vector<json> out{"balanced"};
+                      if (layers % v == 0)
+                        out.emplace_back("even");
+                      for (long first = 1; v == 2 && first < layers; ++first)
+                        out.push_back(json::array({first, layers - first}));
+                      const auto [n0, n1] = v > 2 ? stages_per_pool(r, c) : std::pair<long, long>{0, 0};
+                      for (long l0 = 1; n0 > 0 && n0 * l0 + n1 <= layers; ++l0)
+                        if ((layers - n0 * l0) % n1 == 0) {
+                          json split = json::array();
+                          for (long k = 0; k < n0 + n1; ++k)
+                            split.push_back(k < n0 ? l0 : (layers - n0 * l0) / n1);
+                          out.push_back(split);
+                        }
+                      return out;
+                    }};
+  const bool fixed = std::find(o.fixed.begin(), o.fixed.end(), d.name) != o.fixed.end();
+  if (const auto r = o.restrict.find(d.name); r != o.restrict.end()) {
+    const auto values = r->second;
+    d.values = [values](const json&, const std::map<std::string, json>&) { return values; };
+  } else if (fixed) {
+    d.values = [](const json& r, const std::map<std::string, json>&) {
+      const auto& p = r["parallelism"];
+      return std::vector<json>{p.contains("layer_split") ? p["layer_split"] : json("even")};
+    };
+  }
+  res.dimensions.push_back(d.name);
+  auto at = std::find_if(dims.begin(), dims.end(), [](const SearchDimension& x) { return x.name == "vpp"; });
+  dims.insert(at == dims.end() ? dims.end() : at + 1, std::move(d));
 }
 
 /// The space: plan dimensions named by --space, then the parallelism dimensions the scenario format knows
@@ -438,6 +505,8 @@ std::vector<SearchDimension> search_space(const json& base, const json& resolved
     res.dimensions.push_back(d.name);
     dims.push_back(std::move(d));
   }
+  if (resolved["cluster"].contains("pools")) // mixed pools: the layer split is part of the plan
+    add_split_dimension(o, dims, res);
   for (const auto& f : o.fixed)
     if (is_plan(f) || std::find(res.dimensions.begin(), res.dimensions.end(), f) == res.dimensions.end())
       throw core::UsageError("--fix " + f +

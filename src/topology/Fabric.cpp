@@ -79,7 +79,8 @@ int add_scale_up(const scenario::Cluster& c, Fabric& f, int acc_base)
   const int n = static_cast<int>(c.total_accelerators());
   int base = -1;
   for (int a = 0; a < n; ++a) {
-    int id = f.add_link({"su" + std::to_string(a), c.scale_up.bandwidth, c.scale_up.latency, LinkKind::scale_up});
+    const auto& su = c.scale_up_of_node(a / c.accelerators_per_node); // mixed pools: the node's pool's
+    int id = f.add_link({"su" + std::to_string(a), su.bandwidth, su.latency, LinkKind::scale_up});
     if (a == 0)
       base = id;
   }
@@ -87,7 +88,7 @@ int add_scale_up(const scenario::Cluster& c, Fabric& f, int acc_base)
     int v = f.add_vertex({VertexKind::scale_up_switch, node, 0, 0, 1, 0});
     for (int k = 0; k < c.accelerators_per_node; ++k) {
       int a = node * c.accelerators_per_node + k;
-      f.add_edge(acc_base + a, v, base + a, c.scale_up.bandwidth);
+      f.add_edge(acc_base + a, v, base + a, c.scale_up_of_node(node).bandwidth);
     }
   }
   return base;

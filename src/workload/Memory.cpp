@@ -205,6 +205,18 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
     }
     mb.workspace = cal.workspace_bytes;
     mb.capacity = s.cluster.accelerator.memory_bytes * cal.memory_usable_fraction;
+    if (s.cluster.mixed()) {               // each pool's memory holds its stages: the tightest one is reported
+      for (int k : s.stage_pools(stage)) { // the pool of least memory of those the stage is on
+        const double c = s.cluster.pools[static_cast<size_t>(k)].accelerator.memory_bytes * cal.memory_usable_fraction;
+        if (mb.pool < 0 || c < mb.capacity) {
+          mb.capacity = c;
+          mb.pool = k;
+        }
+      }
+      if (stage == 0 || mb.total() / mb.capacity > worst.total() / worst.capacity)
+        worst = mb;
+      continue;
+    }
     if (stage == 0 || mb.total() > worst.total())
       worst = mb;
   }
@@ -228,6 +240,15 @@ void check_fits(const MemoryBreakdown& m, const scenario::Scenario& s)
     return;
   char cap[64];
   std::snprintf(cap, sizeof cap, "%.1f GiB", m.capacity / 1073741824.0);
+  if (m.pool >= 0) { // mixed pools: the stage's pool, and the split that moves layers off it
+    const auto& pool = s.cluster.pools[static_cast<size_t>(m.pool)];
+    throw core::InfeasibleError("/cluster/pools/" + std::to_string(m.pool),
+                                "out of memory on pipeline stage " + std::to_string(m.stage) + " (pool \"" + pool.name +
+                                    "\"): " + m.describe() + " exceeds the usable " + cap + " of " +
+                                    pool.accelerator.id +
+                                    "; give the stage fewer layers (/parallelism/layer_split), raise tp or pp, "
+                                    "use recompute or a smaller micro_batch_size");
+  }
   throw core::InfeasibleError("/parallelism", "out of memory on pipeline stage " + std::to_string(m.stage) + ": " +
                                                   m.describe() + " exceeds the usable " + cap + " of " +
                                                   s.cluster.accelerator.id + "; raise tp or pp, use recompute" +

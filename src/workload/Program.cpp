@@ -112,7 +112,8 @@ std::vector<double> chunk_weight_grad_s(const scenario::Scenario& s, const Layer
   return out;
 }
 
-PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff, int m)
+PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& ops,
+                                   const std::vector<Efficiency>& effs, int m)
 {
   const auto& p = s.parallelism;
   PipelineSummary out;
@@ -122,6 +123,7 @@ PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& 
   double busiest = 0, total = 0; // per stage: f + b + w per micro-batch
   for (int stage = 0; stage < p.pp; ++stage) {
     out.layers_per_stage.push_back(s.stage_layers(stage));
+    const Efficiency& eff = effs[static_cast<size_t>(stage)]; // mixed pools: the stage's accelerator
     const auto costs = chunk_costs(s, ops, eff, stage);
     const auto w = chunk_weight_grad_s(s, ops, eff, stage);
     // DualPipe: a micro-batch runs one of the rank's two chunks, so its passes are per chunk (the mean).
@@ -318,7 +320,7 @@ void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Worklo
   const double shards = p.zero_stage == 3 ? p.shard_ranks() : s.grad_replicas(); // HSDP: its shard group
   const double opt_params = (stage_params - stage_expert) / (p.zero_stage >= 1 ? shards : 1) +
                             stage_expert / (p.zero_stage >= 1 ? s.grad_replicas() / p.ep : 1);
-  const double opt_time = opt_params * 34.0 / (s.cluster.accelerator.memory_bandwidth * cal.memory_efficiency);
+  const double opt_time = opt_params * 34.0 / (s.stage_accelerator(stage).memory_bandwidth * cal.memory_efficiency);
   prog.ops.push_back(Op{OpKind::optimizer, Pass::step, opt_time});
   prog.compute_s += opt_time;
   if (p.zero_stage >= 1 && p.zero_stage < 3 && w.streams.grad) { // ZeRO-3 gathers before each use instead
@@ -361,15 +363,25 @@ void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Worklo
 
 /// FP8 runs only the linear layers' GEMMs at the FP8 peak (Transformer Engine); attention, batched GEMMs
 /// and the logits stay 16-bit.
-Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
+/// Mixed pools: the accelerator of pipeline stage `stage` (Scenario::stage_accelerator).
+Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibration& cal, double clock, int stage)
 {
-  const auto& acc = s.cluster.accelerator;
+  const auto& acc = s.stage_accelerator(stage);
   const bool fp8 = s.training.precision == scenario::Precision::fp8;
   const double peak16 = fp8 ? (acc.peak(scenario::Precision::bf16) > 0 ? acc.peak(scenario::Precision::bf16)
                                                                        : acc.peak(scenario::Precision::fp16))
                             : acc.peak(s.training.precision);
   return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
                     fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
+}
+
+/// Per pipeline stage: mixed pools compute each stage on its pool's accelerator.
+std::vector<Efficiency> stage_efficiencies(const scenario::Scenario& s, const scenario::Calibration& cal, double clock)
+{
+  std::vector<Efficiency> out;
+  for (int stage = 0; stage < s.parallelism.pp; ++stage)
+    out.push_back(efficiency_of(s, cal, clock, stage));
+  return out;
 }
 
 /// The pipeline receive (`send` false) before a pass or the send after it: to the rank holding the next
@@ -479,7 +491,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const auto& p = s.parallelism;
   w.grad_collective = p.zero_stage >= 1 ? GradCollective::reduce_scatter : GradCollective::all_reduce;
 
-  const Efficiency eff = efficiency_of(s, cal, clock);
+  const std::vector<Efficiency> effs = stage_efficiencies(s, cal, clock);
   const LayerOps ops(s, w.shape);
   // One rank's share of a micro-batch's boundary activations: its seq/cp tokens (context parallelism),
   // scattered/gathered across the TP ranks' NICs.
@@ -490,10 +502,10 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   w.streams = plan_streams(s);
   const bool zero3 = w.streams.params;
   const auto orders = schedule_orders(p.schedule, p.pp, p.vpp, m);
-  w.pipeline = summarise_pipeline(s, ops, eff, m);
+  w.pipeline = summarise_pipeline(s, ops, effs, m);
   for (int stage = 0; stage < p.pp; ++stage) {
-    StageProgram prog;
-    prog.stage = stage;
+    StageProgram prog{stage, {}, 0.0};
+    const Efficiency& eff = effs[static_cast<size_t>(stage)];
     const auto costs = chunk_costs(s, ops, eff, stage);
     const ShardPlan shards = zero3 ? shard_plan(s, w.shape, stage) : ShardPlan{};
     // Gradient buckets per chunk (reduced once the chunk's last backward has produced them).
@@ -603,7 +615,7 @@ double utilisation(const scenario::Scenario& s, const Workload& w, double comput
 {
   compute_s /= static_cast<double>(std::max(1, s.parallelism.pp)); // the stages' mean
   const double per_rank = w.hardware_flops_per_step / static_cast<double>(s.cluster.total_accelerators());
-  const double peak = s.cluster.accelerator.peak(s.training.precision) * w.clock;
+  const double peak = s.cluster.mean_peak(s.training.precision) * w.clock;
   return compute_s > 0 && peak > 0 ? per_rank / (compute_s * peak) : 0.0;
 }
 

@@ -65,14 +65,42 @@ struct Fabric {
   bool in_network_reduction = false; ///< the switches reduce in the network (SHARP)
 };
 
-struct Cluster {
+/// One node pool of a cluster of mixed accelerators (/cluster/pools/N, docs/cluster.md "One job over mixed
+/// pools"): consecutive nodes of one accelerator type with their own scale-up domain, on the shared fabric.
+struct Pool {
+  std::string name; ///< /cluster/pools/N/name (the accelerator's id unless given)
   Accelerator accelerator;
   int nodes = 0;
-  int accelerators_per_node = 0;
   ScaleUp scale_up;
-  Fabric fabric;
   double host_power_w = 0; ///< per node, non-accelerator
+  int first_node = 0;      ///< the pool's first node (pools follow each other in node order)
+};
+
+struct Cluster {
+  Accelerator accelerator; ///< with pools: the first pool's (the others are in `pools`)
+  int nodes = 0;
+  int accelerators_per_node = 0;
+  ScaleUp scale_up; ///< with pools: the first pool's
+  Fabric fabric;
+  double host_power_w = 0; ///< per node, non-accelerator (with pools: the mean over the nodes)
+  std::vector<Pool> pools; ///< mixed accelerators, in node order; empty: every node holds `accelerator`
   long total_accelerators() const { return static_cast<long>(nodes) * accelerators_per_node; }
+  bool mixed() const { return !pools.empty(); }
+  /// The pool holding node `node` (0 without pools).
+  int pool_of_node(int node) const
+  {
+    int k = 0;
+    while (k + 1 < static_cast<int>(pools.size()) && node >= pools[static_cast<size_t>(k + 1)].first_node)
+      ++k;
+    return k;
+  }
+  /// The scale-up interconnect of node `node`: its pool's.
+  const ScaleUp& scale_up_of_node(int node) const
+  {
+    return pools.empty() ? scale_up : pools[static_cast<size_t>(pool_of_node(node))].scale_up;
+  }
+  /// Peak FLOP/s at a precision, the mean over the accelerators (the accelerator's without pools).
+  double mean_peak(Precision p) const;
 };
 
 /// Mixture-of-experts FFN (absent: every layer has a dense FFN). docs/moe.md.
@@ -424,7 +452,23 @@ struct Scenario {
   /// Ranks that hold a full copy of a stage's weights and reduce gradients together: dp*cp (Megatron
   /// reduces gradients over the data- and context-parallel ranks; placement order tp, cp, dp, pp).
   int grad_replicas() const { return parallelism.dp * parallelism.cp; }
+  /// Mixed pools: the pools holding ranks of pipeline stage `stage`, in node order (stage s is the ranks
+  /// s*tp*dp*cp .. (s+1)*tp*dp*cp-1 of the Megatron order); {} without pools.
+  std::vector<int> stage_pools(int stage) const;
+  /// The pool whose accelerator paces stage `stage`: of its pools, the one of the lowest peak at the training
+  /// precision (its data-parallel peers wait for it at every gradient reduction); -1 without pools.
+  int pacing_pool(int stage) const;
+  /// The accelerator computing stage `stage`: its pacing pool's (the cluster's without pools).
+  const Accelerator& stage_accelerator(int stage) const
+  {
+    const int k = pacing_pool(stage);
+    return k < 0 ? cluster.accelerator : cluster.pools[static_cast<size_t>(k)].accelerator;
+  }
   double tokens_per_step() const { return static_cast<double>(training.global_batch_size) * model.seq_length; }
 };
+
+/// The scenario as pipeline stage `stage` of a mixed-pool job sees it: the cluster's accelerator and scale-up
+/// are those of the stage's pacing pool (Scenario::pacing_pool). Without pools: a copy of `s`.
+Scenario stage_view(const Scenario& s, int stage);
 
 } // namespace trainsim::scenario

@@ -16,6 +16,7 @@ struct MemoryBreakdown {
   double activations = 0;
   double workspace = 0;
   double capacity = 0; ///< usable HBM (capacity x usable fraction)
+  int pool = -1;       ///< mixed pools: the pool whose memory `capacity` is (-1: the cluster's accelerator)
   double total() const { return weights + gradients + optimizer + activations + workspace; }
   std::string describe() const;
 };

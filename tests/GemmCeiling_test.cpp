@@ -99,6 +99,11 @@ TEST_CASE("the GEMM ceiling is switched by /simulation/gemm_ceiling, off by defa
   });
   CHECK(inline_acc.cluster.accelerator.sm_count == 96);
   CHECK(inline_acc.cluster.accelerator.matmul_max_fraction == Approx(0.859));
+  // Half a ceiling is refused: a device without a preset that gives only one of the two fields.
+  CHECK_THROWS_WITH(test::scenario_with([](nlohmann::json& j) {
+                      j["cluster"]["accelerator"] = {{"preset", "V100-SXM-32GB"}, {"compute", {{"sm_count", 80}}}};
+                    }),
+                    Catch::Contains("/cluster/accelerator/compute") && Catch::Contains("both"));
 }
 
 TEST_CASE("causal MFU counts half the attention square", "[model][gemm]")

@@ -50,6 +50,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.hw_tflops_per_accelerator = w.hardware_flops_per_step / m.step_time_s / n / 1e12;
   m.mfu = m.tflops_per_accelerator * 1e12 / peak;
   m.hfu = m.hw_tflops_per_accelerator * 1e12 / peak;
+  m.mfu_causal = w.model_flops_per_step_causal / m.step_time_s / n / peak;
   m.steps_to_train = std::ceil(s.training.tokens / m.tokens_per_step);
   m.useful_time_s = m.steps_to_train * m.step_time_s;
 
@@ -199,6 +200,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
 
   m.memory = w.memory;
   m.pipeline = w.pipeline;
+  m.gemm = w.gemm;
   if (s.parallelism.pp > 1 && r.stages.size() > 1) {
     // The closed form of the split that ran (docs/pipeline.md): the busiest stage paces the steady state. Its
     // load is what the stage's passes keep it busy with, as simulated: compute and the blocking tensor-,

@@ -83,6 +83,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
   j["tokens_per_step"] = m.tokens_per_step;
   j["tokens_per_s"] = m.tokens_per_s;
   j["mfu"] = m.mfu;
+  j["mfu_causal"] = m.mfu_causal; // attention counted causally (docs/validation.md)
   j["hfu"] = m.hfu;
   j["tflops_per_accelerator"] = m.tflops_per_accelerator;
   j["hw_tflops_per_accelerator"] = m.hw_tflops_per_accelerator;
@@ -142,6 +143,12 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"backward_weight_s", pl.backward_weight_s},
                      {"stage_imbalance", pl.stage_imbalance}};
   }
+  // The 16-bit GEMMs under the shape-aware ceiling (docs/calibration.md#gemm-ceiling).
+  j["gemm"] = {{"ceiling", m.gemm.ceiling},
+               {"sm_count", m.gemm.sm_count},
+               {"matmul_max_fraction", m.gemm.matmul_max_fraction},
+               {"efficiency", m.gemm.efficiency},
+               {"shape_cost_s", m.gemm.shape_cost_s}};
   j["communication_total_s"] = m.breakdown.comm_total; // busy time per kind, hidden or not
   // What NCCL's protocol model adds to that busy time over the alpha-beta bound (docs/at-scale.md).
   j["collective_efficiency_s"] = m.breakdown.collective_efficiency;

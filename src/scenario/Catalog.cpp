@@ -243,6 +243,15 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
     if (a.idle_power_w > a.peak_power_w)
       throw core::ConfigError(r.pointer_of("power"), "idle power exceeds peak power; idle must be at most peak");
   }
+  if (r.has("compute")) {
+    auto c = r.child("compute");
+    a.sm_count = static_cast<int>(c.get_int("sm_count", 1, 100000, std::optional<long>(a.sm_count)));
+    a.matmul_max_fraction = c.get_number("matmul_max_fraction", 0.01, 1, a.matmul_max_fraction);
+    c.finish();
+    if ((a.sm_count > 0) != (a.matmul_max_fraction > 0))
+      throw core::ConfigError(r.pointer_of("compute"), "the GEMM ceiling needs both sm_count and matmul_max_fraction; "
+                                                       "give both (or neither)");
+  }
   if (r.has("sources"))
     r.raw("sources");
   r.finish({"note", "preset"});

@@ -41,6 +41,13 @@ void accelerator_keys(std::vector<KeySpec>& k, const std::string& a)
   k.push_back(key_object(a + "/power", "board power", preset));
   k.push_back(key_nonnegative(a + "/power/idle", Dimension::power, 1e5, nullptr, "idle power", preset));
   k.push_back(key_quantity(a + "/power/peak", Dimension::power, 0, 1e5, nullptr, "power at full load (TDP)", preset));
+  k.push_back(key_object(a + "/compute", "the shape-aware GEMM ceiling (docs/calibration.md#gemm-ceiling)",
+                         "the preset's, or none (calibration gemm_efficiency)"));
+  k.push_back(key_int(a + "/compute/sm_count", 1, 100000, nullptr,
+                      "streaming multiprocessors the GEMM tiles spread over", "the preset's, or none"));
+  k.push_back(key_number(a + "/compute/matmul_max_fraction", 0.01, 1, nullptr,
+                         "best-shape 16-bit matmul throughput over the dense peak (measured MAMF)",
+                         "the preset's, or none"));
   k.push_back(key_value(a + "/sources", "where the figures come from (informative)"));
   k.push_back(key_note(a + "/note", "free text"));
 }

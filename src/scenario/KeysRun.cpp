@@ -77,6 +77,9 @@ std::vector<KeySpec> run_keys()
       key_bool(s + "/host_overhead", true, "host (launch) overhead per pass and step"),
       key_bool(s + "/collective_efficiency", true,
                "NCCL-like protocol choice and latencies per collective (docs/at-scale.md)"),
+      key_bool(s + "/gemm_ceiling", false,
+               "16-bit GEMMs at the accelerator's best-shape matmul fraction x tile and wave quantisation "
+               "(docs/calibration.md#gemm-ceiling; off: gemm_efficiency)"),
       key_object(s + "/stragglers", "slow accelerators", "none"),
       key_number(s + "/stragglers/fraction", 0, 1, nullptr, "share of accelerators that straggle", "required"),
       key_number(s + "/stragglers/slowdown", 0, 10, nullptr, "their slowdown", "required"),

@@ -124,6 +124,8 @@ json cluster_json(const Cluster& c)
               {"latency_s", fab.latency},
               {"switch_radix", fab.switch_radix}}}};
   // Keys beyond the original schema appear only when used, so that older reports keep their shape.
+  if (a.sm_count > 0 && a.matmul_max_fraction > 0) // the shape-aware GEMM ceiling (docs/calibration.md)
+    j["accelerator"]["compute"] = {{"sm_count", a.sm_count}, {"matmul_max_fraction", a.matmul_max_fraction}};
   if (!fab.preset.empty())
     j["fabric"]["preset"] = fab.preset;
   if (fab.tier_oversubscription.size() > 1 && fab.tier_oversubscription[1] != 1.0)
@@ -328,6 +330,7 @@ json simulation_json(const Simulation& sim)
   j["variability"] = sim.variability; // at-scale mechanisms (docs/at-scale.md)
   j["host_overhead"] = sim.host_overhead;
   j["collective_efficiency"] = sim.collective_efficiency;
+  j["gemm_ceiling"] = sim.gemm_ceiling;
   if (sim.stragglers.fraction > 0)
     j["stragglers"] = {{"fraction", sim.stragglers.fraction}, {"slowdown", sim.stragglers.slowdown}};
   return j;

@@ -720,6 +720,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     if (sim.has("max_time"))
       s.simulation.max_time_s = sim.key_quantity("max_time");
     s.simulation.variability = sim.key_bool("variability"); // at-scale mechanisms, docs/at-scale.md
+    s.simulation.gemm_ceiling = sim.key_bool("gemm_ceiling");
     s.simulation.host_overhead = sim.key_bool("host_overhead");
     s.simulation.collective_efficiency = sim.key_bool("collective_efficiency");
     if (sim.has("stragglers")) {

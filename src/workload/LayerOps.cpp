@@ -14,7 +14,7 @@ namespace {
 
 Kernel gemm(double m, double k, double n, double elem_bytes)
 {
-  return {KernelClass::gemm, 2.0 * m * k * n, (m * k + k * n + m * n) * elem_bytes};
+  return {KernelClass::gemm, 2.0 * m * k * n, (m * k + k * n + m * n) * elem_bytes, m, k, n};
 }
 Kernel memory(double bytes)
 {
@@ -22,12 +22,19 @@ Kernel memory(double bytes)
 }
 std::vector<Kernel> doubled(std::vector<Kernel> ks)
 {
-  // Backward of a GEMM is two GEMMs of the same size (data and weight gradients); elementwise
-  // backward kernels read about twice what the forward one did.
+  // Backward of a GEMM is two GEMMs of the same FLOPs and bytes, the data gradient (m x k, over n; chunked as
+  // the forward with tp_comm_overlap) and the weight gradient (k x n, over m); elementwise backward kernels
+  // read about twice what the forward one did.
   std::vector<Kernel> out;
   for (const auto& k : ks) {
     if (k.cls == KernelClass::memory) {
       out.push_back({k.cls, 0.0, 2.0 * k.bytes});
+    } else if (k.cls == KernelClass::gemm || k.cls == KernelClass::fp8_gemm) {
+      Kernel data = k;
+      data.n = k.k;
+      data.k = k.n;
+      out.push_back(data);
+      out.push_back(weight_gradient(k));
     } else {
       out.push_back(k);
       out.push_back(k);
@@ -38,6 +45,15 @@ std::vector<Kernel> doubled(std::vector<Kernel> ks)
 
 } // namespace
 
+Kernel weight_gradient(const Kernel& forward)
+{
+  Kernel w = forward;
+  w.m = forward.k;
+  w.k = forward.m;
+  w.row_chunks = 1; // the weight gradient reduces over the gathered rows: one GEMM
+  return w;
+}
+
 LayerOps::LayerOps(const scenario::Scenario& s, const ModelShape& shape) : s_(s), shape_(shape)
 {
   // Context parallel: each rank holds seq/cp tokens of every sequence.
@@ -47,6 +63,9 @@ LayerOps::LayerOps(const scenario::Scenario& s, const ModelShape& shape) : s_(s)
   fp8_ = s.training.precision == Precision::fp8;
   gemm_bytes_ = fp8_ ? 1 : 2;
   dropout_ = s.model.dropout;
+  // tp_comm_overlap (Transformer Engine userbuffers): the GEMMs beside a TP all-gather or reduce-scatter are
+  // pipelined with it as tp GEMMs of 1/tp of the rows each.
+  tp_chunks_ = s.parallelism.tp_comm_overlap ? s.parallelism.tp : 1;
 }
 
 Kernel LayerOps::linear(double m, double k, double n) const
@@ -54,7 +73,14 @@ Kernel LayerOps::linear(double m, double k, double n) const
   if (!fp8_)
     return gemm(m, k, n, gemm_bytes_);
   // Transformer Engine FP8 GEMM: FP8 operands, 16-bit output.
-  return {KernelClass::fp8_gemm, 2.0 * m * k * n, (m * k + k * n) * 1.0 + m * n * bytes_};
+  return {KernelClass::fp8_gemm, 2.0 * m * k * n, (m * k + k * n) * 1.0 + m * n * bytes_, m, k, n};
+}
+
+Kernel LayerOps::tp_linear(double m, double k, double n) const
+{
+  Kernel g = linear(m, k, n);
+  g.row_chunks = tp_chunks_;
+  return g;
 }
 
 std::vector<Kernel> LayerOps::attention_core_forward() const
@@ -97,11 +123,11 @@ std::vector<Kernel> LayerOps::attention_block(bool fp8_casts) const
   if (s_.model.mla) {
     mla_projections(k, fp8_casts);
   } else {
-    k.push_back(linear(T, h, h / t + 2 * kv_per_rank));
+    k.push_back(tp_linear(T, h, h / t + 2 * kv_per_rank));
     for (const auto& a : attention_core_forward())
       k.push_back(a);
     cast(k, T * h / t, fp8_casts);
-    k.push_back(linear(T, h / t, h));
+    k.push_back(tp_linear(T, h / t, h));
   }
   if (s_.model.parallel_block) // the MLP reads the same normalised input; one residual add after both
     return k;
@@ -125,14 +151,16 @@ double LayerOps::cast_bytes(double elems) const
   return elems * (bytes_ + 2.0 + (s_.training.fp8_blockwise ? 2.0 * 4.0 / 128.0 : 0.0));
 }
 
-void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts) const
+void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts, bool routed) const
 {
   const double t = s_.parallelism.tp, h = s_.model.hidden_size, e = bytes_;
   cast(k, tokens * h, fp8_casts && !s_.model.parallel_block); // parallel block: the QKV input's cast serves
-  k.push_back(linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t));
+  const bool chunked = !routed; // the routed experts' GEMMs run outside the TP-overlap pipeline
+  k.push_back(chunked ? tp_linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t)
+                      : linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t));
   k.push_back(memory(tokens * ffn / t * e * (shape_.mlp_matrices == 3 ? 3 : 2))); // bias-GELU, squared ReLU or SwiGLU
   cast(k, tokens * ffn / t, fp8_casts);
-  k.push_back(linear(tokens, ffn / t, h));
+  k.push_back(chunked ? tp_linear(tokens, ffn / t, h) : linear(tokens, ffn / t, h));
 }
 
 std::vector<Kernel> LayerOps::layer_forward(bool fp8_casts) const
@@ -186,7 +214,7 @@ std::vector<Kernel> LayerOps::moe_layer(bool fp8_casts) const
   // Token copies this expert-parallel rank's experts get: its group's tokens x top_k / ep on average,
   // load_imbalance times that on the busiest rank. The experts are sharded over tp as well as ep
   // (Megatron's default expert tensor parallelism): each TP rank computes its slice for every copy.
-  mlp_block(k, routed_tokens(), fe, fp8_casts);
+  mlp_block(k, routed_tokens(), fe, fp8_casts, true);
   k.push_back(memory(2 * tokens_sp_ * moe.top_k * h * e)); // unpermute and weighted combine
   if (moe.shared_experts > 0)
     mlp_block(k, tokens_, moe.shared_experts * fe, fp8_casts);

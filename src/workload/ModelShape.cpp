@@ -72,6 +72,15 @@ double ModelShape::model_flops_per_step(const scenario::Scenario& sc) const
   return 3.0 * per_seq * static_cast<double>(sc.training.global_batch_size);
 }
 
+double ModelShape::model_flops_per_step_causal(const scenario::Scenario& sc) const
+{
+  const double seq = sc.model.seq_length, keys = sc.model.attended_keys();
+  const double causal_share = (keys < seq ? seq * keys - 0.5 * keys * keys : 0.5 * seq * seq) / (seq * keys);
+  const double attention_layers = sc.model.layers + sc.model.mtp_depth;
+  const double masked = attention_layers * attention_core_forward_flops * (1.0 - causal_share);
+  return model_flops_per_step(sc) - 3.0 * masked * static_cast<double>(sc.training.global_batch_size);
+}
+
 double ModelShape::hardware_flops_per_step(const scenario::Scenario& sc) const
 {
   double extra = 0;

@@ -31,8 +31,11 @@ std::vector<Kernel> LayerOps::mtp_backward() const
   for (const auto& x : logits_backward())
     k.push_back(x);
   const Kernel proj = linear(T, 2 * h / s_.parallelism.tp, h);
-  k.push_back(proj); // data and weight gradients of the projection
-  k.push_back(proj);
+  Kernel data = proj; // data and weight gradients of the projection
+  data.n = proj.k;
+  data.k = proj.n;
+  k.push_back(data);
+  k.push_back(weight_gradient(proj));
   k.push_back({KernelClass::memory, 0.0, 2 * 2 * 2 * tokens_ * h * e}); // the norms' backward
   return k;
 }

@@ -95,7 +95,7 @@ std::vector<double> chunk_weight_grad_s(const scenario::Scenario& s, const Layer
     double t = 0;
     for (const auto& k : ks)
       if (k.cls == KernelClass::gemm || k.cls == KernelClass::fp8_gemm)
-        t += eff.time(k);
+        t += eff.time(weight_gradient(k));
     return t;
   };
   const double layer = gemms(ops.forward()), moe = s.model.moe.enabled() ? gemms(ops.moe_forward()) : 0.0;
@@ -142,6 +142,40 @@ PipelineSummary summarise_pipeline(const scenario::Scenario& s, const LayerOps& 
   out.bubble_closed_form = bubble_closed_form(p.schedule, p.pp, p.vpp, m, out.forward_s, out.backward_input_s,
                                               out.backward_weight_s, out.stage_imbalance);
   return out;
+}
+
+/// The 16-bit GEMMs of every stage's layers, output layer and MTP modules, for one micro-batch, summed into a
+/// per-step, per-rank mean over the stages (Workload::gemm).
+GemmSummary summarise_gemms(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff, long m)
+{
+  GemmSummary g;
+  g.ceiling = eff.ceiling().enabled();
+  g.sm_count = eff.ceiling().sm_count;
+  g.matmul_max_fraction = eff.ceiling().max_fraction;
+  double flops = 0, at_peak = 0, cost = 0; // at_peak: sum of flops / fraction
+  auto add = [&](const std::vector<Kernel>& ks, double times) {
+    for (const auto& k : ks)
+      if (k.cls == KernelClass::gemm && k.flops > 0 && times > 0) {
+        flops += k.flops * times;
+        at_peak += k.flops / eff.fraction(k) * times;
+        cost += eff.shape_cost(k) * times;
+      }
+  };
+  const double moe = s.model.moe.enabled() ? s.model.layers - s.model.moe.first_dense_layers : 0;
+  for (const auto& ks : {ops.forward(), ops.recompute(), ops.backward()})
+    add(ks, s.model.layers - moe);
+  if (moe > 0)
+    for (const auto& ks : {ops.moe_forward(), ops.moe_recompute(), ops.moe_backward()})
+      add(ks, moe);
+  add(ops.logits_forward(), 1);
+  add(ops.logits_backward(), 1);
+  for (int d = 0; d < s.model.mtp_depth; ++d) {
+    add(ops.mtp_forward(), 1);
+    add(ops.mtp_backward(), 1);
+  }
+  g.efficiency = at_peak > 0 ? flops / at_peak : 0.0;
+  g.shape_cost_s = cost * static_cast<double>(m) / s.parallelism.pp;
+  return g;
 }
 
 void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction,
@@ -371,8 +405,11 @@ Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibratio
   const double peak16 = fp8 ? (acc.peak(scenario::Precision::bf16) > 0 ? acc.peak(scenario::Precision::bf16)
                                                                        : acc.peak(scenario::Precision::fp16))
                             : acc.peak(s.training.precision);
+  GemmCeiling ceiling; // /simulation/gemm_ceiling: the accelerator's shape-aware ceiling, where it has one
+  if (s.simulation.gemm_ceiling)
+    ceiling = {acc.sm_count, acc.matmul_max_fraction};
   return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
-                    fp8 ? acc.peak(scenario::Precision::fp8) : 0.0);
+                    fp8 ? acc.peak(scenario::Precision::fp8) : 0.0, ceiling);
 }
 
 /// Per pipeline stage: mixed pools compute each stage on its pool's accelerator.
@@ -636,6 +673,8 @@ Workload make_workload(const scenario::Scenario& s, const scenario::Calibration&
     w.compute_activity =
         compute_activity(s.power, cal, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
   }
+  w.gemm = summarise_gemms(s, LayerOps(s, w.shape), efficiency_of(s, cal, w.clock, 0), w.microbatches);
+  w.model_flops_per_step_causal = w.shape.model_flops_per_step_causal(s);
   return w;
 }
 

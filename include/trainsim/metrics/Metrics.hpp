@@ -23,6 +23,7 @@ struct RunMetrics {
   double tokens_per_step = 0;
   double tokens_per_s = 0;
   double mfu = 0;
+  double mfu_causal = 0; ///< MFU with the attention core counted causally (docs/validation.md)
   double hfu = 0;
   double tflops_per_accelerator = 0;
   double hw_tflops_per_accelerator = 0;
@@ -74,6 +75,7 @@ struct RunMetrics {
   double memory_gib_per_accelerator = 0;
   workload::MemoryBreakdown memory;
   workload::PipelineSummary pipeline; ///< schedule, layer split, closed-form bubble (docs/pipeline.md)
+  workload::GemmSummary gemm;         ///< 16-bit GEMM efficiency and shape cost (docs/calibration.md)
   Breakdown breakdown;
   std::vector<sim::StageBreakdown> stages;
   long simulated_transfers = 0, simulated_executions = 0;

@@ -84,7 +84,8 @@ public:
 
 private:
   std::vector<Kernel> attention_block(bool fp8_casts) const;
-  void mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts) const;
+  /// `routed`: a MoE layer's routed experts (their GEMMs are not pipelined with the TP collectives).
+  void mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool fp8_casts, bool routed = false) const;
   /// FP8: the cast of a GEMM input of `elems` elements (when `fp8_casts` and precision fp8).
   void cast(std::vector<Kernel>& k, double elems, bool fp8_casts) const;
   std::vector<Kernel> moe_layer(bool fp8_casts) const;
@@ -107,12 +108,17 @@ private:
   std::vector<Kernel> layer_forward(bool fp8_casts) const;
   /// A linear layer's GEMM: FP8 (Transformer Engine) with precision fp8, else 16-bit.
   Kernel linear(double m, double k, double n) const;
+  /// The same for a tensor-parallel layer's GEMM beside a TP collective: with tp_comm_overlap, tp row chunks.
+  Kernel tp_linear(double m, double k, double n) const;
   bool fp8_ = false;
+  int tp_chunks_ = 1;
   const scenario::Scenario& s_;
   const ModelShape& shape_;
   double tokens_ = 0, tokens_sp_ = 0, bytes_ = 2, gemm_bytes_ = 2, dropout_ = 0;
 };
 
+/// The weight-gradient GEMM of a forward GEMM (k x n, reduced over its m rows, never chunked).
+Kernel weight_gradient(const Kernel& forward);
 /// Accumulates kernels into a PassCost using the efficiency model.
 void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Efficiency& eff);
 void add_traffic(TpTraffic& into, const TpTraffic& t, int times = 1);

@@ -40,6 +40,9 @@ struct ModelShape {
   static ModelShape of(const scenario::Model& m);
   /// Model FLOPs of one training step: 3x forward (no recompute).
   double model_flops_per_step(const scenario::Scenario& s) const;
+  /// The same with the attention core counted causally: each query meets only the keys before it (s^2 / 2
+  /// pairs; with a window w < s, s w - w^2 / 2), as MegaScale and Llama 3 count it (docs/validation.md).
+  double model_flops_per_step_causal(const scenario::Scenario& s) const;
   /// Hardware FLOPs of one step: model FLOPs plus what recompute adds (selective recompute adds the
   /// attention core only with unfused attention; fused attention recomputes inside its backward kernel).
   double hardware_flops_per_step(const scenario::Scenario& s) const;

@@ -87,6 +87,18 @@ struct PipelineSummary {
   double bubble_closed_form = 0; ///< the schedule's closed-form bubble fraction (bubble_closed_form())
 };
 
+/// The 16-bit GEMMs of a step under the shape-aware ceiling (docs/calibration.md#gemm-ceiling), for the report.
+struct GemmSummary {
+  bool ceiling = false; ///< the accelerator's ceiling applied (/simulation/gemm_ceiling and the catalogue fields)
+  int sm_count = 0;
+  double matmul_max_fraction = 0;
+  /// FLOP-weighted fraction of the peak the 16-bit GEMMs' compute runs at (gemm_efficiency without the ceiling).
+  double efficiency = 0;
+  /// Per step and rank, mean over the stages: their time minus their time at matmul_max_fraction (what tile
+  /// and wave quantisation cost), hidden or not; 0 without the ceiling.
+  double shape_cost_s = 0;
+};
+
 /// Everything the simulator needs, derived from the scenario: no SimGrid here.
 struct Workload {
   ModelShape shape;
@@ -100,6 +112,8 @@ struct Workload {
   double compute_activity = 1.0; ///< fraction of the accelerator's dynamic power range while computing
   StreamPlan streams;            ///< the communication streams the programs use (read by the simulator)
   PipelineSummary pipeline;      ///< schedule, layer split and closed-form bubble
+  double model_flops_per_step_causal = 0; ///< attention counted causally (ModelShape)
+  GemmSummary gemm;                       ///< the 16-bit GEMMs' efficiency and shape cost
 
   /// False for build_workload_figures' workload: every figure, no programs (stages empty).
   bool has_programs() const { return !stages.empty(); }

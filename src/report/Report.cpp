@@ -246,8 +246,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
   // Names come from the user's file: control characters are escaped, never sent to the terminal raw.
   out += b + "trainsim: " + core::printable(m.scenario) + e + "\n";
   out += row("cluster", std::to_string(m.accelerators) + " x " + core::printable(s.cluster.accelerator.id) + " (" +
-                            std::to_string(s.cluster.nodes) + " nodes, " + scenario::to_string(s.cluster.fabric.type) +
-                            ")");
+                            std::to_string(s.cluster.nodes) + " nodes, " + s.cluster.fabric.type + ")");
   out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " +

@@ -1,8 +1,8 @@
 // The declared keys of /cluster (KeySchema.hpp): one line per key, the parser reads ranges and defaults here.
 #include <algorithm>
 
-#include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/KeySchema.hpp"
+#include "trainsim/topology/FabricRegistry.hpp"
 
 namespace trainsim::scenario {
 
@@ -45,21 +45,21 @@ void accelerator_keys(std::vector<KeySpec>& k)
   k.push_back(key_note(a + "/note", "free text"));
 }
 
-/// The keys of fabric models beside the shared ones, declared per model in FabricSchema.cpp.
+/// The keys of fabric models beside the shared ones, declared per model in the fabric registry (topology/).
 void fabric_model_keys(std::vector<KeySpec>& k)
 {
   std::vector<std::string> names;
-  for (const auto& s : fabric_schemas())
+  for (const auto& s : topology::fabric_models())
     for (const auto& p : s.params)
       if (std::find(names.begin(), names.end(), p.name) == names.end())
         names.push_back(p.name);
   for (const auto& name : names) {
     std::string types, doc, type;
     nlohmann::json fallback;
-    for (const auto& s : fabric_schemas())
+    for (const auto& s : topology::fabric_models())
       for (const auto& p : s.params)
         if (p.name == name) {
-          types += (types.empty() ? "" : ", ") + std::string(to_string(s.type));
+          types += (types.empty() ? "" : ", ") + s.name;
           doc = p.doc;
           type = p.type;
           fallback = p.fallback;
@@ -71,12 +71,12 @@ void fabric_model_keys(std::vector<KeySpec>& k)
   }
 }
 
-/// The values of /cluster/fabric/type: the fabric models declared in FabricSchema.cpp, in their order.
+/// The values of /cluster/fabric/type: the registered fabric models (topology/FabricRegistry.hpp), in their order.
 std::vector<std::string> fabric_type_names()
 {
   std::vector<std::string> names;
-  for (const auto& s : fabric_schemas())
-    names.emplace_back(to_string(s.type));
+  for (const auto& s : topology::fabric_models())
+    names.push_back(s.name);
   return names;
 }
 

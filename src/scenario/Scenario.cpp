@@ -28,23 +28,6 @@ const char* to_string(Attention a)
 {
   return a == Attention::flash ? "flash" : "standard";
 }
-const char* to_string(FabricType f)
-{
-  switch (f) {
-  case FabricType::fat_tree:
-    return "fat_tree";
-  case FabricType::rail_optimized:
-    return "rail_optimized";
-  case FabricType::dragonfly:
-    return "dragonfly";
-  case FabricType::torus:
-    return "torus";
-  case FabricType::supernode:
-    return "supernode";
-  }
-  return "?";
-}
-
 double Accelerator::peak(Precision p) const
 {
   auto it = peak_flops.find(to_string(p));
@@ -71,7 +54,7 @@ json cluster_json(const Cluster& c)
             {"scale_up",
              {{"type", c.scale_up.type}, {"bandwidth_Bps", c.scale_up.bandwidth}, {"latency_s", c.scale_up.latency}}},
             {"fabric",
-             {{"type", to_string(fab.type)},
+             {{"type", fab.type},
               {"nic_bandwidth_Bps", fab.nic_bandwidth},
               {"tiers", fab.tiers},
               {"oversubscription", fab.oversubscription},

@@ -76,7 +76,7 @@ const ParamSpec& Params::spec(const std::string& key) const
   for (const auto& p : model_.params)
     if (p.name == key)
       return p;
-  throw core::Error("internal: the " + model_.name + " model reads the undeclared parameter " + key);
+  throw core::InternalError("the " + model_.name + " model reads the undeclared parameter " + key);
 }
 
 const json& Params::value(const std::string& key)

@@ -538,3 +538,52 @@ TEST_CASE("/parallelism/collectives is validated against the registry and the fa
   CHECK_FALSE(
       scenario::to_json(with(nlohmann::json::object(), false, false, 8))["parallelism"].contains("collectives"));
 }
+
+TEST_CASE("every algorithm answers supports(kind, group, topology) itself, and expand refuses exactly that",
+          "[collective]")
+{
+  register_builtins();
+  std::vector<std::pair<std::string, Topology>> topologies{{"flat", Topology{}}};
+  for (auto [N, L] : {std::pair<int, int>{1, 8}, {4, 2}, {2, 4}, {8, 1}}) {
+    Topology t = nodes_of(N, L);
+    topologies.push_back({std::to_string(N) + "x" + std::to_string(L), t});
+    t.sharp = true;
+    topologies.push_back({std::to_string(N) + "x" + std::to_string(L) + " sharp", t});
+    t.nvls = true;
+    topologies.push_back({std::to_string(N) + "x" + std::to_string(L) + " sharp nvls", t});
+  }
+  Topology uneven;
+  uneven.node_of = {0, 0, 0, 1, 1, 2, 2, 2};
+  uneven.sharp = uneven.nvls = true;
+  topologies.push_back({"uneven", uneven});
+  int refused = 0;
+  for (const auto& name : Registry::instance().names()) {
+    auto a = algo(name);
+    for (auto kind : {CollectiveKind::all_reduce, CollectiveKind::reduce_scatter, CollectiveKind::all_gather,
+                      CollectiveKind::all_to_all})
+      for (const auto& [what, topo] : topologies) {
+        INFO(name << " " << to_string(kind) << " on " << what);
+        const bool ok = a->supports(kind, 8, topo);
+        CHECK(ok == a->why_unsupported(kind, 8, topo).empty());
+        if (!a->supports(kind))
+          CHECK_FALSE(ok);
+        if (ok) {
+          CHECK_NOTHROW(a->expand(kind, 8, 1e6, topo));
+        } else {
+          ++refused;
+          CHECK_THROWS_AS(a->expand(kind, 8, 1e6, topo), core::InvalidArgument);
+          CHECK_THROWS_WITH(a->expand(kind, 8, 1e6, topo), a->why_unsupported(kind, 8, topo));
+        }
+      }
+  }
+  CHECK(refused > 0);
+  // The topology, not only the kind: hierarchical refuses uneven nodes, in_network a fabric without SHARP.
+  CHECK_FALSE(algo("hierarchical")->supports(CollectiveKind::all_reduce, 8, uneven));
+  CHECK(algo("hierarchical")->supports(CollectiveKind::all_reduce, 8, nodes_of(2, 4)));
+  CHECK_FALSE(algo("in_network")->supports(CollectiveKind::all_reduce, 8, nodes_of(8, 1)));
+  Topology sharp = nodes_of(8, 1);
+  sharp.sharp = true;
+  CHECK(algo("in_network")->supports(CollectiveKind::all_reduce, 8, sharp));
+  // auto picks only what its candidate supports.
+  CHECK(auto_choice(CollectiveKind::all_reduce, 8, 1e9, uneven) != "hierarchical");
+}

@@ -191,3 +191,36 @@ TEST_CASE("fabric types: the declared values are the registered models, with the
     for (const auto& p : m.params)
       CHECK(scenario_keys().find("/cluster/fabric/" + p.name) != nullptr);
 }
+
+TEST_CASE("the resolved-scenario dump is generated from the key declarations", "[keys]")
+{
+  // Every dump field belongs to a declared key, and no two fields write the same place.
+  std::map<std::string, std::string> owner;
+  for (const auto& k : scenario_keys().keys())
+    for (const auto& f : k.dump) {
+      INFO(k.path << " shows " << f.pointer);
+      CHECK(f.pointer.rfind('/', 0) == 0);
+      CHECK(f.pointer.find('*') == std::string::npos);
+      CHECK(owner.emplace(f.pointer, k.path).second);
+      CHECK(f.get);
+    }
+  CHECK(owner.at("/cluster/fabric/nic_bandwidth_Bps") == "/cluster/fabric/nic_bandwidth");
+  // to_json is the declarations' dump; a section's dump is its part of the whole; a phase shows its parallelism.
+  json doc = base();
+  doc["training"]["phases"] = {{{"name", "short"}, {"tokens", "1B"}, {"seq_length", 2048}},
+                               {{"name", "long"}, {"tokens", "1B"}, {"parallelism", {{"vpp", 1}}}}};
+  doc["training"].erase("tokens");
+  const Scenario s = parse_scenario(doc, Catalog::instance());
+  const json whole = to_json(s);
+  CHECK(whole == dump_of(s));
+  for (const char* section :
+       {"/cluster", "/model", "/training", "/parallelism", "/site", "/simulation", "/power", "/failures"}) {
+    INFO(section);
+    CHECK(dump_of(s, section) == whole.at(json::json_pointer(section)));
+  }
+  REQUIRE(whole.at("training").at("phases").size() == 2);
+  CHECK(whole["training"]["phases"][0]["parallelism"] == dump_of(*s.phases[0].scenario, "/parallelism"));
+  // A field left out of the dump is hidden(), not null: the default scenario has no /parallelism/cp.
+  CHECK_FALSE(whole.at("parallelism").contains("cp"));
+  CHECK(hidden().is_discarded());
+}

@@ -98,7 +98,7 @@ private:
                                 std::to_string(jobs_[j].nodes) + " nodes of pool \"" + pools_[p].name +
                                     "\" are never all up at once (failed nodes in repair); ask for fewer nodes");
       }
-    throw core::Error("internal: the queue did not drain (" __FILE__ ")");
+    throw core::InternalError("the queue did not drain (" __FILE__ ")");
   }
 
   void push(double t, Kind k, int who, int version = 0) { events_.push(Event{t, k, seq_++, who, version}); }
@@ -161,8 +161,8 @@ private:
         pending.push_back({j, jobs_[j].submit_s, jobs_[j].nodes, jobs_[j].priority, jobs_[j].run_s});
       PoolView view{now, pools_[p].nodes - down_[p] - busy_[p], releases(static_cast<int>(p))};
       for (int j : scheduler_->pick(pending, view)) {
-        if (jobs_[j].nodes > pools_[p].nodes - down_[p] - busy_[p])
-          throw core::Error("internal: scheduler started a job that does not fit (" __FILE__ ")");
+        TRAINSIM_ASSERT(jobs_[j].nodes <= pools_[p].nodes - down_[p] - busy_[p],
+                        "scheduler started a job that does not fit");
         std::vector<char> free(held_[p].size());
         for (size_t n = 0; n < free.size(); ++n)
           free[n] = held_[p][n] ? 0 : 1;
@@ -301,8 +301,9 @@ QueueResult run_queue(const std::vector<QueuePool>& pools, const std::vector<Que
                       const ShareFn* share)
 {
   for (const auto& j : jobs)
-    if (j.pool < 0 || static_cast<size_t>(j.pool) >= pools.size() || j.nodes > pools[j.pool].nodes || j.run_s < 0)
-      throw core::Error("internal: a queue job does not fit its pool (" __FILE__ ")");
+    TRAINSIM_ASSERT(j.pool >= 0 && static_cast<size_t>(j.pool) < pools.size() && j.nodes <= pools[j.pool].nodes &&
+                        j.run_s >= 0,
+                    "a queue job does not fit its pool");
   return QueueSim(pools, jobs, scheduler, period_s, seed, node_failures, max_events, share).run();
 }
 

@@ -75,6 +75,13 @@ double Algorithm::estimate(CollectiveKind kind, int p, double bytes, const Topol
   return estimate_time(expand(kind, p, bytes, topo), p, topo);
 }
 
+void Algorithm::require(CollectiveKind kind, int p, const Topology& topo) const
+{
+  const std::string why = why_unsupported(kind, p, topo);
+  if (!why.empty())
+    throw core::InvalidArgument(why);
+}
+
 Registry& Registry::instance()
 {
   static Registry r;

@@ -36,8 +36,8 @@ void FabricZone::get_local_route(const simgrid::kernel::routing::NetPoint* src,
   in_route_.clear();
   for (const auto& hop : scratch_) {
     auto* link = static_cast<size_t>(hop.link) < links_.size() ? links_[static_cast<size_t>(hop.link)] : nullptr;
-    if (link == nullptr) // Platform::build's routable_links missed a link this route needs
-      throw core::Error("internal: the route from accelerator " + std::to_string(a) + " to " + std::to_string(b) +
+    TRAINSIM_ASSERT(link != nullptr, // Platform::build's routable_links missed a link this route needs
+                    "the route from accelerator " + std::to_string(a) + " to " + std::to_string(b) +
                         " uses fabric link " + fabric_.links()[static_cast<size_t>(hop.link)].name +
                         ", which the platform did not build");
     in_route_.emplace_back(link, hop.up ? sg4::LinkInRoute::Direction::UP : sg4::LinkInRoute::Direction::DOWN);

@@ -106,8 +106,8 @@ Platform::~Platform() = default;
 
 sg4::Host* Platform::missing(int accelerator)
 {
-  throw core::Error("internal: accelerator " + std::to_string(accelerator) +
-                    " is used by the simulation but was left out of the platform");
+  throw core::InternalError("accelerator " + std::to_string(accelerator) +
+                            " is used by the simulation but was left out of the platform");
 }
 
 double Platform::route_latency(int src, int dst) const

@@ -265,7 +265,7 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                       core::printable(pool.accelerator.id);
   }
   out += row("cluster", accelerators + " (" + std::to_string(s.cluster.nodes) + " nodes, " +
-                            scenario::to_string(s.cluster.fabric.type) + ")");
+                            s.cluster.fabric.type + ")");
   out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " +

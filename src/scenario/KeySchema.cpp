@@ -119,6 +119,27 @@ KeySpec key_note(std::string path, std::string doc)
   return make(std::move(path), KeyType::note, nullptr, std::move(doc), {});
 }
 
+KeySpec& KeySpec::shows(std::function<json(const Scenario&)> get, std::string pointer)
+{
+  dump.push_back({pointer.empty() ? path : std::move(pointer), std::move(get)});
+  return *this;
+}
+
+json dump_of(const Scenario& s, const std::string& prefix)
+{
+  json out = json::object();
+  for (const auto& k : scenario_keys().keys())
+    for (const auto& field : k.dump) {
+      if (field.pointer.compare(0, prefix.size(), prefix) != 0 ||
+          (field.pointer.size() > prefix.size() && field.pointer[prefix.size()] != '/'))
+        continue;
+      json v = field.get(s);
+      if (!v.is_discarded())
+        out[json::json_pointer(field.pointer.substr(prefix.size()))] = std::move(v);
+    }
+  return out;
+}
+
 KeySchema::KeySchema(std::vector<KeySpec> keys) : keys_(std::move(keys))
 {
   for (std::size_t i = 0; i < keys_.size(); ++i) {

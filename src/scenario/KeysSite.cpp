@@ -1,7 +1,11 @@
 // The declared keys of /site (KeySchema.hpp): one line per key, the parser reads ranges and defaults here.
 #include "trainsim/scenario/KeySchema.hpp"
+#include "trainsim/scenario/Scenario.hpp"
 
 namespace trainsim::scenario {
+
+using nlohmann::json;
+using S = const Scenario&; ///< what a dump getter reads
 
 using core::Dimension;
 
@@ -24,7 +28,18 @@ void grid_keys(std::vector<KeySpec>& k)
 void cooling_keys(std::vector<KeySpec>& k)
 {
   const std::string c = "/site/cooling";
-  k.push_back(key_object(c, "the cooling model (docs/energy.md)", "pue: /site/pue"));
+  k.push_back(key_object(c, "the cooling model (docs/energy.md)", "pue: /site/pue").shows([](S s) {
+    const auto& x = s.site.cooling;
+    if (!x.outdoor)
+      return hidden();
+    return json{{"model", "outdoor"},
+                {"outdoor_temperature_c", x.temperature_c},
+                {"supply_temperature_c", x.supply_temperature_c},
+                {"approach_k", x.approach_k},
+                {"carnot_fraction", x.carnot_fraction},
+                {"fan_pump_overhead", x.fan_pump_overhead},
+                {"distribution_loss", x.distribution_loss}};
+  }));
   k.push_back(key_choice(c + "/model", {"pue", "outdoor"}, "outdoor", "pue: a fixed PUE; outdoor: from the climate"));
   k.push_back(key_value(c + "/outdoor_temperature", "\"12C\", or 12 monthly means (January first)", "required"));
   k.push_back(key_value(c + "/supply_temperature", "coolant supply, 5C to 45C", "the model's"));
@@ -44,21 +59,60 @@ std::vector<KeySpec> site_keys()
   const std::string s = "/site";
   std::vector<KeySpec> k{
       key_object(s, "the data centre: grid, PUE, carbon and cost", "grid cn-national-2023, PUE 1"),
-      key_string(s + "/preset", nullptr, "a site of platforms/sites.json whose keys the scenario's override"),
-      key_number(s + "/pue", 1.0, 3.0, 1.0, "power usage effectiveness"),
+      key_string(s + "/preset", nullptr, "a site of platforms/sites.json whose keys the scenario's override")
+          .shows([](S x) { return x.site.preset.empty() ? hidden() : json(x.site.preset); }),
+      key_number(s + "/pue", 1.0, 3.0, 1.0, "power usage effectiveness").shows([](S x) { return json(x.site.pue); }),
       key_number(s + "/pue_target", 1.0, 3.0, nullptr, "regulatory PUE target to compare with", "none"),
-      key_value(s + "/grid", "a grid id (`trainsim list grids`) or an object of the keys below", "cn-national-2023"),
-      key_number(s + "/green_share", 0.0, 1.0, 0.0, "share of the energy bought green"),
-      key_number(s + "/electricity_rmb_per_kwh", 0.0, 1e6, nullptr, "electricity price", "none"),
-      key_number(s + "/accelerator_rmb_per_hour", 0.0, 1e9, nullptr, "rental price per accelerator-hour", "none"),
+      key_value(s + "/grid", "a grid id (`trainsim list grids`) or an object of the keys below", "cn-national-2023")
+          .shows([](S x) {
+            const auto& g = x.site.grid;
+            json j = {{"id", g.id}, {"co2_kg_per_kwh", g.co2_kg_per_kwh}};
+            if (g.coal_share)
+              j["coal_share"] = *g.coal_share;
+            if (!g.basis.empty())
+              j["basis"] = g.basis;
+            return j;
+          }),
+      key_number(s + "/green_share", 0.0, 1.0, 0.0, "share of the energy bought green").shows([](S x) {
+        return json(x.site.carbon.green_share);
+      }),
+      key_number(s + "/electricity_rmb_per_kwh", 0.0, 1e6, nullptr, "electricity price", "none").shows([](S x) {
+        return x.site.electricity_rmb_per_kwh ? json(*x.site.electricity_rmb_per_kwh) : hidden();
+      }),
+      key_number(s + "/accelerator_rmb_per_hour", 0.0, 1e9, nullptr, "rental price per accelerator-hour", "none")
+          .shows(
+              [](S x) { return x.site.accelerator_rmb_per_hour ? json(*x.site.accelerator_rmb_per_hour) : hidden(); }),
       key_number(s + "/residual_co2_kg_per_kwh", 0.0, 5.0, nullptr, "emission factor of the non-green share",
-                 "the grid's"),
-      key_number(s + "/coal_share", 0.0, 1.0, nullptr, "share of coal in generation", "the grid's"),
-      key_number(s + "/fossil_co2_kg_per_kwh", 0.0, 5.0, nullptr, "emission factor of fossil generation", "the grid's"),
-      key_int(s + "/generation_mix_year", 1900, 2200, nullptr, "year of the national generation mix", "the latest"),
-      key_string(s + "/start_date", nullptr, "calendar start of the run, \"2025-03-01\"", "none"),
-      key_string(s + "/intensity_profile", nullptr, "CSV of hourly kg CO2e/kWh (relative: to the scenario)", "none"),
-      key_object(s + "/embodied", "embodied carbon of the accelerators", "none"),
+                 "the grid's")
+          .shows([](S x) {
+            return x.site.carbon.residual_kg_per_kwh ? json(*x.site.carbon.residual_kg_per_kwh) : hidden();
+          }),
+      key_number(s + "/coal_share", 0.0, 1.0, nullptr, "share of coal in generation", "the grid's").shows([](S x) {
+        return x.site.carbon.coal_share ? json(*x.site.carbon.coal_share) : hidden();
+      }),
+      key_number(s + "/fossil_co2_kg_per_kwh", 0.0, 5.0, nullptr, "emission factor of fossil generation", "the grid's")
+          .shows(
+              [](S x) { return x.site.carbon.fossil_kg_per_kwh ? json(*x.site.carbon.fossil_kg_per_kwh) : hidden(); }),
+      key_int(s + "/generation_mix_year", 1900, 2200, nullptr, "year of the national generation mix", "the latest")
+          .shows([](S x) {
+            return x.site.carbon.generation_mix_year ? json(*x.site.carbon.generation_mix_year) : hidden();
+          }),
+      key_string(s + "/start_date", nullptr, "calendar start of the run, \"2025-03-01\"", "none").shows([](S x) {
+        return x.site.carbon.start_date.empty() ? hidden() : json(x.site.carbon.start_date);
+      }),
+      key_string(s + "/intensity_profile", nullptr, "CSV of hourly kg CO2e/kWh (relative: to the scenario)", "none")
+          .shows([](S x) {
+            const auto& c = x.site.carbon;
+            if (c.intensity_profile.empty())
+              return hidden();
+            return json{{"file", c.intensity_profile}, {"hours", c.profile_kg_per_kwh.size()}};
+          }),
+      key_object(s + "/embodied", "embodied carbon of the accelerators", "none").shows([](S x) {
+        const auto& c = x.site.carbon;
+        if (!(c.embodied_kg_per_accelerator > 0))
+          return hidden();
+        return json{{"kg_co2e_per_accelerator", c.embodied_kg_per_accelerator}, {"lifetime_s", c.embodied_lifetime_s}};
+      }),
       key_number(s + "/embodied/kg_co2e_per_accelerator", 0.0, 1e6, nullptr, "manufacturing footprint", "required"),
       key_quantity(s + "/embodied/lifetime", Dimension::time, 86400.0, 1e10, nullptr, "service life it is spread over",
                    "the model's"),

@@ -13,7 +13,6 @@
 #include "trainsim/core/AtomicFile.hpp"
 #include "trainsim/core/Errors.hpp"
 #include "trainsim/scenario/EnergyOptions.hpp"
-#include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/HfConfig.hpp"
 #include "trainsim/scenario/JsonReader.hpp"
 #include "trainsim/scenario/KeySchema.hpp"
@@ -22,6 +21,7 @@
 
 #include "trainsim/scenario/Frameworks.hpp" // issue 14: framework presets, ZeRO-3 / FSDP keys
 #include "trainsim/scenario/Sharding.hpp"
+#include "trainsim/topology/FabricRegistry.hpp"
 
 namespace trainsim::scenario {
 
@@ -123,11 +123,9 @@ Fabric parse_fabric(JsonReader& cluster, const Catalog& cat, const Accelerator& 
     if (k != "preset")
       merged[k] = v;
   JsonReader f = cluster.nested(merged, "fabric");
-  std::string type = f.key_choice("type");
-  for (const auto& declared_type : fabric_schemas()) // the declared models (FabricSchema.cpp)
-    if (type == to_string(declared_type.type))
-      fab.type = declared_type.type;
-  const FabricSchema& schema = fabric_schema(fab.type);
+  const std::string type = f.key_choice("type"); // one of the registered models (topology/FabricRegistry.hpp)
+  fab.type = type;
+  const topology::FabricModel& schema = topology::fabric_model(type);
   auto declared = [&](const std::string& k) {
     if (k == "type" || k == "nic_bandwidth" || k == "latency" || k == "in_network_reduction")
       return true;

@@ -57,7 +57,7 @@ void CollectiveRunner::set_algorithm(const std::string& name, const scenario::Sc
   topology_.sharp = c.fabric.in_network_reduction;
   // A leaf that carries the NICs of whole nodes (fat tree) has the data-parallel groups of all tensor-parallel
   // ranks cross its uplink together; a rail-optimized leaf carries one rail. The fabric model says which.
-  trunk_sharers_ = topology::fabric_model(scenario::to_string(c.fabric.type)).node_on_one_leaf ? s.parallelism.tp : 1;
+  trunk_sharers_ = topology::fabric_model(c.fabric.type).node_on_one_leaf ? s.parallelism.tp : 1;
   schedules_.clear();
 }
 

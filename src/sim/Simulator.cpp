@@ -416,21 +416,19 @@ std::unique_ptr<SimContext> shared_context(const SharedJob& job, size_t index, c
 /// Checks a shared simulation's jobs: disjoint nodes within the fabric, fixed steps, sprayed trunks.
 std::vector<char> shared_hosts(const std::vector<SharedJob>& jobs, const topology::Fabric& fabric)
 {
-  if (fabric.hashed_trunks())
-    throw core::Error("internal: jobs sharing a fabric need sprayed trunks (the caller refuses ecmp)");
+  TRAINSIM_ASSERT(!fabric.hashed_trunks(), "jobs sharing a fabric need sprayed trunks (the caller refuses ecmp)");
   const int per_node = fabric.accelerators_per_node();
   std::vector<char> used(static_cast<size_t>(fabric.accelerators()), 0);
   for (const auto& job : jobs) {
     const auto& p = job.scenario->parallelism;
     const long ranks = static_cast<long>(p.tp) * job.scenario->grad_replicas() * p.pp;
-    if (job.scenario->simulation.steps_auto || ranks > static_cast<long>(job.nodes.size()) * per_node)
-      throw core::Error("internal: a shared job has automatic steps or more ranks than its nodes hold");
+    TRAINSIM_ASSERT(!job.scenario->simulation.steps_auto && ranks <= static_cast<long>(job.nodes.size()) * per_node,
+                    "a shared job has automatic steps or more ranks than its nodes hold");
     for (int n : job.nodes) {
-      if (n < 0 || n >= fabric.nodes())
-        throw core::Error("internal: a shared job's node " + std::to_string(n) + " is not in the fabric");
+      TRAINSIM_ASSERT(n >= 0 && n < fabric.nodes(),
+                      "a shared job's node " + std::to_string(n) + " is not in the fabric");
       for (int a = n * per_node; a < (n + 1) * per_node; ++a) {
-        if (used[static_cast<size_t>(a)])
-          throw core::Error("internal: two shared jobs hold node " + std::to_string(n));
+        TRAINSIM_ASSERT(!used[static_cast<size_t>(a)], "two shared jobs hold node " + std::to_string(n));
         used[static_cast<size_t>(a)] = 1;
       }
     }

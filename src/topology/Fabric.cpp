@@ -96,7 +96,7 @@ int add_scale_up(const scenario::Cluster& c, Fabric& f, int acc_base)
 
 Fabric Fabric::build(const scenario::Cluster& c)
 {
-  const FabricModel& model = fabric_model(scenario::to_string(c.fabric.type));
+  const FabricModel& model = fabric_model(c.fabric.type);
   if (c.total_accelerators() > 4'000'000)
     throw ConfigError("/cluster/nodes",
                       std::to_string(c.total_accelerators()) +

@@ -81,8 +81,17 @@ class Algorithm {
 public:
   virtual ~Algorithm() = default;
   virtual std::string name() const = 0;
+  /// Whether the algorithm implements `kind` at all, wherever the members sit.
   virtual bool supports(CollectiveKind kind) const = 0;
-  /// Throws core::InvalidArgument when the algorithm cannot run `kind` on this group.
+  /// Whether it can run `kind` over `group_size` members placed as `topo` says (members per node, in-network
+  /// reduction declared): each algorithm answers for itself; `auto` and `trainsim list collectives` ask it.
+  bool supports(CollectiveKind kind, int group_size, const Topology& topo) const
+  {
+    return why_unsupported(kind, group_size, topo).empty();
+  }
+  /// Empty where the algorithm can run `kind` on this group; otherwise why not, with the fix.
+  virtual std::string why_unsupported(CollectiveKind kind, int group_size, const Topology& topo) const = 0;
+  /// Throws core::InvalidArgument (the why_unsupported text) when the algorithm cannot run `kind` on this group.
   virtual Schedule expand(CollectiveKind kind, int group_size, double bytes, const Topology& topo) const = 0;
   /// A flat group with the default cost figures (Topology{}).
   Schedule expand(CollectiveKind kind, int group_size, double bytes) const
@@ -91,6 +100,10 @@ public:
   }
   /// estimate_time of the expanded schedule; algorithms with a closed form override it (equal by test).
   virtual double estimate(CollectiveKind kind, int group_size, double bytes, const Topology& topo) const;
+
+protected:
+  /// What expand() does first: core::InvalidArgument with why_unsupported's text, where it is not empty.
+  void require(CollectiveKind kind, int group_size, const Topology& topo) const;
 };
 
 /// Registry of algorithms by name; filled by register_builtins().

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,22 @@
 #include "trainsim/core/Units.hpp"
 
 namespace trainsim::scenario {
+
+struct Scenario;
+
+/// One field of the resolved-scenario dump (`validate --dump`, the report's `scenario`): where it goes and how it
+/// is read from the resolved scenario. `get` returns hidden() where the field is left out (a default that older
+/// reports did not show).
+struct DumpField {
+  std::string pointer; ///< in the dump: "/cluster/fabric/nic_bandwidth_Bps"
+  std::function<nlohmann::json(const Scenario&)> get;
+};
+
+/// What a dump getter returns for a field that is not shown.
+inline nlohmann::json hidden()
+{
+  return nlohmann::json(nlohmann::json::value_t::discarded);
+}
 
 /// What a scenario key holds.
 enum class KeyType {
@@ -37,6 +54,11 @@ struct KeySpec {
   nlohmann::json fallback;                       ///< the default; null: none (see default_doc)
   std::string default_doc;                       ///< the default in words, where it is not a constant
   std::string doc;                               ///< one line
+  std::vector<DumpField> dump;                   ///< what the resolved-scenario dump shows of it (none: nothing)
+
+  /// The dump shows get(scenario) at `pointer` (the key's own path when empty); chained on a declaration:
+  /// `key_int(p + "/tp", ...).shows([](const Scenario& s) { return json(s.parallelism.tp); })`.
+  KeySpec& shows(std::function<nlohmann::json(const Scenario&)> get, std::string pointer = {});
 };
 
 /// Builders for the declaration tables (Keys*.cpp), one line per key.
@@ -78,6 +100,10 @@ std::string default_text(const KeySpec& key);
 
 /// The declared keys of a scenario (src/scenario/Keys*.cpp).
 const KeySchema& scenario_keys();
+
+/// The resolved scenario as the declarations' dump fields show it (scenario::to_json), or only its fields below
+/// `prefix` ("/parallelism"), relative to it.
+nlohmann::json dump_of(const Scenario& s, const std::string& prefix = {});
 
 /// A JSON pointer in schema form: every array index becomes `*` ("/training/phases/0/name" ->
 /// "/training/phases/*/name").

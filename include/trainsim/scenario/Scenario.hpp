@@ -15,13 +15,11 @@ enum class Precision { bf16, fp16, fp8 };
 enum class Activation { gelu, swiglu, squared_relu };
 enum class Recompute { none, selective, full };
 enum class Attention { flash, standard };
-enum class FabricType { fat_tree, rail_optimized, dragonfly, torus, supernode };
 
 const char* to_string(Precision p);
 const char* to_string(Activation a);
 const char* to_string(Recompute r);
 const char* to_string(Attention a);
-const char* to_string(FabricType f);
 
 /// One accelerator model, all quantities in SI units (FLOP/s, bytes, bytes/s, W, s).
 struct Accelerator {
@@ -55,7 +53,7 @@ struct ScaleUp {
 };
 
 struct Fabric {
-  FabricType type = FabricType::fat_tree;
+  std::string type = "fat_tree"; ///< a registered fabric model (topology/FabricRegistry.hpp)
   double nic_bandwidth = 0; ///< per accelerator, per direction
   int tiers = 2;
   double oversubscription = 1.0; ///< downlink:uplink at the leaf tier (3 means 3:1)

@@ -6,26 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "trainsim/scenario/FabricSchema.hpp"
 #include "trainsim/scenario/Scenario.hpp"
 #include "trainsim/topology/Fabric.hpp"
+#include "trainsim/topology/FabricRegistry.hpp"
 
 namespace trainsim::topology {
-
-using ParamSpec = scenario::FabricParamSpec;
-
-/// A registered fabric generator. Its parameters are declared in the scenario schema
-/// (scenario/FabricSchema.cpp), which the parser checks; `build` reads them through Params.
-struct FabricModel {
-  std::string name;
-  std::string doc;
-  std::vector<std::string> common; ///< of tiers, oversubscription, switch_radix
-  std::vector<ParamSpec> params;   ///< model-specific keys (scenario::Fabric::params)
-  std::function<void(const scenario::Cluster&, class Params&, Fabric&)> build;
-  /// Capability: all NICs of a node attach to one leaf, so the data-parallel groups of a node's tensor-parallel
-  /// ranks cross that leaf's uplink trunk together (the collective model divides the trunk among them).
-  bool node_on_one_leaf = false;
-};
 
 /// Reads a model's declared parameters from `cluster.fabric.params`: the default comes from the
 /// declaration, errors name `/cluster/fabric/<key>`, and finish() rejects undeclared keys.
@@ -50,10 +35,6 @@ private:
   std::set<std::string> read_;
 };
 
-/// The registered fabric models, in registration order (register_builtins fills it once).
-const std::vector<FabricModel>& fabric_models();
-const FabricModel& fabric_model(const std::string& name);
-
 /// Deterministic 64-bit mix of a flow's endpoints (ECMP hash).
 inline unsigned long long flow_hash(long long src, long long dst)
 {
@@ -66,12 +47,6 @@ inline unsigned long long flow_hash(long long src, long long dst)
   x ^= x >> 31;
   return x;
 }
-
-// Generators, one file each under src/topology/impl/; each returns its build function.
-using BuildFn = std::function<void(const scenario::Cluster&, Params&, Fabric&)>;
-BuildFn clos_builder(scenario::FabricType type);
-BuildFn dragonfly_builder();
-BuildFn torus_builder();
 
 /// Adds the node's scale-up domain (a star per node of more than one accelerator) and returns the index
 /// of the first scale-up link (link of accelerator a = base + a); -1 when nodes hold one accelerator.

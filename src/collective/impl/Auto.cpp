@@ -1,6 +1,7 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "trainsim/collective/Collective.hpp"
 
@@ -9,8 +10,12 @@ namespace trainsim::collective {
 namespace {
 
 /// Candidates in order of preference when two estimates are equal (the simpler algorithm first).
-const char* const reduction_candidates[] = {"ring", "hierarchical", "tree", "halving_doubling", "in_network"};
-const char* const all_to_all_candidates[] = {"direct", "pairwise"};
+std::vector<const char*> candidates(CollectiveKind kind)
+{
+  if (kind == CollectiveKind::all_to_all)
+    return {"direct", "pairwise"};
+  return {"ring", "hierarchical", "tree", "halving_doubling", "in_network"};
+}
 
 } // namespace
 
@@ -23,7 +28,7 @@ std::string auto_choice(CollectiveKind kind, int p, double bytes, const Topology
     if (!reg.has(name))
       return;
     auto algo = reg.create(name);
-    if (!algo->supports(kind))
+    if (!algo->supports(kind, p, topo)) // the algorithm's own answer (uneven nodes, no in-network reduction)
       return;
     if (name == "tree" && kind != CollectiveKind::all_reduce)
       return; // runs as ring
@@ -32,23 +37,14 @@ std::string auto_choice(CollectiveKind kind, int p, double bytes, const Topology
       if (nodes.size() == 1 || nodes.size() == static_cast<size_t>(p))
         return; // the ring itself
     }
-    double t = 0;
-    try {
-      t = algo->estimate(kind, p, bytes, topo);
-    } catch (const core::InvalidArgument&) {
-      return; // cannot run here (uneven nodes, no in-network reduction declared)
-    }
+    const double t = algo->estimate(kind, p, bytes, topo);
     if (t < best_t) {
       best_t = t;
       best = name;
     }
   };
-  if (kind == CollectiveKind::all_to_all)
-    for (const char* n : all_to_all_candidates)
-      consider(n);
-  else
-    for (const char* n : reduction_candidates)
-      consider(n);
+  for (const char* n : candidates(kind))
+    consider(n);
   if (best.empty())
     throw core::InvalidArgument(std::string("auto found no algorithm for ") + to_string(kind));
   return best;
@@ -63,6 +59,17 @@ class Auto final : public Algorithm {
 public:
   std::string name() const override { return "auto"; }
   bool supports(CollectiveKind) const override { return true; }
+  /// Where a candidate can run it (ring and direct run on any group).
+  std::string why_unsupported(CollectiveKind kind, int p, const Topology& topo) const override
+  {
+    if (p <= 1)
+      return "";
+    auto& reg = Registry::instance();
+    for (const char* n : candidates(kind))
+      if (reg.has(n) && reg.create(n)->supports(kind, p, topo))
+        return "";
+    return std::string("auto found no algorithm for ") + to_string(kind);
+  }
   Schedule expand(CollectiveKind kind, int p, double bytes, const Topology& topo) const override
   {
     if (p <= 1)

@@ -82,10 +82,13 @@ class DoubleBinaryTree final : public Algorithm {
 public:
   std::string name() const override { return "tree"; }
   bool supports(CollectiveKind kind) const override { return kind != CollectiveKind::all_to_all; }
+  std::string why_unsupported(CollectiveKind kind, int, const Topology&) const override
+  {
+    return supports(kind) ? "" : "tree does not implement all_to_all; use direct or pairwise";
+  }
   Schedule expand(CollectiveKind kind, int p, double bytes, const Topology& topo) const override
   {
-    if (!supports(kind))
-      throw core::InvalidArgument("tree does not implement all_to_all; use direct or pairwise");
+    require(kind, p, topo);
     if (kind != CollectiveKind::all_reduce)
       return Registry::instance().create("ring")->expand(kind, p, bytes, topo);
     Schedule s;

@@ -21,20 +21,29 @@ class Hierarchical final : public Algorithm {
 public:
   std::string name() const override { return "hierarchical"; }
   bool supports(CollectiveKind kind) const override { return kind != CollectiveKind::all_to_all; }
-  Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
+  std::string why_unsupported(CollectiveKind kind, int p, const Topology& topo) const override
   {
     if (!supports(kind))
-      throw core::InvalidArgument("hierarchical does not implement all_to_all; use direct or pairwise");
+      return "hierarchical does not implement all_to_all; use direct or pairwise";
+    if (p <= 1)
+      return "";
+    const auto nodes = topo.nodes(p);
+    const size_t L = nodes.front().size();
+    for (const auto& n : nodes)
+      if (n.size() != L)
+        return "hierarchical needs the same number of group members on every node (found " + std::to_string(L) +
+               " and " + std::to_string(n.size()) + ")";
+    return "";
+  }
+  Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
+  {
+    require(kind, p, topo);
     Schedule s;
     if (p <= 1)
       return s;
     const auto nodes = topo.nodes(p);
     const int N = static_cast<int>(nodes.size());
     const int L = static_cast<int>(nodes.front().size());
-    for (const auto& n : nodes)
-      if (static_cast<int>(n.size()) != L)
-        throw core::InvalidArgument("hierarchical needs the same number of group members on every node (found " +
-                                    std::to_string(L) + " and " + std::to_string(n.size()) + ")");
     auto ring_steps = [&](int steps, bool intra, double bytes) {
       for (int k = 0; k < steps; ++k) {
         Phase ph;

@@ -28,10 +28,29 @@ class InNetwork final : public Algorithm {
 public:
   std::string name() const override { return "in_network"; }
   bool supports(CollectiveKind kind) const override { return kind != CollectiveKind::all_to_all; }
-  Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
+  std::string why_unsupported(CollectiveKind kind, int p, const Topology& topo) const override
   {
     if (!supports(kind))
-      throw core::InvalidArgument("in_network does not implement all_to_all; use direct or pairwise");
+      return "in_network does not implement all_to_all; use direct or pairwise";
+    if (p <= 1)
+      return "";
+    const auto nodes = topo.nodes(p);
+    const size_t L = nodes.front().size();
+    for (const auto& n : nodes)
+      if (n.size() != L)
+        return "in_network needs the same number of group members on every node";
+    if (nodes.size() > 1 && !topo.sharp)
+      return "in_network across " + std::to_string(nodes.size()) +
+             " nodes needs a fabric that reduces in the network: set /cluster/fabric/in_network_reduction to true "
+             "(SHARP), or choose another algorithm";
+    if (L > 1 && !topo.nvls)
+      return "in_network among members of one node needs /cluster/scale_up/nvls set to true (NVLink SHARP), or "
+             "choose another algorithm";
+    return "";
+  }
+  Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
+  {
+    require(kind, p, topo);
     Schedule s;
     s.in_network = true;
     if (p <= 1)
@@ -39,17 +58,6 @@ public:
     const auto nodes = topo.nodes(p);
     const int N = static_cast<int>(nodes.size());
     size_t L = nodes.front().size();
-    for (const auto& n : nodes)
-      if (n.size() != L)
-        throw core::InvalidArgument("in_network needs the same number of group members on every node");
-    if (N > 1 && !topo.sharp)
-      throw core::InvalidArgument(
-          "in_network across " + std::to_string(N) +
-          " nodes needs a fabric that reduces in the network: set /cluster/fabric/in_network_reduction to true "
-          "(SHARP), or choose another algorithm");
-    if (L > 1 && !topo.nvls)
-      throw core::InvalidArgument("in_network among members of one node needs /cluster/scale_up/nvls set to true "
-                                  "(NVLink SHARP), or choose another algorithm");
     auto intra = [&](double bytes) {
       Phase ph;
       for (const auto& n : nodes)

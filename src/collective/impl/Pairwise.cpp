@@ -15,11 +15,16 @@ class Pairwise final : public Algorithm {
 public:
   std::string name() const override { return "pairwise"; }
   bool supports(CollectiveKind kind) const override { return kind == CollectiveKind::all_to_all; }
-  Schedule expand(CollectiveKind kind, int p, double bytes, const Topology&) const override
+  std::string why_unsupported(CollectiveKind kind, int, const Topology&) const override
   {
-    if (!supports(kind))
-      throw core::InvalidArgument(std::string("pairwise is an all_to_all algorithm, not ") + to_string(kind) +
-                                  "; use ring, double_binary_tree, halving_doubling, hierarchical or in_network");
+    if (supports(kind))
+      return "";
+    return std::string("pairwise is an all_to_all algorithm, not ") + to_string(kind) +
+           "; use ring, double_binary_tree, halving_doubling, hierarchical or in_network";
+  }
+  Schedule expand(CollectiveKind kind, int p, double bytes, const Topology& topo) const override
+  {
+    require(kind, p, topo);
     Schedule s;
     for (int k = 1; k < p; ++k) {
       Phase ph;

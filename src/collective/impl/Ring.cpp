@@ -16,10 +16,13 @@ class Ring final : public Algorithm {
 public:
   std::string name() const override { return "ring"; }
   bool supports(CollectiveKind kind) const override { return kind != CollectiveKind::all_to_all; }
-  Schedule expand(CollectiveKind kind, int p, double bytes, const Topology&) const override
+  std::string why_unsupported(CollectiveKind kind, int, const Topology&) const override
   {
-    if (!supports(kind))
-      throw core::InvalidArgument("ring does not implement all_to_all; use direct or pairwise");
+    return supports(kind) ? "" : "ring does not implement all_to_all; use direct or pairwise";
+  }
+  Schedule expand(CollectiveKind kind, int p, double bytes, const Topology& topo) const override
+  {
+    require(kind, p, topo);
     Schedule s;
     if (p <= 1)
       return s;

@@ -8,9 +8,10 @@
 namespace trainsim::topology {
 
 using core::ConfigError;
-using scenario::FabricType;
-
 namespace {
+
+/// The three fabric models built here.
+enum class ClosKind { fat_tree, rail_optimized, supernode };
 
 /// The structure of a 1-3 tier folded Clos. Leaves are tier 1; a pod is what one block of tier-2
 /// switches joins; tier 3 joins the pods. In a rail-optimized fabric NIC k of every node of a group goes
@@ -74,11 +75,11 @@ std::string str(long x)
   return std::to_string(x);
 }
 
-void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& f)
+void build_clos(ClosKind type, const scenario::Cluster& c, Params& p, Fabric& f)
 {
   ClosLayout l;
-  const bool supernode = type == FabricType::supernode;
-  l.rails = type == FabricType::rail_optimized;
+  const bool supernode = type == ClosKind::supernode;
+  l.rails = type == ClosKind::rail_optimized;
   l.per_node = c.accelerators_per_node;
   l.nodes = c.nodes;
   l.acc = static_cast<int>(c.total_accelerators());
@@ -261,11 +262,52 @@ void build_clos(FabricType type, const scenario::Cluster& c, Params& p, Fabric& 
                         " nodes, non-blocking inside; top tier a non-blocking block");
 }
 
-} // namespace
-
-BuildFn clos_builder(FabricType type)
+BuildFn clos_builder(ClosKind type)
 {
   return [type](const scenario::Cluster& c, Params& p, Fabric& f) { build_clos(type, c, p, f); };
+}
+
+const ParamSpec ecmp{
+    "ecmp_paths", "int", 0,
+    "0: ideal load balancing, each tier's cables one trunk; k: each flow hashed onto one of k spine paths"};
+const ParamSpec balance{
+    "load_balance", "string", "spray",
+    "spray: packet spraying / adaptive routing, an even split; ecmp: each flow hashed onto one cable of a "
+    "trunk, colliding flows share it (not the default yet: its reduced-fidelity proof fails with expert "
+    "all-to-alls on the hashed trunks, docs/fabrics.md)"};
+
+} // namespace
+
+FabricModel fat_tree_model()
+{
+  return {"fat_tree",
+          "folded Clos of 1-3 tiers; all NICs of a node on one leaf",
+          {"tiers", "oversubscription", "switch_radix"},
+          {ecmp, balance},
+          clos_builder(ClosKind::fat_tree),
+          true};
+}
+
+FabricModel rail_optimized_model()
+{
+  return {"rail_optimized",
+          "folded Clos of 1-3 tiers; NIC k of every node of a group on rail leaf k (Xingmai, HPN, MegaScale, DGX "
+          "SuperPOD)",
+          {"tiers", "oversubscription", "switch_radix"},
+          {ecmp, balance, {"planes", "int", 1, "network planes; each NIC's ports spread over them (Alibaba HPN: 2)"}},
+          clos_builder(ClosKind::rail_optimized)};
+}
+
+FabricModel supernode_model()
+{
+  return {"supernode",
+          "Sunway-style: non-blocking fat tree inside supernodes, oversubscribed tier between them",
+          {"switch_radix"},
+          {ecmp,
+           balance,
+           {"supernode_size", "int", 256, "nodes per supernode (Sunway: 256)"},
+           {"upper_oversubscription", "ratio", "16:3", "down:up ratio of the tier between supernodes (Sunway: 16:3)"}},
+          clos_builder(ClosKind::supernode)};
 }
 
 } // namespace trainsim::topology

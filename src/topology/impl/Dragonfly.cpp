@@ -149,9 +149,18 @@ void build_dragonfly(const scenario::Cluster& c, Params& p, Fabric& f)
 
 } // namespace
 
-BuildFn dragonfly_builder()
+FabricModel dragonfly_model()
 {
-  return build_dragonfly;
+  return {"dragonfly",
+          "groups of routers, all-to-all local links inside a group and global links between groups; minimal routing",
+          {"switch_radix"},
+          {{"groups", "int", 0, "number of groups (0: as many as the nodes need)"},
+           {"routers_per_group", "int", nullptr, "routers in a group, joined all-to-all by local links"},
+           {"nodes_per_router", "int", 1, "nodes whose NICs attach to one router"},
+           {"global_links", "int", nullptr, "global links per router"},
+           {"local_bandwidth", "bandwidth", "nic_bandwidth", "per local link and direction"},
+           {"global_bandwidth", "bandwidth", "nic_bandwidth", "per global cable and direction"}},
+          build_dragonfly};
 }
 
 } // namespace trainsim::topology

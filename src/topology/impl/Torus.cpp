@@ -127,9 +127,14 @@ void build_torus(const scenario::Cluster& c, Params& p, Fabric& f)
 
 } // namespace
 
-BuildFn torus_builder()
+FabricModel torus_model()
 {
-  return build_torus;
+  return {"torus",
+          "2D or 3D torus of node routers with wrap-around links; dimension-order routing",
+          {"switch_radix"},
+          {{"dims", "int list", nullptr, "ring sizes, 2 or 3 of them; their product is the node count"},
+           {"link_bandwidth", "bandwidth", "nic_bandwidth", "per torus link and direction"}},
+          build_torus};
 }
 
 } // namespace trainsim::topology

@@ -146,6 +146,10 @@ std::vector<KeySpec> run_keys()
       key_bool(s + "/collective_efficiency", true,
                "NCCL-like protocol choice and latencies per collective (docs/at-scale.md)")
           .shows([](S x) { return json(x.simulation.collective_efficiency); }),
+      key_bool(s + "/gemm_ceiling", false,
+               "16-bit GEMMs at the accelerator's best-shape matmul fraction x tile and wave quantisation "
+               "(docs/calibration.md#gemm-ceiling; off: gemm_efficiency)")
+          .shows([](S x) { return json(x.simulation.gemm_ceiling); }),
       key_object(s + "/stragglers", "slow accelerators", "none").shows([](S x) {
         const auto& g = x.simulation.stragglers;
         return g.fraction > 0 ? json{{"fraction", g.fraction}, {"slowdown", g.slowdown}} : hidden();

@@ -264,8 +264,8 @@ std::string to_console(const scenario::Scenario& s, const metrics::RunMetrics& m
                       std::to_string(static_cast<long>(pool.nodes) * s.cluster.accelerators_per_node) + " x " +
                       core::printable(pool.accelerator.id);
   }
-  out += row("cluster", accelerators + " (" + std::to_string(s.cluster.nodes) + " nodes, " +
-                            s.cluster.fabric.type + ")");
+  out +=
+      row("cluster", accelerators + " (" + std::to_string(s.cluster.nodes) + " nodes, " + s.cluster.fabric.type + ")");
   out += row("model", core::printable(s.model.name) + ", " + std::to_string(s.model.layers) + " layers, hidden " +
                           std::to_string(s.model.hidden_size));
   out += row("parallelism", "tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " +

@@ -485,8 +485,8 @@ void check_context_parallel(const Scenario& s)
                                              ") divisible by 2*cp (causal load balancing splits the sequence into 2*cp "
                                              "chunks); choose cp dividing seq_length/2");
   if (s.training.attention != Attention::flash)
-    throw ConfigError("/parallelism/cp",
-                      std::to_string(p.cp) + " needs fused attention (ring attention runs inside the fused kernel); "
+    throw ConfigError("/parallelism/cp", std::to_string(p.cp) +
+                                             " needs fused attention (ring attention runs inside the fused kernel); "
                                              "set /training/attention to \"flash\" or cp to 1");
 }
 

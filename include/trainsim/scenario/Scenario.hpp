@@ -54,7 +54,7 @@ struct ScaleUp {
 
 struct Fabric {
   std::string type = "fat_tree"; ///< a registered fabric model (topology/FabricRegistry.hpp)
-  double nic_bandwidth = 0; ///< per accelerator, per direction
+  double nic_bandwidth = 0;      ///< per accelerator, per direction
   int tiers = 2;
   double oversubscription = 1.0; ///< downlink:uplink at the leaf tier (3 means 3:1)
   double latency = 0;            ///< per link hop

@@ -108,10 +108,10 @@ struct Workload {
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;
   long microbatches = 0;
-  double clock = 1.0;            ///< DVFS state compute runs at (power.clock, lowered under power.cap)
-  double compute_activity = 1.0; ///< fraction of the accelerator's dynamic power range while computing
-  StreamPlan streams;            ///< the communication streams the programs use (read by the simulator)
-  PipelineSummary pipeline;      ///< schedule, layer split and closed-form bubble
+  double clock = 1.0;                     ///< DVFS state compute runs at (power.clock, lowered under power.cap)
+  double compute_activity = 1.0;          ///< fraction of the accelerator's dynamic power range while computing
+  StreamPlan streams;                     ///< the communication streams the programs use (read by the simulator)
+  PipelineSummary pipeline;               ///< schedule, layer split and closed-form bubble
   double model_flops_per_step_causal = 0; ///< attention counted causally (ModelShape)
   GemmSummary gemm;                       ///< the 16-bit GEMMs' efficiency and shape cost
 

@@ -15,41 +15,20 @@ namespace {
 
 const char* split_keys = "first_stage_layers / last_stage_layers or layer_split";
 
-/// Greedy fill under a bottleneck: parts closed when the next item would exceed it, or when only as
-/// many items are left as parts still to fill. Empty when it needs more than `parts` parts.
-std::vector<int> fill(const std::vector<double>& w, int parts, double limit)
-{
-  std::vector<int> out;
-  double sum = 0;
-  int count = 0;
-  const int n = static_cast<int>(w.size());
-  for (int i = 0; i < n; ++i) {
-    const int parts_left = parts - static_cast<int>(out.size()); // including the open one
-    const bool must_close = n - i <= parts_left - 1;             // the rest must leave an item for every part
-    if (count > 0 && (sum + w[static_cast<size_t>(i)] > limit || must_close)) {
-      out.push_back(count);
-      sum = 0;
-      count = 0;
-      if (static_cast<int>(out.size()) == parts)
-        return {};
-    }
-    sum += w[static_cast<size_t>(i)];
-    ++count;
-  }
-  out.push_back(count);
-  return static_cast<int>(out.size()) == parts ? out : std::vector<int>{};
-}
-
-/// fill() with a bottleneck per part: part k closes when the next item would take it over `limits[k]`.
-std::vector<int> fill_limits(const std::vector<double>& w, const std::vector<double>& limits)
+/// Greedy fill under a bottleneck per part: part k is closed when the next item would take it over `limits[k]`,
+/// or when only as many items are left as parts still to fill. Empty when it needs more than limits.size()
+/// parts, or, with `check_last`, when the last part ends over its limit.
+std::vector<int> fill_parts(const std::vector<double>& w, const std::vector<double>& limits, bool check_last)
 {
   std::vector<int> out;
   double sum = 0;
   int count = 0;
   const int n = static_cast<int>(w.size()), parts = static_cast<int>(limits.size());
+  if (parts < 1)
+    return out;
   for (int i = 0; i < n; ++i) {
-    const int parts_left = parts - static_cast<int>(out.size());
-    const bool must_close = n - i <= parts_left - 1;
+    const int parts_left = parts - static_cast<int>(out.size()); // including the open one
+    const bool must_close = n - i <= parts_left - 1;             // the rest must leave an item for every part
     if (count > 0 && (sum + w[static_cast<size_t>(i)] > limits[out.size()] || must_close)) {
       out.push_back(count);
       sum = 0;
@@ -61,7 +40,20 @@ std::vector<int> fill_limits(const std::vector<double>& w, const std::vector<dou
     ++count;
   }
   out.push_back(count);
-  return static_cast<int>(out.size()) == parts && sum <= limits.back() * (1 + 1e-12) ? out : std::vector<int>{};
+  const bool last_fits = !check_last || sum <= limits.back() * (1 + 1e-12);
+  return static_cast<int>(out.size()) == parts && last_fits ? out : std::vector<int>{};
+}
+
+/// One bottleneck for every part.
+std::vector<int> fill(const std::vector<double>& w, int parts, double limit)
+{
+  return fill_parts(w, std::vector<double>(static_cast<size_t>(parts), limit), false);
+}
+
+/// A bottleneck per part (mixed pools), the last part held to its limit too.
+std::vector<int> fill_limits(const std::vector<double>& w, const std::vector<double>& limits)
+{
+  return fill_parts(w, limits, true);
 }
 
 } // namespace

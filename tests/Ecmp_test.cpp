@@ -224,3 +224,61 @@ TEST_CASE("ECMP with 400G uplinks and two queue pairs per connection: the closed
   auto r = cli::run_scenario(job(2), cat, reduced);
   CHECK(r.sim.step_time_s == Approx(f.sim.step_time_s).epsilon(0.01));
 }
+
+TEST_CASE("ECMP: the largest load over trunk directions of different sizes, against enumeration", "[ecmp]")
+{
+  // One direction of 2 flows on 2 cables and one of 3 flows on 3 cables: E[max(M1, M2)] over 2^2 * 3^3 hashings.
+  double sum = 0;
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 27; ++b) {
+      const int m1 = (a & 1) == ((a >> 1) & 1) ? 2 : 1;
+      int load[3] = {0, 0, 0}, m2 = 0;
+      for (int i = 0, c = b; i < 3; ++i, c /= 3)
+        m2 = std::max(m2, ++load[c % 3]);
+      sum += std::max(m1, m2);
+    }
+  topology::TrunkClasses classes{{{2, 2}, 1}, {{3, 3}, 1}};
+  CHECK(topology::expected_max_load_classes(classes, 1, 0) == Approx(sum / 108).epsilon(1e-12));
+  // One class is expected_max_load_above with sets = its count; q sub-flows are k q balls.
+  CHECK(topology::expected_max_load_classes({{{8, 16}, 5}}, 1, 2) ==
+        Approx(topology::expected_max_load_above(8, 16, 2, 5)).epsilon(1e-12));
+  CHECK(topology::expected_max_load_classes({{{4, 8}, 3}}, 2, 2) ==
+        Approx(topology::expected_max_load_above(8, 8, 2, 3)).epsilon(1e-12));
+}
+
+TEST_CASE("ECMP: pipeline transfers across hashed leaf trunks, the closed form, full equals reduced", "[ecmp][sim]")
+{
+  // 16 nodes x 8 GPUs, rail_optimized radix 16 at 1:1: 8 nodes per rail leaf (8 cables up), 2 groups. tp 8,
+  // dp 8, pp 2: each stage is one group, the rings stay on their rail leaves, and every (tensor rank, replica)
+  // sends to the other group at once: k = 8 flows on n = 8 cables up from each of the 8 rail leaves of one
+  // group; each comes down at its rail's leaf of the other group on the spine its hash picked, the same loads
+  // (dominated, not independent): the largest of L = 8 loads.
+  auto job = [](const char* balance) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["cluster"] = test::tiny_cluster(16, 8, "200Gbps", "1us");
+      j["cluster"]["fabric"] = {{"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"},
+                                {"latency", "1us"},         {"tiers", 2},
+                                {"switch_radix", 16},       {"load_balance", balance}};
+      j["model"] = {{"preset", "gpt3-1.7b"}};
+      j["parallelism"] = {{"tp", 8}, {"pp", 2}, {"dp", 8}, {"vpp", 1}};
+      j["training"]["global_batch_size"] = 8 * 8;
+    });
+  };
+  const auto& cat = scenario::Catalog::instance();
+  auto spray = cli::run_scenario(job("spray"), cat);
+  auto ecmp = cli::run_scenario(job("ecmp"), cat);
+  const double rate = 1.0 / topology::expected_max_load(8, 8, 8);
+  INFO("closed-form pipeline rate " << rate << ", reported " << ecmp.sim.ecmp_p2p_share);
+  CHECK(spray.sim.ecmp_p2p_share == 1.0);
+  CHECK(ecmp.sim.ecmp_trunk_share == 1.0); // no ring leaves its leaf
+  CHECK(ecmp.sim.ecmp_p2p_share == Approx(rate).epsilon(1e-12));
+  CHECK(rate < 0.5); // 8 balls in 8 bins: the worst of 8 directions holds 3 or more
+  CHECK(ecmp.sim.step_time_s > spray.sim.step_time_s);
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  auto f = cli::run_scenario(job("ecmp"), cat, full);
+  auto r = cli::run_scenario(job("ecmp"), cat, reduced);
+  CHECK(r.sim.fidelity == "reduced");
+  CHECK(r.sim.step_time_s == Approx(f.sim.step_time_s).epsilon(0.01));
+}

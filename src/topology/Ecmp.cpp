@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace trainsim::topology {
 
@@ -152,6 +153,81 @@ std::vector<std::pair<int, double>> ecmp_link_scale(const Fabric& fabric, const 
     }
   }
   return out;
+}
+
+double expected_max_load_classes(const TrunkClasses& classes, int q, int t)
+{
+  q = std::max(1, q);
+  int m0 = std::max(0, t), top = m0;
+  for (const auto& [kn, count] : classes) {
+    const int balls = kn.first * q, n = std::max(1, kn.second);
+    m0 = std::max(m0, (balls + n - 1) / n);
+    top = std::max(top, balls);
+  }
+  double e = m0;
+  for (int m = m0; m < top; ++m) {
+    double log_p = 0; // log P(every direction holds at most m)
+    for (const auto& [kn, count] : classes) {
+      const double p = prob_max_load_at_most(kn.first * q, std::max(1, kn.second), m);
+      log_p += p <= 0 ? -1e300 : count * std::log(p);
+    }
+    const double term = 1.0 - std::exp(std::max(-700.0, log_p));
+    e += term;
+    if (term < 1e-12)
+      break;
+  }
+  return e;
+}
+
+double ecmp_p2p_slowdown(const Fabric& fabric, const Placement& pl, int from, int to)
+{
+  if (!fabric.hashed_trunks() || from == to)
+    return 1.0;
+  const auto& links = fabric.links();
+  const int w = fabric.trunk_cable_width(), q = fabric.flows_per_connection();
+  const double cable = fabric.nic_bandwidth() * w;
+  std::map<int, int> flows; // link * 2 + direction -> pipeline flows of this boundary
+  // A flow comes down (spine to leaf, core to spine) on the cable its hash picked on the way up at the same
+  // tier, so a down direction fed by one up direction holds at most that one's load on every cable (and an up
+  // direction feeding one down direction at most the latter's): the dominated one adds nothing to the max.
+  std::map<int, std::set<int>> feeds, fed_by; // up direction -> down directions of its flows, and back
+  std::vector<Hop> hops;
+  for (int t = 0; t < pl.tp(); ++t)
+    for (int d = 0; d < pl.dp(); ++d) {
+      hops.clear();
+      fabric.route(pl.accelerator({t, d, from}), pl.accelerator({t, d, to}), hops);
+      std::map<LinkKind, int> up; // this flow's up direction per tier
+      for (const auto& h : hops) {
+        const auto kind = links[static_cast<size_t>(h.link)].kind;
+        if (kind != LinkKind::leaf_uplink && kind != LinkKind::pod_uplink)
+          continue;
+        const int i = h.link * 2 + (h.up ? 0 : 1);
+        ++flows[i];
+        if (h.up) {
+          up[kind] = i;
+        } else if (up.count(kind)) {
+          feeds[up[kind]].insert(i);
+          fed_by[i].insert(up[kind]);
+        }
+      }
+    }
+  std::set<int> dominated;
+  for (const auto& [down, ups] : fed_by)
+    if (ups.size() == 1)
+      dominated.insert(down);
+  for (const auto& [upd, downs] : feeds)
+    if (downs.size() == 1 && !dominated.count(*downs.begin()))
+      dominated.insert(upd);
+  TrunkClasses classes;
+  for (const auto& [i, k] : flows) {
+    const int n = static_cast<int>(std::ceil(links[static_cast<size_t>(i / 2)].bandwidth / cable - 1e-9));
+    if (n >= 2 && !dominated.count(i))
+      ++classes[{k, n}];
+  }
+  if (classes.empty())
+    return 1.0;
+  const int t = q * w;
+  return std::max(1.0, expected_max_load_classes(classes, q, t) / t);
 }
 
 } // namespace trainsim::topology

@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -39,5 +40,19 @@ double ecmp_trunk_share(int k, int n, int sets = 1, int q = 1, int w = 1);
 /// derated.
 std::vector<std::pair<int, double>> ecmp_link_scale(const Fabric& fabric, const Placement& placement,
                                                     double* slowest = nullptr);
+
+/// Hashed trunk directions of one traffic pattern, grouped by (flows k, cables n): how many directions have each.
+using TrunkClasses = std::map<std::pair<int, int>, int>;
+
+/// E[max(M, t)] for the largest load M over independent trunk directions of different (k, n) (balls k q into
+/// n bins each): t' + sum over m >= t' of 1 - prod_classes P(M <= m)^count, t' = max(t, max ceil(k q / n)).
+double expected_max_load_classes(const TrunkClasses& classes, int q, int t);
+
+/// The time factor f >= 1 of the pipeline transfers from stage `from` to stage `to` on hashed trunks: every
+/// (tensor rank, replica) sends at once (the replicas run the same schedule), each connection q hashed QPs,
+/// each cable w NIC flows; a connection's hash is fixed for the job, so the step waits for the slowest
+/// connection of the boundary: f = E[max(M, q w)] / (q w) over every trunk direction these flows cross
+/// (1: no hashed trunk, or no cable ever holds more than q w). A pure function of the fabric and placement.
+double ecmp_p2p_slowdown(const Fabric& fabric, const Placement& placement, int from, int to);
 
 } // namespace trainsim::topology

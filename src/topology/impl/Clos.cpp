@@ -97,7 +97,7 @@ void build_clos(ClosKind type, const scenario::Cluster& c, Params& p, Fabric& f)
   if (w < 1 || std::abs(w * nic_port - uplink) > 1e-6 * uplink)
     throw ConfigError("/cluster/fabric/uplink_bandwidth",
                       "must be a whole multiple of the NIC-port speed nic_bandwidth / planes (" +
-                          std::to_string(nic_port / 1e9 * 8) + " Gbps); give e.g. twice it");
+                          str(std::lround(nic_port * 8 / 1e9)) + "Gbps); give e.g. twice it");
   int supernode_nodes = 0;
   if (supernode) {
     supernode_nodes = static_cast<int>(p.get_int("supernode_size", 1, 1'000'000));

@@ -143,6 +143,35 @@ TEST_CASE("rail-optimized, dual-plane and ECMP fabrics: routes, ports and bisect
                     Catch::Contains("/cluster/fabric/ecmp_paths") && Catch::Contains("divisor"));
 }
 
+TEST_CASE("rail_optimized with wide uplinks: a spine reaches one leaf per cable, the hash sees the cables",
+          "[topology][fabric][ecmp]")
+{
+  // MegaScale (arXiv:2402.15627 sec. 3.6): Tomahawk 4, 64 x 400G = 128 ports of 200G; ToR downlinks split to
+  // 2 x 200G, 400G uplinks. 512 nodes x 8: 64 nodes per rail leaf, 8 groups of 8 rail leaves; a spine's
+  // 32 x 400G down cables reach 32 leaves = 4 groups (2 pods); with 200G cables 64 leaves (1 pod).
+  json fab = {{"type", "rail_optimized"}, {"nic_bandwidth", "200Gbps"}, {"tiers", 3},
+              {"switch_radix", 128},      {"oversubscription", "1:1"},  {"load_balance", "ecmp"}};
+  auto narrow = topology::Fabric::build(cluster(512, 8, fab));
+  CHECK(narrow.summary().pods == 1); // 8 groups of 64 nodes, 64 leaves = one pod of 64 spine ports
+  CHECK(narrow.trunk_cable_width() == 1);
+  fab["uplink_bandwidth"] = "400Gbps";
+  fab["qps_per_connection"] = 4;
+  auto wide = topology::Fabric::build(cluster(512, 8, fab));
+  CHECK(wide.summary().pods == 2); // 32 leaves per pod
+  CHECK(wide.trunk_cable_width() == 2);
+  CHECK(wide.flows_per_connection() == 4);
+  // The same capacity either way: only the cable count (n) and the pod size change.
+  CHECK(wide.summary().bisection_max_flow_per_accelerator ==
+        Approx(narrow.summary().bisection_max_flow_per_accelerator).epsilon(1e-9));
+  fab["uplink_bandwidth"] = "300Gbps";
+  CHECK_THROWS_WITH(topology::Fabric::build(cluster(512, 8, fab)),
+                    Catch::Contains("/cluster/fabric/uplink_bandwidth") && Catch::Contains("multiple"));
+  fab["uplink_bandwidth"] = "400Gbps";
+  fab["qps_per_connection"] = 0;
+  CHECK_THROWS_WITH(topology::Fabric::build(cluster(512, 8, fab)),
+                    Catch::Contains("/cluster/fabric/qps_per_connection"));
+}
+
 TEST_CASE("torus: dimension-order routes, diameter and bisection in closed form", "[topology][fabric]")
 {
   // 4x4x8 nodes of 1 accelerator: diameter = 2+2+4 router hops + 2 NIC links; bisection cuts the 8-ring.

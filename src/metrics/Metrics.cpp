@@ -238,6 +238,7 @@ RunMetrics compute(const scenario::Scenario& s, const workload::Workload& w, con
   m.simulated_rails = r.simulated_rails;
   m.rail_note = r.rail_note;
   m.ecmp_trunk_share = r.ecmp_trunk_share;
+  m.ecmp_p2p_share = r.ecmp_p2p_share;
   if (s.reference) {
     m.reference_step_time_s = s.reference->step_time_s;
     m.reference_source = s.reference->source;

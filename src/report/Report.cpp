@@ -175,6 +175,7 @@ ordered_json to_json(const scenario::Scenario& s, const metrics::RunMetrics& m)
                      {"simulated_rails", m.simulated_rails},
                      {"rail_symmetry", m.rail_note.empty() ? "symmetric" : m.rail_note},
                      {"ecmp_trunk_share", m.ecmp_trunk_share},
+                     {"ecmp_p2p_share", m.ecmp_p2p_share},
                      {"collective_efficiency", s.simulation.collective_efficiency},
                      {"transfers", m.simulated_transfers},
                      {"executions", m.simulated_executions},

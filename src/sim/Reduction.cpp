@@ -235,6 +235,19 @@ ReductionPlan plan_reduction(const topology::Fabric& fabric, const topology::Pla
     else
       it->second *= f;
   }
+  if (fabric.hashed_trunks() && pl.pp() > 1) { // pipeline sends on hashed trunks (docs/fabrics.md)
+    const int pp = pl.pp();
+    plan.p2p_cap_next.assign(static_cast<size_t>(pp), 0.0);
+    plan.p2p_cap_prev.assign(static_cast<size_t>(pp), 0.0);
+    for (int s = 0; s < pp; ++s)
+      for (int dir : {1, -1}) {
+        const double f = topology::ecmp_p2p_slowdown(fabric, pl, s, (s + dir + pp) % pp);
+        if (f > 1.0) {
+          (dir > 0 ? plan.p2p_cap_next : plan.p2p_cap_prev)[static_cast<size_t>(s)] = fabric.nic_bandwidth() / f;
+          plan.ecmp_p2p_share = std::min(plan.ecmp_p2p_share, 1.0 / f);
+        }
+      }
+  }
   const int rails = sample ? 1 : pl.tp();
   for (int t = 0; t < rails; ++t)
     plan.rails.push_back(t);

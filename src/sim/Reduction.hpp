@@ -21,6 +21,24 @@ struct ReductionPlan {
   std::vector<std::pair<int, double>> link_scale;
   /// The slowest hashed ring flow's rate relative to spraying (topology::ecmp_link_scale; 1: no loss).
   double ecmp_min_share = 1.0;
+  /// Pipeline transfers on hashed trunks (topology::ecmp_p2p_slowdown): per stage s, the rate cap (bytes/s,
+  /// the NIC rate / f; 0: none) of its sends to stage s + 1 (next) and s - 1 (prev), modulo pp. The same in
+  /// full and reduced fidelity: a cap per flow needs no other replica's flows on the links.
+  std::vector<double> p2p_cap_next, p2p_cap_prev;
+  /// The slowest pipeline transfer's rate relative to its NIC rate, 1 / max f (1: no loss).
+  double ecmp_p2p_share = 1.0;
+  /// The cap of a send from stage `from` to stage `to` (0: none).
+  double p2p_cap(int from, int to) const
+  {
+    const int pp = static_cast<int>(p2p_cap_next.size());
+    if (pp < 2)
+      return 0.0;
+    if (to == (from + 1) % pp)
+      return p2p_cap_next[static_cast<size_t>(from)];
+    if (to == (from + pp - 1) % pp)
+      return p2p_cap_prev[static_cast<size_t>(from)];
+    return 0.0;
+  }
   /// keep[stage][rail index][i]: issue ring flow i -> i+1 of that ring (reduced: see ring_flows_to_keep;
   /// full: every flow). Empty when there are no data-parallel rings.
   std::vector<std::vector<std::vector<char>>> keep;

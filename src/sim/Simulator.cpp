@@ -50,6 +50,7 @@ nlohmann::json SimResult::to_json() const
                    {"rails", simulated_rails},
                    {"rail_note", rail_note},
                    {"ecmp_share", ecmp_trunk_share},
+                   {"ecmp_p2p_share", ecmp_p2p_share},
                    {"fidelity_reason", fidelity_reason},
                    {"replayed", replayed},
                    {"comm_total", totals},
@@ -89,6 +90,7 @@ SimResult SimResult::from_json(const nlohmann::json& j)
   r.simulated_rails = j.at("rails").get<int>();
   r.rail_note = j.at("rail_note").get<std::string>();
   r.ecmp_trunk_share = j.value("ecmp_share", 1.0);
+  r.ecmp_p2p_share = j.value("ecmp_p2p_share", 1.0);
   r.fidelity_reason = j.value("fidelity_reason", std::string());
   r.replayed = j.value("replayed", 0L);
   if (j.contains("trace"))
@@ -257,6 +259,7 @@ SimResult collect_result(SimContext& ctx, const FidelityChoice& choice)
   r.simulated_rails = static_cast<int>(plan.rails.size());
   r.rail_note = plan.rail_note;
   r.ecmp_trunk_share = plan.ecmp_min_share;
+  r.ecmp_p2p_share = plan.ecmp_p2p_share;
   return r;
 }
 
@@ -322,8 +325,10 @@ SimResult run_here(const scenario::Scenario& s, const workload::Workload& w, con
   // Reuse is applied where it is proven exact (tests/reuse_exact.sh). With model.parallel_block, or with ECMP
   // derating hashed trunks, replayed activities drift by a few ns from simulated ones (megascale-00768gpu-175b:
   // 3e-9 s on a bubble; megascale-11200gpu-megatron-530b: 5e-9 s on pipeline time), beyond SimGrid's 1e-9 s, so
-  // those runs simulate every activity until that is understood (docs/performance.md).
-  ctx.reuse = s.simulation.reuse && opt.reuse && !s.model.parallel_block && !(plan.ecmp_min_share < 1.0);
+  // those runs simulate every activity until that is understood (docs/performance.md); the same for pipeline
+  // transfers capped by ECMP (ReductionPlan::p2p_cap), whose rates the replay does not know.
+  ctx.reuse = s.simulation.reuse && opt.reuse && !s.model.parallel_block && !(plan.ecmp_min_share < 1.0) &&
+              !(plan.ecmp_p2p_share < 1.0);
   if (ctx.reuse)
     ctx.tp_alone = tp_alone(fabric, placement, plan, s);
   ctx.busy.resize(static_cast<size_t>(p.pp));

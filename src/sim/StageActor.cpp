@@ -486,6 +486,7 @@ double StageRun::on_recv(const workload::Op& op, double t0)
   c->wait();
   ++ctx_.delivered[mb]; // its sender may now wait for it at no cost (retire_delivered)
   double start = c->get_start_time(), finish = c->get_finish_time();
+  const double matched = start; // both ends ready: the data moves from here (the extras start at the send)
   if (ctx_.plan.full && tp_ > 1 && data != &pipeline_token) {
     auto* p = static_cast<PipelinePayload*>(data);
     sg4::Comm::wait_all(p->extra);
@@ -493,6 +494,14 @@ double StageRun::on_recv(const workload::Op& op, double t0)
       start = std::min(start, x->get_start_time());
       finish = std::max(finish, x->get_finish_time());
     }
+  }
+  // ECMP (ReductionPlan::p2p_cap): a transfer whose hashed cable is shared runs at most at the cap; it ends
+  // no earlier than its start plus bytes / cap (SimGrid's Comm::set_rate is not honoured on mailbox transfers
+  // matched by a posted receive, so the cap is applied here, the same in both fidelities).
+  if (const double cap = ctx_.plan.p2p_cap(op.peer, stage_); cap > 0 && matched + op.bytes / cap > finish) {
+    finish = matched + op.bytes / cap;
+    if (finish > now())
+      sg4::this_actor::sleep_for(finish - now());
   }
   if (ctx_.cal.p2p_latency_s > 0) {
     if (ctx_.reuse) // the software latency joins the next replayed time (sim/Reuse.hpp)

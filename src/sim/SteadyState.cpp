@@ -70,7 +70,7 @@ std::string shape_mismatch(const std::vector<SimResult>& runs)
       return "the runs have different kinds of communication";
     if (b.fidelity != a.fidelity || b.fidelity_reason != a.fidelity_reason || b.rail_note != a.rail_note ||
         b.simulated_replicas != a.simulated_replicas || b.simulated_rails != a.simulated_rails ||
-        b.ecmp_trunk_share != a.ecmp_trunk_share)
+        b.ecmp_trunk_share != a.ecmp_trunk_share || b.ecmp_p2p_share != a.ecmp_p2p_share)
       return "the runs chose different reductions";
   }
   return {};

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace trainsim::topology {
 
@@ -59,11 +60,17 @@ double prob_max_load_at_most(int k, int n, int m)
 
 double expected_max_load(int k, int n, int sets)
 {
+  return expected_max_load_above(k, n, 0, sets);
+}
+
+double expected_max_load_above(int k, int n, int t, int sets)
+{
   if (k <= 0)
-    return 0.0;
+    return std::max(0, t);
   if (n <= 1)
-    return k;
-  const int m0 = (k + n - 1) / n; // the max load is at least ceil(k / n)
+    return std::max(k, t);
+  // E[max(X, a)] = a + sum_{m >= a} P(X > m) for an integer a; P(M > m) = 1 below ceil(k / n).
+  const int m0 = std::max(t, (k + n - 1) / n);
   double e = m0;
   for (int m = m0; m < k; ++m) {
     const double p = prob_max_load_at_most(k, n, m);
@@ -75,12 +82,16 @@ double expected_max_load(int k, int n, int sets)
   return e;
 }
 
-double ecmp_trunk_share(int k, int n, int sets)
+double ecmp_trunk_share(int k, int n, int sets, int q, int w)
 {
   if (k <= 0 || n <= 1)
     return 1.0;
-  const double e = expected_max_load(k, n, sets);
-  return e <= 1.0 ? 1.0 : std::min(1.0, k / (n * e));
+  q = std::max(1, q);
+  w = std::max(1, w);
+  // k q sub-flows on n cables; a cable carries q w of them at their NIC-bound rate c / q.
+  const int t = q * w;
+  const double e = expected_max_load_above(k * q, n, t, sets);
+  return e <= t ? 1.0 : std::min(1.0, static_cast<double>(k) * q / (n * e));
 }
 
 std::vector<std::pair<int, double>> ecmp_link_scale(const Fabric& fabric, const Placement& pl, double* slowest)
@@ -91,11 +102,14 @@ std::vector<std::pair<int, double>> ecmp_link_scale(const Fabric& fabric, const 
   if (!fabric.hashed_trunks() || pl.dp() < 2)
     return out;
   const auto& links = fabric.links();
-  const double nic = fabric.nic_bandwidth();
+  const int w = fabric.trunk_cable_width(), q = fabric.flows_per_connection();
+  const double cable = fabric.nic_bandwidth() * w; // one switch-to-switch cable per plane, all planes
+  auto cables = [&](int l) {
+    return static_cast<int>(std::ceil(links[static_cast<size_t>(l)].bandwidth / cable - 1e-9));
+  };
   auto hashed = [&](int l) {
     const auto kind = links[static_cast<size_t>(l)].kind;
-    return (kind == LinkKind::leaf_uplink || kind == LinkKind::pod_uplink) &&
-           std::ceil(links[static_cast<size_t>(l)].bandwidth / nic - 1e-9) >= 2;
+    return (kind == LinkKind::leaf_uplink || kind == LinkKind::pod_uplink) && cables(l) >= 2;
   };
   std::vector<int> k(links.size() * 2, 0); // largest per-stage flow count, per link and direction
   std::vector<int> stage(links.size() * 2, 0);
@@ -126,17 +140,94 @@ std::vector<std::pair<int, double>> ecmp_link_scale(const Fabric& fabric, const 
     const int flows = std::max(k[2 * l], k[2 * l + 1]);
     if (flows == 0)
       continue;
-    const int n = static_cast<int>(std::ceil(links[l].bandwidth / nic - 1e-9));
+    const int n = cables(static_cast<int>(l));
     auto it = memo.find({flows, n});
     if (it == memo.end())
-      it = memo.emplace(std::make_pair(flows, n), ecmp_trunk_share(flows, n, sets)).first;
+      it = memo.emplace(std::make_pair(flows, n), ecmp_trunk_share(flows, n, sets, q, w)).first;
     if (it->second < 1.0) {
       out.emplace_back(static_cast<int>(l), it->second);
-      if (slowest) // the flow's rate c / E[M] against spraying's c min(1, n / k)
-        *slowest = std::min(*slowest, it->second * n / flows / std::min(1.0, static_cast<double>(n) / flows));
+      if (slowest) { // the flow's rate c q w / E[max(M, q w)] against spraying's c min(1, n w / k)
+        const double capacity = static_cast<double>(n) * w; // in NIC flows
+        *slowest = std::min(*slowest, it->second * capacity / flows / std::min(1.0, capacity / flows));
+      }
     }
   }
   return out;
+}
+
+double expected_max_load_classes(const TrunkClasses& classes, int q, int t)
+{
+  q = std::max(1, q);
+  int m0 = std::max(0, t), top = m0;
+  for (const auto& [kn, count] : classes) {
+    const int balls = kn.first * q, n = std::max(1, kn.second);
+    m0 = std::max(m0, (balls + n - 1) / n);
+    top = std::max(top, balls);
+  }
+  double e = m0;
+  for (int m = m0; m < top; ++m) {
+    double log_p = 0; // log P(every direction holds at most m)
+    for (const auto& [kn, count] : classes) {
+      const double p = prob_max_load_at_most(kn.first * q, std::max(1, kn.second), m);
+      log_p += p <= 0 ? -1e300 : count * std::log(p);
+    }
+    const double term = 1.0 - std::exp(std::max(-700.0, log_p));
+    e += term;
+    if (term < 1e-12)
+      break;
+  }
+  return e;
+}
+
+double ecmp_p2p_slowdown(const Fabric& fabric, const Placement& pl, int from, int to)
+{
+  if (!fabric.hashed_trunks() || from == to)
+    return 1.0;
+  const auto& links = fabric.links();
+  const int w = fabric.trunk_cable_width(), q = fabric.flows_per_connection();
+  const double cable = fabric.nic_bandwidth() * w;
+  std::map<int, int> flows; // link * 2 + direction -> pipeline flows of this boundary
+  // A flow comes down (spine to leaf, core to spine) on the cable its hash picked on the way up at the same
+  // tier, so a down direction fed by one up direction holds at most that one's load on every cable (and an up
+  // direction feeding one down direction at most the latter's): the dominated one adds nothing to the max.
+  std::map<int, std::set<int>> feeds, fed_by; // up direction -> down directions of its flows, and back
+  std::vector<Hop> hops;
+  for (int t = 0; t < pl.tp(); ++t)
+    for (int d = 0; d < pl.dp(); ++d) {
+      hops.clear();
+      fabric.route(pl.accelerator({t, d, from}), pl.accelerator({t, d, to}), hops);
+      std::map<LinkKind, int> up; // this flow's up direction per tier
+      for (const auto& h : hops) {
+        const auto kind = links[static_cast<size_t>(h.link)].kind;
+        if (kind != LinkKind::leaf_uplink && kind != LinkKind::pod_uplink)
+          continue;
+        const int i = h.link * 2 + (h.up ? 0 : 1);
+        ++flows[i];
+        if (h.up) {
+          up[kind] = i;
+        } else if (up.count(kind)) {
+          feeds[up[kind]].insert(i);
+          fed_by[i].insert(up[kind]);
+        }
+      }
+    }
+  std::set<int> dominated;
+  for (const auto& [down, ups] : fed_by)
+    if (ups.size() == 1)
+      dominated.insert(down);
+  for (const auto& [upd, downs] : feeds)
+    if (downs.size() == 1 && !dominated.count(*downs.begin()))
+      dominated.insert(upd);
+  TrunkClasses classes;
+  for (const auto& [i, k] : flows) {
+    const int n = static_cast<int>(std::ceil(links[static_cast<size_t>(i / 2)].bandwidth / cable - 1e-9));
+    if (n >= 2 && !dominated.count(i))
+      ++classes[{k, n}];
+  }
+  if (classes.empty())
+    return 1.0;
+  const int t = q * w;
+  return std::max(1.0, expected_max_load_classes(classes, q, t) / t);
 }
 
 } // namespace trainsim::topology

@@ -88,6 +88,7 @@ struct RunMetrics {
   int simulated_replicas = 0, simulated_rails = 0;
   std::string rail_note;         ///< empty when one rail stood for all
   double ecmp_trunk_share = 1.0; ///< slowest hashed ring flow's rate vs spraying (1: none lost)
+  double ecmp_p2p_share = 1.0;   ///< slowest hashed pipeline transfer's rate vs its NIC rate (1: none lost)
   std::optional<double> reference_step_time_s;
   std::string reference_source;
   // Failures on by default, by cause; accelerator-hours; training phases (issue 15, docs/energy-carbon.md).

@@ -57,6 +57,7 @@ struct SimResult {
   int simulated_rails = 0;       ///< tensor-parallel ranks whose data-parallel rings ran on the fabric
   std::string rail_note;         ///< why every rail was simulated, when rails are not symmetric
   double ecmp_trunk_share = 1.0; ///< slowest hashed ring flow's rate vs spraying (docs/fabrics.md)
+  double ecmp_p2p_share = 1.0;   ///< slowest hashed pipeline transfer's rate vs its NIC rate (docs/fabrics.md)
   StepTrace trace;               ///< filled only when SimOptions::trace_step >= 0
   /// Payload bytes of the simulated flows per step by kind ("tp", "pp", "dp"): what the simulated ranks
   /// sent (reduced fidelity issues fewer flows), for model tests of traffic volumes.

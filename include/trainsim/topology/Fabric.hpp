@@ -116,16 +116,23 @@ public:
   double nic_bandwidth() const { return nic_bandwidth_; }
   /// Whether flows are hashed onto one cable of a trunk (`load_balance: ecmp`) rather than sprayed evenly.
   bool hashed_trunks() const { return hashed_trunks_; }
+  /// The hashed trunks' cable capacity in NIC flows (`uplink_bandwidth` x planes / nic_bandwidth; 1 when the
+  /// switch-to-switch cables run at the NIC-port speed, 2 for MegaScale's 400G uplinks over 200G NICs).
+  int trunk_cable_width() const { return cable_width_; }
+  /// Hashed sub-flows per ring connection (`qps_per_connection`: RDMA queue pairs, each hashed on its own).
+  int flows_per_connection() const { return flows_per_connection_; }
 
   // Used by the generators (FabricModel.hpp) while building.
   int add_link(LinkSpec l);
   int add_vertex(VertexProps v);
   void add_edge(int a, int b, int link, double bandwidth, int cables = 1);
   void set_router(std::shared_ptr<const Router> r) { router_ = std::move(r); }
-  void set_load_balance(double nic_bandwidth, bool hashed)
+  void set_load_balance(double nic_bandwidth, bool hashed, int cable_width = 1, int flows_per_connection = 1)
   {
     nic_bandwidth_ = nic_bandwidth;
     hashed_trunks_ = hashed;
+    cable_width_ = cable_width;
+    flows_per_connection_ = flows_per_connection;
   }
   FabricSummary& summary_mut() { return summary_; }
   /// Structural bisection per accelerator, used when the graph is too large for max-flow.
@@ -145,6 +152,8 @@ private:
   double structural_bisection_ = 0;
   double nic_bandwidth_ = 0;
   bool hashed_trunks_ = false;
+  int cable_width_ = 1;
+  int flows_per_connection_ = 1;
   std::vector<LinkSpec> links_;
   Graph graph_;
   std::shared_ptr<const Router> router_;

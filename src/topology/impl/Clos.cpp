@@ -89,6 +89,15 @@ void build_clos(ClosKind type, const scenario::Cluster& c, Params& p, Fabric& f)
   l.planes = l.rails ? static_cast<int>(p.get_int("planes", 1, 4)) : 1;
   const int ecmp = static_cast<int>(p.get_int("ecmp_paths", 0, 1024));
   const std::string balance = p.get_choice("load_balance", {"ecmp", "spray"});
+  const int qps = static_cast<int>(p.get_int("qps_per_connection", 1, 64));
+  // Switch-to-switch cables in NIC-port units (MegaScale: 400G uplinks over 200G ports, w = 2).
+  const double nic_port = c.fabric.nic_bandwidth / l.planes;
+  const double uplink = p.get_bandwidth("uplink_bandwidth", nic_port);
+  const int w = static_cast<int>(std::lround(uplink / nic_port));
+  if (w < 1 || std::abs(w * nic_port - uplink) > 1e-6 * uplink)
+    throw ConfigError("/cluster/fabric/uplink_bandwidth",
+                      "must be a whole multiple of the NIC-port speed nic_bandwidth / planes (" +
+                          str(std::lround(nic_port * 8 / 1e9)) + "Gbps); give e.g. twice it");
   int supernode_nodes = 0;
   if (supernode) {
     supernode_nodes = static_cast<int>(p.get_int("supernode_size", 1, 1'000'000));
@@ -122,10 +131,11 @@ void build_clos(ClosKind type, const scenario::Cluster& c, Params& p, Fabric& f)
   l.leaves = l.groups * l.rails_n;
   const int up_ports = radix - down_ports;
   if (l.tiers > 1 && ecmp > 0) {
-    const int leaf_up = static_cast<int>(std::ceil(l.nodes_per_group * (l.rails ? 1 : l.per_node) / o1 - 1e-9));
+    const int leaf_up =
+        static_cast<int>(std::ceil(l.nodes_per_group * (l.rails ? 1 : l.per_node) / o1 / w - 1e-9)); // cables
     if (ecmp > leaf_up || leaf_up % ecmp != 0)
       throw ConfigError("/cluster/fabric/ecmp_paths", str(ecmp) + " does not divide the " + str(leaf_up) +
-                                                          " uplink ports of a leaf; choose a divisor of " +
+                                                          " uplink cables of a leaf; choose a divisor of " +
                                                           str(leaf_up) + " (or 0 for ideal load balancing)");
   }
   l.ideal = ecmp == 0;
@@ -139,20 +149,21 @@ void build_clos(ClosKind type, const scenario::Cluster& c, Params& p, Fabric& f)
                               " nodes (radix " + str(radix) + "); choose a multiple of " + str(l.nodes_per_group));
       l.leaves_per_pod = groups_per_pod;
     } else {
-      const int spine_down = std::max(1, static_cast<int>(radix * o2 / (1.0 + o2)));
+      // A spine reaches one leaf per down cable of w ports.
+      const int spine_down = std::max(1, static_cast<int>(radix * o2 / (1.0 + o2)) / w);
       const int groups_per_pod = std::max(1, spine_down / l.rails_n);
       l.leaves_per_pod = groups_per_pod * l.rails_n;
     }
     l.pods = (l.leaves + l.leaves_per_pod - 1) / l.leaves_per_pod;
-    if (!supernode && l.pods > radix)
+    if (!supernode && l.pods > radix / w)
       throw ConfigError("/cluster/fabric/switch_radix", "3 tiers of radix " + str(radix) + " join at most " +
-                                                            str(radix) + " pods, the cluster needs " + str(l.pods) +
+                                                            str(radix / w) + " pods, the cluster needs " + str(l.pods) +
                                                             "; raise switch_radix");
   } else {
     l.leaves_per_pod = l.leaves;
     l.pods = 1;
-    if (l.tiers == 2 && l.leaves > radix)
-      throw ConfigError("/cluster/fabric/tiers", "2 tiers of radix " + str(radix) + " join at most " + str(radix) +
+    if (l.tiers == 2 && l.leaves > radix / w)
+      throw ConfigError("/cluster/fabric/tiers", "2 tiers of radix " + str(radix) + " join at most " + str(radix / w) +
                                                      " leaf switches, the cluster needs " + str(l.leaves) +
                                                      "; use tiers 3 or a larger switch_radix");
   }
@@ -233,7 +244,7 @@ void build_clos(ClosKind type, const scenario::Cluster& c, Params& p, Fabric& f)
       }
   }
   f.set_router(std::make_shared<ClosRouter>(l));
-  f.set_load_balance(nic, balance == "ecmp" && l.tiers > 1);
+  f.set_load_balance(nic, balance == "ecmp" && l.tiers > 1, w, qps);
 
   auto& sum = f.summary_mut();
   sum.pods = l.pods;
@@ -270,6 +281,12 @@ BuildFn clos_builder(ClosKind type)
 const ParamSpec ecmp{
     "ecmp_paths", "int", 0,
     "0: ideal load balancing, each tier's cables one trunk; k: each flow hashed onto one of k spine paths"};
+const ParamSpec qps{"qps_per_connection", "int", 1,
+                    "RDMA queue pairs per ring connection, each hashed on its own (NCCL_IB_QPS_PER_CONNECTION, "
+                    "default 1); with load_balance ecmp each connection is this many balls"};
+const ParamSpec uplink{"uplink_bandwidth", "bandwidth", "nic_bandwidth / planes",
+                       "speed of one switch-to-switch cable above the leaves, a whole multiple of the NIC port "
+                       "(MegaScale: 400Gbps over 200G NICs); a spine reaches one leaf per such cable"};
 const ParamSpec balance{
     "load_balance", "string", "spray",
     "spray: packet spraying / adaptive routing, an even split; ecmp: each flow hashed onto one cable of a "
@@ -283,7 +300,7 @@ FabricModel fat_tree_model()
   return {"fat_tree",
           "folded Clos of 1-3 tiers; all NICs of a node on one leaf",
           {"tiers", "oversubscription", "switch_radix"},
-          {ecmp, balance},
+          {ecmp, balance, qps, uplink},
           clos_builder(ClosKind::fat_tree),
           true};
 }
@@ -294,7 +311,11 @@ FabricModel rail_optimized_model()
           "folded Clos of 1-3 tiers; NIC k of every node of a group on rail leaf k (Xingmai, HPN, MegaScale, DGX "
           "SuperPOD)",
           {"tiers", "oversubscription", "switch_radix"},
-          {ecmp, balance, {"planes", "int", 1, "network planes; each NIC's ports spread over them (Alibaba HPN: 2)"}},
+          {ecmp,
+           balance,
+           qps,
+           uplink,
+           {"planes", "int", 1, "network planes; each NIC's ports spread over them (Alibaba HPN: 2)"}},
           clos_builder(ClosKind::rail_optimized)};
 }
 
@@ -305,6 +326,8 @@ FabricModel supernode_model()
           {"switch_radix"},
           {ecmp,
            balance,
+           qps,
+           uplink,
            {"supernode_size", "int", 256, "nodes per supernode (Sunway: 256)"},
            {"upper_oversubscription", "ratio", "16:3", "down:up ratio of the tier between supernodes (Sunway: 16:3)"}},
           clos_builder(ClosKind::supernode)};

@@ -513,6 +513,7 @@ Parallelism parse_parallelism(JsonReader r)
   p.fsdp = r.key_bool("fsdp");
   p.zero_prefetch = static_cast<int>(r.key_int("zero_prefetch"));
   p.tp_comm_overlap = r.key_bool("tp_comm_overlap");
+  p.overlap_p2p_comm = r.key_bool("overlap_p2p_comm");
   parse_pipeline_keys(r, p); // schedule, layer_split (LayerSplit.cpp)
   parse_sharding(r, p);      // zero, reshard_after_forward, fsdp_shard_group (Sharding.cpp)
   r.finish();
@@ -624,6 +625,10 @@ void check_consistency(Scenario& s)
         "/parallelism/tp_comm_overlap",
         "true overlaps the all-gathers and reduce-scatters of sequence "
         "parallelism with the GEMMs, so it needs tp > 1 and sequence_parallel true; set them or set it to false");
+  if (p.overlap_p2p_comm && p.schedule != "interleaved")
+    throw ConfigError("/parallelism/overlap_p2p_comm",
+                      "true posts each pipeline receive one pass ahead as Megatron's interleaved schedule does, so "
+                      "it needs vpp > 1 and schedule interleaved; set them or set it to false");
   check_sharding(s);
 }
 

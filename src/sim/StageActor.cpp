@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
+#include <unordered_map>
 
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
@@ -196,6 +199,15 @@ private:
   const collective::CollectiveKind grad_kind_;
   ReplayCache reuse_;
   std::vector<std::pair<double, double>>* tp_busy_;
+  /// overlap_p2p_comm: this step's receives in program order, the next one's index, and those posted ahead.
+  struct PostedRecv {
+    sg4::CommPtr comm;
+    std::unique_ptr<void*> data;
+  };
+  std::vector<const workload::Op*> recvs_;
+  size_t next_recv_ = 0;
+  std::unordered_map<std::string, PostedRecv> posted_;
+  PostedRecv post_recv(const std::string& tag);
 };
 
 StageRun::StageRun(SimContext& ctx, int stage, int replica)
@@ -216,6 +228,10 @@ StageRun::StageRun(SimContext& ctx, int stage, int replica)
   init_tp_pairs();
   init_ep_pairs();
   init_cp_pairs();
+  if (ctx.scenario.parallelism.overlap_p2p_comm)
+    for (const auto& op : prog_.ops)
+      if (op.kind == OpKind::recv)
+        recvs_.push_back(&op);
 }
 
 /// Full fidelity: every tensor-parallel rank of the replica sends its share to its ring successor.
@@ -478,12 +494,32 @@ double StageRun::on_send(const workload::Op& op, double t0)
   return t0;
 }
 
+StageRun::PostedRecv StageRun::post_recv(const std::string& tag)
+{
+  PostedRecv r{nullptr, std::make_unique<void*>(nullptr)};
+  r.comm = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, tag))->get_async<void>(r.data.get());
+  return r;
+}
+
 double StageRun::on_recv(const workload::Op& op, double t0)
 {
-  void* data = nullptr;
-  sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, op.tag));
-  sg4::CommPtr c = mb->get_async<void>(&data);
+  // overlap_p2p_comm (Megatron's interleaved schedule): the receive of the next pass is posted now, before this
+  // pass computes, so that its transfer runs as soon as the sender sends, beside this pass; this one was posted
+  // at the previous receive. Otherwise a receive is posted when the pass needs it.
+  auto it = posted_.find(op.tag);
+  PostedRecv r = it != posted_.end() ? std::move(it->second) : post_recv(op.tag);
+  if (it != posted_.end())
+    posted_.erase(it);
+  if (!recvs_.empty()) {
+    if (next_recv_ < recvs_.size() && recvs_[next_recv_]->tag == op.tag)
+      ++next_recv_;
+    if (next_recv_ < recvs_.size())
+      posted_.emplace(recvs_[next_recv_]->tag, post_recv(recvs_[next_recv_]->tag));
+  }
+  sg4::CommPtr c = r.comm;
   c->wait();
+  void* data = *r.data;
+  sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, op.tag));
   ++ctx_.delivered[mb]; // its sender may now wait for it at no cost (retire_delivered)
   double start = c->get_start_time(), finish = c->get_finish_time();
   const double matched = start; // both ends ready: the data moves from here (the extras start at the send)
@@ -614,6 +650,7 @@ void StageRun::run_step(int step)
   if (rec)
     rec->begin_step(stage_, self_, now());
   AtScaleStep at{ctx_.variability.factor(step, stage_)}; // docs/at-scale.md
+  next_recv_ = 0;
   for (const auto& op : prog_.ops)
     run_op(op, at, rec);
   end_step(step, at, rec, e0);

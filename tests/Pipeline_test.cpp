@@ -684,3 +684,58 @@ TEST_CASE("activation memory follows the schedule's in-flight micro-batches", "[
   CHECK(b.memory.activations > a.memory.activations);
   CHECK(b.memory.activations < a.memory.activations * 1.01);
 }
+
+TEST_CASE("blocking pipeline p2p (DeepSpeed): four serialised transfers per micro-batch, its closed form",
+          "[pipeline][sim][p2p]")
+{
+  // DeepSpeed's pipeline engine (TrainSchedule, dist.send/recv): a send waits for its receiver and each slot
+  // exchanges with one neighbour before computing, so an interior stage serialises two transfers per pass:
+  // step = (m + p - 1)(f + b) + (4 m + 2 p - 8) T for p >= 3 and m >= 2, 2 m T for p = 2 (checked against an
+  // independent rendezvous replay of TrainSchedule's slots). T comes out of the difference of two NIC rates.
+  const auto& cat = scenario::Catalog::instance();
+  auto run = [&](int pp, int m, const char* p2p, const char* nic) {
+    auto s = clean(pp, 1, m, [&](nlohmann::json& j) {
+      j["cluster"] = test::tiny_cluster(pp, 1, nic, "1us");
+      j["parallelism"]["pipeline_p2p"] = p2p;
+      j["simulation"]["variability"] = false;
+    });
+    return cli::run_scenario(s, cat).sim.step_time_s;
+  };
+  const double bytes = 2048.0 * 4096 * 2; // one micro-batch's boundary activations, tp 1
+  const double t_slow = bytes / (25e9 / 8), t_fast = bytes / (400e9 / 8);
+  for (auto [pp, m] : std::vector<std::pair<int, int>>{{4, 8}, {4, 16}, {2, 8}, {8, 16}}) {
+    INFO("pp " << pp << " m " << m);
+    const double transfers = pp == 2 ? 2.0 * m : 4.0 * m + 2.0 * pp - 8.0;
+    const double extra = run(pp, m, "blocking", "25Gbps") - run(pp, m, "blocking", "400Gbps");
+    CHECK(extra == Approx(transfers * (t_slow - t_fast)).epsilon(0.02));
+    CHECK(run(pp, m, "async", "25Gbps") < run(pp, m, "blocking", "25Gbps"));
+  }
+}
+
+TEST_CASE("blocking pipeline p2p: full versus reduced fidelity within 1%; other schedules refused",
+          "[pipeline][sim][scale][p2p]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  auto s = test::scenario_with([&](nlohmann::json& j) {
+    j["cluster"] = test::tiny_cluster(8, 4, "50Gbps", "1us");
+    j["model"] = {{"preset", "gpt3-1.7b"}};
+    j["training"]["global_batch_size"] = 64;
+    j["parallelism"] = {{"tp", 2}, {"pp", 4}, {"dp", 4}, {"zero_stage", 1}, {"pipeline_p2p", "blocking"}};
+  });
+  auto a = cli::run_scenario(s, cat, full);
+  auto b = cli::run_scenario(s, cat, reduced);
+  CHECK(a.sim.fidelity == "full");
+  CHECK(b.sim.fidelity == "reduced");
+  CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(0.01));
+  for (const char* sched : {"interleaved", "zb-h1", "dualpipe"})
+    CHECK_THROWS_WITH(test::scenario_with([&](nlohmann::json& j) {
+                        j["parallelism"]["pipeline_p2p"] = "blocking";
+                        j["parallelism"]["schedule"] = sched;
+                        if (std::string(sched) == "interleaved")
+                          j["parallelism"]["vpp"] = 5;
+                      }),
+                      Catch::Contains("/parallelism/pipeline_p2p"));
+}

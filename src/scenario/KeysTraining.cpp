@@ -155,6 +155,10 @@ std::vector<KeySpec> parallelism_keys()
       }),
       key_bool(p + "/tp_comm_overlap", false, "tp collectives overlap the GEMMs (needs sequence_parallel)")
           .shows([](S s) { return unless(s.parallelism.tp_comm_overlap, false); }),
+      key_choice(p + "/pipeline_p2p", {"async", "blocking"}, "async",
+                 "pipeline sends: async (Megatron's isend/irecv) or blocking (DeepSpeed's pipeline engine: a send "
+                 "waits for its receiver, TrainSchedule's exchange order; docs/pipeline.md)")
+          .shows([](S s) { return unless(s.parallelism.pipeline_p2p, std::string("async")); }),
       key_choice(p + "/schedule", workload::schedule_names(), nullptr, "pipeline schedule (docs/pipeline.md)",
                  "interleaved with vpp > 1, else 1f1b")
           .shows([](S s) { return s.parallelism.schedule_given ? json(s.parallelism.schedule) : hidden(); }),

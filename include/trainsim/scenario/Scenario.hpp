@@ -207,8 +207,11 @@ struct Parallelism {
   // Pipeline schedules and layer splits (docs/pipeline.md).
   std::string schedule = "1f1b"; ///< a name of workload/PipelineSchedule.hpp's registry (vpp > 1: "interleaved")
   bool schedule_given = false;   ///< /parallelism/schedule was in the file (else derived from vpp)
-  std::vector<int> layer_split;  ///< layers per virtual stage, resolved at parse (empty: even split)
-  std::string split = "even";    ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
+  /// "async" (a send returns at once) or "blocking" (DeepSpeed's pipeline engine, dist.send/recv: a send waits
+  /// for its receiver, in TrainSchedule's exchange order; docs/pipeline.md).
+  std::string pipeline_p2p = "async";
+  std::vector<int> layer_split; ///< layers per virtual stage, resolved at parse (empty: even split)
+  std::string split = "even";   ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
   /// DualPipe (DeepSeek-V3 sec. 3.2.1): micro-batches enter from both ends; each rank holds two model chunks.
   bool dualpipe() const { return schedule == "dualpipe"; }
   /// ZB-V (Qi et al. 2024): vpp 2 chunks placed in a V, neighbours on the turn (rank pp - 1) in memory.

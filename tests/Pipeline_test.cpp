@@ -12,6 +12,7 @@
 #include "trainsim/report/Report.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/Program.hpp"
+#include "trainsim/workload/ProgramCheck.hpp"
 
 using namespace trainsim;
 using workload::StepKind;
@@ -738,4 +739,48 @@ TEST_CASE("blocking pipeline p2p: full versus reduced fidelity within 1%; other 
                           j["parallelism"]["vpp"] = 5;
                       }),
                       Catch::Contains("/parallelism/pipeline_p2p"));
+}
+
+TEST_CASE("cast_add gradient accumulation (DeepSpeed's BF16 optimizer): 18 bytes per parameter per backward",
+          "[pipeline][sim][p2p]")
+{
+  // update_hp_grads after every micro-batch's backward: a memory-bound pass over the stage's parameters,
+  // 18 bytes each at the calibrated HBM fraction plus one kernel's overhead, so on equal stages the 1F1B step
+  // grows by (m + p - 1) such passes (the backward's share of the critical path).
+  const auto& cat = scenario::Catalog::instance();
+  const int pp = 4, m = 8;
+  auto run = [&](const char* acc) {
+    auto s = clean(pp, 2, m, [&](nlohmann::json& j) {
+      j["training"]["grad_accumulation"] = acc;
+      j["simulation"]["variability"] = false;
+    });
+    return std::make_pair(s, cli::run_scenario(s, cat).sim.step_time_s);
+  };
+  const auto [s, fused] = run("fused");
+  const double cast_add = run("cast_add").second;
+  const auto& acc = s.stage_accelerator(1);
+  const auto& cal = scenario::Catalog::instance().calibration();
+  const double params = workload::stage_params_per_rank(s, workload::ModelShape::of(s.model), 1);
+  const double pass = 18.0 * params / (acc.memory_bandwidth * cal.memory_efficiency) + cal.kernel_overhead_s;
+  CHECK(cast_add - fused == Approx((m + pp - 1) * pass).epsilon(0.02));
+  CHECK_THROWS_WITH(test::scenario_with([](nlohmann::json& j) { j["training"]["grad_accumulation"] = "fp32"; }),
+                    Catch::Contains("/training/grad_accumulation"));
+}
+
+TEST_CASE("blocking sends in Megatron's order deadlock; TrainSchedule's order does not (program check)",
+          "[pipeline][p2p]")
+{
+  using workload::OpKind;
+  const auto& cal = scenario::Catalog::instance().calibration();
+  auto s = clean(4, 2, 8);
+  auto w = workload::build_workload(s, cal);
+  REQUIRE_NOTHROW(workload::check_programs(s, w));
+  for (auto& st : w.stages) // each send right after its pass, as Megatron issues them, but blocking
+    for (auto& op : st.ops)
+      op.blocking = op.kind == OpKind::send || op.kind == OpKind::recv;
+  CHECK_THROWS_WITH(workload::check_programs(s, w), Catch::Contains("deadlock"));
+  for (int m : {1, 2, 3, 8}) {
+    auto b = clean(4, 2, m, [](nlohmann::json& j) { j["parallelism"]["pipeline_p2p"] = "blocking"; });
+    CHECK_NOTHROW(workload::check_programs(b, workload::build_workload(b, cal)));
+  }
 }

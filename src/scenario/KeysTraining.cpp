@@ -77,6 +77,10 @@ std::vector<KeySpec> training_keys()
       }),
       key_choice(t + "/grad_reduce_precision", {"bf16", "fp16", "fp32"}, "bf16", "precision of gradient reductions")
           .shows([](S s) { return json(s.training.grad_reduce_bytes); }, t + "/grad_reduce_bytes"),
+      key_choice(t + "/grad_accumulation", {"fused", "cast_add"}, "fused",
+                 "gradient accumulation over micro-batches: fused (into the gradient buffer) or cast_add (DeepSpeed's "
+                 "BF16 optimizer: each backward's 16-bit gradients cast to fp32 and added, 18 bytes per parameter)")
+          .shows([](S s) { return unless(s.training.grad_accumulation, std::string("fused")); }),
       key_bool(t + "/fp8_params", false, "parameters kept in fp8 (needs precision fp8)").shows([](S s) {
         return s.training.fp8_params ? json(true) : hidden();
       }),

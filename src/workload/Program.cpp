@@ -23,6 +23,19 @@ std::string tag(char dir, int mb, int chunk, int dst)
 }
 
 /// Per-micro-batch cost of every chunk of one stage.
+/// training.grad_accumulation "cast_add", DeepSpeed's BF16Optimizer (deepspeed/runtime/bf16_optimizer.py,
+/// update_hp_grads, called by the pipeline engine after every micro-batch's backward):
+/// `hp_grad.add_(lp.grad.to(fp32))` over the chunk's parameters: the cast reads 2 bytes and writes a 4-byte
+/// temporary, the add reads it and the fp32 gradient and writes the sum: 18 bytes per parameter.
+/// One memory-bound kernel per chunk (the per-tensor launches, two per parameter tensor, are left out).
+Kernel cast_add_kernel(double params)
+{
+  Kernel k;
+  k.cls = KernelClass::memory;
+  k.bytes = 18.0 * params;
+  return k;
+}
+
 std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff, int stage)
 {
   const auto& p = s.parallelism;
@@ -83,6 +96,8 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     }
     cc.forward.gemm_s = layer_f.gemm_s * layers; // the GEMMs next to the layers' TP collectives
     cc.backward.gemm_s = layer_b.gemm_s * layers;
+    if (s.training.grad_accumulation == "cast_add")
+      add_kernels(cc.backward, {cast_add_kernel(stage_params_per_rank(s, ModelShape::of(s.model), stage, c))}, eff);
   }
   return out;
 }

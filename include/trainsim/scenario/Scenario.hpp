@@ -165,6 +165,11 @@ struct Training {
   Recompute recompute = Recompute::none;
   Attention attention = Attention::flash;
   int grad_reduce_bytes = 2; ///< bytes per gradient element in the DP reduction (2: bf16/fp16, 4: fp32)
+  /// "fused": the backward accumulates straight into the gradient buffer (Megatron's fp32 main_grad through
+  /// gradient_accumulation_fusion); "cast_add": after every micro-batch's backward each 16-bit gradient is
+  /// cast to fp32 and added into an fp32 copy (DeepSpeed's BF16Optimizer.update_hp_grads), a memory-bound
+  /// pass of 18 bytes per parameter (docs/frameworks.md).
+  std::string grad_accumulation = "fused";
   /// FP8 primary weights (NeMo fp8_params, Megatron --fp8-param-gather): the linear layers' weights are kept
   /// in FP8 (with Transformer Engine's transpose cache) instead of 16-bit plus an FP8 cache; precision fp8 only.
   bool fp8_params = false;

@@ -784,3 +784,28 @@ TEST_CASE("blocking sends in Megatron's order deadlock; TrainSchedule's order do
     CHECK_NOTHROW(workload::check_programs(b, workload::build_workload(b, cal)));
   }
 }
+
+TEST_CASE("framework megatron-deepspeed: blocking pipeline sends and the BF16 optimizer's accumulation",
+          "[pipeline][p2p]")
+{
+  auto with = [](const std::function<void(nlohmann::json&)>& more) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["training"]["framework"] = "megatron-deepspeed";
+      j["parallelism"].erase("zero_stage");
+      j["parallelism"].erase("overlap_grad_reduce");
+      j["parallelism"]["vpp"] = 1;
+      more(j);
+    });
+  };
+  const auto bf16 = with([](nlohmann::json&) {});
+  CHECK(bf16.parallelism.pipeline_p2p == "blocking");
+  CHECK(bf16.training.grad_accumulation == "cast_add");
+  CHECK(bf16.parallelism.zero_stage == 1);
+  CHECK(!bf16.parallelism.overlap_grad_reduce);
+  const auto fp16 = with([](nlohmann::json& j) { j["training"]["precision"] = "fp16"; });
+  CHECK(fp16.training.grad_accumulation == "fused"); // DeepSpeed's BF16 optimizer runs only in bf16
+  const auto own = with([](nlohmann::json& j) { j["parallelism"]["pipeline_p2p"] = "async"; });
+  CHECK(own.parallelism.pipeline_p2p == "async");
+  const auto interleaved = with([](nlohmann::json& j) { j["parallelism"]["vpp"] = 5; });
+  CHECK(interleaved.parallelism.pipeline_p2p == "async"); // a schedule DeepSpeed's engine does not run
+}

@@ -22,7 +22,6 @@ std::string tag(char dir, int mb, int chunk, int dst)
   return std::string(1, dir) + std::to_string(mb) + "." + std::to_string(chunk) + ">" + std::to_string(dst);
 }
 
-/// Per-micro-batch cost of every chunk of one stage.
 /// training.grad_accumulation "cast_add", DeepSpeed's BF16Optimizer (deepspeed/runtime/bf16_optimizer.py,
 /// update_hp_grads, called by the pipeline engine after every micro-batch's backward):
 /// `hp_grad.add_(lp.grad.to(fp32))` over the chunk's parameters: the cast reads 2 bytes and writes a 4-byte
@@ -36,6 +35,7 @@ Kernel cast_add_kernel(double params)
   return k;
 }
 
+/// Per-micro-batch cost of every chunk of one stage.
 std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff, int stage)
 {
   const auto& p = s.parallelism;

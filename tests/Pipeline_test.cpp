@@ -713,7 +713,7 @@ TEST_CASE("blocking pipeline p2p (DeepSpeed): four serialised transfers per micr
   }
 }
 
-TEST_CASE("blocking pipeline p2p: full versus reduced fidelity within 1%; other schedules refused",
+TEST_CASE("blocking pipeline p2p and cast_add: full versus reduced fidelity within 1%; other schedules refused",
           "[pipeline][sim][scale][p2p]")
 {
   const auto& cat = scenario::Catalog::instance();
@@ -725,6 +725,7 @@ TEST_CASE("blocking pipeline p2p: full versus reduced fidelity within 1%; other 
     j["model"] = {{"preset", "gpt3-1.7b"}};
     j["training"]["global_batch_size"] = 64;
     j["parallelism"] = {{"tp", 2}, {"pp", 4}, {"dp", 4}, {"zero_stage", 1}, {"pipeline_p2p", "blocking"}};
+    j["training"]["grad_accumulation"] = "cast_add";
   });
   auto a = cli::run_scenario(s, cat, full);
   auto b = cli::run_scenario(s, cat, reduced);

@@ -12,6 +12,7 @@
 #include "trainsim/report/Report.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/Program.hpp"
+#include "trainsim/workload/ProgramCheck.hpp"
 
 using namespace trainsim;
 using workload::StepKind;
@@ -760,4 +761,129 @@ TEST_CASE("overlap_p2p_comm: full versus reduced fidelity within 1%, and only wi
   CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(0.01));
   CHECK_THROWS_WITH(clean(4, 2, 8, [](nlohmann::json& j) { j["parallelism"]["overlap_p2p_comm"] = true; }),
                     Catch::Contains("/parallelism/overlap_p2p_comm") && Catch::Contains("interleaved"));
+}
+
+TEST_CASE("blocking pipeline p2p (DeepSpeed): four serialised transfers per micro-batch, its closed form",
+          "[pipeline][sim][p2p]")
+{
+  // DeepSpeed's pipeline engine (TrainSchedule, dist.send/recv): a send waits for its receiver and each slot
+  // exchanges with one neighbour before computing, so an interior stage serialises two transfers per pass:
+  // step = (m + p - 1)(f + b) + (4 m + 2 p - 8) T for p >= 3 and m >= 2, 2 m T for p = 2 (checked against an
+  // independent rendezvous replay of TrainSchedule's slots). T comes out of the difference of two NIC rates.
+  const auto& cat = scenario::Catalog::instance();
+  auto run = [&](int pp, int m, const char* p2p, const char* nic) {
+    auto s = clean(pp, 1, m, [&](nlohmann::json& j) {
+      j["cluster"] = test::tiny_cluster(pp, 1, nic, "1us");
+      j["parallelism"]["pipeline_p2p"] = p2p;
+      j["simulation"]["variability"] = false;
+    });
+    return cli::run_scenario(s, cat).sim.step_time_s;
+  };
+  const double bytes = 2048.0 * 4096 * 2; // one micro-batch's boundary activations, tp 1
+  const double t_slow = bytes / (25e9 / 8), t_fast = bytes / (400e9 / 8);
+  for (auto [pp, m] : std::vector<std::pair<int, int>>{{4, 8}, {4, 16}, {2, 8}, {8, 16}}) {
+    INFO("pp " << pp << " m " << m);
+    const double transfers = pp == 2 ? 2.0 * m : 4.0 * m + 2.0 * pp - 8.0;
+    const double extra = run(pp, m, "blocking", "25Gbps") - run(pp, m, "blocking", "400Gbps");
+    CHECK(extra == Approx(transfers * (t_slow - t_fast)).epsilon(0.02));
+    CHECK(run(pp, m, "async", "25Gbps") < run(pp, m, "blocking", "25Gbps"));
+  }
+}
+
+TEST_CASE("blocking pipeline p2p and cast_add: full versus reduced fidelity within 1%; other schedules refused",
+          "[pipeline][sim][scale][p2p]")
+{
+  const auto& cat = scenario::Catalog::instance();
+  sim::SimOptions full, reduced;
+  full.fidelity = sim::Fidelity::full;
+  reduced.fidelity = sim::Fidelity::reduced;
+  auto s = test::scenario_with([&](nlohmann::json& j) {
+    j["cluster"] = test::tiny_cluster(8, 4, "50Gbps", "1us");
+    j["model"] = {{"preset", "gpt3-1.7b"}};
+    j["training"]["global_batch_size"] = 64;
+    j["parallelism"] = {{"tp", 2}, {"pp", 4}, {"dp", 4}, {"zero_stage", 1}, {"pipeline_p2p", "blocking"}};
+    j["training"]["grad_accumulation"] = "cast_add";
+  });
+  auto a = cli::run_scenario(s, cat, full);
+  auto b = cli::run_scenario(s, cat, reduced);
+  CHECK(a.sim.fidelity == "full");
+  CHECK(b.sim.fidelity == "reduced");
+  CHECK(b.sim.step_time_s == Approx(a.sim.step_time_s).epsilon(0.01));
+  for (const char* sched : {"interleaved", "zb-h1", "dualpipe"})
+    CHECK_THROWS_WITH(test::scenario_with([&](nlohmann::json& j) {
+                        j["parallelism"]["pipeline_p2p"] = "blocking";
+                        j["parallelism"]["schedule"] = sched;
+                        if (std::string(sched) == "interleaved")
+                          j["parallelism"]["vpp"] = 5;
+                      }),
+                      Catch::Contains("/parallelism/pipeline_p2p"));
+}
+
+TEST_CASE("cast_add gradient accumulation (DeepSpeed's BF16 optimizer): 18 bytes per parameter per backward",
+          "[pipeline][sim][p2p]")
+{
+  // update_hp_grads after every micro-batch's backward: a memory-bound pass over the stage's parameters,
+  // 18 bytes each at the calibrated HBM fraction plus one kernel's overhead, so on equal stages the 1F1B step
+  // grows by (m + p - 1) such passes (the backward's share of the critical path).
+  const auto& cat = scenario::Catalog::instance();
+  const int pp = 4, m = 8;
+  auto run = [&](const char* acc) {
+    auto s = clean(pp, 2, m, [&](nlohmann::json& j) {
+      j["training"]["grad_accumulation"] = acc;
+      j["simulation"]["variability"] = false;
+    });
+    return std::make_pair(s, cli::run_scenario(s, cat).sim.step_time_s);
+  };
+  const auto [s, fused] = run("fused");
+  const double cast_add = run("cast_add").second;
+  const auto& acc = s.stage_accelerator(1);
+  const auto& cal = scenario::Catalog::instance().calibration();
+  const double params = workload::stage_params_per_rank(s, workload::ModelShape::of(s.model), 1);
+  const double pass = 18.0 * params / (acc.memory_bandwidth * cal.memory_efficiency) + cal.kernel_overhead_s;
+  CHECK(cast_add - fused == Approx((m + pp - 1) * pass).epsilon(0.02));
+  CHECK_THROWS_WITH(test::scenario_with([](nlohmann::json& j) { j["training"]["grad_accumulation"] = "fp32"; }),
+                    Catch::Contains("/training/grad_accumulation"));
+}
+
+TEST_CASE("blocking sends in Megatron's order deadlock; TrainSchedule's order does not (program check)",
+          "[pipeline][p2p]")
+{
+  using workload::OpKind;
+  const auto& cal = scenario::Catalog::instance().calibration();
+  auto s = clean(4, 2, 8);
+  auto w = workload::build_workload(s, cal);
+  REQUIRE_NOTHROW(workload::check_programs(s, w));
+  for (auto& st : w.stages) // each send right after its pass, as Megatron issues them, but blocking
+    for (auto& op : st.ops)
+      op.blocking = op.kind == OpKind::send || op.kind == OpKind::recv;
+  CHECK_THROWS_WITH(workload::check_programs(s, w), Catch::Contains("deadlock"));
+  for (int m : {1, 2, 3, 8}) {
+    auto b = clean(4, 2, m, [](nlohmann::json& j) { j["parallelism"]["pipeline_p2p"] = "blocking"; });
+    CHECK_NOTHROW(workload::check_programs(b, workload::build_workload(b, cal)));
+  }
+}
+
+TEST_CASE("framework megatron-deepspeed: blocking pipeline sends and the BF16 optimizer's accumulation",
+          "[pipeline][p2p]")
+{
+  auto with = [](const std::function<void(nlohmann::json&)>& more) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["training"]["framework"] = "megatron-deepspeed";
+      j["parallelism"].erase("zero_stage");
+      j["parallelism"].erase("overlap_grad_reduce");
+      j["parallelism"]["vpp"] = 1;
+      more(j);
+    });
+  };
+  const auto bf16 = with([](nlohmann::json&) {});
+  CHECK(bf16.parallelism.pipeline_p2p == "blocking");
+  CHECK(bf16.training.grad_accumulation == "cast_add");
+  CHECK(bf16.parallelism.zero_stage == 1);
+  CHECK(!bf16.parallelism.overlap_grad_reduce);
+  const auto fp16 = with([](nlohmann::json& j) { j["training"]["precision"] = "fp16"; });
+  CHECK(fp16.training.grad_accumulation == "fused"); // DeepSpeed's BF16 optimizer runs only in bf16
+  const auto own = with([](nlohmann::json& j) { j["parallelism"]["pipeline_p2p"] = "async"; });
+  CHECK(own.parallelism.pipeline_p2p == "async");
+  const auto interleaved = with([](nlohmann::json& j) { j["parallelism"]["vpp"] = 5; });
+  CHECK(interleaved.parallelism.pipeline_p2p == "async"); // a schedule DeepSpeed's engine does not run
 }

@@ -45,6 +45,8 @@ void drop_inapplicable(json& p, const json& given)
   drop("overlap_param_gather", zero < 1);
   drop("tp_comm_overlap", number_or(p, "tp", 1) < 2 || !flag(p, "sequence_parallel"));
   drop("reshard_after_forward", !fsdp);
+  // Blocking sends in TrainSchedule's order exist for a 1F1B only (DeepSpeed's engine has no other schedule).
+  drop("pipeline_p2p", number_or(p, "vpp", 1) > 1 || (p.contains("schedule") && p.at("schedule") != "1f1b"));
 }
 
 } // namespace
@@ -78,8 +80,14 @@ json apply_framework(const json& document, const Catalog& cat)
   const json given_p =
       doc.contains("parallelism") && doc.at("parallelism").is_object() ? doc.at("parallelism") : json::object();
   const json& preset = *it;
-  if (preset.contains("training"))
-    fill(doc["training"], preset.at("training"), doc.at("training"));
+  if (preset.contains("training")) {
+    const json given_t = doc.at("training");
+    fill(doc["training"], preset.at("training"), given_t);
+    // The BF16 optimizer's fp32 accumulation (cast_add) exists only in bf16 (an fp16 run keeps fp16 grads).
+    const bool bf16 = !given_t.contains("precision") || given_t.at("precision") == "bf16";
+    if (!given_t.contains("grad_accumulation") && !bf16)
+      doc["training"].erase("grad_accumulation");
+  }
   if (!doc.contains("parallelism") || !doc.at("parallelism").is_object())
     return doc; // the parser names the missing /parallelism
   json& p = doc["parallelism"];

@@ -77,6 +77,10 @@ std::vector<KeySpec> training_keys()
       }),
       key_choice(t + "/grad_reduce_precision", {"bf16", "fp16", "fp32"}, "bf16", "precision of gradient reductions")
           .shows([](S s) { return json(s.training.grad_reduce_bytes); }, t + "/grad_reduce_bytes"),
+      key_choice(t + "/grad_accumulation", {"fused", "cast_add"}, "fused",
+                 "gradient accumulation over micro-batches: fused (into the gradient buffer) or cast_add (DeepSpeed's "
+                 "BF16 optimizer: each backward's 16-bit gradients cast to fp32 and added, 18 bytes per parameter)")
+          .shows([](S s) { return unless(s.training.grad_accumulation, std::string("fused")); }),
       key_bool(t + "/fp8_params", false, "parameters kept in fp8 (needs precision fp8)").shows([](S s) {
         return s.training.fp8_params ? json(true) : hidden();
       }),
@@ -157,6 +161,10 @@ std::vector<KeySpec> parallelism_keys()
           .shows([](S s) { return unless(s.parallelism.tp_comm_overlap, false); }),
       key_bool(p + "/overlap_p2p_comm", false, "pipeline receives posted one pass ahead (interleaved schedule)")
           .shows([](S s) { return unless(s.parallelism.overlap_p2p_comm, false); }),
+      key_choice(p + "/pipeline_p2p", {"async", "blocking"}, "async",
+                 "pipeline sends: async (Megatron's isend/irecv) or blocking (DeepSpeed's pipeline engine: a send "
+                 "waits for its receiver, TrainSchedule's exchange order; docs/pipeline.md)")
+          .shows([](S s) { return unless(s.parallelism.pipeline_p2p, std::string("async")); }),
       key_choice(p + "/schedule", workload::schedule_names(), nullptr, "pipeline schedule (docs/pipeline.md)",
                  "interleaved with vpp > 1, else 1f1b")
           .shows([](S s) { return s.parallelism.schedule_given ? json(s.parallelism.schedule) : hidden(); }),

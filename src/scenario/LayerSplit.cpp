@@ -106,6 +106,7 @@ void parse_pipeline_keys(JsonReader& r, Parallelism& p)
     p.schedule = r.key_choice("schedule");
   else
     p.schedule = p.vpp > 1 ? "interleaved" : "1f1b";
+  p.pipeline_p2p = r.key_choice("pipeline_p2p");
   if (!r.has("layer_split"))
     return;
   const auto& v = r.raw("layer_split");
@@ -135,6 +136,11 @@ void check_schedule(const Scenario& s)
   const auto& p = s.parallelism;
   const std::string ptr = "/parallelism/schedule";
   const std::string name = "\"" + p.schedule + "\"";
+  if (p.pipeline_p2p == "blocking" && p.schedule != "1f1b") // DeepSpeed's pipeline engine has only TrainSchedule
+    throw ConfigError(
+        "/parallelism/pipeline_p2p",
+        "\"blocking\" (DeepSpeed's pipeline engine) runs its TrainSchedule, a 1F1B, but the schedule is " + name +
+            "; set schedule to \"1f1b\" (vpp 1) or pipeline_p2p to \"async\"");
   if ((p.schedule == "1f1b" || p.schedule == "zb-h1") && p.vpp != 1)
     throw ConfigError(ptr, name + " runs one model chunk per stage, but vpp is " + std::to_string(p.vpp) +
                                "; set vpp to 1 or use \"interleaved\"");

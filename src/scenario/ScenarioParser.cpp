@@ -399,6 +399,7 @@ Training parse_training(JsonReader r)
   t.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
   t.attention = r.key_choice("attention") == "flash" ? Attention::flash : Attention::standard;
   t.grad_reduce_bytes = r.key_choice("grad_reduce_precision") == "fp32" ? 4 : 2;
+  t.grad_accumulation = r.key_choice("grad_accumulation");
   t.fp8_params = r.key_bool("fp8_params");
   if (r.has("framework"))
     t.framework = r.key_string("framework"); // its defaults are filled in (apply_framework)

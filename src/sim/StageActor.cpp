@@ -488,8 +488,21 @@ double StageRun::on_send(const workload::Op& op, double t0)
     ctx_.payloads.push_back(std::move(p));
   }
   sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, op.tag));
-  sends_.push_back({mb->put_async(payload, op.bytes), mb});
+  sg4::CommPtr c = mb->put_async(payload, op.bytes);
   ++ctx_.pipeline_transfers;
+  if (op.blocking) {
+    // pipeline_p2p "blocking" (DeepSpeed's p2p.send, dist.send): the sender waits until its receiver has
+    // posted the receive and its share has arrived; the other TP ranks' shares, on parallel routes, are
+    // waited for by the receiver. Waiting for the receiver is bubble, the transfer exposed PP time.
+    c->wait();
+    const double waited = now() - t0;
+    const double exposed = std::min(waited, std::max(0.0, c->get_finish_time() - c->get_start_time()));
+    sum_.pp_comm += exposed;
+    sum_.bubble += waited - exposed;
+    busy("pp", c->get_start_time(), c->get_finish_time());
+    return now() - exposed;
+  }
+  sends_.push_back({c, mb});
   retire_delivered(sends_, ctx_.delivered, [&](double a, double b) { busy("pp", a, b); });
   return t0;
 }
@@ -520,7 +533,8 @@ double StageRun::on_recv(const workload::Op& op, double t0)
   c->wait();
   void* data = *r.data;
   sg4::Mailbox* mb = sg4::Mailbox::by_name(mailbox_name(ctx_.mailbox_prefix, d_, op.tag));
-  ++ctx_.delivered[mb]; // its sender may now wait for it at no cost (retire_delivered)
+  if (!op.blocking)
+    ++ctx_.delivered[mb]; // its sender may now wait for it at no cost (retire_delivered)
   double start = c->get_start_time(), finish = c->get_finish_time();
   const double matched = start; // both ends ready: the data moves from here (the extras start at the send)
   if (ctx_.plan.full && tp_ > 1 && data != &pipeline_token) {

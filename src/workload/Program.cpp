@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
+#include "trainsim/core/Errors.hpp"
 #include "trainsim/workload/Dvfs.hpp"
 #include "trainsim/workload/PipelineSchedule.hpp"
 #include "trainsim/workload/ProgramCheck.hpp"
@@ -18,6 +20,19 @@ namespace {
 std::string tag(char dir, int mb, int chunk, int dst)
 {
   return std::string(1, dir) + std::to_string(mb) + "." + std::to_string(chunk) + ">" + std::to_string(dst);
+}
+
+/// training.grad_accumulation "cast_add", DeepSpeed's BF16Optimizer (deepspeed/runtime/bf16_optimizer.py,
+/// update_hp_grads, called by the pipeline engine after every micro-batch's backward):
+/// `hp_grad.add_(lp.grad.to(fp32))` over the chunk's parameters: the cast reads 2 bytes and writes a 4-byte
+/// temporary, the add reads it and the fp32 gradient and writes the sum: 18 bytes per parameter.
+/// One memory-bound kernel per chunk (the per-tensor launches, two per parameter tensor, are left out).
+Kernel cast_add_kernel(double params)
+{
+  Kernel k;
+  k.cls = KernelClass::memory;
+  k.bytes = 18.0 * params;
+  return k;
 }
 
 /// Per-micro-batch cost of every chunk of one stage.
@@ -81,6 +96,8 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     }
     cc.forward.gemm_s = layer_f.gemm_s * layers; // the GEMMs next to the layers' TP collectives
     cc.backward.gemm_s = layer_b.gemm_s * layers;
+    if (s.training.grad_accumulation == "cast_add")
+      add_kernels(cc.backward, {cast_add_kernel(stage_params_per_rank(s, ModelShape::of(s.model), stage, c))}, eff);
   }
   return out;
 }
@@ -436,12 +453,53 @@ void push_transfer(StageProgram& prog, const scenario::Scenario& s, int stage, c
     return;
   const char dir = st.forward ? 'f' : 'b';
   const Pass pass = st.forward ? Pass::forward : Pass::backward;
-  if (send)
+  if (send) {
     prog.ops.push_back(Op{OpKind::send, pass, 0, bytes, 0, peer, st.microbatch, st.chunk,
                           tag(dir, st.microbatch, p.dualpipe() ? st.chunk : s.chunk_of_virtual(u), peer)});
-  else
+    prog.ops.back().blocking = p.pipeline_p2p == "blocking";
+  } else {
     prog.ops.push_back(
         Op{OpKind::recv, pass, 0, bytes, 0, peer, st.microbatch, st.chunk, tag(dir, st.microbatch, st.chunk, stage)});
+    prog.ops.back().blocking = p.pipeline_p2p == "blocking";
+  }
+}
+
+/// pipeline_p2p "blocking", DeepSpeed's pipeline engine (deepspeed/runtime/pipe/schedule.py, TrainSchedule):
+/// a step is 2 (m + p - 1) slots, stage s runs the forward of micro-batch i in slot 2 i + s and the backward
+/// of j in slot 2 j + 2 p - 1 - s, and a pass's output is sent in the slot after it: a forward slot sends the
+/// previous backward's gradient before it receives its activation, a backward slot receives its gradient
+/// before it sends the previous forward's activation. So a forward's send waits for the next pass's receive
+/// when the next slot holds backward j = i + s + 1 - p (the steady state); with blocking sends any other
+/// order can deadlock. Sends of backwards, and of forwards before an empty slot, go at once.
+bool sends_after_next_recv(const scenario::Scenario& s, int stage, const PipelineStep& st, long m)
+{
+  const auto& p = s.parallelism;
+  if (p.pipeline_p2p != "blocking" || !st.forward || stage == p.pp - 1)
+    return false;
+  const long j = st.microbatch + stage + 1L - p.pp;
+  return j >= 0 && j < m;
+}
+
+/// A pass's output send: at once, or (sends_after_next_recv) kept in `deferred` for the next pass.
+void push_output_send(StageProgram& prog, const scenario::Scenario& s, int stage, const PipelineStep& st, double bytes,
+                      long m, std::optional<PipelineStep>& deferred)
+{
+  if (sends_after_next_recv(s, stage, st, m))
+    deferred = st;
+  else
+    push_transfer(prog, s, stage, st, bytes, true);
+}
+
+/// DeepSpeed's backward slot after its receive (RecvGrad): the deferred activation of the previous forward.
+void push_deferred_send(StageProgram& prog, const scenario::Scenario& s, int stage, const PipelineStep& st,
+                        double bytes, std::optional<PipelineStep>& deferred)
+{
+  if (!deferred)
+    return;
+  TRAINSIM_ASSERT(st.kind == StepKind::backward && st.microbatch == deferred->microbatch + stage + 1 - s.parallelism.pp,
+                  "a deferred activation send precedes the backward of its TrainSchedule slot");
+  push_transfer(prog, s, stage, *deferred, bytes, true);
+  deferred.reset();
 }
 
 /// DualPipe's overlapped forward & backward pair (DeepSeek-V3 sec. 3.2.1, Fig. 4): both passes' inputs
@@ -581,6 +639,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     const auto w_s = chunk_weight_grad_s(s, ops, eff, stage);
     auto step_cost = [&](const PipelineStep& st) { return pass_cost(costs, w_s, st); };
     const auto& order = orders[static_cast<size_t>(stage)];
+    std::optional<PipelineStep> deferred; // pipeline_p2p "blocking": a forward's send, issued in the next slot
     for (size_t i = 0; i < order.size(); ++i) {
       if (compute_seconds) // figures only: the ops so far are counted and dropped
         drain_compute_seconds(prog.ops, *compute_seconds);
@@ -607,14 +666,16 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
       }
       const Pass pass = st.forward ? Pass::forward : Pass::backward;
       push_transfer(prog, s, stage, st, act_bytes, false);
+      push_deferred_send(prog, s, stage, st, act_bytes, deferred);
       if (zero3)
         push_units(prog, s, shards, cost, pass, st.microbatch, st.chunk, ovl);
       else if (st.kind == StepKind::backward && reduce_now(st))
         push_with_buckets(cost, st.microbatch, st.chunk);
       else
         push_compute_and_tp(prog, cost, pass, st.microbatch, st.chunk, 1.0, ovl);
-      push_transfer(prog, s, stage, st, act_bytes, true);
+      push_output_send(prog, s, stage, st, act_bytes, m, deferred);
     }
+    TRAINSIM_ASSERT(!deferred, "every deferred activation send is issued");
     for (const auto& g : deferred_buckets)
       prog.ops.push_back(g);
     if (zero3)

@@ -265,14 +265,15 @@ Sends match_messages(const Workload& w)
   return sends;
 }
 
-/// Runs the programs abstractly (sends never block, a receive blocks until its send was issued): every
-/// stage must reach its end, or the simulation would deadlock.
+/// Runs the programs abstractly (a receive blocks until its send was issued; a send returns at once, or, when
+/// blocking, once its receive is posted): every stage must reach its end, or the simulation would deadlock.
 void check_progress(const Workload& w, Sends& sends)
 {
   for (auto& [tag, m] : sends)
     m.received = false; // from here: issued
   std::vector<size_t> pos(w.stages.size(), 0);
   std::unordered_map<std::string_view, int> blocked; // tag -> stage waiting for it
+  std::unordered_map<std::string_view, int> senders; // tag -> stage whose blocking send waits for its receiver
   std::deque<int> ready;
   for (size_t st = 0; st < w.stages.size(); ++st)
     ready.push_back(static_cast<int>(st));
@@ -283,14 +284,24 @@ void check_progress(const Workload& w, Sends& sends)
     for (size_t& k = pos[static_cast<size_t>(st)]; k < ops.size(); ++k) {
       const Op& op = ops[k];
       if (op.kind == OpKind::send) {
+        const bool issued = sends.at(op.tag).received;
         sends.at(op.tag).received = true;
         if (auto b = blocked.find(op.tag); b != blocked.end()) {
           ready.push_back(b->second);
           blocked.erase(b);
+        } else if (op.blocking && !issued) { // waits here until its receiver takes it (pipeline_p2p)
+          senders.emplace(op.tag, st);
+          break;
         }
       } else if (op.kind == OpKind::recv && !sends.at(op.tag).received) {
         blocked.emplace(op.tag, st);
         break;
+      } else if (op.kind == OpKind::recv) {
+        if (auto b = senders.find(op.tag); b != senders.end()) {
+          ready.push_back(b->second); // the blocked sender's send now completes: it resumes after it
+          ++pos[static_cast<size_t>(b->second)];
+          senders.erase(b);
+        }
       }
     }
   }

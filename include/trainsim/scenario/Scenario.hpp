@@ -165,6 +165,11 @@ struct Training {
   Recompute recompute = Recompute::none;
   Attention attention = Attention::flash;
   int grad_reduce_bytes = 2; ///< bytes per gradient element in the DP reduction (2: bf16/fp16, 4: fp32)
+  /// "fused": the backward accumulates straight into the gradient buffer (Megatron's fp32 main_grad through
+  /// gradient_accumulation_fusion); "cast_add": after every micro-batch's backward each 16-bit gradient is
+  /// cast to fp32 and added into an fp32 copy (DeepSpeed's BF16Optimizer.update_hp_grads), a memory-bound
+  /// pass of 18 bytes per parameter (docs/frameworks.md).
+  std::string grad_accumulation = "fused";
   /// FP8 primary weights (NeMo fp8_params, Megatron --fp8-param-gather): the linear layers' weights are kept
   /// in FP8 (with Transformer Engine's transpose cache) instead of 16-bit plus an FP8 cache; precision fp8 only.
   bool fp8_params = false;
@@ -210,8 +215,11 @@ struct Parallelism {
   // Pipeline schedules and layer splits (docs/pipeline.md).
   std::string schedule = "1f1b"; ///< a name of workload/PipelineSchedule.hpp's registry (vpp > 1: "interleaved")
   bool schedule_given = false;   ///< /parallelism/schedule was in the file (else derived from vpp)
-  std::vector<int> layer_split;  ///< layers per virtual stage, resolved at parse (empty: even split)
-  std::string split = "even";    ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
+  /// "async" (a send returns at once) or "blocking" (DeepSpeed's pipeline engine, dist.send/recv: a send waits
+  /// for its receiver, in TrainSchedule's exchange order; docs/pipeline.md).
+  std::string pipeline_p2p = "async";
+  std::vector<int> layer_split; ///< layers per virtual stage, resolved at parse (empty: even split)
+  std::string split = "even";   ///< /parallelism/layer_split: "even", "balanced" or "list" (counts given)
   /// DualPipe (DeepSeek-V3 sec. 3.2.1): micro-batches enter from both ends; each rank holds two model chunks.
   bool dualpipe() const { return schedule == "dualpipe"; }
   /// ZB-V (Qi et al. 2024): vpp 2 chunks placed in a V, neighbours on the turn (rank pp - 1) in memory.

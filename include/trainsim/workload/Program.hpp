@@ -50,6 +50,7 @@ struct Op {
   bool expert = false;   ///< grad_bucket / param_gather: routed experts' state, over the expert-data-parallel group
   double nic_bytes = -1; ///< ep_comm, node-limited routing: of `bytes`, those over the NIC (-1: direct to every member)
   DpGroup group = DpGroup::all; ///< grad_bucket: HSDP's shard or replica groups (param_prefetch: StreamPlan)
+  bool blocking = false;        ///< send/recv: the sender waits until its receiver has the message (pipeline_p2p)
   // tp_comm with `seconds` > 0 (tp_comm_overlap): the ring traffic runs concurrently with these seconds of
   // the GEMMs it is pipelined with (taken out of the preceding compute op), both sharing the time.
 };

@@ -155,6 +155,9 @@ std::vector<KeySpec> parallelism_keys()
       }),
       key_bool(p + "/tp_comm_overlap", false, "tp collectives overlap the GEMMs (needs sequence_parallel)")
           .shows([](S s) { return unless(s.parallelism.tp_comm_overlap, false); }),
+      key_bool(p + "/tp_async_allreduce", true,
+               "without sequence_parallel: the backward all-reduces run beside the weight-gradient GEMMs")
+          .shows([](S s) { return unless(s.parallelism.tp_async_allreduce, true); }),
       key_choice(p + "/schedule", workload::schedule_names(), nullptr, "pipeline schedule (docs/pipeline.md)",
                  "interleaved with vpp > 1, else 1f1b")
           .shows([](S s) { return s.parallelism.schedule_given ? json(s.parallelism.schedule) : hidden(); }),

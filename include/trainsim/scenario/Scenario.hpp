@@ -204,6 +204,9 @@ struct Parallelism {
   bool fsdp = false;            ///< FSDP full-shard: the ZeRO-3 schedule (zero_stage is 3 when set)
   int zero_prefetch = 1;        ///< ZeRO-3/FSDP: parameter all-gathers in flight ahead of the unit computing
   bool tp_comm_overlap = false; ///< TP all-gather/reduce-scatter pipelined with the adjacent GEMMs (userbuffers)
+  /// Without sequence parallelism: a column-parallel linear's input-gradient all-reduce runs beside its
+  /// weight-gradient GEMM (Megatron-LM since September 2021; false: the 2021 code's blocking all-reduce).
+  bool tp_async_allreduce = true;
   // Pipeline schedules and layer splits (docs/pipeline.md).
   std::string schedule = "1f1b"; ///< a name of workload/PipelineSchedule.hpp's registry (vpp > 1: "interleaved")
   bool schedule_given = false;   ///< /parallelism/schedule was in the file (else derived from vpp)

@@ -451,6 +451,10 @@ TEST_CASE("framework presets fill the keys a scenario leaves out; explicit keys 
   CHECK(legacy.training.attention == scenario::Attention::standard);
   CHECK(!legacy.parallelism.overlap_grad_reduce);
   CHECK(legacy.parallelism.zero_stage == 0);
+  CHECK(legacy.parallelism.tp_async_allreduce); // Megatron-LM since September 2021
+  const auto sc21 = with("megatron-lm-2021");   // the SC21 paper's code: blocking backward all-reduces
+  CHECK(!sc21.parallelism.tp_async_allreduce);
+  CHECK(sc21.training.attention == scenario::Attention::standard);
   // Explicit keys override; fsdp given: the preset's zero_stage is not applied.
   const auto own = with("nemo-2", [](nlohmann::json& j) {
     j["parallelism"]["overlap_param_gather"] = false;

@@ -165,6 +165,9 @@ std::vector<KeySpec> parallelism_keys()
                  "pipeline sends: async (Megatron's isend/irecv) or blocking (DeepSpeed's pipeline engine: a send "
                  "waits for its receiver, TrainSchedule's exchange order; docs/pipeline.md)")
           .shows([](S s) { return unless(s.parallelism.pipeline_p2p, std::string("async")); }),
+      key_bool(p + "/tp_async_allreduce", true,
+               "without sequence_parallel: the backward all-reduces run beside the weight-gradient GEMMs")
+          .shows([](S s) { return unless(s.parallelism.tp_async_allreduce, true); }),
       key_choice(p + "/schedule", workload::schedule_names(), nullptr, "pipeline schedule (docs/pipeline.md)",
                  "interleaved with vpp > 1, else 1f1b")
           .shows([](S s) { return s.parallelism.schedule_given ? json(s.parallelism.schedule) : hidden(); }),

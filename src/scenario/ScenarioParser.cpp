@@ -515,6 +515,7 @@ Parallelism parse_parallelism(JsonReader r)
   p.zero_prefetch = static_cast<int>(r.key_int("zero_prefetch"));
   p.tp_comm_overlap = r.key_bool("tp_comm_overlap");
   p.overlap_p2p_comm = r.key_bool("overlap_p2p_comm");
+  p.tp_async_allreduce = r.key_bool("tp_async_allreduce");
   parse_pipeline_keys(r, p); // schedule, layer_split (LayerSplit.cpp)
   parse_sharding(r, p);      // zero, reshard_after_forward, fsdp_shard_group (Sharding.cpp)
   r.finish();

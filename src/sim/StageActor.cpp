@@ -83,7 +83,7 @@ struct AtScaleStep {
                          (op.kind == OpKind::ep_comm && op.seconds > 0); // DualPipe: the pair's compute
     if (slow == 1.0 || op.seconds <= 0 || !(compute || op.kind == OpKind::tp_comm || op.kind == OpKind::cp_comm))
       return op;
-    if (compute)
+    if (compute || op.kind == OpKind::tp_comm) // tp_comm: the GEMMs beside the transfer (counted as compute)
       (op.kind == OpKind::optimizer ? slow_optimizer : slow_compute) += op.seconds * (slow - 1);
     scaled = op;
     scaled.seconds *= slow;
@@ -369,8 +369,9 @@ double StageRun::on_tp_comm(const workload::Op& op, double t0)
     busy("tp", t0, now());
     return t0;
   }
-  // tp_comm_overlap: the ring traffic runs beside the GEMMs it is pipelined with, which share the SMs with the
-  // communication kernels (slower while it lasts) and run at full speed once it ends.
+  // Collectives beside GEMMs (tp_comm_overlap's pipelined ones, Megatron-LM's asynchronous backward ones): the
+  // ring traffic runs beside the GEMMs, which share the SMs with the communication kernels (slower while it
+  // lasts) and run at full speed once it ends.
   auto comms = ctx_.runner.ring_shares_start(tp_pairs_, op.bytes, op.steps, tp_latency_);
   sum_.collective_efficiency += comms.cost;
   sg4::ExecPtr gemm = sg4::this_actor::exec_init(op.seconds * speed_);
@@ -391,10 +392,14 @@ double StageRun::on_tp_comm(const workload::Op& op, double t0)
   } else {
     t_gemm = gemm->get_finish_time();
   }
-  sum_.compute += t_gemm - t0;
-  sum_.tp_comm += std::max(0.0, t_comm - t_gemm);
+  // The GEMMs' own time counts as compute; the rest (their slowdown while sharing the SMs, and what the transfer
+  // outlasted them by) is the TP communication's cost on the critical path. So compute does not depend on how
+  // long the transfer took.
+  const double own = std::min(op.seconds, std::max(t_comm, t_gemm) - t0);
+  sum_.compute += own;
+  sum_.tp_comm += std::max(t_comm, t_gemm) - t0 - own;
   busy("tp", t0, t_comm);
-  return t_gemm; // the trace shows the GEMMs, then the exposed rest of the communication
+  return t0 + own; // the trace shows the GEMMs, then the exposed rest of the communication
 }
 
 double StageRun::on_ep_comm(const workload::Op& op, double t0)

@@ -30,10 +30,7 @@ std::vector<Kernel> doubled(std::vector<Kernel> ks)
     if (k.cls == KernelClass::memory) {
       out.push_back({k.cls, 0.0, 2.0 * k.bytes});
     } else if (k.cls == KernelClass::gemm || k.cls == KernelClass::fp8_gemm) {
-      Kernel data = k;
-      data.n = k.k;
-      data.k = k.n;
-      out.push_back(data);
+      out.push_back(data_gradient(k));
       out.push_back(weight_gradient(k));
     } else {
       out.push_back(k);
@@ -52,6 +49,14 @@ Kernel weight_gradient(const Kernel& forward)
   w.k = forward.m;
   w.row_chunks = 1; // the weight gradient reduces over the gathered rows: one GEMM
   return w;
+}
+
+Kernel data_gradient(const Kernel& forward)
+{
+  Kernel d = forward;
+  d.n = forward.k;
+  d.k = forward.n;
+  return d;
 }
 
 LayerOps::LayerOps(const scenario::Scenario& s, const ModelShape& shape) : s_(s), shape_(shape)
@@ -81,6 +86,31 @@ Kernel LayerOps::tp_linear(double m, double k, double n) const
   Kernel g = linear(m, k, n);
   g.row_chunks = tp_chunks_;
   return g;
+}
+
+Kernel LayerOps::qkv_gemm() const
+{
+  const double t = s_.parallelism.tp, h = s_.model.hidden_size;
+  const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
+  return tp_linear(tokens_, h, h / t + 2 * kv_per_rank);
+}
+
+Kernel LayerOps::proj_gemm() const
+{
+  const double t = s_.parallelism.tp, h = s_.model.hidden_size;
+  return tp_linear(tokens_, h / t, h);
+}
+
+Kernel LayerOps::fc1_gemm(double tokens, double ffn, bool chunked) const
+{
+  const double t = s_.parallelism.tp, h = s_.model.hidden_size, n = (shape_.mlp_matrices - 1) * ffn / t;
+  return chunked ? tp_linear(tokens, h, n) : linear(tokens, h, n);
+}
+
+Kernel LayerOps::fc2_gemm(double tokens, double ffn, bool chunked) const
+{
+  const double t = s_.parallelism.tp, h = s_.model.hidden_size;
+  return chunked ? tp_linear(tokens, ffn / t, h) : linear(tokens, ffn / t, h);
 }
 
 std::vector<Kernel> LayerOps::attention_core_forward() const
@@ -116,18 +146,17 @@ std::vector<Kernel> LayerOps::attention_block(bool fp8_casts) const
 {
   const double t = s_.parallelism.tp, h = s_.model.hidden_size;
   const double T = tokens_, Tsp = tokens_sp_, e = bytes_;
-  const double kv_per_rank = std::max(1.0, s_.model.kv_heads / t) * shape_.head_dim;
   std::vector<Kernel> k;
   k.push_back(memory(2 * Tsp * h * e)); // input norm
   cast(k, T * h, fp8_casts);
   if (s_.model.mla) {
     mla_projections(k, fp8_casts);
   } else {
-    k.push_back(tp_linear(T, h, h / t + 2 * kv_per_rank));
+    k.push_back(qkv_gemm());
     for (const auto& a : attention_core_forward())
       k.push_back(a);
     cast(k, T * h / t, fp8_casts);
-    k.push_back(tp_linear(T, h / t, h));
+    k.push_back(proj_gemm());
   }
   if (s_.model.parallel_block) // the MLP reads the same normalised input; one residual add after both
     return k;
@@ -156,11 +185,10 @@ void LayerOps::mlp_block(std::vector<Kernel>& k, double tokens, double ffn, bool
   const double t = s_.parallelism.tp, h = s_.model.hidden_size, e = bytes_;
   cast(k, tokens * h, fp8_casts && !s_.model.parallel_block); // parallel block: the QKV input's cast serves
   const bool chunked = !routed; // the routed experts' GEMMs run outside the TP-overlap pipeline
-  k.push_back(chunked ? tp_linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t)
-                      : linear(tokens, h, (shape_.mlp_matrices - 1) * ffn / t));
+  k.push_back(fc1_gemm(tokens, ffn, chunked));
   k.push_back(memory(tokens * ffn / t * e * (shape_.mlp_matrices == 3 ? 3 : 2))); // bias-GELU, squared ReLU or SwiGLU
   cast(k, tokens * ffn / t, fp8_casts);
-  k.push_back(chunked ? tp_linear(tokens, ffn / t, h) : linear(tokens, ffn / t, h));
+  k.push_back(fc2_gemm(tokens, ffn, chunked));
 }
 
 std::vector<Kernel> LayerOps::layer_forward(bool fp8_casts) const
@@ -377,35 +405,138 @@ std::vector<Kernel> LayerOps::embedding_backward() const
 
 TpTraffic LayerOps::layer_tp_traffic() const
 {
-  TpTraffic tr;
+  return layer_tp_forward().total();
+}
+
+TpPlan LayerOps::layer_tp_forward(bool moe) const
+{
+  return tp_plan(false, moe);
+}
+
+TpPlan LayerOps::layer_tp_backward(bool moe) const
+{
+  return tp_plan(true, moe);
+}
+
+TpPlan LayerOps::tp_plan(bool backward, bool moe) const
+{
+  // Megatron-LM (megatron/core/tensor_parallel/layers.py, mappings.py; Korthikanti et al. 2022, sec. 4.2.2):
+  // per pair of a column-parallel linear (QKV, FC1: its input copied or, with sequence parallelism,
+  // all-gathered) and a row-parallel one (projection, FC2: its output all-reduced or reduce-scattered).
+  // Forward: one all-reduce, or an all-gather before the column GEMM and a reduce-scatter after the row GEMM
+  // (with tp_comm_overlap each pipelined with its GEMM). Backward without sequence parallelism: the column
+  // linear's input gradient is all-reduced, beside its weight-gradient GEMM (--async-tensor-model-parallel-
+  // allreduce, default since September 2021) or after it (tp_async_allreduce false). With sequence
+  // parallelism (1.5x the forward's volume): the row linear's output gradient is all-gathered (the backward
+  // of the reduce-scatter; blocking, pipelined with its data-gradient GEMM under tp_comm_overlap), the column
+  // linear all-gathers its input again (only the sequence shard was saved) beside its data-gradient GEMM and
+  // reduce-scatters the input gradient beside its weight-gradient GEMM (as Transformer Engine's bulk overlaps).
+  TpPlan plan;
   const int t = s_.parallelism.tp;
   if (t == 1)
-    return tr;
+    return plan;
   const double msg = tokens_ * s_.model.hidden_size * bytes_; // full activation tensor
-  // Two all-reduces per layer, or with sequence parallelism two all-gathers and two reduce-scatters:
-  // the same ring volume, twice the collectives.
-  if (s_.parallelism.sequence_parallel) {
-    tr.collectives = 4;
-    tr.ring_steps = 4 * (t - 1);
-  } else {
-    tr.collectives = 2;
-    tr.ring_steps = 4 * (t - 1);
+  const TpTraffic gather{1, (t - 1.0) / t * msg, t - 1};      // an all-gather or a reduce-scatter
+  const TpTraffic reduce{1, 2.0 * (t - 1.0) / t * msg, 2 * (t - 1)};
+  const bool sp = s_.parallelism.sequence_parallel, ovl = s_.parallelism.tp_comm_overlap;
+  const bool async = s_.parallelism.tp_async_allreduce;
+  auto block = [&](const TpTraffic& tr) { add_traffic(plan.blocking, tr); };
+  auto beside = [&](const TpTraffic& tr, std::vector<Kernel> gemms, bool weight = false) {
+    plan.beside.push_back({tr, std::move(gemms), weight});
+  };
+  auto apply = [](std::vector<Kernel> ks, Kernel (*f)(const Kernel&)) {
+    for (auto& k : ks)
+      k = f(k);
+    return ks;
+  };
+  // A pair whose collectives block both ways with the forward's volume (the MoE token dispatcher's
+  // all-gather and reduce-scatter, whose backwards are each other; MLA's projections).
+  auto fixed = [&]() {
+    if (sp) {
+      block(gather);
+      block(gather);
+    } else {
+      block(reduce);
+    }
+  };
+  auto pair = [&](const std::vector<Kernel>& col, const std::vector<Kernel>& row) {
+    if (!backward) {
+      if (!sp)
+        block(reduce);
+      else if (!ovl)
+        fixed();
+      else {
+        beside(gather, col);
+        beside(gather, row);
+      }
+    } else if (!sp) {
+      if (async)
+        beside(reduce, apply(col, weight_gradient), true);
+      else
+        block(reduce);
+    } else {
+      if (ovl)
+        beside(gather, apply(row, data_gradient));
+      else
+        block(gather);
+      beside(gather, apply(col, data_gradient));
+      beside(gather, apply(col, weight_gradient), true);
+    }
+  };
+  const double ffn = s_.model.ffn_hidden_size;
+  if (s_.model.parallel_block) { // attention and MLP side by side: one collective for both of each kind
+    if (moe || s_.model.mla)
+      fixed();
+    else
+      pair({qkv_gemm(), fc1_gemm(tokens_, ffn, true)}, {proj_gemm(), fc2_gemm(tokens_, ffn, true)});
+    return plan;
   }
-  tr.ring_bytes = 2 * 2.0 * (t - 1) / t * msg;
-  if (s_.model.parallel_block) { // one reduction of the summed branches (and one all-gather of the shared input)
-    tr.collectives /= 2;
-    tr.ring_steps /= 2;
-    tr.ring_bytes /= 2;
-  }
+  if (s_.model.mla)
+    fixed();
+  else
+    pair({qkv_gemm()}, {proj_gemm()});
+  if (moe)
+    fixed();
+  else
+    pair({fc1_gemm(tokens_, ffn, true)}, {fc2_gemm(tokens_, ffn, true)});
+  return plan;
+}
+
+TpTraffic TpPlan::total() const
+{
+  TpTraffic tr = blocking;
+  for (const auto& o : beside)
+    add_traffic(tr, o.traffic);
   return tr;
+}
+
+TpTraffic PassCost::tp_total() const
+{
+  TpTraffic tr = tp;
+  for (const auto& o : tp_beside)
+    add_traffic(tr, o.traffic);
+  return tr;
+}
+
+void add_tp_plan(PassCost& into, const TpPlan& plan, const Efficiency& eff, int times)
+{
+  if (times <= 0)
+    return;
+  add_traffic(into.tp, plan.blocking, times);
+  for (const auto& o : plan.beside) {
+    TpBeside b;
+    add_traffic(b.traffic, o.traffic, times);
+    for (const auto& k : o.gemms)
+      b.gemm_s += eff.time(k) * times;
+    b.weight_gradient = o.weight_gradient;
+    into.tp_beside.push_back(b);
+  }
 }
 
 void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Efficiency& eff)
 {
   for (const auto& k : kernels) {
     cost.compute_s += eff.time(k);
-    if (k.cls == KernelClass::gemm || k.cls == KernelClass::fp8_gemm)
-      cost.gemm_s += eff.time(k);
     cost.flops += k.flops;
     cost.kernels += 1;
   }

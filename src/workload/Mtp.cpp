@@ -52,10 +52,12 @@ void add_mtp(ChunkCost& cc, const scenario::Scenario& s, const LayerOps& ops, co
     add_traffic(cc.forward.ep, ep, depth);
     add_traffic(cc.backward.ep, ep, depth * (s.training.recompute == scenario::Recompute::full ? 2 : 1));
   }
-  if (depth > 0 && s.parallelism.tp > 1) {
+  if (depth > 0 && s.parallelism.tp > 1) { // a layer's TP traffic, blocking (the module's GEMMs are its own)
     const TpTraffic tp = ops.layer_tp_traffic();
     add_traffic(cc.forward.tp, tp, depth);
-    add_traffic(cc.backward.tp, tp, depth * (s.training.recompute == scenario::Recompute::full ? 2 : 1));
+    add_traffic(cc.backward.tp, ops.layer_tp_backward().total(), depth);
+    if (s.training.recompute == scenario::Recompute::full)
+      add_traffic(cc.backward.tp, tp, depth);
   }
 }
 

@@ -43,7 +43,10 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
   add_kernels(layer_f, ops.forward(), eff);
   add_kernels(layer_b, ops.recompute(), eff);
   add_kernels(layer_b, ops.backward(), eff);
-  TpTraffic tp = ops.layer_tp_traffic();
+  // Tensor-parallel communication per layer (LayerOps::tp_plan); full recompute runs the forward's again.
+  const bool full = s.training.recompute == Recompute::full;
+  const TpPlan tp_f = ops.layer_tp_forward(), tp_b = ops.layer_tp_backward();
+  const TpPlan tp_mf = ops.layer_tp_forward(true), tp_mb = ops.layer_tp_backward(true);
   // Context parallel: every layer's attention exchanges K/V chunks with the CP ring neighbour (cp-1 steps
   // in forward; K/V and dK/dV in backward), overlapped with the attention blocks as Transformer Engine does.
   CpTraffic cp_f, cp_b;
@@ -78,8 +81,12 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     cc.forward.flops = layer_f.flops * dense + moe_f.flops * moe;
     cc.backward.compute_s = layer_b.compute_s * dense + moe_b.compute_s * moe;
     cc.backward.flops = layer_b.flops * dense + moe_b.flops * moe;
-    add_traffic(cc.forward.tp, tp, layers);
-    add_traffic(cc.backward.tp, tp, layers * recompute_passes);
+    add_tp_plan(cc.forward, tp_f, eff, dense);
+    add_tp_plan(cc.forward, tp_mf, eff, moe);
+    add_tp_plan(cc.backward, tp_f, eff, full ? dense : 0);
+    add_tp_plan(cc.backward, tp_mf, eff, full ? moe : 0);
+    add_tp_plan(cc.backward, tp_b, eff, dense);
+    add_tp_plan(cc.backward, tp_mb, eff, moe);
     add_traffic(cc.forward.ep, ep, moe);
     add_traffic(cc.backward.ep, ep, moe * recompute_passes);
     cc.forward.cp = {cp_f.bytes * layers, cp_f.steps * layers, cp_f.attention_s * layers};
@@ -94,8 +101,6 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
       add_kernels(cc.backward, ops.logits_backward(), eff);
       add_mtp(cc, s, ops, eff);
     }
-    cc.forward.gemm_s = layer_f.gemm_s * layers; // the GEMMs next to the layers' TP collectives
-    cc.backward.gemm_s = layer_b.gemm_s * layers;
     if (s.training.grad_accumulation == "cast_add")
       add_kernels(cc.backward, {cast_add_kernel(stage_params_per_rank(s, ModelShape::of(s.model), stage, c))}, eff);
   }
@@ -195,11 +200,12 @@ GemmSummary summarise_gemms(const scenario::Scenario& s, const LayerOps& ops, co
   return g;
 }
 
-void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction,
-                         bool tp_overlap = false)
+void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction)
 {
-  // tp_comm_overlap: the GEMMs next to the TP collectives run with them (the tp_comm op's seconds).
-  const double overlapped = tp_overlap && cost.tp.ring_bytes > 0 ? cost.gemm_s * fraction : 0.0;
+  // The GEMMs beside TP collectives run with them (each tp_comm op's seconds), out of the compute op.
+  double overlapped = 0;
+  for (const auto& o : cost.tp_beside)
+    overlapped += o.traffic.ring_bytes > 0 ? o.gemm_s * fraction : 0.0;
   const bool cp = cost.cp.steps > 0;
   Op c{OpKind::compute, pass, (cost.compute_s - (cp ? cost.cp.attention_s : 0.0)) * fraction - overlapped};
   c.microbatch = mb;
@@ -215,14 +221,19 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
     prog.ops.push_back(r);
     prog.compute_s += r.seconds;
   }
-  if (cost.tp.ring_bytes > 0) {
-    Op t{OpKind::tp_comm, pass, overlapped};
-    t.bytes = cost.tp.ring_bytes * fraction;
-    t.steps = static_cast<int>(std::lround(cost.tp.ring_steps * fraction));
+  auto tp_op = [&](const TpTraffic& tr, double seconds) {
+    if (tr.ring_bytes <= 0)
+      return;
+    Op t{OpKind::tp_comm, pass, seconds};
+    t.bytes = tr.ring_bytes * fraction;
+    t.steps = std::max(1, static_cast<int>(std::lround(tr.ring_steps * fraction)));
     t.microbatch = mb;
     t.chunk = chunk;
     prog.ops.push_back(t);
-  }
+  };
+  tp_op(cost.tp, 0.0); // blocking
+  for (const auto& o : cost.tp_beside)
+    tp_op(o.traffic, o.gemm_s * fraction);
   if (cost.ep.bytes > 0) {
     Op a{OpKind::ep_comm, pass};
     a.bytes = cost.ep.bytes * fraction;
@@ -239,7 +250,7 @@ void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, in
 /// placed below) and, in backward, its gradients reduce-scattered right after (DeepSpeed: once a reduce
 /// bucket is full, and at the end of the pass; HSDP: then all-reduced across the shard's replicas).
 void push_units(StageProgram& prog, const scenario::Scenario& s, const ShardPlan& shards, const PassCost& cost,
-                Pass pass, int mb, int chunk, bool ovl)
+                Pass pass, int mb, int chunk)
 {
   const auto& u = shards.pieces[static_cast<size_t>(chunk)];
   const auto& again = shards.backward_gather[static_cast<size_t>(chunk)];
@@ -265,7 +276,7 @@ void push_units(StageProgram& prog, const scenario::Scenario& s, const ShardPlan
       wait.chunk = chunk;
       prog.ops.push_back(wait);
     }
-    push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), ovl);
+    push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()));
     if (pass == Pass::backward) {
       pending += u[k];
       if (shards.reduce_bucket <= 0 || pending >= shards.reduce_bucket || i + 1 == u.size()) {
@@ -507,7 +518,7 @@ void push_deferred_send(StageProgram& prog, const scenario::Scenario& s, int sta
 /// carrying the compute seconds: only what the all-to-alls take beyond the compute is exposed), then both
 /// outputs sent. Without all-to-alls (a dense model) the two passes run one after the other.
 void push_pair(StageProgram& prog, const scenario::Scenario& s, int stage, std::array<const PipelineStep*, 2> st,
-               std::array<PassCost, 2> cost, double bytes, bool ovl)
+               std::array<PassCost, 2> cost, double bytes)
 {
   for (const auto* x : st)
     push_transfer(prog, s, stage, *x, bytes, false);
@@ -522,16 +533,16 @@ void push_pair(StageProgram& prog, const scenario::Scenario& s, int stage, std::
     a.chunk = st[0]->chunk;
     prog.ops.push_back(a);
     prog.compute_s += a.seconds;
-    for (int k = 0; k < 2; ++k) { // tensor-parallel traffic stays blocking
+    for (int k = 0; k < 2; ++k) { // tensor-parallel traffic stays blocking, all of it
       PassCost tp_only;
-      tp_only.tp = cost[static_cast<size_t>(k)].tp;
+      tp_only.tp = cost[static_cast<size_t>(k)].tp_total();
       if (tp_only.tp.ring_bytes > 0)
         push_compute_and_tp(prog, tp_only, k == 0 ? Pass::forward : Pass::backward,
-                            st[static_cast<size_t>(k)]->microbatch, st[static_cast<size_t>(k)]->chunk, 1.0, false);
+                            st[static_cast<size_t>(k)]->microbatch, st[static_cast<size_t>(k)]->chunk, 1.0);
     }
   } else {
-    push_compute_and_tp(prog, cost[0], Pass::forward, st[0]->microbatch, st[0]->chunk, 1.0, ovl);
-    push_compute_and_tp(prog, cost[1], Pass::backward, st[1]->microbatch, st[1]->chunk, 1.0, ovl);
+    push_compute_and_tp(prog, cost[0], Pass::forward, st[0]->microbatch, st[0]->chunk, 1.0);
+    push_compute_and_tp(prog, cost[1], Pass::backward, st[1]->microbatch, st[1]->chunk, 1.0);
   }
   for (const auto* x : st)
     push_transfer(prog, s, stage, *x, bytes, true);
@@ -562,7 +573,14 @@ PassCost pass_cost(const std::vector<ChunkCost>& costs, const std::vector<double
   const double w_part = w_s[static_cast<size_t>(st.chunk)];
   if (st.kind == StepKind::backward_input) { // B: the backward without its weight-gradient GEMMs
     cost.compute_s = std::max(0.0, cost.compute_s - w_part);
-    cost.gemm_s = std::max(0.0, cost.gemm_s - w_part);
+    // The collectives that ran beside the weight-gradient GEMMs (deferred to W) block in B.
+    std::vector<TpBeside> kept;
+    for (const auto& o : cost.tp_beside)
+      if (o.weight_gradient)
+        add_traffic(cost.tp, o.traffic);
+      else
+        kept.push_back(o);
+    cost.tp_beside = std::move(kept);
   } else if (st.kind == StepKind::backward_weight) { // W: local GEMMs, no communication
     cost = PassCost{};
     cost.compute_s = w_part;
@@ -593,7 +611,6 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
   const double act_bytes =
       static_cast<double>(s.training.micro_batch_size) * s.model.seq_length * s.model.hidden_size * 2.0 / p.tp / p.cp;
   const int m = static_cast<int>(w.microbatches);
-  const bool ovl = p.tp_comm_overlap;
   w.streams = plan_streams(s);
   const bool zero3 = w.streams.params;
   const auto orders = schedule_orders(p.schedule, p.pp, p.vpp, m);
@@ -622,7 +639,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     auto push_with_buckets = [&](const PassCost& cost, int mb, int chunk) {
       std::vector<Op> pass_buckets;
       for (int b = 0; b < buckets; ++b) {
-        push_compute_and_tp(prog, cost, Pass::backward, mb, chunk, 1.0 / buckets, ovl);
+        push_compute_and_tp(prog, cost, Pass::backward, mb, chunk, 1.0 / buckets);
         Op g{OpKind::grad_bucket, Pass::backward, 0, chunk_grad_bytes / buckets};
         g.chunk = chunk;
         auto& into = p.overlap_grad_reduce ? prog.ops : (p.zero_stage == 2 ? pass_buckets : deferred_buckets);
@@ -654,12 +671,12 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
         if (reduce_now(st))
           push_with_buckets(cost, st.microbatch, st.chunk);
         else
-          push_compute_and_tp(prog, cost, Pass::backward, st.microbatch, st.chunk, 1.0, ovl);
+          push_compute_and_tp(prog, cost, Pass::backward, st.microbatch, st.chunk, 1.0);
         continue;
       }
       if (st.overlapped && i + 1 < order.size()) { // DualPipe's F&B pair: this forward and the next backward
         const auto& bw = order[++i];
-        push_pair(prog, s, stage, {&st, &bw}, {cost, step_cost(bw)}, act_bytes, ovl);
+        push_pair(prog, s, stage, {&st, &bw}, {cost, step_cost(bw)}, act_bytes);
         if (reduce_now(bw)) // the gradients of the pair's backward (ZeRO-2), after it
           push_with_buckets(PassCost{}, bw.microbatch, bw.chunk);
         continue;
@@ -668,11 +685,11 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
       push_transfer(prog, s, stage, st, act_bytes, false);
       push_deferred_send(prog, s, stage, st, act_bytes, deferred);
       if (zero3)
-        push_units(prog, s, shards, cost, pass, st.microbatch, st.chunk, ovl);
+        push_units(prog, s, shards, cost, pass, st.microbatch, st.chunk);
       else if (st.kind == StepKind::backward && reduce_now(st))
         push_with_buckets(cost, st.microbatch, st.chunk);
       else
-        push_compute_and_tp(prog, cost, pass, st.microbatch, st.chunk, 1.0, ovl);
+        push_compute_and_tp(prog, cost, pass, st.microbatch, st.chunk, 1.0);
       push_output_send(prog, s, stage, st, act_bytes, m, deferred);
     }
     TRAINSIM_ASSERT(!deferred, "every deferred activation send is issued");

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "trainsim/core/Errors.hpp"
+#include "trainsim/workload/LayerOps.hpp"
 #include "trainsim/workload/Memory.hpp"
 #include "trainsim/workload/ModelShape.hpp"
 
@@ -43,6 +44,25 @@ std::string count(double x)
   return buf;
 }
 
+/// The tp_comm ops beside GEMMs one pass runs at most (Program.cpp push_compute_and_tp): one per group of
+/// collectives beside GEMMs, for the dense and the MoE layers (full recompute: the forward's again). Besides
+/// them a pass has one blocking tp_comm op.
+double tp_beside_ops_per_pass(const scenario::Scenario& s, const ModelShape& shape, bool backward)
+{
+  if (s.parallelism.tp <= 1)
+    return 0;
+  const LayerOps ops(s, shape);
+  const bool full = s.training.recompute == scenario::Recompute::full;
+  double n = 0;
+  for (bool moe : {false, true}) {
+    if (moe && !s.model.moe.enabled())
+      continue;
+    n += static_cast<double>(ops.layer_tp_forward(moe).beside.size()) * (!backward || full ? 1 : 0);
+    n += backward ? static_cast<double>(ops.layer_tp_backward(moe).beside.size()) : 0.0;
+  }
+  return n;
+}
+
 } // namespace
 
 std::string ResourceEstimate::describe() const
@@ -71,12 +91,15 @@ ResourceEstimate estimate_resources(const scenario::Scenario& s, const ResourceC
   e.actors = pp * replicas + (dp > 1 ? pp : 0);
 
   // One representative rank per stage runs 2*mb*vpp passes (forward and backward of every chunk); each
-  // pass is a compute, a TP ring share (tp > 1) and a pipeline receive and send (pp > 1).
+  // pass is a compute, its TP ring shares (tp > 1: tp_ops_per_pass, the mean of a forward and a backward) and
+  // a pipeline receive and send (pp > 1).
   const double passes = 2.0 * mb * vpp;
-  const double ops_per_pass = 1.0 + (tp > 1 ? 1 : 0) + (pp > 1 ? 2 : 0);
-  // ring shares + latency, pipeline comms + recv latency
-  const double acts_per_pass = 1.0 + (tp > 1 ? tp_flows + 1 : 0) + (pp > 1 ? tp_flows + 2 : 0);
   const ModelShape shape = ModelShape::of(s.model);
+  const double blocking = tp > 1 ? 1 : 0, beside_b = tp_beside_ops_per_pass(s, shape, true);
+  const double beside = 0.5 * (tp_beside_ops_per_pass(s, shape, false) + beside_b);
+  const double ops_per_pass = 1.0 + blocking + beside + (pp > 1 ? 2 : 0);
+  // ring shares + latency (beside GEMMs: + the GEMMs and their rest), pipeline comms + recv latency
+  const double acts_per_pass = 1.0 + (blocking + beside) * (tp_flows + 1) + 2 * beside + (pp > 1 ? tp_flows + 2 : 0);
   double ops = 0, acts = 0;
   // Stages differ only by the embedding and output layers: the busiest of the first, a middle and the last
   // stage, times pp, bounds the whole.
@@ -95,7 +118,8 @@ ResourceEstimate estimate_resources(const scenario::Scenario& s, const ResourceC
     const double gather = (p.zero_stage >= 1 && dp > 1) ? 1 : 0;
     // Each gradient bucket splits the last backward pass of a chunk: its share of compute (and TP ring) plus
     // the hand-over to the data-parallel stream.
-    const double per_bucket_ops = 2.0 + (tp > 1 ? 1 : 0), per_bucket_acts = 1.0 + (tp > 1 ? tp_flows + 1 : 0);
+    const double per_bucket_ops = 2.0 + blocking + beside_b,
+                 per_bucket_acts = 1.0 + (blocking + beside_b) * (tp_flows + 1) + 2 * beside_b;
     const double stage_ops = passes * ops_per_pass + buckets * per_bucket_ops + 3;
     const double stage_acts = replicas * (passes * acts_per_pass + buckets * per_bucket_acts + 2) +
                               (buckets + gather) * (flows_per_collective + 1);

@@ -212,6 +212,9 @@ struct Parallelism {
   /// Megatron's overlap_p2p_comm (interleaved schedule): each pipeline receive is posted one pass ahead, so the
   /// transfer runs beside the pass before the one that needs it.
   bool overlap_p2p_comm = false;
+  /// Without sequence parallelism: a column-parallel linear's input-gradient all-reduce runs beside its
+  /// weight-gradient GEMM (Megatron-LM since September 2021; false: the 2021 code's blocking all-reduce).
+  bool tp_async_allreduce = true;
   // Pipeline schedules and layer splits (docs/pipeline.md).
   std::string schedule = "1f1b"; ///< a name of workload/PipelineSchedule.hpp's registry (vpp > 1: "interleaved")
   bool schedule_given = false;   ///< /parallelism/schedule was in the file (else derived from vpp)

@@ -14,6 +14,30 @@ struct TpTraffic {
   int ring_steps = 0;    ///< ring steps summed over the collectives
 };
 
+/// Tensor-parallel collectives of a layer's pass that run beside GEMMs of the same layer, on another stream
+/// (Megatron-LM's LinearWithGradAccumulationAndAsyncCommunication, Transformer Engine's userbuffers): they
+/// hide up to those GEMMs' time, which they slow while both run (tp_overlap_gemm_slowdown).
+struct TpOverlap {
+  TpTraffic traffic;
+  std::vector<Kernel> gemms;    ///< the GEMMs they run beside (of one layer)
+  bool weight_gradient = false; ///< the GEMMs are weight gradients (a zero-bubble schedule's W step runs them)
+};
+
+/// Tensor-parallel communication of one layer's pass (docs/architecture.md#tensor-parallel-communication):
+/// blocking collectives, and those beside GEMMs.
+struct TpPlan {
+  TpTraffic blocking;
+  std::vector<TpOverlap> beside;
+  TpTraffic total() const; ///< everything moved, blocking or not
+};
+
+/// TpOverlap over a group of layers: the traffic and the seconds of the GEMMs it runs beside.
+struct TpBeside {
+  TpTraffic traffic;
+  double gemm_s = 0;
+  bool weight_gradient = false;
+};
+
 /// Expert-parallel all-to-all traffic of a pass: dispatch and combine of each MoE layer.
 struct EpTraffic {
   int all_to_alls = 0; ///< number of all-to-alls (each costs a latency)
@@ -38,10 +62,11 @@ struct PassCost {
   double compute_s = 0;
   double flops = 0; ///< hardware FLOPs executed
   int kernels = 0;
-  TpTraffic tp;
+  TpTraffic tp;                    ///< blocking tensor-parallel traffic
+  std::vector<TpBeside> tp_beside; ///< tensor-parallel traffic beside GEMMs (their seconds are part of compute_s)
   EpTraffic ep;
-  double gemm_s = 0; ///< of compute_s: the layers' GEMMs, which the TP collectives are adjacent to
   CpTraffic cp;
+  TpTraffic tp_total() const; ///< tp and tp_beside's traffic
 };
 
 /// Per-micro-batch costs of one model chunk (a contiguous group of layers on one pipeline rank).
@@ -62,8 +87,13 @@ public:
   std::vector<Kernel> logits_backward() const;
   std::vector<Kernel> embedding_forward() const;
   std::vector<Kernel> embedding_backward() const;
-  /// TP traffic of one layer forward (backward moves the same volume).
+  /// TP traffic of one layer forward (all of layer_tp_forward()).
   TpTraffic layer_tp_traffic() const;
+  /// The TP communication of a dense layer's forward and backward (without recompute), as Megatron-LM runs it
+  /// (docs/architecture.md#tensor-parallel-communication); `moe`: a MoE layer's (its experts' collectives
+  /// block, both ways).
+  TpPlan layer_tp_forward(bool moe = false) const;
+  TpPlan layer_tp_backward(bool moe = false) const;
   /// A MoE layer (attention, router, dispatch, routed and shared experts, combine) on one rank; the
   /// routed experts' work is that of the busiest expert-parallel rank.
   std::vector<Kernel> moe_forward() const;
@@ -110,6 +140,13 @@ private:
   Kernel linear(double m, double k, double n) const;
   /// The same for a tensor-parallel layer's GEMM beside a TP collective: with tp_comm_overlap, tp row chunks.
   Kernel tp_linear(double m, double k, double n) const;
+  /// The tensor-parallel linear layers of the attention block (column-parallel QKV, row-parallel projection)
+  /// and of a dense MLP (column-parallel FC1, row-parallel FC2), as the kernel lists run them.
+  Kernel qkv_gemm() const;
+  Kernel proj_gemm() const;
+  Kernel fc1_gemm(double tokens, double ffn, bool chunked) const;
+  Kernel fc2_gemm(double tokens, double ffn, bool chunked) const;
+  TpPlan tp_plan(bool backward, bool moe) const;
   bool fp8_ = false;
   int tp_chunks_ = 1;
   const scenario::Scenario& s_;
@@ -119,9 +156,13 @@ private:
 
 /// The weight-gradient GEMM of a forward GEMM (k x n, reduced over its m rows, never chunked).
 Kernel weight_gradient(const Kernel& forward);
+/// The data-gradient GEMM of a forward GEMM (m x k, over n; chunked as the forward).
+Kernel data_gradient(const Kernel& forward);
 /// Accumulates kernels into a PassCost using the efficiency model.
 void add_kernels(PassCost& cost, const std::vector<Kernel>& kernels, const Efficiency& eff);
 void add_traffic(TpTraffic& into, const TpTraffic& t, int times = 1);
+/// Adds `times` layers' plan to a pass cost: the blocking traffic, and each overlap with its GEMMs' seconds.
+void add_tp_plan(PassCost& into, const TpPlan& plan, const Efficiency& eff, int times);
 void add_traffic(EpTraffic& into, const EpTraffic& t, int times = 1);
 /// The last stage's multi-token prediction modules (model.mtp_depth), their all-to-alls and TP traffic.
 void add_mtp(ChunkCost& cc, const scenario::Scenario& s, const LayerOps& ops, const Efficiency& eff);

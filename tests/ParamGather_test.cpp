@@ -3,6 +3,7 @@
 // parameters, the first chunk's all-gather is exposed at the start of the step.
 #include <catch2/catch.hpp>
 
+#include "RunUtil.hpp"
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/collective/Protocol.hpp"
@@ -37,10 +38,7 @@ scenario::Scenario interleaved(const std::string& nic, bool overlap = true, int 
 
 cli::RunOutput run(const scenario::Scenario& s, sim::Fidelity f = sim::Fidelity::automatic)
 {
-  sim::SimOptions o;
-  o.trace_step = 0;
-  o.fidelity = f;
-  return cli::run_scenario(s, scenario::Catalog::instance(), o);
+  return test::run_traced(s, f);
 }
 
 /// The ring all-gather of `bytes` per rank over the dp members of a stage, alpha-beta bound (closed form).

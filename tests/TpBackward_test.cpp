@@ -5,6 +5,7 @@
 // weight-gradient GEMMs (tp_async_allreduce) or blocking (the 2021 code).
 #include <catch2/catch.hpp>
 
+#include "RunUtil.hpp"
 #include "TestUtil.hpp"
 #include "trainsim/cli/Runner.hpp"
 #include "trainsim/topology/Fabric.hpp"
@@ -45,10 +46,7 @@ scenario::Scenario tp8(bool sp, bool async, const std::string& scale_up = "", bo
 
 cli::RunOutput run(const scenario::Scenario& s, sim::Fidelity f = sim::Fidelity::automatic)
 {
-  sim::SimOptions o;
-  o.trace_step = 0;
-  o.fidelity = f;
-  return cli::run_scenario(s, scenario::Catalog::instance(), o);
+  return test::run_traced(s, f);
 }
 
 /// The closed form of one TP ring transfer of `tr` inside a node: each rank sends ring_bytes to its neighbour

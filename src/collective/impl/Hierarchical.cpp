@@ -1,6 +1,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "Support.hpp"
 #include "trainsim/collective/Collective.hpp"
 
 namespace trainsim::collective {
@@ -27,13 +28,7 @@ public:
       return "hierarchical does not implement all_to_all; use direct or pairwise";
     if (p <= 1)
       return "";
-    const auto nodes = topo.nodes(p);
-    const size_t L = nodes.front().size();
-    for (const auto& n : nodes)
-      if (n.size() != L)
-        return "hierarchical needs the same number of group members on every node (found " + std::to_string(L) +
-               " and " + std::to_string(n.size()) + ")";
-    return "";
+    return impl::uneven_members(name(), topo.nodes(p));
   }
   Schedule expand(CollectiveKind kind, int p, double S, const Topology& topo) const override
   {

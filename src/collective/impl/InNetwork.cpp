@@ -2,6 +2,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "Support.hpp"
 #include "trainsim/collective/Collective.hpp"
 
 namespace trainsim::collective {
@@ -35,10 +36,9 @@ public:
     if (p <= 1)
       return "";
     const auto nodes = topo.nodes(p);
+    if (auto why = impl::uneven_members(name(), nodes); !why.empty())
+      return why;
     const size_t L = nodes.front().size();
-    for (const auto& n : nodes)
-      if (n.size() != L)
-        return "in_network needs the same number of group members on every node";
     if (nodes.size() > 1 && !topo.sharp)
       return "in_network across " + std::to_string(nodes.size()) +
              " nodes needs a fabric that reduces in the network: set /cluster/fabric/in_network_reduction to true "

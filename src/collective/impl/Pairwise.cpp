@@ -1,6 +1,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "Support.hpp"
 #include "trainsim/collective/Collective.hpp"
 
 namespace trainsim::collective {
@@ -17,10 +18,7 @@ public:
   bool supports(CollectiveKind kind) const override { return kind == CollectiveKind::all_to_all; }
   std::string why_unsupported(CollectiveKind kind, int, const Topology&) const override
   {
-    if (supports(kind))
-      return "";
-    return std::string("pairwise is an all_to_all algorithm, not ") + to_string(kind) +
-           "; use ring, double_binary_tree, halving_doubling, hierarchical or in_network";
+    return impl::all_to_all_only(name(), kind);
   }
   Schedule expand(CollectiveKind kind, int p, double bytes, const Topology& topo) const override
   {

@@ -247,6 +247,7 @@ Accelerator parse_accelerator(const json& object, const std::string& pointer, co
     auto c = r.child("compute");
     a.sm_count = static_cast<int>(c.get_int("sm_count", 1, 100000, std::optional<long>(a.sm_count)));
     a.matmul_max_fraction = c.get_number("matmul_max_fraction", 0.01, 1, a.matmul_max_fraction);
+    a.attention_efficiency = c.get_number("attention_efficiency", 0.01, 1, a.attention_efficiency);
     c.finish();
     if ((a.sm_count > 0) != (a.matmul_max_fraction > 0))
       throw core::ConfigError(r.pointer_of("compute"), "the GEMM ceiling needs both sm_count and matmul_max_fraction; "

@@ -45,14 +45,19 @@ void accelerator_keys(std::vector<KeySpec>& k, const std::string& a)
   k.push_back(key_object(a + "/power", "board power", preset));
   k.push_back(key_nonnegative(a + "/power/idle", Dimension::power, 1e5, nullptr, "idle power", preset));
   k.push_back(key_quantity(a + "/power/peak", Dimension::power, 0, 1e5, nullptr, "power at full load (TDP)", preset));
-  auto compute = key_object(a + "/compute", "the shape-aware GEMM ceiling (docs/calibration.md#gemm-ceiling)",
-                            "the preset's, or none (calibration gemm_efficiency)");
+  auto compute = key_object(a + "/compute",
+                            "the shape-aware GEMM ceiling (docs/calibration.md#gemm-ceiling) and the part's fused "
+                            "attention fraction",
+                            "the preset's, or none (calibration gemm_efficiency and attention_efficiency)");
   if (a == "/cluster/accelerator") // shown where the accelerator has it
     compute.shows([](S s) {
       const auto& acc = s.cluster.accelerator;
-      return acc.sm_count > 0 && acc.matmul_max_fraction > 0
-                 ? json{{"sm_count", acc.sm_count}, {"matmul_max_fraction", acc.matmul_max_fraction}}
-                 : hidden();
+      json c = json::object();
+      if (acc.sm_count > 0 && acc.matmul_max_fraction > 0)
+        c = {{"sm_count", acc.sm_count}, {"matmul_max_fraction", acc.matmul_max_fraction}};
+      if (acc.attention_efficiency > 0)
+        c["attention_efficiency"] = acc.attention_efficiency;
+      return c.empty() ? hidden() : c;
     });
   k.push_back(std::move(compute));
   k.push_back(key_int(a + "/compute/sm_count", 1, 100000, nullptr,
@@ -60,6 +65,10 @@ void accelerator_keys(std::vector<KeySpec>& k, const std::string& a)
   k.push_back(key_number(a + "/compute/matmul_max_fraction", 0.01, 1, nullptr,
                          "best-shape 16-bit matmul throughput over the dense peak (measured MAMF)",
                          "the preset's, or none"));
+  k.push_back(key_number(a + "/compute/attention_efficiency", 0.01, 1, nullptr,
+                         "fused (flash) attention's fraction of the 16-bit dense peak on this part, forward and "
+                         "backward on the causal FLOPs (docs/calibration.md)",
+                         "the preset's, or the calibration's attention_efficiency"));
   k.push_back(key_value(a + "/sources", "where the figures come from (informative)"));
   k.push_back(key_note(a + "/note", "free text"));
 }

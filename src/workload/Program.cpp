@@ -436,7 +436,10 @@ Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibratio
   GemmCeiling ceiling; // /simulation/gemm_ceiling: the accelerator's shape-aware ceiling, where it has one
   if (s.simulation.gemm_ceiling)
     ceiling = {acc.sm_count, acc.matmul_max_fraction};
-  return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, cal, clock,
+  scenario::Calibration own = cal; // fused attention at the part's own measured fraction, where it has one
+  if (acc.attention_efficiency > 0)
+    own.attention_efficiency = acc.attention_efficiency;
+  return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, own, clock,
                     fp8 ? acc.peak(scenario::Precision::fp8) : 0.0, ceiling);
 }
 

@@ -40,6 +40,9 @@ struct Accelerator {
   /// best-shape matmul fraction of the 16-bit dense peak; 0: unknown (calibration gemm_efficiency applies).
   int sm_count = 0;
   double matmul_max_fraction = 0;
+  /// Fused (flash) attention's fraction of the 16-bit dense peak on this part (docs/calibration.md); 0: the
+  /// calibration's attention_efficiency applies.
+  double attention_efficiency = 0;
 
   /// Dense peak for a precision; 0 when the device does not support it.
   double peak(Precision p) const;

@@ -2,6 +2,7 @@
 // closed form, the kernel times it gives, its switch and its fallback.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <optional>
 
 #include "TestUtil.hpp"
 #include "trainsim/workload/LayerOps.hpp"
@@ -116,4 +117,47 @@ TEST_CASE("causal MFU counts half the attention square", "[model][gemm]")
   const double B = s.training.global_batch_size, sq = s.model.seq_length, l = 96, h = 12288;
   // 12 L h s per token on the full square; 6 L h s causal (per token, x3 for forward and backward).
   CHECK(shape.model_flops_per_step(s) - shape.model_flops_per_step_causal(s) == Approx(B * sq * 6 * l * h * sq));
+}
+
+TEST_CASE("fused attention runs at the accelerator's own fraction of the peak, else the calibration's",
+          "[model][attention]")
+{
+  const auto& cal = scenario::Catalog::instance().calibration();
+  // The catalogue's Hopper parts carry FlashAttention-2's measured fraction; A100 has none.
+  for (const char* hopper : {"H100-SXM-80GB", "H800-SXM-80GB", "H200-SXM-141GB"}) {
+    auto s = test::scenario_with([&](nlohmann::json& j) { j["cluster"]["accelerator"] = hopper; });
+    CHECK(s.cluster.accelerator.attention_efficiency == Approx(0.35));
+  }
+  // Long sequences, flash attention: the forward time is the GEMMs' and other kernels' plus attention FLOPs /
+  // (peak x e), so the time's differences between three fractions stand in the ratio of their 1/e differences.
+  auto with = [&](std::optional<double> e) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["model"]["seq_length"] = 8192;
+      j["training"]["attention"] = "flash";
+      j["cluster"]["accelerator"] =
+          e ? nlohmann::json{{"preset", "H100-SXM-80GB"}, {"compute", {{"attention_efficiency", *e}}}}
+            : nlohmann::json("H100-SXM-80GB");
+    });
+  };
+  auto fwd = [&](const scenario::Scenario& s) { return workload::build_workload(s, cal).pipeline.forward_s; };
+  const double t35 = fwd(with(std::nullopt)), t20 = fwd(with(0.20)), t70 = fwd(with(0.70)), t35b = fwd(with(0.35));
+  CHECK(t35 == t35b);
+  CHECK(t20 > t35);
+  CHECK(t35 > t70);
+  CHECK((t20 - t35) / (t35 - t70) == Approx((1 / 0.20 - 1 / 0.35) / (1 / 0.35 - 1 / 0.70)).epsilon(1e-6));
+  // A part without the field: the calibration's attention_efficiency, as if it were given.
+  auto a100 = [&](std::optional<double> e) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["model"]["seq_length"] = 8192;
+      j["training"]["attention"] = "flash";
+      j["cluster"]["accelerator"] =
+          e ? nlohmann::json{{"preset", "A100-SXM-80GB"}, {"compute", {{"attention_efficiency", *e}}}}
+            : nlohmann::json("A100-SXM-80GB");
+    });
+  };
+  CHECK(a100(std::nullopt).cluster.accelerator.attention_efficiency == 0.0);
+  CHECK(fwd(a100(std::nullopt)) == fwd(a100(cal.attention_efficiency)));
+  CHECK(fwd(a100(std::nullopt)) != fwd(a100(0.35)));
+  // Out of range: the path and the range.
+  CHECK_THROWS_WITH(with(1.5), Catch::Contains("/cluster/accelerator/compute/attention_efficiency"));
 }

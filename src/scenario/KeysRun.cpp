@@ -146,6 +146,10 @@ std::vector<KeySpec> run_keys()
       key_bool(s + "/collective_efficiency", true,
                "NCCL-like protocol choice and latencies per collective (docs/at-scale.md)")
           .shows([](S x) { return json(x.simulation.collective_efficiency); }),
+      key_bool(s + "/comm_compute_contention", false,
+               "data-parallel collectives slow the compute they run beside by tp_overlap_gemm_slowdown (NCCL's "
+               "kernels take SMs; docs/at-scale.md#communication-beside-compute)")
+          .shows([](S x) { return json(x.simulation.comm_compute_contention); }),
       key_bool(s + "/gemm_ceiling", false,
                "16-bit GEMMs at the accelerator's best-shape matmul fraction x tile and wave quantisation "
                "(docs/calibration.md#gemm-ceiling; off: gemm_efficiency)")

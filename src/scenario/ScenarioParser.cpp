@@ -728,6 +728,7 @@ Scenario parse_scenario(const json& document, const Catalog& cat, const std::str
     s.simulation.gemm_ceiling = sim.key_bool("gemm_ceiling");
     s.simulation.host_overhead = sim.key_bool("host_overhead");
     s.simulation.collective_efficiency = sim.key_bool("collective_efficiency");
+    s.simulation.comm_compute_contention = sim.key_bool("comm_compute_contention");
     if (sim.has("stragglers")) {
       auto st = sim.child("stragglers");
       s.simulation.stragglers.fraction = st.key_number("fraction");

@@ -190,8 +190,11 @@ void start_stage(SimContext& ctx, int stage, bool gathers)
     stream.work.push_back(sg4::Semaphore::create(0));
     stream.done.push_back(sg4::Semaphore::create(0));
   }
+  const double slow = s.simulation.comm_compute_contention ? ctx.cal.tp_overlap_gemm_slowdown : 0.0;
+  stream.sm_share = slow / (1.0 + slow);
   for (int r = 0; r < replicas; ++r) {
     sg4::Host* host = plat->host(placement.accelerator({0, plan.replicas[static_cast<size_t>(r)], stage}));
+    stream.hosts.push_back(host);
     sg4::Actor::create("stage" + std::to_string(stage) + "." + std::to_string(r), host,
                        [&ctx, stage, r] { run_stage(ctx, stage, r); });
   }
@@ -206,6 +209,8 @@ void start_stage(SimContext& ctx, int stage, bool gathers)
     g.keep = stream.keep;
     g.shard_groups = stream.shard_groups;
     g.shard_ring_latency = stream.shard_ring_latency;
+    g.hosts = stream.hosts;
+    g.sm_share = stream.sm_share;
     for (int r = 0; r < replicas; ++r) {
       g.work.push_back(sg4::Semaphore::create(0));
       g.done.push_back(sg4::Semaphore::create(0));

@@ -178,6 +178,7 @@ private:
   void wait_jobs(int leave = 0);
   void busy(const char* kind, double a, double b);
   double dp_waited(double t0);
+  bool dp_in_flight() const;
 
   SimContext& ctx_;
   const int stage_, replica_;
@@ -357,8 +358,27 @@ double StageRun::on_compute(const workload::Op& op, double t0)
     sg4::this_actor::execute(op.seconds * speed_);
     ++ctx_.executions;
   }
-  (op.kind == OpKind::compute ? sum_.compute : sum_.optimizer) += now() - t0;
+  // Beside a data-parallel job's kernels the op takes longer than its own time: what it lost is that
+  // communication's cost on the critical path, as the slowdown of GEMMs beside TP transfers is TP's.
+  const double elapsed = now() - t0;
+  const double lost = stream_.sm_share > 0 && elapsed > op.seconds + 1e-12 ? elapsed - op.seconds : 0.0;
+  (op.kind == OpKind::compute ? sum_.compute : sum_.optimizer) += elapsed - lost;
+  sum_.dp_comm += lost;
   return t0;
+}
+
+/// Communication beside compute: a data-parallel job this replica handed over has not finished, so its kernels
+/// may hold SMs of this host now and compute must be simulated, not replayed.
+bool StageRun::dp_in_flight() const
+{
+  if (stream_.sm_share <= 0)
+    return false;
+  const auto r = static_cast<size_t>(replica_);
+  if (pending_jobs_ > stream_.done[r]->get_capacity())
+    return true;
+  const auto st = static_cast<size_t>(stage_);
+  return st < ctx_.gather_streams.size() && !ctx_.gather_streams[st].done.empty() &&
+         gathers_issued_ - gathers_done_ > ctx_.gather_streams[st].done[r]->get_capacity();
 }
 
 double StageRun::on_tp_comm(const workload::Op& op, double t0)
@@ -638,7 +658,7 @@ void StageRun::run_op(const workload::Op& original, AtScaleStep& at, TraceRecord
   // simulated and measured. The traced step replays too, and records the replayed op at its virtual times,
   // so that a traced run reports what an untraced one does.
   ReplayCache::Key key;
-  const bool shaped = reuse_.replayable(op, key);
+  const bool shaped = reuse_.replayable(op, key) && !dp_in_flight();
   if (shaped)
     if (const auto* o = reuse_.find(key)) {
       const double v0 = now() + reuse_.pending();
@@ -745,6 +765,15 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
     const DpJob job = stream.jobs.front();
     stream.jobs.pop_front();
     const double t0 = now();
+    // Communication beside compute: the job's kernels hold their SM share on every simulated replica's host
+    // while it runs; under SimGrid's sharing the compute there gets the rest, 1 / (1 + slowdown) of its speed.
+    std::vector<sg4::ExecPtr> kernels;
+    if (stream.sm_share > 0)
+      for (sg4::Host* h : stream.hosts) {
+        // On h itself (Host::exec_init would put it on this actor's host); cancelled when the job ends.
+        kernels.push_back(sg4::Exec::init()->set_flops_amount(h->get_speed() * 1e12)->set_host(h));
+        kernels.back()->set_bound(h->get_speed() * stream.sm_share)->start();
+      }
     double cost = 0; // collective efficiency's, reported on the stage's representative rank
     if (job.expert)
       cost = ctx.runner.run(stream.expert_groups, job.kind, job.bytes, stream.expert_ring_latency,
@@ -757,6 +786,8 @@ void run_dp_stream(SimContext& ctx, int stage, DpStream& stream)
       cost = ctx.runner.run(stream.groups, job.kind, job.bytes, stream.ring_latency,
                             stream.keep.empty() ? nullptr : &stream.keep);
     stream.collective_efficiency += cost;
+    for (auto& k : kernels)
+      k->cancel();
     if (now() > t0)
       ctx.busy[static_cast<size_t>(stage)]["dp"].emplace_back(t0, now());
     if (ctx.trace != nullptr && ctx.trace->active())

@@ -50,6 +50,11 @@ struct DpStream {
   /// ranks holding the same shard) of every simulated rail, all of them, and their latencies.
   std::vector<std::vector<int>> shard_groups, replica_groups;
   double shard_ring_latency = 0, replica_ring_latency = 0;
+  /// Communication beside compute (simulation.comm_compute_contention): the hosts the stage's simulated replicas
+  /// compute on, and the SM share (tp_overlap_gemm_slowdown / (1 + it)) each job's kernels hold on them while the
+  /// job runs; 0: off.
+  std::vector<simgrid::s4u::Host*> hosts;
+  double sm_share = 0;
 };
 
 /// Tensor-parallel transfers that travel with a pipeline message in full fidelity (one per extra rank).

@@ -386,6 +386,11 @@ struct Simulation {
   /// NCCL-like protocol choice, launch and step latencies and bandwidth share per collective call (calibration
   /// collective_efficiency); off: the alpha-beta bound (collective_step_latency per step, the bus efficiency).
   bool collective_efficiency = true;
+  /// The data-parallel streams' collectives (gradient reduce-scatters and all-reduces, parameter all-gathers)
+  /// run as NCCL kernels on SMs the compute beside them then lacks: that compute runs at 1 / (1 +
+  /// tp_overlap_gemm_slowdown) of its speed while one is in flight (docs/at-scale.md#communication-beside-compute).
+  /// Off by default: reduced fidelity does not yet keep within 1% of full with it on (docs/at-scale.md).
+  bool comm_compute_contention = false;
   /// Shape-aware GEMM ceiling (docs/calibration.md#gemm-ceiling): 16-bit GEMMs at the accelerator's best-shape
   /// matmul fraction times tile and wave quantisation; off (the default, or an accelerator without it):
   /// gemm_efficiency. Off by default: on, it moves the validation MAPE from 7.04% to 7.38% (docs/calibration.md).

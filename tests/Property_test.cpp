@@ -451,6 +451,8 @@ json draw_any(Gen& g)
   }
   if (par["sequence_parallel"].get<bool>() && g.below(3) == 0)
     par["tp_comm_overlap"] = true;
+  if (cp > 1 && g.below(2) == 0) // context parallelism by all-gather (Llama 3) instead of the ring
+    par["cp_comm_type"] = "all_gather";
   const std::string precision = g.pick(std::vector<std::string>{"bf16", "bf16", "fp16", "fp8"});
   json training = {{"global_batch_size", dp * mbs * std::max(1, pp) * (1 + g.below(3))},
                    {"micro_batch_size", mbs},

@@ -43,7 +43,7 @@ check(abs(total / j["accelerator_hours"] - 1) < 1e-9, "the run's accelerator-hou
 # Table 4: 400 TFLOP/s per GPU at 16,384 GPUs; trainsim is 13% fast on this step (docs/energy-carbon.md).
 check(abs(j["tflops_per_accelerator"] / 400 - 1) < 0.25, f"16M-batch step {j['tflops_per_accelerator']:.0f} TFLOP/s per GPU, within 25% of 400")
 # Llama 3.1 model card: 30.84M H100 GPU-hours for 405B. Issue 15 asks for 10%; the step is 17% fast (the
-# at-scale mechanisms of issue 13), so the run is -13% (-12.8% on this build): held within 15%.
+# at-scale mechanisms of issue 13), so the run is -11% (-11.2% on this build): held within 15%.
 gh = j["accelerator_hours"]
 check(abs(gh / 30.84e6 - 1) < 0.15, f"{gh / 1e6:.2f}M accelerator-hours, within 15% of the published 30.84M ({gh / 30.84e6 - 1:+.1%})")
 check(j["goodput"] > 0.90, f"goodput {j['goodput']:.3f} above 90% (failures on by default)")

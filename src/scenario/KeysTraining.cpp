@@ -130,9 +130,14 @@ std::vector<KeySpec> parallelism_keys()
       key_int(p + "/last_stage_layers", 1, 1'000'000, 0, "layers of the last stage (0: even split)").shows([](S s) {
         return unless(s.parallelism.last_stage_layers, 0);
       }),
-      key_int(p + "/cp", 1, 1 << 16, 1, "context-parallel ranks (ring attention)").shows([](S s) {
+      key_int(p + "/cp", 1, 1 << 16, 1, "context-parallel ranks (K/V exchange: cp_comm_type)").shows([](S s) {
         return unless(s.parallelism.cp, 1);
       }),
+      key_choice(
+          p + "/cp_comm_type", {"p2p", "all_gather"}, "p2p",
+          "context-parallel K/V exchange: p2p (the ring, beside attention) or all_gather (Llama 3: exposed "
+          "all-gather before attention, reduce-scatter of dK/dV after; docs/scenario-format.md); ignored with cp 1")
+          .shows([](S s) { return unless(s.parallelism.cp_comm_type, std::string("p2p")); }),
       key_bool(p + "/sequence_parallel", false, "sequence parallelism beside tp").shows([](S s) {
         return json(s.parallelism.sequence_parallel);
       }),

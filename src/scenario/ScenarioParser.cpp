@@ -502,6 +502,7 @@ Parallelism parse_parallelism(JsonReader r)
   p.first_stage_layers = static_cast<int>(r.key_int("first_stage_layers"));
   p.last_stage_layers = static_cast<int>(r.key_int("last_stage_layers"));
   p.cp = static_cast<int>(r.key_int("cp"));
+  p.cp_comm_type = r.key_choice("cp_comm_type");
   p.sequence_parallel = r.key_bool("sequence_parallel");
   p.zero_stage = static_cast<int>(r.key_int("zero_stage"));
   p.overlap_grad_reduce = r.key_bool("overlap_grad_reduce");

@@ -216,7 +216,7 @@ double CollectiveRunner::run(const std::vector<std::vector<int>>& groups, collec
 }
 
 CollectiveRunner::Shares CollectiveRunner::ring_shares_start(const std::vector<std::pair<int, int>>& pairs,
-                                                             double bytes, int steps, double latency)
+                                                             double bytes, int steps, double latency, const char* use)
 {
   Shares sh;
   if (!pairs.empty()) {
@@ -236,7 +236,7 @@ CollectiveRunner::Shares CollectiveRunner::ring_shares_start(const std::vector<s
     sh.comms.push_back(
         sg4::Comm::sendto_async(platform_.host(from), platform_.host(to), bytes / efficiency(from, to, sh.choice)));
   transfers_ += static_cast<long>(sh.comms.size());
-  bytes_["tp"] += bytes * static_cast<double>(pairs.size());
+  bytes_[use] += bytes * static_cast<double>(pairs.size());
   return sh;
 }
 
@@ -248,9 +248,10 @@ void CollectiveRunner::ring_shares_finish(Shares& shares, int steps, double lat)
     sg4::this_actor::sleep_for(extra);
 }
 
-double CollectiveRunner::ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double lat)
+double CollectiveRunner::ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double lat,
+                                     const char* use)
 {
-  Shares sh = ring_shares_start(pairs, bytes, steps, lat);
+  Shares sh = ring_shares_start(pairs, bytes, steps, lat, use);
   ring_shares_finish(sh, steps, lat);
   return sh.cost;
 }

@@ -30,7 +30,9 @@ public:
   /// Tensor-parallel ring traffic: each (from, to) pair sends its ring share at once (one pair: the
   /// representative, by symmetry; every pair: full fidelity); `latency` is one ring step's route latency.
   /// Returns the collective-efficiency cost, as run().
-  double ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double latency);
+  /// `use` names the payload bytes in bytes() ("tp"; "cp": context-parallel all-gathers).
+  double ring_shares(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double latency,
+                     const char* use = "tp");
   /// ring_shares in two halves, for communication that runs beside compute: start issues the flows,
   /// finish waits for them and pays the ring steps' latency (and the chosen protocol's).
   struct Shares {
@@ -38,7 +40,8 @@ public:
     collective::ProtocolChoice choice; ///< of the call (protocol -1: the mechanism is off)
     double cost = 0;                   ///< collective-efficiency cost, as run()
   };
-  Shares ring_shares_start(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double latency);
+  Shares ring_shares_start(const std::vector<std::pair<int, int>>& pairs, double bytes, int steps, double latency,
+                           const char* use = "tp");
   void ring_shares_finish(Shares& shares, int steps, double latency);
   /// The protocol choice for one call (protocol -1 when the mechanism is off) and its cost against the
   /// alpha-beta bound.
@@ -50,7 +53,7 @@ public:
   }
   bool collective_efficiency() const { return nccl_; }
   long transfers() const { return transfers_; }
-  /// Payload bytes issued, by use ("dp": run(), "tp": ring shares).
+  /// Payload bytes issued, by use ("dp": run(), "tp" and "cp": ring shares).
   const std::map<std::string, double>& bytes() const { return bytes_; }
   /// Counts payload bytes of transfers replayed rather than issued (sim/Reuse.hpp).
   void count_bytes(const std::string& kind, double b) { bytes_[kind] += b; }

@@ -190,7 +190,7 @@ private:
   sg4::Host* host_;
   const double speed_, tp_latency_;
   std::vector<std::pair<int, int>> tp_pairs_, ep_pairs_, ep_nic_pairs_, ep_local_pairs_, cp_pairs_;
-  double ep_latency_ = 0;
+  double ep_latency_ = 0, cp_latency_ = 0;
   DpStream& stream_;
   StageBreakdown scratch_;
   StageBreakdown& sum_;
@@ -289,8 +289,10 @@ void StageRun::init_cp_pairs()
   if (cp_ <= 1)
     return;
   const int d_next = (d_ / cp_) * cp_ + (d_ % cp_ + 1) % cp_;
-  for (int t = 0; t < (ctx_.plan.full ? tp_ : 1); ++t)
+  for (int t = 0; t < (ctx_.plan.full ? tp_ : 1); ++t) {
     cp_pairs_.emplace_back(pl_.accelerator({t, d_, stage_}), pl_.accelerator({t, d_next, stage_}));
+    cp_latency_ = std::max(cp_latency_, ctx_.platform.route_latency(cp_pairs_.back().first, cp_pairs_.back().second));
+  }
 }
 
 StageRun::Handler StageRun::handler(OpKind kind)
@@ -466,6 +468,15 @@ double StageRun::on_ep_comm(const workload::Op& op, double t0)
 
 double StageRun::on_cp_comm(const workload::Op& op, double t0)
 {
+  if (op.seconds <= 0) {
+    // cp_comm_type all_gather: the K/V all-gathers (and in backward the dK/dV reduce-scatters) as ring
+    // collectives over the CP group, each rank sending its ring share to its CP successor, with the collective
+    // model's protocol cost, before the attention and not beside it: all of it exposed.
+    sum_.collective_efficiency += ctx_.runner.ring_shares(cp_pairs_, op.bytes, op.steps, cp_latency_, "cp");
+    sum_.cp_comm += now() - t0;
+    busy("cp", t0, now());
+    return t0;
+  }
   // Ring attention: while the attention block of the chunk at hand runs, the next K/V chunk travels from the CP
   // neighbour; cp-1 of the cp blocks per layer overlap a transfer, the last one does not. Aggregated over the
   // op's ring steps: the transfers run beside (cp-1)/cp of the attention.

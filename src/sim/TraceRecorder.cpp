@@ -135,7 +135,10 @@ void TraceRecorder::op(int stage, const workload::Op& op, double t0, double spli
     break;
   case OpKind::cp_comm: // attention overlapped with the KV ring exchange, then what the exchange exposed
     event("compute", what + " attention", t0, std::min(t1, t0 + op.seconds));
-    event("cp_comm", "CP KV exchange " + what + " (" + megabytes(op.bytes) + ")", t0 + op.seconds, t1);
+    event("cp_comm",
+          (op.seconds > 0 ? "CP KV exchange " : "CP KV all-gather / reduce-scatter ") + what + " (" +
+              megabytes(op.bytes) + ")",
+          t0 + op.seconds, t1);
     break;
   case OpKind::recv:
     event("bubble", "wait for " + what + " from stage " + std::to_string(op.peer), t0, split);

@@ -204,6 +204,12 @@ MemoryBreakdown estimate_memory(const scenario::Scenario& s, const ModelShape& s
         mb.activations += s.model.mtp_depth * (s.model.moe.enabled() ? per_moe_layer : per_layer);
     }
     mb.workspace = cal.workspace_bytes;
+    if (p.cp > 1 && p.cp_comm_type == "all_gather") {
+      // The layer at hand's K and V gathered over the whole sequence, and in backward their full-sequence
+      // gradients before the reduce-scatter (TE's k_ag, v_ag, dk, dv): a transient of one layer, 16-bit.
+      const double kv = std::max(1.0, s.model.kv_heads / static_cast<double>(p.tp)) * shape.head_dim;
+      mb.workspace += 2.0 * 2.0 * s.training.micro_batch_size * static_cast<double>(s.model.seq_length) * kv * 2.0;
+    }
     mb.capacity = s.cluster.accelerator.memory_bytes * cal.memory_usable_fraction;
     if (s.cluster.mixed()) {               // each pool's memory holds its stages: the tightest one is reported
       for (int k : s.stage_pools(stage)) { // the pool of least memory of those the stage is on

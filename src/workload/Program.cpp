@@ -49,8 +49,19 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
   const TpPlan tp_mf = ops.layer_tp_forward(true), tp_mb = ops.layer_tp_backward(true);
   // Context parallel: every layer's attention exchanges K/V chunks with the CP ring neighbour (cp-1 steps
   // in forward; K/V and dK/dV in backward), overlapped with the attention blocks as Transformer Engine does.
+  // cp_comm_type "all_gather" (TE's AttnFuncWithCPAndKVAllGather, Llama 3 section 3.3.2): the forward
+  // all-gathers K and V (two ring all-gathers of cp-1 steps, (cp-1) x this rank's K/V sent), exposed before
+  // attention; the backward gathers them again (TE saves only the local K and V) and reduce-scatters dK and dV
+  // (two more of each): the same bytes as the ring, nothing beside them.
   CpTraffic cp_f, cp_b;
-  if (p.cp > 1) {
+  if (p.cp > 1 && p.cp_comm_type == "all_gather") {
+    cp_f = {ops.cp_kv_bytes() * (p.cp - 1), 2 * (p.cp - 1), 0.0, true};
+    cp_b = {2.0 * ops.cp_kv_bytes() * (p.cp - 1), 4 * (p.cp - 1), 0.0, true};
+    if (s.training.recompute == Recompute::full) { // the recomputed forward gathers K/V again
+      cp_b.bytes += cp_f.bytes;
+      cp_b.steps += cp_f.steps;
+    }
+  } else if (p.cp > 1) {
     PassCost af, ab;
     add_kernels(af, ops.attention_forward(), eff);
     add_kernels(ab, ops.attention_backward(), eff);
@@ -89,8 +100,8 @@ std::vector<ChunkCost> chunk_costs(const scenario::Scenario& s, const LayerOps& 
     add_tp_plan(cc.backward, tp_mb, eff, moe);
     add_traffic(cc.forward.ep, ep, moe);
     add_traffic(cc.backward.ep, ep, moe * recompute_passes);
-    cc.forward.cp = {cp_f.bytes * layers, cp_f.steps * layers, cp_f.attention_s * layers};
-    cc.backward.cp = {cp_b.bytes * layers, cp_b.steps * layers, cp_b.attention_s * layers};
+    cc.forward.cp = {cp_f.bytes * layers, cp_f.steps * layers, cp_f.attention_s * layers, cp_f.blocking};
+    cc.backward.cp = {cp_b.bytes * layers, cp_b.steps * layers, cp_b.attention_s * layers, cp_b.blocking};
     const int virtual_stage = s.virtual_stage(stage, c);
     if (virtual_stage == 0) {
       add_kernels(cc.forward, ops.embedding_forward(), eff);
@@ -200,27 +211,41 @@ GemmSummary summarise_gemms(const scenario::Scenario& s, const LayerOps& ops, co
   return g;
 }
 
-void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction)
+/// One pass's compute, TP and CP ops, or piece `piece` of the 1 / `fraction` equal pieces it is split into
+/// (gradient buckets, ZeRO-3 units).
+void push_compute_and_tp(StageProgram& prog, const PassCost& cost, Pass pass, int mb, int chunk, double fraction,
+                         int piece = 0)
 {
   // The GEMMs beside TP collectives run with them (each tp_comm op's seconds), out of the compute op.
   double overlapped = 0;
   for (const auto& o : cost.tp_beside)
     overlapped += o.traffic.ring_bytes > 0 ? o.gemm_s * fraction : 0.0;
   const bool cp = cost.cp.steps > 0;
+  auto cp_op = [&] {
+    Op r{OpKind::cp_comm, pass, cost.cp.attention_s * fraction};
+    r.bytes = cost.cp.bytes * fraction;
+    r.steps = std::max(1, static_cast<int>(std::lround(cost.cp.steps * fraction)));
+    if (cost.cp.blocking) { // whole ring steps, the pass's in all: each piece its share, each step equal bytes
+      const long steps = cost.cp.steps, pieces = std::lround(1.0 / fraction);
+      r.steps = static_cast<int>(steps * (piece + 1) / pieces - steps * piece / pieces);
+      r.bytes = cost.cp.bytes * r.steps / static_cast<double>(steps);
+      if (r.steps == 0)
+        return;
+    }
+    r.microbatch = mb;
+    r.chunk = chunk;
+    prog.ops.push_back(r);
+    prog.compute_s += r.seconds;
+  };
+  if (cp && cost.cp.blocking) // all_gather: the K/V gathers (and dK/dV reduce-scatters) around the attention
+    cp_op();
   Op c{OpKind::compute, pass, (cost.compute_s - (cp ? cost.cp.attention_s : 0.0)) * fraction - overlapped};
   c.microbatch = mb;
   c.chunk = chunk;
   prog.ops.push_back(c);
   prog.compute_s += c.seconds + overlapped;
-  if (cp) {
-    Op r{OpKind::cp_comm, pass, cost.cp.attention_s * fraction};
-    r.bytes = cost.cp.bytes * fraction;
-    r.steps = std::max(1, static_cast<int>(std::lround(cost.cp.steps * fraction)));
-    r.microbatch = mb;
-    r.chunk = chunk;
-    prog.ops.push_back(r);
-    prog.compute_s += r.seconds;
-  }
+  if (cp && !cost.cp.blocking)
+    cp_op();
   auto tp_op = [&](const TpTraffic& tr, double seconds) {
     if (tr.ring_bytes <= 0)
       return;
@@ -276,7 +301,7 @@ void push_units(StageProgram& prog, const scenario::Scenario& s, const ShardPlan
       wait.chunk = chunk;
       prog.ops.push_back(wait);
     }
-    push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()));
+    push_compute_and_tp(prog, cost, pass, mb, chunk, 1.0 / static_cast<double>(u.size()), static_cast<int>(i));
     if (pass == Pass::backward) {
       pending += u[k];
       if (shards.reduce_bucket <= 0 || pending >= shards.reduce_bucket || i + 1 == u.size()) {
@@ -642,7 +667,7 @@ Workload build_at_clock(const scenario::Scenario& s, const scenario::Calibration
     auto push_with_buckets = [&](const PassCost& cost, int mb, int chunk) {
       std::vector<Op> pass_buckets;
       for (int b = 0; b < buckets; ++b) {
-        push_compute_and_tp(prog, cost, Pass::backward, mb, chunk, 1.0 / buckets);
+        push_compute_and_tp(prog, cost, Pass::backward, mb, chunk, 1.0 / buckets, b);
         Op g{OpKind::grad_bucket, Pass::backward, 0, chunk_grad_bytes / buckets};
         g.chunk = chunk;
         auto& into = p.overlap_grad_reduce ? prog.ops : (p.zero_stage == 2 ? pass_buckets : deferred_buckets);

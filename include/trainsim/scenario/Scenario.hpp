@@ -200,6 +200,10 @@ struct Parallelism {
   int first_stage_layers = 0;
   int last_stage_layers = 0;
   int cp = 1; ///< context parallel: each rank holds seq/cp tokens (ring attention); world = tp*cp*dp*pp
+  /// How the context-parallel ranks exchange K/V (Transformer Engine's cp_comm_type): "p2p" (the ring, beside the
+  /// attention blocks) or "all_gather" (Llama 3: K/V all-gathered before attention, dK/dV reduce-scattered after,
+  /// exposed). Ignored with cp 1.
+  std::string cp_comm_type = "p2p";
   bool sequence_parallel = false;
   int zero_stage = 0;
   bool overlap_grad_reduce = true;

@@ -55,6 +55,9 @@ struct CpTraffic {
   double bytes = 0;       ///< bytes one rank sends to its neighbour, summed over the ring steps
   int steps = 0;          ///< ring steps (cp-1 per layer and pass)
   double attention_s = 0; ///< attention compute the exchange overlaps with (included in compute_s)
+  /// cp_comm_type "all_gather": ring all-gathers and reduce-scatters run before the attention, exposed
+  /// (attention_s 0: nothing beside them).
+  bool blocking = false;
 };
 
 /// Cost of one pass (forward or backward) of a group of layers for one micro-batch on one TP rank.

@@ -24,7 +24,9 @@ enum class OpKind {
   param_gather,   ///< distributed optimizer: all-gather of updated parameters, `bytes` per rank (blocking;
                   ///< with `steps` 1 handed to the DP stream and waited with the next step's gradients)
   cp_comm,        ///< context-parallel ring attention: `seconds` of attention compute overlapped with `bytes`
-                  ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed
+                  ///< sent to the CP ring neighbour over `steps` ring steps; only the excess is exposed.
+                  ///< `seconds` 0 (cp_comm_type all_gather): blocking ring all-gathers / reduce-scatters over
+                  ///< the CP group, `bytes` per rank over `steps` ring steps, all exposed
 };
 
 /// HSDP (fsdp_shard_group): which data-parallel groups a grad_bucket or parameter all-gather runs over.

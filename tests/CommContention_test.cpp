@@ -74,7 +74,8 @@ TEST_CASE("compute beside data-parallel kernels loses s / (1 + s) of the time th
     REQUIRE(both > 0);
     // Closed form: during the overlap the ops run at 1 / (1 + s) of their speed, so they lose s / (1 + s) of it.
     const double lost = elapsed - bo.compute;
-    INFO("lost " << lost << " both " << both << " elapsed " << elapsed << " compute " << bo.compute << " jobs " << dp.size());
+    INFO("lost " << lost << " both " << both << " elapsed " << elapsed << " compute " << bo.compute << " jobs "
+                 << dp.size());
     CHECK(lost == Approx(s / (1 + s) * both).epsilon(1e-6));
     CHECK(bo.dp_comm - bf.dp_comm == Approx(on.sim.step_time_s - off.sim.step_time_s).epsilon(0.05));
   }

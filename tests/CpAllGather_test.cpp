@@ -171,6 +171,12 @@ TEST_CASE("all_gather: the exposed CP time per step is layers x micro-batches x 
       CHECK(ring.metrics.breakdown.cp_comm < out.metrics.breakdown.cp_comm);
       CHECK(ring.metrics.breakdown.compute == Approx(out.metrics.breakdown.compute).epsilon(1e-6));
       CHECK(ring.sim.step_time_s < out.sim.step_time_s);
+      // Both kinds count their transfers as CP busy time, hidden or not: exposed <= total, total > 0.
+      for (const auto* o : {&ring, &out}) {
+        const double total = o->metrics.breakdown.comm_total.at("cp");
+        CHECK(total > 0);
+        CHECK(o->metrics.breakdown.cp_comm <= total + 1e-12);
+      }
     }
 }
 

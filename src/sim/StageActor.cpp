@@ -498,6 +498,7 @@ double StageRun::on_cp_comm(const workload::Op& op, double t0)
   comm_end += op.steps * ctx_.cal.p2p_latency_s;
   if (comm_end > now())
     sg4::this_actor::sleep_for(comm_end - now());
+  busy("cp", t0, comm_end); // the K/V ring's transfers, hidden or not (communication_total_s.cp)
   if (op.seconds - overlapped > 0) {
     sg4::this_actor::execute((op.seconds - overlapped) * speed_);
     ++ctx_.executions;

@@ -48,16 +48,8 @@ scenario::Scenario cp_scenario(const std::string& type, int cp = 4, int tp = 1, 
 /// `bytes_per_rank` each, alpha-beta bound: cp-1 steps, (cp-1) x bytes_per_rank through each member's NIC.
 double ring_collective(const scenario::Scenario& s, double bytes_per_rank)
 {
-  const auto cal = scenario::Catalog::instance().calibration();
   const int cp = s.parallelism.cp;
-  collective::Call c;
-  c.steps = cp - 1;
-  c.scale_out_steps = cp - 1;
-  c.link = collective::scale_out;
-  c.link_bandwidth = s.cluster.fabric.nic_bandwidth * cal.scale_out_bus_efficiency;
-  c.route_latency = 2 * s.cluster.fabric.latency;
-  c.link_bytes = (cp - 1.0) * bytes_per_rank;
-  return collective::ideal_time(c, cal.collective_step_latency_s);
+  return test::ring_alpha_beta(s, cp, (cp - 1.0) * bytes_per_rank);
 }
 
 /// This rank's share of one of K or V of a layer: seq/cp tokens x its kv heads (kv_heads / tp) x head_dim, 16-bit.

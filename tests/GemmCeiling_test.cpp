@@ -130,15 +130,16 @@ TEST_CASE("fused attention runs at the accelerator's own fraction of the peak, e
   }
   // Long sequences, flash attention: the forward time is the GEMMs' and other kernels' plus attention FLOPs /
   // (peak x e), so the time's differences between three fractions stand in the ratio of their 1/e differences.
-  auto with = [&](std::optional<double> e) {
+  // `part` as named, or as a preset with its compute.attention_efficiency set to `e`.
+  auto on = [&](const char* part, std::optional<double> e) {
     return test::scenario_with([&](nlohmann::json& j) {
       j["model"]["seq_length"] = 8192;
       j["training"]["attention"] = "flash";
       j["cluster"]["accelerator"] =
-          e ? nlohmann::json{{"preset", "H100-SXM-80GB"}, {"compute", {{"attention_efficiency", *e}}}}
-            : nlohmann::json("H100-SXM-80GB");
+          e ? nlohmann::json{{"preset", part}, {"compute", {{"attention_efficiency", *e}}}} : nlohmann::json(part);
     });
   };
+  auto with = [&](std::optional<double> e) { return on("H100-SXM-80GB", e); };
   auto fwd = [&](const scenario::Scenario& s) { return workload::build_workload(s, cal).pipeline.forward_s; };
   const double t35 = fwd(with(std::nullopt)), t20 = fwd(with(0.20)), t70 = fwd(with(0.70)), t35b = fwd(with(0.35));
   CHECK(t35 == t35b);
@@ -146,15 +147,7 @@ TEST_CASE("fused attention runs at the accelerator's own fraction of the peak, e
   CHECK(t35 > t70);
   CHECK((t20 - t35) / (t35 - t70) == Approx((1 / 0.20 - 1 / 0.35) / (1 / 0.35 - 1 / 0.70)).epsilon(1e-6));
   // A part without the field: the calibration's attention_efficiency, as if it were given.
-  auto a100 = [&](std::optional<double> e) {
-    return test::scenario_with([&](nlohmann::json& j) {
-      j["model"]["seq_length"] = 8192;
-      j["training"]["attention"] = "flash";
-      j["cluster"]["accelerator"] =
-          e ? nlohmann::json{{"preset", "A100-SXM-80GB"}, {"compute", {{"attention_efficiency", *e}}}}
-            : nlohmann::json("A100-SXM-80GB");
-    });
-  };
+  auto a100 = [&](std::optional<double> e) { return on("A100-SXM-80GB", e); };
   CHECK(a100(std::nullopt).cluster.accelerator.attention_efficiency == 0.0);
   CHECK(fwd(a100(std::nullopt)) == fwd(a100(cal.attention_efficiency)));
   CHECK(fwd(a100(std::nullopt)) != fwd(a100(0.35)));

@@ -44,16 +44,8 @@ cli::RunOutput run(const scenario::Scenario& s, sim::Fidelity f = sim::Fidelity:
 /// The ring all-gather of `bytes` per rank over the dp members of a stage, alpha-beta bound (closed form).
 double ring_all_gather(const scenario::Scenario& s, double bytes)
 {
-  const auto cal = scenario::Catalog::instance().calibration();
   const int dp = s.parallelism.dp;
-  collective::Call c;
-  c.steps = dp - 1;
-  c.scale_out_steps = dp - 1;
-  c.link = collective::scale_out;
-  c.link_bandwidth = s.cluster.fabric.nic_bandwidth * cal.scale_out_bus_efficiency;
-  c.route_latency = 2 * s.cluster.fabric.latency;
-  c.link_bytes = (dp - 1.0) / dp * bytes;
-  return collective::ideal_time(c, cal.collective_step_latency_s);
+  return test::ring_alpha_beta(s, dp, (dp - 1.0) / dp * bytes);
 }
 
 } // namespace

@@ -90,7 +90,7 @@ TEST_CASE("the GEMM ceiling is switched by /simulation/gemm_ceiling, off by defa
   const auto w_on = workload::build_workload(on, cal), w_off = workload::build_workload(off, cal);
   CHECK(w_on.gemm.ceiling);
   CHECK_FALSE(w_off.gemm.ceiling);
-  CHECK(w_off.gemm.efficiency == Approx(cal.gemm_efficiency));
+  CHECK(w_off.gemm.efficiency == Approx(cal.gemm_mamf_fraction * 0.859)); // off: the part's MAMF share
   CHECK(w_off.gemm.shape_cost_s == 0.0);
   CHECK(w_on.gemm.efficiency < 0.859);
   CHECK(w_on.gemm.shape_cost_s > 0.0);
@@ -153,4 +153,38 @@ TEST_CASE("fused attention runs at the accelerator's own fraction of the peak, e
   CHECK(fwd(a100(std::nullopt)) != fwd(a100(0.35)));
   // Out of range: the path and the range.
   CHECK_THROWS_WITH(with(1.5), Catch::Contains("/cluster/accelerator/compute/attention_efficiency"));
+}
+
+TEST_CASE("16-bit GEMMs run at gemm_mamf_fraction of the part's best-shape rate, else at gemm_efficiency",
+          "[model][gemm]")
+{
+  const auto& cal = scenario::Catalog::instance().calibration();
+  // The share is the A100's: its Megatron-LM runs' gemm_efficiency over its measured best-shape rate.
+  CHECK(cal.gemm_mamf_fraction * 0.859 == Approx(cal.gemm_efficiency).epsilon(1e-4));
+  auto on = [&](const char* part, std::optional<double> mamf) {
+    return test::scenario_with([&](nlohmann::json& j) {
+      j["cluster"]["accelerator"] =
+          mamf ? nlohmann::json{{"preset", part}, {"compute", {{"matmul_max_fraction", *mamf}}}} : nlohmann::json(part);
+    });
+  };
+  auto efficiency = [&](const scenario::Scenario& s) { return workload::build_workload(s, cal).gemm.efficiency; };
+  CHECK(efficiency(on("H100-SXM-80GB", std::nullopt)) == Approx(cal.gemm_mamf_fraction * 0.801));
+  CHECK(efficiency(on("H100-SXM-80GB", 0.9)) == Approx(cal.gemm_mamf_fraction * 0.9));
+  // The GEMM-bound part of a pass scales as 1/e: three best-shape rates, their times' differences in the ratio
+  // of their 1/e differences (the other kernels' time cancels).
+  auto fwd = [&](double mamf) { return workload::build_workload(on("H100-SXM-80GB", mamf), cal).pipeline.forward_s; };
+  const double f = cal.gemm_mamf_fraction, t5 = fwd(0.5), t7 = fwd(0.7), t9 = fwd(0.9);
+  CHECK(t5 > t7);
+  CHECK(t7 > t9);
+  CHECK((t5 - t7) / (t7 - t9) ==
+        Approx((1 / (f * 0.5) - 1 / (f * 0.7)) / (1 / (f * 0.7) - 1 / (f * 0.9))).epsilon(1e-6));
+  // A part without a measured rate: gemm_efficiency.
+  const auto ascend = on("Ascend-910B", std::nullopt);
+  CHECK(ascend.cluster.accelerator.matmul_max_fraction == 0.0);
+  CHECK(efficiency(ascend) == Approx(cal.gemm_efficiency));
+  // A calibration without the share: every part at gemm_efficiency.
+  auto plain = cal;
+  plain.gemm_mamf_fraction = 0;
+  CHECK(workload::build_workload(on("H100-SXM-80GB", std::nullopt), plain).gemm.efficiency ==
+        Approx(cal.gemm_efficiency));
 }

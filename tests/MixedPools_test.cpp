@@ -215,8 +215,11 @@ TEST_CASE("mixed pools: search chooses the layer split, and it is the fastest of
   CHECK(r.top.front().report.at("step_time_s").get<double>() == Approx(fastest).epsilon(1e-9));
   const auto chosen = parse(mixed_doc(best)).parallelism.layer_split;
   CHECK(chosen.front() == fastest_h);
-  // And it beats the split balanced by peak and the even one.
-  CHECK(fastest < cli::run_scenario(parse(mixed_doc("balanced")), cat).sim.step_time_s);
+  // The split balanced by peak (19 layers on the H800) is one of the 23: at best it ties, as here, where the
+  // H800's GEMMs run at gemm_mamf_fraction of its best-shape rate (0.746 of the peak against the 910B's 0.80),
+  // which offsets the output layer on the 910B stage (before, the fastest had 20). The even split is slower.
+  CHECK(parse(mixed_doc("balanced")).parallelism.layer_split.front() == 19);
+  CHECK(fastest <= cli::run_scenario(parse(mixed_doc("balanced")), cat).sim.step_time_s);
   CHECK(fastest < cli::run_scenario(parse(mixed_doc("even")), cat).sim.step_time_s);
 }
 

@@ -40,6 +40,7 @@ Calibration parse_calibration(const json& j)
   r.raw("notes");
   auto compute = r.child("compute");
   c.gemm_efficiency = compute.get_number("gemm_efficiency", 0.01, 1);
+  c.gemm_mamf_fraction = compute.get_number("gemm_mamf_fraction", 0.01, 1, 0.0);
   c.fp8_gemm_efficiency = compute.get_number("fp8_gemm_efficiency", 0.01, 1);
   c.attention_efficiency = compute.get_number("attention_efficiency", 0.01, 1);
   c.batched_gemm_efficiency = compute.get_number("batched_gemm_efficiency", 0.01, 1);

@@ -63,8 +63,9 @@ void accelerator_keys(std::vector<KeySpec>& k, const std::string& a)
   k.push_back(key_int(a + "/compute/sm_count", 1, 100000, nullptr,
                       "streaming multiprocessors the GEMM tiles spread over", "the preset's, or none"));
   k.push_back(key_number(a + "/compute/matmul_max_fraction", 0.01, 1, nullptr,
-                         "best-shape 16-bit matmul throughput over the dense peak (measured MAMF)",
-                         "the preset's, or none"));
+                         "best-shape 16-bit matmul throughput over the dense peak (measured MAMF); the part's "
+                         "16-bit GEMMs run at the calibration's gemm_mamf_fraction of it (docs/calibration.md)",
+                         "the preset's, or none (gemm_efficiency)"));
   k.push_back(key_number(a + "/compute/attention_efficiency", 0.01, 1, nullptr,
                          "fused (flash) attention's fraction of the 16-bit dense peak on this part, forward and "
                          "backward on the causal FLOPs (docs/calibration.md)",

@@ -152,7 +152,7 @@ std::vector<KeySpec> run_keys()
           .shows([](S x) { return json(x.simulation.comm_compute_contention); }),
       key_bool(s + "/gemm_ceiling", false,
                "16-bit GEMMs at the accelerator's best-shape matmul fraction x tile and wave quantisation "
-               "(docs/calibration.md#gemm-ceiling; off: gemm_efficiency)")
+               "(docs/calibration.md#gemm-ceiling; off: gemm_mamf_fraction x that fraction, else gemm_efficiency)")
           .shows([](S x) { return json(x.simulation.gemm_ceiling); }),
       key_object(s + "/stragglers", "slow accelerators", "none").shows([](S x) {
         const auto& g = x.simulation.stragglers;

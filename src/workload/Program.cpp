@@ -448,6 +448,18 @@ void push_step_ops(StageProgram& prog, const scenario::Scenario& s, const Worklo
   }
 }
 
+/// The calibration as it applies to one part: its 16-bit GEMMs at gemm_mamf_fraction of its own measured
+/// best-shape rate and fused attention at its own fraction, where the catalogue has them (docs/calibration.md).
+scenario::Calibration part_calibration(const scenario::Accelerator& acc, const scenario::Calibration& cal)
+{
+  scenario::Calibration own = cal;
+  if (acc.attention_efficiency > 0)
+    own.attention_efficiency = acc.attention_efficiency;
+  if (cal.gemm_mamf_fraction > 0 && acc.matmul_max_fraction > 0)
+    own.gemm_efficiency = cal.gemm_mamf_fraction * acc.matmul_max_fraction;
+  return own;
+}
+
 /// FP8 runs only the linear layers' GEMMs at the FP8 peak (Transformer Engine); attention, batched GEMMs
 /// and the logits stay 16-bit.
 /// Mixed pools: the accelerator of pipeline stage `stage` (Scenario::stage_accelerator).
@@ -461,11 +473,8 @@ Efficiency efficiency_of(const scenario::Scenario& s, const scenario::Calibratio
   GemmCeiling ceiling; // /simulation/gemm_ceiling: the accelerator's shape-aware ceiling, where it has one
   if (s.simulation.gemm_ceiling)
     ceiling = {acc.sm_count, acc.matmul_max_fraction};
-  scenario::Calibration own = cal; // fused attention at the part's own measured fraction, where it has one
-  if (acc.attention_efficiency > 0)
-    own.attention_efficiency = acc.attention_efficiency;
-  return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth, own, clock,
-                    fp8 ? acc.peak(scenario::Precision::fp8) : 0.0, ceiling);
+  return Efficiency(peak16 > 0 ? peak16 : acc.peak(s.training.precision), acc.memory_bandwidth,
+                    part_calibration(acc, cal), clock, fp8 ? acc.peak(scenario::Precision::fp8) : 0.0, ceiling);
 }
 
 /// Per pipeline stage: mixed pools compute each stage on its pool's accelerator.
@@ -769,15 +778,17 @@ Workload make_workload(const scenario::Scenario& s, const scenario::Calibration&
   // a cap depends on the compute-state activity, which is taken from the nominal-clock program.
   double sum = 0;
   Workload w = build_at_clock(s, cal, 1.0, programs ? nullptr : &sum);
+  // Activity is utilisation over the GEMM rate of the cluster's part (pools: the first's).
+  const scenario::Calibration own = part_calibration(s.cluster.accelerator, cal);
   w.compute_activity =
-      compute_activity(s.power, cal, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
+      compute_activity(s.power, own, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
   const double f = running_clock(s.cluster.accelerator, s.power, w.compute_activity);
   if (f < 1.0) {
     sum = 0;
     w = build_at_clock(s, cal, f, programs ? nullptr : &sum);
     w.clock = f;
     w.compute_activity =
-        compute_activity(s.power, cal, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
+        compute_activity(s.power, own, programs ? compute_state_utilisation(s, w) : utilisation(s, w, sum));
   }
   w.gemm = summarise_gemms(s, LayerOps(s, w.shape), efficiency_of(s, cal, w.clock, 0), w.microbatches);
   w.model_flops_per_step_causal = w.shape.model_flops_per_step_causal(s);

@@ -12,7 +12,10 @@ namespace trainsim::scenario {
 
 /// The calibrated parameter set (platforms/calibration.json): one set for every scenario.
 struct Calibration {
-  double gemm_efficiency = 0.8;            ///< achievable fraction of dense peak on large GEMMs
+  double gemm_efficiency = 0.8; ///< achievable fraction of dense peak on large GEMMs
+  /// Fraction of an accelerator's best-shape matmul rate (its compute.matmul_max_fraction, MAMF) that a
+  /// training step's 16-bit GEMMs reach; replaces gemm_efficiency on parts with a MAMF. 0: not used.
+  double gemm_mamf_fraction = 0;
   double fp8_gemm_efficiency = 0.6;        ///< FP8 GEMMs (precision fp8): achievable fraction of the FP8 dense peak
   double attention_efficiency = 0.55;      ///< fused (flash) attention kernels, fraction of dense peak
   double batched_gemm_efficiency = 0.5;    ///< unfused attention score/context batched GEMMs

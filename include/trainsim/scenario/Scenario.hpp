@@ -37,7 +37,8 @@ struct Accelerator {
   double host_power_w = 0; ///< non-accelerator power of one node
   double nic_bandwidth = 0;
   /// Shape-aware GEMM ceiling (docs/calibration.md#gemm-ceiling): streaming multiprocessors and the measured
-  /// best-shape matmul fraction of the 16-bit dense peak; 0: unknown (calibration gemm_efficiency applies).
+  /// best-shape matmul fraction of the 16-bit dense peak (the GEMMs run at the calibration's gemm_mamf_fraction of
+  /// it); 0: unknown (calibration gemm_efficiency applies).
   int sm_count = 0;
   double matmul_max_fraction = 0;
   /// Fused (flash) attention's fraction of the 16-bit dense peak on this part (docs/calibration.md); 0: the
@@ -396,8 +397,9 @@ struct Simulation {
   /// Off by default: reduced fidelity does not yet keep within 1% of full with it on (docs/at-scale.md).
   bool comm_compute_contention = false;
   /// Shape-aware GEMM ceiling (docs/calibration.md#gemm-ceiling): 16-bit GEMMs at the accelerator's best-shape
-  /// matmul fraction times tile and wave quantisation; off (the default, or an accelerator without it):
-  /// gemm_efficiency. Off by default: on, it moves the validation MAPE from 7.04% to 7.38% (docs/calibration.md).
+  /// matmul fraction times tile and wave quantisation; off (the default): the calibration's gemm_mamf_fraction of
+  /// that fraction, or gemm_efficiency without one. Off by default: on, it moves the validation MAPE from 6.39% to
+  /// 6.74% (docs/calibration.md).
   bool gemm_ceiling = false;
   struct Stragglers {
     double fraction = 0; ///< of the job's nodes, chosen by the seed
